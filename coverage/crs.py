@@ -47,7 +47,12 @@ class Reprojection:
     how_decided: str
 
     def to_dict(self) -> dict[str, str]:
-        return {"source": self.source, "from": self.from_crs, "to": self.to_crs, "crs_from": self.how_decided}
+        return {
+            "source": self.source,
+            "from": self.from_crs,
+            "to": self.to_crs,
+            "crs_from": self.how_decided,
+        }
 
 
 def parse_crs(value: object, *, source: str) -> CRS:
@@ -55,7 +60,9 @@ def parse_crs(value: object, *, source: str) -> CRS:
     try:
         return CRS.from_user_input(value)
     except (PyprojCRSError, TypeError, ValueError) as exc:
-        raise CRSError(f"{source}: cannot understand CRS {value!r} ({exc}); state it as EPSG:<code>") from exc
+        raise CRSError(
+            f"{source}: cannot understand CRS {value!r} ({exc}); state it as EPSG:<code>"
+        ) from exc
 
 
 def crs_label(crs: CRS) -> str:
@@ -105,7 +112,9 @@ def check_coordinates(
     bad = ~(np.isfinite(x) & np.isfinite(y))
     if bad.any():
         rows = ", ".join(str(int(i) + 1) for i in np.flatnonzero(bad)[:5])
-        raise CRSError(f"{source}: {int(bad.sum())} {what} have non-numeric coordinates (rows {rows})")
+        raise CRSError(
+            f"{source}: {int(bad.sum())} {what} have non-numeric coordinates (rows {rows})"
+        )
     label = crs_label(crs)
     if crs.is_projected and np.median(x) > 1e7 and label != "EPSG:4647":
         raise CRSError(
@@ -146,8 +155,15 @@ def to_lonlat(x: np.ndarray, y: np.ndarray, crs: CRS) -> tuple[np.ndarray, np.nd
 
 
 def check_region_bounds(
-    bounds: tuple[float, float, float, float], crs: CRS, *, source: str, region: Region, what: str = "features"
+    bounds: tuple[float, float, float, float],
+    crs: CRS,
+    *,
+    source: str,
+    region: Region,
+    what: str = "features",
 ) -> None:
     """Check a layer's total bounds (corners) against the region, as check_coordinates does for points."""
     minx, miny, maxx, maxy = bounds
-    check_coordinates(np.array([minx, maxx]), np.array([miny, maxy]), crs, source=source, region=region, what=what)
+    check_coordinates(
+        np.array([minx, maxx]), np.array([miny, maxy]), crs, source=source, region=region, what=what
+    )

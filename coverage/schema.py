@@ -178,10 +178,14 @@ def _as_string(series: pd.Series) -> pd.Series:
 
 def _check_not_empty(frame: pd.DataFrame, *, source: str, kind: str) -> None:
     if len(frame) == 0:
-        raise InputDataError(f"{source}: the {kind} layer has no rows; check the file or layer name")
+        raise InputDataError(
+            f"{source}: the {kind} layer has no rows; check the file or layer name"
+        )
 
 
-def validate_addresses(frame: gpd.GeoDataFrame, *, source: str) -> tuple[gpd.GeoDataFrame, ValidationReport]:
+def validate_addresses(
+    frame: gpd.GeoDataFrame, *, source: str
+) -> tuple[gpd.GeoDataFrame, ValidationReport]:
     """Check and coerce an address layer to the canonical shape.
 
     Rows are numbered from 1 in messages (the feature or data row, header excluded).
@@ -193,7 +197,9 @@ def validate_addresses(frame: gpd.GeoDataFrame, *, source: str) -> tuple[gpd.Geo
     _check_not_empty(frame, source=source, kind=kind)
     _require(frame, ADDRESS_REQUIRED, source=source, kind=kind)
     report = ValidationReport(source=source, kind=kind, rows_in=len(frame))
-    out = gpd.GeoDataFrame(index=pd.RangeIndex(len(frame)), geometry=frame.geometry.values, crs=frame.crs)
+    out = gpd.GeoDataFrame(
+        index=pd.RangeIndex(len(frame)), geometry=frame.geometry.values, crs=frame.crs
+    )
 
     ids = _as_string(frame["address_id"].reset_index(drop=True))
     blank = ids.isna() | (ids == "")
@@ -212,7 +218,11 @@ def validate_addresses(frame: gpd.GeoDataFrame, *, source: str) -> tuple[gpd.Geo
     out["address_id"] = ids
 
     for col in ("ags", "street", "house_number", "suffix", "postcode", "place"):
-        out[col] = _as_string(frame[col].reset_index(drop=True)) if col in frame else pd.Series(pd.NA, index=out.index, dtype="string")
+        out[col] = (
+            _as_string(frame[col].reset_index(drop=True))
+            if col in frame
+            else pd.Series(pd.NA, index=out.index, dtype="string")
+        )
     if "ags" in frame:
         ags = out["ags"]
         bad = ags.notna() & ~ags.str.fullmatch(r"\d{8}").fillna(False)
@@ -222,7 +232,11 @@ def validate_addresses(frame: gpd.GeoDataFrame, *, source: str) -> tuple[gpd.Geo
                 f"e.g. {ags[bad].iloc[0]!r}); keep leading zeros (NRW keys start with '05')"
             )
 
-    site = _as_string(frame["site_type"].reset_index(drop=True)).str.lower() if "site_type" in frame else pd.Series("private", index=out.index, dtype="string")
+    site = (
+        _as_string(frame["site_type"].reset_index(drop=True)).str.lower()
+        if "site_type" in frame
+        else pd.Series("private", index=out.index, dtype="string")
+    )
     site = site.fillna("private")
     known = {s.value for s in SiteType}
     bad = ~site.isin(known)
@@ -262,7 +276,9 @@ def validate_addresses(frame: gpd.GeoDataFrame, *, source: str) -> tuple[gpd.Geo
     return out, report
 
 
-def validate_offers(frame: gpd.GeoDataFrame | pd.DataFrame, *, source: str, spatial: bool = True) -> tuple[Any, ValidationReport]:
+def validate_offers(
+    frame: gpd.GeoDataFrame | pd.DataFrame, *, source: str, spatial: bool = True
+) -> tuple[Any, ValidationReport]:
     """Check and coerce a coverage layer (polygons) or an offer list (no geometry).
 
     Technologies are normalised through TECHNOLOGY_ALIASES. Speeds are Mbit/s and must be
@@ -281,7 +297,9 @@ def validate_offers(frame: gpd.GeoDataFrame | pd.DataFrame, *, source: str, spat
     prov = _as_string(src["provider"])
     bad = prov.isna() | (prov == "")
     if bad.any():
-        raise InputDataError(f"{source}: field provider is empty (rows {_first_rows(bad.to_numpy())}); name the operator")
+        raise InputDataError(
+            f"{source}: field provider is empty (rows {_first_rows(bad.to_numpy())}); name the operator"
+        )
     out["provider"] = prov
 
     techs = src["technology"].astype("string").str.strip().str.lower()
@@ -289,9 +307,13 @@ def validate_offers(frame: gpd.GeoDataFrame | pd.DataFrame, *, source: str, spat
     mapping = {}
     for value in uniq:
         first = int(np.flatnonzero((techs == value).fillna(False).to_numpy())[0]) + 1
-        mapping[value] = parse_technology(value, where=f"{source} row {first} field technology").value
+        mapping[value] = parse_technology(
+            value, where=f"{source} row {first} field technology"
+        ).value
     if techs.isna().any():
-        raise InputDataError(f"{source}: field technology is empty (rows {_first_rows(techs.isna().to_numpy())})")
+        raise InputDataError(
+            f"{source}: field technology is empty (rows {_first_rows(techs.isna().to_numpy())})"
+        )
     out["technology"] = techs.map(mapping).astype("string")
 
     for col in ("down_mbps", "up_mbps", "latency_ms"):
@@ -306,23 +328,34 @@ def validate_offers(frame: gpd.GeoDataFrame | pd.DataFrame, *, source: str, spat
                 )
             neg = num < 0
             if neg.any():
-                raise InputDataError(f"{source}: field {col} is negative (rows {_first_rows(neg.to_numpy())})")
+                raise InputDataError(
+                    f"{source}: field {col} is negative (rows {_first_rows(neg.to_numpy())})"
+                )
             out[col] = num
         else:
             out[col] = np.nan
     missing_down = out["down_mbps"].isna()
     if missing_down.any():
-        report.warnings.append(f"{int(missing_down.sum())} row(s) have no down_mbps; they never satisfy a speed rule")
+        report.warnings.append(
+            f"{int(missing_down.sum())} row(s) have no down_mbps; they never satisfy a speed rule"
+        )
 
     if "low_latency" in src:
         ll = src["low_latency"].astype("string").str.strip().str.lower()
-        out["low_latency"] = ll.map({"1": True, "true": True, "yes": True, "0": False, "false": False, "no": False}).astype("boolean")
+        out["low_latency"] = ll.map(
+            {"1": True, "true": True, "yes": True, "0": False, "false": False, "no": False}
+        ).astype("boolean")
     else:
         out["low_latency"] = pd.array(
-            np.where(out["latency_ms"].isna(), pd.NA, out["latency_ms"] <= LOW_LATENCY_MS), dtype="boolean"
+            np.where(out["latency_ms"].isna(), pd.NA, out["latency_ms"] <= LOW_LATENCY_MS),
+            dtype="boolean",
         )
 
-    status = _as_string(src["status"]).str.lower().fillna("existing") if "status" in src else pd.Series("existing", index=out.index, dtype="string")
+    status = (
+        _as_string(src["status"]).str.lower().fillna("existing")
+        if "status" in src
+        else pd.Series("existing", index=out.index, dtype="string")
+    )
     bad = ~status.isin({s.value for s in OfferStatus})
     if bad.any():
         raise InputDataError(
@@ -348,9 +381,19 @@ def validate_offers(frame: gpd.GeoDataFrame | pd.DataFrame, *, source: str, spat
             f"{source}: planned offers need available_from (rows {_first_rows(planned_no_date.to_numpy())}); "
             "give the date the operator committed to"
         )
-    out["source"] = _as_string(src["source"]) if "source" in src else pd.Series(source, index=out.index, dtype="string")
+    out["source"] = (
+        _as_string(src["source"])
+        if "source" in src
+        else pd.Series(source, index=out.index, dtype="string")
+    )
 
-    extra = [c for c in src.columns if c not in OFFER_COLUMNS and c != "geometry" and c in ("address_id", "location_id", "fcc_technology")]
+    extra = [
+        c
+        for c in src.columns
+        if c not in OFFER_COLUMNS
+        and c != "geometry"
+        and c in ("address_id", "location_id", "fcc_technology")
+    ]
     for col in extra:
         out[col] = src[col].to_numpy()
 
@@ -401,7 +444,9 @@ def _polygonal_part(geom: Any) -> Any:
     return shapely.MultiPolygon(polys) if len(polys) > 1 else polys[0]
 
 
-def validate_boundaries(frame: gpd.GeoDataFrame, *, source: str, level: str | None = None) -> tuple[gpd.GeoDataFrame, ValidationReport]:
+def validate_boundaries(
+    frame: gpd.GeoDataFrame, *, source: str, level: str | None = None
+) -> tuple[gpd.GeoDataFrame, ValidationReport]:
     """Check a boundary layer: ``ags`` (string key), ``name``, ``level`` and polygons.
 
     ``level`` is inferred from the key length when absent: 8 digits -> gemeinde, 5 -> kreis.
@@ -420,7 +465,9 @@ def validate_boundaries(frame: gpd.GeoDataFrame, *, source: str, level: str | No
     if level is None and "level" in src:
         lv = _as_string(src["level"]).str.lower()
     else:
-        inferred = np.where(ags.str.len() == 5, BoundaryLevel.KREIS.value, BoundaryLevel.GEMEINDE.value)
+        inferred = np.where(
+            ags.str.len() == 5, BoundaryLevel.KREIS.value, BoundaryLevel.GEMEINDE.value
+        )
         lv = pd.Series(level or inferred, index=src.index, dtype="string")
     geoms = np.asarray(frame.geometry.values, dtype=object)
     invalid = ~shapely.is_valid(geoms)

@@ -31,7 +31,7 @@ def atomic_path(target: str | os.PathLike[str]) -> Iterator[Path]:
     tmp = Path(tmp_name)
     try:
         yield tmp
-        os.replace(tmp, target)
+        tmp.replace(target)
     finally:
         if tmp.exists():
             tmp.unlink()
@@ -40,7 +40,10 @@ def atomic_path(target: str | os.PathLike[str]) -> Iterator[Path]:
 def write_json(obj: Any, target: str | os.PathLike[str]) -> Path:
     """Write JSON (UTF-8, sorted keys, 2-space indent) atomically."""
     with atomic_path(target) as tmp:
-        tmp.write_text(json.dumps(obj, indent=2, sort_keys=True, ensure_ascii=False, default=str) + "\n", encoding="utf-8")
+        tmp.write_text(
+            json.dumps(obj, indent=2, sort_keys=True, ensure_ascii=False, default=str) + "\n",
+            encoding="utf-8",
+        )
     return Path(target)
 
 
@@ -73,7 +76,11 @@ class RunDirectory:
 
     def __enter__(self) -> RunDirectory:
         self.final.parent.mkdir(parents=True, exist_ok=True)
-        self.path = Path(tempfile.mkdtemp(prefix=f".{self.final.name}.", suffix=".partial", dir=self.final.parent))
+        self.path = Path(
+            tempfile.mkdtemp(
+                prefix=f".{self.final.name}.", suffix=".partial", dir=self.final.parent
+            )
+        )
         return self
 
     def __exit__(self, exc_type: object, exc: object, tb: object) -> None:
@@ -85,12 +92,12 @@ class RunDirectory:
             old = self.final.with_name(f".{self.final.name}.old-{os.getpid()}")
             if old.exists():
                 shutil.rmtree(old)
-            os.replace(self.final, old)
+            self.final.replace(old)
         try:
-            os.replace(self.path, self.final)
+            self.path.replace(self.final)
         except OSError:
             if old is not None:
-                os.replace(old, self.final)
+                old.replace(self.final)
             raise
         if old is not None:
             shutil.rmtree(old, ignore_errors=True)
