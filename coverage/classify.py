@@ -1,0 +1,346 @@
+"""Pairs + offers + profile -> one result row per address.
+
+For every address: the best existing counted offer, the best planned offer inside the horizon,
+the number of distinct qualifying networks, the class under the profile, eligibility, a reason
+code from :data:`REASON_CODES` and a one-line reason. The rule engine is picked by the
+profile's ``method`` (``coverage.rules``). Everything is vectorised over offers and pairs.
+
+Best offer (deterministic): among counted offers, highest rule ``rank`` (e.g. gigabit > NGA >
+other; BEAD level), then highest download, then highest upload, then (existing) lowest latency
+with unknown latency last / (planned) earliest ``available_from``; remaining ties go to the
+smallest offer row. Missing speeds rank below every reported speed.
+"""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from typing import Final
+
+import numpy as np
+import pandas as pd
+
+from coverage.errors import InputDataError, ProfileError
+from coverage.profiles import Profile
+from coverage.rules import ENGINES, bead, de_gigabit
+from coverage.rules.common import (
+    AddressContext,
+    OfferArrays,
+    any_per_point,
+    best_per_point,
+    compose,
+    count_distinct_per_point,
+    offer_score,
+    offer_text,
+)
+from coverage.schema import LOW_LATENCY_MS
+
+__all__ = ["REASON_CODES", "RESULT_COLUMNS", "classify"]
+
+#: Every reason code any rule engine emits -> what it means.
+REASON_CODES: Final[dict[str, str]] = {**de_gigabit.REASON_CODES, **bead.REASON_CODES}
+
+#: Result columns, in order.
+RESULT_COLUMNS: Final[tuple[str, ...]] = (
+    "best_provider",
+    "best_technology",
+    "best_down_mbps",
+    "best_up_mbps",
+    "best_latency_ms",
+    "best_source",
+    "planned_provider",
+    "planned_technology",
+    "planned_down_mbps",
+    "planned_up_mbps",
+    "planned_available_from",
+    "networks_now",
+    "networks_planned",
+    "class",
+    "eligible",
+    "reason_code",
+    "reason",
+    "site_rule",
+    "profile_id",
+    "profile_version",
+)
+
+
+def _pairs(
+    addr_idx: np.ndarray, offer_idx: np.ndarray, n: int, m: int
+) -> tuple[np.ndarray, np.ndarray]:
+    a = np.asarray(addr_idx)
+    o = np.asarray(offer_idx)
+    if a.shape != o.shape or a.ndim != 1:
+        raise InputDataError(
+            f"pair arrays must be 1-D and of equal length, got {a.shape} and {o.shape}"
+        )
+    if len(a) and not (np.issubdtype(a.dtype, np.integer) and np.issubdtype(o.dtype, np.integer)):
+        raise InputDataError("pair arrays must hold integer row positions")
+    a = a.astype(np.int64, copy=False)
+    o = o.astype(np.int64, copy=False)
+    if len(a) and (a.min() < 0 or a.max() >= n or o.min() < 0 or o.max() >= m):
+        raise InputDataError(
+            f"pair indices out of range: addresses 0..{n - 1}, offers 0..{m - 1} "
+            f"(got {a.min()}..{a.max()} and {o.min()}..{o.max()})"
+        )
+    return a, o
+
+
+def _offer_arrays(
+    offers: pd.DataFrame, profile: Profile, as_of: date, include_planned: bool
+) -> OfferArrays:
+    missing = [c for c in ("provider", "technology", "down_mbps", "up_mbps") if c not in offers]
+    if missing:
+        raise InputDataError(f"offers frame is missing column(s) {', '.join(missing)}")
+    m = len(offers)
+
+    def num(col: str) -> np.ndarray:
+        if col not in offers:
+            return np.full(m, np.nan)
+        return pd.to_numeric(offers[col], errors="coerce").to_numpy(
+            dtype="float64", na_value=np.nan
+        )
+
+    latency = num("latency_ms")
+    if "low_latency" in offers:
+        ll = offers["low_latency"].astype("boolean")
+    else:
+        ll = pd.Series(pd.arrays.BooleanArray(latency <= LOW_LATENCY_MS, np.isnan(latency)))
+    low_latency = ll.fillna(profile.unknown_is_low_latency).to_numpy(dtype=bool)
+
+    if "status" in offers:
+        status = (
+            offers["status"]
+            .astype("string")
+            .str.strip()
+            .str.lower()
+            .fillna("existing")
+            .to_numpy(dtype=object)
+        )
+    else:
+        status = np.full(m, "existing", dtype=object)
+    if "available_from" in offers:
+        avail = pd.to_datetime(offers["available_from"]).to_numpy(dtype="datetime64[ns]")
+    else:
+        avail = np.full(m, np.datetime64("NaT"), dtype="datetime64[ns]")
+    day = np.datetime64(as_of, "ns")
+    horizon_end = (
+        pd.Timestamp(as_of) + pd.DateOffset(months=profile.horizon_months)
+    ).to_datetime64()
+    existing_now = (status == "existing") & (np.isnat(avail) | (avail <= day))
+    planned_ok = (status == "planned") & (avail <= horizon_end) & include_planned
+
+    tech_code, tech_uniques = pd.factorize(
+        offers["technology"].astype("string").str.strip().str.lower()
+    )
+    tech_values = tuple(str(v) for v in tech_uniques)
+    fcc_lut = np.array([profile.fcc_codes.get(v, -1) for v in tech_values] + [-1], dtype=np.int64)
+    fcc = fcc_lut[tech_code]
+    if "fcc_technology" in offers:
+        explicit = pd.to_numeric(offers["fcc_technology"], errors="coerce").to_numpy(
+            dtype="float64", na_value=np.nan
+        )
+        fcc = np.where(np.isnan(explicit), fcc, np.nan_to_num(explicit, nan=-1)).astype(np.int64)
+
+    prov_code, prov_uniques = pd.factorize(offers["provider"].astype("string"))
+    _, norm_code = np.unique(
+        np.array([str(p).strip().casefold() for p in prov_uniques] + [""], dtype=object),
+        return_inverse=True,
+    )
+    provider_code = np.where(prov_code >= 0, norm_code[prov_code], -1)
+
+    return OfferArrays(
+        n=m,
+        provider_code=provider_code,
+        tech_code=tech_code,
+        tech_values=tech_values,
+        down=num("down_mbps"),
+        up=num("up_mbps"),
+        latency=latency,
+        low_latency=low_latency,
+        available_from=avail,
+        existing_now=existing_now,
+        planned_ok=planned_ok,
+        fcc_code=fcc,
+    )
+
+
+def _take(offers: pd.DataFrame, col: str, idx: np.ndarray, dtype: str) -> pd.Series:
+    """Column values at offer rows ``idx`` (-1 -> NA), as a Series of ``dtype``."""
+    if col not in offers or len(offers) == 0:
+        return pd.Series(
+            pd.NA if dtype == "string" else np.nan, index=pd.RangeIndex(len(idx))
+        ).astype(dtype)
+    values = offers[col].array.take(idx, allow_fill=True)
+    return pd.Series(values).astype(dtype)
+
+
+def classify(
+    addresses: pd.DataFrame,
+    offers: pd.DataFrame,
+    addr_idx: np.ndarray,
+    offer_idx: np.ndarray,
+    profile: Profile,
+    *,
+    as_of: date | None = None,
+    include_planned: bool = True,
+) -> pd.DataFrame:
+    """Classify every address under ``profile``.
+
+    Parameters
+    ----------
+    addresses
+        Canonical address frame (``site_type`` used by site rules; missing = private). Rows are
+        taken by position; the result has a RangeIndex aligned to them.
+    offers
+        Canonical offer frame: speeds ``down_mbps``/``up_mbps`` in Mbit/s (NaN = not reported,
+        fails every speed test), ``latency_ms`` in ms, ``low_latency`` boolean (NA = unknown,
+        resolved by the profile; derived from ``latency_ms <= 100`` if the column is absent),
+        ``status`` existing/planned, ``available_from``; optional ``fcc_technology`` (int BDC
+        code, wins over the profile's technology mapping when not null).
+    addr_idx, offer_idx
+        Integer pairs: address ``addr_idx[k]`` is covered by offer ``offer_idx[k]``. Order and
+        duplicates do not matter.
+    profile
+        A loaded :class:`~coverage.profiles.Profile`.
+    as_of
+        Reference date (default: today). Existing offers with ``available_from`` after it are
+        ignored; planned offers count if ``available_from <= as_of + horizon_months``.
+    include_planned
+        False ignores planned offers entirely (not shown, not counted).
+
+    Returns
+    -------
+    pandas.DataFrame
+        Columns :data:`RESULT_COLUMNS`. ``best_*``: best existing counted offer (NA if none);
+        ``planned_*``: best planned counted offer inside the horizon (NA if none);
+        ``networks_now``/``networks_planned``: distinct qualifying networks (provider x network
+        type) among existing / planned offers; ``class`` and ``eligible`` (bool) per the
+        profile, widened by site rules (``site_rule`` names the rule, NA otherwise).
+
+    Raises
+    ------
+    InputDataError
+        Missing offer columns, malformed or out-of-range pairs.
+    ProfileError
+        The profile names a method without a rule engine.
+    """
+    n, m = len(addresses), len(offers)
+    a, o = _pairs(addr_idx, offer_idx, n, m)
+    if profile.method not in ENGINES:
+        raise ProfileError(f"{profile.path.name}: no rule engine for method {profile.method!r}")
+    engine = ENGINES[profile.method]
+    day = as_of if as_of is not None else date.today()
+    if isinstance(day, datetime):
+        day = day.date()
+    offers = offers.reset_index(drop=True)
+    arr = _offer_arrays(offers, profile, day, include_planned)
+    rules = engine.offer_rules(arr, profile)
+
+    avail_days = np.where(
+        np.isnat(arr.available_from),
+        np.nan,
+        arr.available_from.astype("datetime64[D]").astype("float64"),
+    )
+    rank = rules.rank.astype("float64")
+    score_now = offer_score(
+        [rank, arr.down, arr.up, -arr.latency], rules.counted & arr.existing_now
+    )
+    score_plan = offer_score([rank, arr.down, arr.up, -avail_days], rules.counted & arr.planned_ok)
+    best = best_per_point(a, o, score_now, n)
+    planned = best_per_point(a, o, score_plan, n)
+    safe_rank = np.append(rules.rank.astype(np.int64), -1)  # index -1 -> "none"
+    best_rank, planned_rank = safe_rank[best], safe_rank[planned]
+
+    prov_codes = arr.provider_code
+    type_codes, type_uniques = pd.factorize(pd.Series(rules.network_type, dtype="object"))
+    net = prov_codes.astype(np.int64) * max(len(type_uniques), 1) + type_codes
+    net = np.where(rules.network_ok & (prov_codes >= 0) & (type_codes >= 0), net, -1)
+    nets_now = count_distinct_per_point(a, np.where(arr.existing_now, net, -1)[o], n)
+    nets_plan = count_distinct_per_point(a, np.where(arr.planned_ok, net, -1)[o], n)
+    nets_any = count_distinct_per_point(
+        a, np.where(arr.existing_now | arr.planned_ok, net, -1)[o], n
+    )
+
+    out = pd.DataFrame(index=pd.RangeIndex(n))
+    out["best_provider"] = _take(offers, "provider", best, "string")
+    out["best_technology"] = _take(offers, "technology", best, "string")
+    out["best_down_mbps"] = _take(offers, "down_mbps", best, "float64")
+    out["best_up_mbps"] = _take(offers, "up_mbps", best, "float64")
+    out["best_latency_ms"] = _take(offers, "latency_ms", best, "float64")
+    out["best_source"] = _take(offers, "source", best, "string")
+    out["planned_provider"] = _take(offers, "provider", planned, "string")
+    out["planned_technology"] = _take(offers, "technology", planned, "string")
+    out["planned_down_mbps"] = _take(offers, "down_mbps", planned, "float64")
+    out["planned_up_mbps"] = _take(offers, "up_mbps", planned, "float64")
+    out["planned_available_from"] = _take(offers, "available_from", planned, "datetime64[ms]")
+    out["networks_now"] = nets_now
+    out["networks_planned"] = nets_plan
+
+    ctx = AddressContext(
+        n=n,
+        addr_idx=a,
+        offer_idx=o,
+        best=best,
+        planned=planned,
+        best_rank=best_rank,
+        planned_rank=planned_rank,
+        networks_now=nets_now,
+        networks_planned=nets_plan,
+        networks_any=nets_any,
+        any_existing=any_per_point(a, arr.existing_now[o], n),
+        best_text=offer_text(offers, best),
+        planned_text=offer_text(offers, planned),
+        planned_date=out["planned_available_from"]
+        .dt.strftime("%Y-%m-%d")
+        .astype(object)
+        .fillna("")
+        .to_numpy(dtype=object),
+        include_planned=include_planned,
+    )
+    decision = engine.decide(ctx, arr, rules, profile)
+    klass = pd.Series(decision.klass, dtype="string")
+    eligible = klass.isin(profile.eligible_classes).to_numpy(dtype=bool, copy=True)
+    reason = decision.reason
+
+    site = (
+        addresses["site_type"].astype("string").fillna("private").reset_index(drop=True)
+        if "site_type" in addresses
+        else pd.Series("private", index=out.index, dtype="string")
+    )
+    site_rule = pd.Series(pd.NA, index=out.index, dtype="string")
+    for rule in profile.site_rules:
+        applies = site.isin(rule.site_types).to_numpy(dtype=bool) & ~eligible
+        if rule.action == "eligible_unless":
+            blocked = klass.isin(rule.unless_classes).to_numpy(dtype=bool, copy=True)
+            if rule.unless_down_mbps is not None or rule.unless_up_mbps is not None:
+                reach = np.ones(n, dtype=bool)
+                if rule.unless_down_mbps is not None:
+                    reach &= (
+                        (out["best_down_mbps"] >= rule.unless_down_mbps)
+                        .fillna(False)
+                        .to_numpy(dtype=bool)
+                    )
+                if rule.unless_up_mbps is not None:
+                    reach &= (
+                        (out["best_up_mbps"] >= rule.unless_up_mbps)
+                        .fillna(False)
+                        .to_numpy(dtype=bool)
+                    )
+                blocked |= reach
+            applies &= ~blocked
+        eligible |= applies
+        site_rule = site_rule.mask(applies, rule.id)
+        reason = compose(
+            n, [(applies, [reason, f"; eligible by site rule {rule.id} ({rule.label})"])], reason
+        )
+
+    out["class"] = klass
+    out["eligible"] = eligible
+    out["reason_code"] = pd.Series(decision.reason_code, dtype="string")
+    out["reason"] = pd.Series(reason, dtype="string")
+    out["site_rule"] = site_rule
+    out["profile_id"] = pd.Series(profile.id, index=out.index, dtype="string")
+    out["profile_version"] = pd.Series(profile.version, index=out.index, dtype="string")
+    out["networks_now"] = out["networks_now"].astype("int32")
+    out["networks_planned"] = out["networks_planned"].astype("int32")
+    return out[list(RESULT_COLUMNS)]

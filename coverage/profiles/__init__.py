@@ -1,0 +1,109 @@
+"""Rule profiles: versioned TOML package data loaded into frozen dataclasses.
+
+A profile is data, not code: every threshold, technology list, horizon and class of a funding
+rule set lives in one TOML file next to this module. The ``method`` names the rule engine in
+``coverage.rules`` that interprets it; :data:`METHODS` says which threshold keys and classes each
+engine needs, so a new profile for an existing method needs no code, and a new method needs one
+entry here plus one module in ``coverage.rules``.
+
+TOML layout (all tables required unless marked optional)::
+
+    [profile]       id, version, title, jurisdiction, source_url, effective_date (date),
+                    method, description, interpretations (list of str)
+    [thresholds]    method-specific numbers >= 0 (Mbit/s, ms, network counts)
+    [technologies]  reliable (list), gigabit (list, optional), fcc_codes (table
+                    technology -> FCC BDC code, optional), reliable_fcc_codes (list, optional)
+    [planning]      horizon_months (int >= 0), count_planned (bool)
+    [networks]      include_planned (bool), types (table technology -> network type, optional)
+    [latency]       require_low_latency (bool), unknown_is_low_latency (bool)
+    [[classes]]     name, label, eligible (bool)              -- ordered
+    [[site_rules]]  id, label, site_types, action ("eligible" | "eligible_unless"),
+                    unless_classes, unless_down_mbps, unless_up_mbps   (optional table array)
+
+Every problem raises :class:`~coverage.errors.ProfileError` naming the file and the key.
+"""
+
+from __future__ import annotations
+
+from importlib import resources
+from pathlib import Path
+
+from coverage.errors import NotFoundError
+from coverage.profiles._toml import parse_profile
+from coverage.profiles.model import (
+    FCC_TECHNOLOGY_CODES,
+    METHODS,
+    ClassDef,
+    MethodSpec,
+    Profile,
+    SiteRule,
+)
+
+__all__ = [
+    "FCC_TECHNOLOGY_CODES",
+    "METHODS",
+    "ClassDef",
+    "MethodSpec",
+    "Profile",
+    "SiteRule",
+    "list_profiles",
+    "load_profile",
+]
+
+
+# --------------------------------------------------------------------------------------------
+# public API
+
+
+def _bundled() -> dict[str, Path]:
+    root = resources.files(__name__)
+    return {
+        Path(entry.name).stem: Path(str(entry))
+        for entry in root.iterdir()
+        if entry.name.endswith(".toml")
+    }
+
+
+def load_profile(id_or_path: str | Path) -> Profile:
+    """Load and validate a profile.
+
+    Parameters
+    ----------
+    id_or_path
+        A bundled profile id (``"de-gigabit-2023"``) or the path of a user TOML file (a
+        :class:`~pathlib.Path`, or a string ending in ``.toml`` or containing a path separator).
+
+    Returns
+    -------
+    Profile
+        Frozen; ``sha256`` is the hash of the file's bytes, for the run manifest.
+
+    Raises
+    ------
+    NotFoundError
+        Unknown id (the message lists the bundled ids) or a missing file.
+    ProfileError
+        Malformed TOML, unknown or missing keys, wrong types, negative thresholds, unknown
+        technologies, site types or classes; the message names the file and the key.
+    """
+    text = str(id_or_path)
+    is_path = isinstance(id_or_path, Path) or text.endswith(".toml") or "/" in text or "\\" in text
+    if is_path:
+        path = Path(id_or_path)
+        if not path.is_file():
+            raise NotFoundError(
+                f"profile file {path} does not exist; give a bundled id or a TOML path"
+            )
+    else:
+        bundled = _bundled()
+        if text not in bundled:
+            raise NotFoundError(
+                f"unknown profile {text!r}; known profiles: {', '.join(sorted(bundled))}"
+            )
+        path = bundled[text]
+    return parse_profile(path.read_bytes(), path)
+
+
+def list_profiles() -> list[Profile]:
+    """All bundled profiles, sorted by id."""
+    return [load_profile(p) for _, p in sorted(_bundled().items())]

@@ -1,0 +1,131 @@
+"""Profile data model: frozen dataclasses and the rule-engine registry (:data:`METHODS`)."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import date
+from pathlib import Path
+from types import MappingProxyType
+
+#: FCC BDC fixed technology codes (0 other, 10 copper, 40 cable, 50 fibre, 60/61 GSO/NGSO
+#: satellite, 70 unlicensed FW, 71 licensed FW, 72 licensed-by-rule FW).
+FCC_TECHNOLOGY_CODES = frozenset({0, 10, 40, 50, 60, 61, 70, 71, 72})
+
+
+@dataclass(frozen=True)
+class MethodSpec:
+    """What a rule engine needs from a profile."""
+
+    thresholds: frozenset[str]
+    integer_thresholds: frozenset[str]
+    classes: frozenset[str]
+    needs_fcc_codes: bool = False
+
+
+#: Rule engines (``coverage.rules.<method>``) and the profile keys each one reads.
+METHODS: Mapping[str, MethodSpec] = MappingProxyType(
+    {
+        "de_gigabit": MethodSpec(
+            thresholds=frozenset(
+                {
+                    "gigabit_down_mbps",
+                    "gigabit_symmetric_down_mbps",
+                    "gigabit_symmetric_up_mbps",
+                    "nga_down_mbps",
+                    "black_min_networks",
+                }
+            ),
+            integer_thresholds=frozenset({"black_min_networks"}),
+            classes=frozenset({"gigabit", "black", "grey", "white"}),
+        ),
+        "bead": MethodSpec(
+            thresholds=frozenset(
+                {
+                    "unserved_below_down_mbps",
+                    "unserved_below_up_mbps",
+                    "served_down_mbps",
+                    "served_up_mbps",
+                }
+            ),
+            integer_thresholds=frozenset(),
+            classes=frozenset({"unserved", "underserved", "served"}),
+            needs_fcc_codes=True,
+        ),
+    }
+)
+
+SITE_ACTIONS = ("eligible", "eligible_unless")
+
+
+@dataclass(frozen=True)
+class ClassDef:
+    """One result class: machine name, human label, whether it is eligible for funding."""
+
+    name: str
+    label: str
+    eligible: bool
+
+
+@dataclass(frozen=True)
+class SiteRule:
+    """A site-type rule that can only *widen* eligibility.
+
+    ``action = "eligible"``: addresses of these site types are always eligible.
+    ``action = "eligible_unless"``: eligible unless the class is in ``unless_classes`` or the
+    best existing counted offer reaches ``unless_down_mbps``/``unless_up_mbps`` (Mbit/s; a
+    missing speed never reaches a threshold).
+    """
+
+    id: str
+    label: str
+    site_types: tuple[str, ...]
+    action: str
+    unless_classes: tuple[str, ...] = ()
+    unless_down_mbps: float | None = None
+    unless_up_mbps: float | None = None
+
+
+@dataclass(frozen=True)
+class Profile:
+    """A validated, immutable rule profile. Speeds in Mbit/s, latency in ms, horizon in months."""
+
+    id: str
+    version: str
+    title: str
+    jurisdiction: str
+    source_url: str
+    effective_date: date
+    method: str
+    description: str
+    thresholds: Mapping[str, float]
+    reliable_technologies: frozenset[str]
+    gigabit_technologies: frozenset[str]
+    fcc_codes: Mapping[str, int]
+    reliable_fcc_codes: frozenset[int]
+    horizon_months: int
+    count_planned: bool
+    networks_include_planned: bool
+    network_types: Mapping[str, str]
+    require_low_latency: bool
+    unknown_is_low_latency: bool
+    site_rules: tuple[SiteRule, ...]
+    interpretations: tuple[str, ...]
+    classes: tuple[ClassDef, ...]
+    eligible_classes: tuple[str, ...]
+    sha256: str
+    path: Path
+
+    @property
+    def class_names(self) -> tuple[str, ...]:
+        """Class names in profile order."""
+        return tuple(c.name for c in self.classes)
+
+    @property
+    def class_labels(self) -> dict[str, str]:
+        """Class name -> human label."""
+        return {c.name: c.label for c in self.classes}
+
+    def threshold(self, key: str) -> float:
+        """One threshold value (Mbit/s, ms or a count, as the key name says)."""
+        return self.thresholds[key]

@@ -1,0 +1,245 @@
+"""Shared pieces of the rule engines: per-offer arrays, per-address reductions, reason text.
+
+Everything here is vectorised over offers or (address, offer) pairs; Python loops run only
+over a handful of unique values (technologies, classes, distinct speeds).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+
+#: Human labels of technologies for reason sentences.
+TECH_LABELS: dict[str, str] = {
+    "ftth": "FTTH",
+    "fttb": "FTTB",
+    "hfc_docsis31": "HFC DOCSIS 3.1",
+    "hfc": "HFC",
+    "vdsl": "VDSL",
+    "adsl": "ADSL",
+    "fwa_licensed": "licensed FWA",
+    "fwa_unlicensed": "unlicensed FWA",
+    "mobile_5g": "5G mobile",
+    "mobile_lte": "LTE mobile",
+    "satellite_geo": "GEO satellite",
+    "satellite_ngso": "NGSO satellite",
+}
+
+
+@dataclass(frozen=True)
+class OfferArrays:
+    """Per-offer numpy views of the canonical offer frame (length ``n``).
+
+    Speeds are Mbit/s (NaN = not reported), latency ms (NaN = unknown). ``low_latency`` is
+    already resolved: NA replaced per the profile's ``unknown_is_low_latency``.
+    ``existing_now``: status existing and available_from missing or <= as-of.
+    ``planned_ok``: status planned, available_from <= as-of + horizon, and planned offers
+    requested. ``fcc_code``: FCC BDC code (explicit ``fcc_technology`` wins, else the profile
+    mapping; -1 when unknown). ``provider_code``: one code per provider name compared
+    case-insensitively without surrounding blanks (-1 = missing). ``tech_code`` indexes
+    ``tech_values`` (-1 = missing).
+    """
+
+    n: int
+    provider_code: np.ndarray
+    tech_code: np.ndarray
+    tech_values: tuple[str, ...]
+    down: np.ndarray
+    up: np.ndarray
+    latency: np.ndarray
+    low_latency: np.ndarray
+    available_from: np.ndarray
+    existing_now: np.ndarray
+    planned_ok: np.ndarray
+    fcc_code: np.ndarray
+
+    def tech_in(self, members: Iterable[str]) -> np.ndarray:
+        """True where the offer's technology is one of ``members``."""
+        wanted = set(members)
+        lut = np.array([v in wanted for v in self.tech_values] + [False], dtype=bool)
+        return lut[self.tech_code]
+
+    def tech_map(self, mapping: Mapping[str, object], default: object) -> np.ndarray:
+        """Per-offer ``mapping[technology]`` (``default`` when absent), as an object array."""
+        lut = np.array(
+            [mapping.get(v, default) for v in self.tech_values] + [default], dtype=object
+        )
+        return lut[self.tech_code]
+
+
+@dataclass(frozen=True)
+class OfferRules:
+    """What a rule engine decides per offer.
+
+    ``counted``: the offer may be a best offer and feeds the class (e.g. reliable technology).
+    ``rank``: quality tier (higher is better) used first when choosing the best offer.
+    ``network_ok``: the offer makes its network a qualifying network for the counts.
+    ``network_type``: network type label per offer (provider x type = one network).
+    """
+
+    counted: np.ndarray
+    rank: np.ndarray
+    network_ok: np.ndarray
+    network_type: np.ndarray
+
+
+@dataclass(frozen=True)
+class AddressContext:
+    """Per-address facts handed to a rule engine's ``decide``.
+
+    ``best`` / ``planned``: offer row of the best counted existing / planned-in-horizon offer,
+    -1 if none. ``best_rank`` / ``planned_rank``: their ``rank`` (-1 if none).
+    ``networks_*``: distinct qualifying networks (existing, planned, either).
+    ``best_text`` / ``planned_text``: e.g. ``"VDSL 100/40 (Demo Telekabel)"`` ("" if none);
+    ``planned_date``: ``"2026-05-01"`` ("" if none).
+    """
+
+    n: int
+    addr_idx: np.ndarray
+    offer_idx: np.ndarray
+    best: np.ndarray
+    planned: np.ndarray
+    best_rank: np.ndarray
+    planned_rank: np.ndarray
+    networks_now: np.ndarray
+    networks_planned: np.ndarray
+    networks_any: np.ndarray
+    any_existing: np.ndarray
+    best_text: np.ndarray
+    planned_text: np.ndarray
+    planned_date: np.ndarray
+    include_planned: bool
+
+
+@dataclass(frozen=True)
+class Decision:
+    """A rule engine's verdict per address: class name, reason code, reason sentence."""
+
+    klass: np.ndarray
+    reason_code: np.ndarray
+    reason: np.ndarray
+
+
+# --------------------------------------------------------------------------------------------
+# reductions per address (private numpy equivalents of the coverage.join helpers)
+
+
+def offer_score(keys: list[np.ndarray], candidates: np.ndarray) -> np.ndarray:
+    """Total order of the ``candidates`` offers as an int64 score: higher = better, -1 = not a
+    candidate.
+
+    ``keys`` are compared lexicographically (first key most significant, NaN lowest); ties go
+    to the smaller offer row, so the result is deterministic whatever the pair order.
+    """
+    rows = np.flatnonzero(candidates)
+    cleaned = [np.where(np.isnan(k[rows]), -np.inf, k[rows]).astype("float64") for k in keys]
+    order = np.lexsort((-rows, *reversed(cleaned)))  # ascending; best offer last
+    score = np.full(len(candidates), -1, dtype=np.int64)
+    score[rows[order]] = np.arange(len(rows), dtype=np.int64)
+    return score
+
+
+def best_per_point(
+    point_idx: np.ndarray, offer_idx: np.ndarray, score: np.ndarray, n_points: int
+) -> np.ndarray:
+    """Offer row with the highest ``score`` per point (score -1 = not a candidate); -1 if none."""
+    sc = score[offer_idx]
+    sel = sc >= 0
+    best = np.full(n_points, -1, dtype=np.int64)
+    np.maximum.at(best, point_idx[sel], sc[sel])
+    inverse = np.full(int(score.max(initial=-1)) + 2, -1, dtype=np.int64)  # last slot: score -1
+    cand = np.flatnonzero(score >= 0)
+    inverse[score[cand]] = cand
+    return inverse[best]
+
+
+def any_per_point(point_idx: np.ndarray, flags: np.ndarray, n_points: int) -> np.ndarray:
+    """True where at least one pair of the point has ``flags`` set."""
+    return np.bincount(point_idx[flags], minlength=n_points)[:n_points] > 0
+
+
+def count_distinct_per_point(
+    point_idx: np.ndarray, group_codes: np.ndarray, n_points: int
+) -> np.ndarray:
+    """Number of distinct non-negative ``group_codes`` per point (int32)."""
+    keep = group_codes >= 0
+    if not keep.any():
+        return np.zeros(n_points, dtype=np.int32)
+    width = np.int64(group_codes.max()) + 1
+    keys = np.unique(point_idx[keep].astype(np.int64) * width + group_codes[keep])
+    return np.bincount(keys // width, minlength=n_points)[:n_points].astype(np.int32)
+
+
+# --------------------------------------------------------------------------------------------
+# text helpers (vectorised: formatting runs once per distinct value)
+
+
+def fmt_numbers(values: np.ndarray, missing: str = "?") -> np.ndarray:
+    """Format floats compactly (100, 1.7); NaN -> ``missing``. Returns an object array."""
+    codes, uniques = pd.factorize(pd.Series(values, dtype="float64"), use_na_sentinel=True)
+    labels = np.array([f"{u:.10g}" for u in uniques] + [missing], dtype=object)
+    return labels[np.where(codes < 0, len(uniques), codes)]
+
+
+def _labels(values: pd.Series, fmt: dict[str, str] | None = None) -> np.ndarray:
+    """Object array of strings; NA -> "?"; optional relabelling of distinct values."""
+    codes, uniques = pd.factorize(values, use_na_sentinel=True)
+    names = [fmt.get(str(u), str(u).upper()) if fmt is not None else str(u) for u in uniques]
+    return np.array([*names, "?"], dtype=object)[np.where(codes < 0, len(uniques), codes)]
+
+
+def offer_text(offers: pd.DataFrame, idx: np.ndarray) -> np.ndarray:
+    """``"VDSL 100/40 (Demo Telekabel)"`` for offer rows ``idx``; ``""`` where ``idx`` is -1.
+
+    Text is built once per distinct offer row and gathered, so cost is bounded by the number
+    of distinct best offers, not by the number of addresses.
+    """
+    out = np.full(len(idx), "", dtype=object)
+    present = idx >= 0
+    if not present.any():
+        return out
+    rows, inverse = np.unique(idx[present], return_inverse=True)
+    sub = offers.iloc[rows]
+    text = (
+        _labels(sub["technology"].astype("string"), TECH_LABELS)
+        + " "
+        + fmt_numbers(pd.to_numeric(sub["down_mbps"]).to_numpy(dtype="float64", na_value=np.nan))
+        + "/"
+        + fmt_numbers(pd.to_numeric(sub["up_mbps"]).to_numpy(dtype="float64", na_value=np.nan))
+        + " ("
+        + _labels(sub["provider"].astype("string"))
+        + ")"
+    )
+    out[present] = text[inverse]
+    return out
+
+
+Part = str | np.ndarray
+
+
+def compose(n: int, cases: list[tuple[np.ndarray, list[Part]]], default: Part = "") -> np.ndarray:
+    """Vectorised ``if/elif`` string builder: the first case whose mask is set wins.
+
+    Each case is ``(mask, parts)``; parts are constant strings or object arrays of length
+    ``n``; they are concatenated only on the rows the case takes (numpy object ``+``).
+    Returns an object array of length ``n``.
+    """
+    out = (
+        np.full(n, default, dtype=object)
+        if isinstance(default, str)
+        else np.array(default, dtype=object)
+    )
+    taken = np.zeros(n, dtype=bool)
+    for cond, parts in cases:
+        rows = np.flatnonzero(cond & ~taken)
+        taken |= cond
+        if not len(rows):
+            continue
+        acc: np.ndarray = np.full(len(rows), "", dtype=object)
+        for part in parts:
+            acc = acc + (part if isinstance(part, str) else np.asarray(part, dtype=object)[rows])
+        out[rows] = acc
+    return out
