@@ -1,0 +1,266 @@
+"""Per-cell and per-region counts of addresses, households, eligible and rural-gap addresses.
+
+Grid cells are INSPIRE / GeoGitter cells in EPSG:3035 (ETRS89-LAEA), the grid of the Zensus
+and of the Breitbandatlas (domain.md 1.4, 7.1): a cell is named by the metres of its
+lower-left corner, ``CRS3035RES100mN3065000E4188000`` (100 m) or
+``CRS3035RES1000mN3065000E4188000`` (1 km). The caller transforms the address coordinates
+to EPSG:3035 and passes plain ``x3035``/``y3035`` arrays (metres, easting and northing).
+
+Counts here are raw. Publish them only through :func:`coverage.privacy.suppress_small_counts`,
+and compute region totals (:func:`region_total`) from the raw table, before suppression.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import numpy as np
+import numpy.typing as npt
+import pandas as pd
+
+from coverage.errors import InputDataError
+
+#: Count columns every summary carries; class columns ``addresses_<class>`` come on top.
+BASE_COUNT_COLUMNS = (
+    "addresses",
+    "households",
+    "eligible",
+    "eligible_households",
+    "rural_gap",
+    "rural_gap_households",
+)
+#: Share column -> (numerator, denominator); a share is NaN where the denominator is 0.
+BASE_SHARES = {
+    "share_eligible": ("eligible", "addresses"),
+    "share_eligible_households": ("eligible_households", "households"),
+    "share_rural_gap": ("rural_gap", "addresses"),
+}
+
+_SIZES = {100: "100m", 1000: "1000m"}
+
+
+def _check_size(size_m: int) -> int:
+    size = int(size_m)
+    if size != size_m or size <= 0:
+        raise InputDataError(
+            f"grid cell size must be a positive whole number of metres, got {size_m!r}"
+        )
+    return size
+
+
+def cell_lower_left(
+    x3035: npt.ArrayLike, y3035: npt.ArrayLike, size_m: int
+) -> tuple[npt.NDArray[np.int64], npt.NDArray[np.int64], npt.NDArray[np.bool_]]:
+    """Lower-left corner (metres, EPSG:3035) of the cell holding each point.
+
+    A point on a cell edge belongs to the cell to its north-east (floor semantics), as in
+    INSPIRE. Returns ``(x_ll, y_ll, valid)``; non-finite coordinates give ``valid`` False
+    and corner 0.
+    """
+    size = _check_size(size_m)
+    x = np.asarray(x3035, dtype="float64")
+    y = np.asarray(y3035, dtype="float64")
+    if x.shape != y.shape:
+        raise InputDataError(f"x3035 and y3035 differ in length ({x.size} vs {y.size})")
+    valid = np.isfinite(x) & np.isfinite(y)
+    xs = np.where(valid, x, 0.0)
+    ys = np.where(valid, y, 0.0)
+    x_ll = (np.floor(xs / size) * size).astype("int64")
+    y_ll = (np.floor(ys / size) * size).astype("int64")
+    return x_ll, y_ll, valid
+
+
+def inspire_cell_ids(
+    x3035: npt.ArrayLike, y3035: npt.ArrayLike, size_m: int
+) -> npt.NDArray[np.object_]:
+    """INSPIRE cell ids ``CRS3035RES{size}mN{north_ll}E{east_ll}`` for points in EPSG:3035.
+
+    Parameters
+    ----------
+    x3035, y3035
+        Easting and northing in metres, EPSG:3035. Points on a cell edge go to the cell to
+        their north-east.
+    size_m
+        Cell size in metres, e.g. 100 or 1000 (written ``100m``/``1000m`` as in the Zensus).
+
+    Returns
+    -------
+    numpy.ndarray
+        Object array of ``str``; ``None`` where a coordinate is NaN or infinite.
+    """
+    size = _check_size(size_m)
+    x_ll, y_ll, valid = cell_lower_left(x3035, y3035, size)
+    out = np.full(x_ll.shape, None, dtype=object)
+    if not valid.any():
+        return out
+    pairs = np.stack([y_ll[valid], x_ll[valid]], axis=1)
+    uniq, inverse = np.unique(pairs, axis=0, return_inverse=True)
+    label = _SIZES.get(size, f"{size}m")
+    names = np.array([f"CRS3035RES{label}N{n}E{e}" for n, e in uniq.tolist()], dtype=object)
+    out[valid] = names[inverse.reshape(-1)]
+    return out
+
+
+def parse_inspire_cell_ids(cell_ids: Sequence[str] | pd.Series) -> pd.DataFrame:
+    """Split INSPIRE ids into ``size_m``, ``x_ll``, ``y_ll`` (int64, metres, EPSG:3035).
+
+    Raises InputDataError naming the first id that does not match
+    ``CRS3035RES<size>mN<north>E<east>``.
+    """
+    ids = pd.Series(cell_ids, dtype="string").reset_index(drop=True)
+    parts = ids.str.extract(r"^CRS3035RES(\d+)mN(\d+)E(\d+)$")
+    bad = parts.isna().any(axis=1)
+    if bad.any():
+        first = int(np.flatnonzero(bad.to_numpy())[0])
+        raise InputDataError(
+            f"cell id {ids.iloc[first]!r} (row {first + 1}) is not an INSPIRE id "
+            "like CRS3035RES1000mN3065000E4188000"
+        )
+    return pd.DataFrame(
+        {
+            "size_m": parts[0].astype("int64"),
+            "x_ll": parts[2].astype("int64"),
+            "y_ll": parts[1].astype("int64"),
+        }
+    )
+
+
+def _bool(values: npt.ArrayLike | None, n: int, name: str) -> npt.NDArray[np.bool_]:
+    if values is None:
+        return np.zeros(n, dtype=bool)
+    arr = pd.array(values, dtype="boolean")
+    if len(arr) != n:
+        raise InputDataError(f"{name} has {len(arr)} values for {n} addresses")
+    return arr.to_numpy(dtype=bool, na_value=False)
+
+
+def summarise_by(
+    keys: npt.ArrayLike,
+    *,
+    households: npt.ArrayLike | None = None,
+    eligible: npt.ArrayLike | None = None,
+    rural_gap: npt.ArrayLike | None = None,
+    address_class: npt.ArrayLike | None = None,
+    key_name: str = "key",
+) -> pd.DataFrame:
+    """Count addresses per key (a cell id, an AGS, a Kreis key ...).
+
+    Parameters
+    ----------
+    keys
+        One key per address; addresses with a missing key (None/NA) are left out.
+    households
+        Households per address (NA counts as 0); default 1 per address.
+    eligible, rural_gap
+        Boolean flags per address; NA counts as False.
+    address_class
+        Optional class label per address (e.g. white/grey/black); adds one column
+        ``addresses_<class>`` per label (NA labels are not counted in any class column).
+
+    Returns
+    -------
+    pandas.DataFrame
+        One row per key, sorted by key: ``key_name``, the :data:`BASE_COUNT_COLUMNS`
+        (int64), ``addresses_<class>`` (int64) and the :data:`BASE_SHARES` (float64, NaN
+        where the denominator is 0).
+    """
+    key = pd.Series(pd.array(keys, dtype="string"))
+    n = len(key)
+    hh = (
+        np.ones(n)
+        if households is None
+        else pd.to_numeric(pd.Series(households), errors="coerce").fillna(0).to_numpy(float)
+    )
+    if hh.shape[0] != n:
+        raise InputDataError(f"households has {hh.shape[0]} values for {n} addresses")
+    elig = _bool(eligible, n, "eligible")
+    rural = _bool(rural_gap, n, "rural_gap") & elig
+    frame = pd.DataFrame(
+        {
+            key_name: key,
+            "addresses": np.ones(n, dtype="int64"),
+            "households": hh.astype("int64"),
+            "eligible": elig.astype("int64"),
+            "eligible_households": (hh * elig).astype("int64"),
+            "rural_gap": rural.astype("int64"),
+            "rural_gap_households": (hh * rural).astype("int64"),
+        }
+    )
+    class_cols: list[str] = []
+    if address_class is not None:
+        cls = pd.Series(pd.array(address_class, dtype="string"))
+        if len(cls) != n:
+            raise InputDataError(f"address_class has {len(cls)} values for {n} addresses")
+        for label in sorted(cls.dropna().unique()):
+            col = f"addresses_{label}"
+            frame[col] = (cls == label).fillna(False).to_numpy().astype("int64")
+            class_cols.append(col)
+    frame = frame[key.notna().to_numpy()]
+    out = frame.groupby(key_name, sort=True).sum().reset_index()
+    for share, (num, den) in BASE_SHARES.items():
+        denom = out[den].to_numpy(float)
+        with np.errstate(invalid="ignore", divide="ignore"):
+            out[share] = np.where(denom > 0, out[num].to_numpy(float) / denom, np.nan)
+    return out
+
+
+def summarise_grid(
+    x3035: npt.ArrayLike,
+    y3035: npt.ArrayLike,
+    *,
+    size_m: int = 100,
+    households: npt.ArrayLike | None = None,
+    eligible: npt.ArrayLike | None = None,
+    rural_gap: npt.ArrayLike | None = None,
+    address_class: npt.ArrayLike | None = None,
+) -> pd.DataFrame:
+    """Counts per INSPIRE cell (100 m or 1 km) from address points in EPSG:3035.
+
+    Same columns as :func:`summarise_by` with key ``cell_id``, plus ``x_ll``/``y_ll``
+    (lower-left corner, metres, EPSG:3035). Only cells holding at least one address appear
+    (empty cells are not listed). Addresses with non-finite coordinates are left out.
+    """
+    size = _check_size(size_m)
+    ids = inspire_cell_ids(x3035, y3035, size)
+    out = summarise_by(
+        ids,
+        households=households,
+        eligible=eligible,
+        rural_gap=rural_gap,
+        address_class=address_class,
+        key_name="cell_id",
+    )
+    corners = parse_inspire_cell_ids(out["cell_id"])
+    out.insert(1, "x_ll", corners["x_ll"].to_numpy())
+    out.insert(2, "y_ll", corners["y_ll"].to_numpy())
+    return out
+
+
+def region_total(
+    summary: pd.DataFrame, *, name: str = "total", key_name: str | None = None
+) -> pd.DataFrame:
+    """One row summing every count column of a raw summary and recomputing the shares.
+
+    ``key_name`` (default: the first column) gets the value ``name``. Coordinates
+    (``x_ll``/``y_ll``) are dropped. Compute totals from the raw table: totals of a
+    suppressed table would be wrong (and would let readers recover suppressed values).
+    """
+    key_name = key_name or str(summary.columns[0])
+    shares = set(BASE_SHARES)
+    counts = [
+        c
+        for c in summary.columns
+        if c not in shares
+        and c not in (key_name, "x_ll", "y_ll")
+        and pd.api.types.is_numeric_dtype(summary[c])
+    ]
+    row: dict[str, object] = {key_name: name}
+    for col in counts:
+        row[col] = int(summary[col].sum())
+    for share, (num, den) in BASE_SHARES.items():
+        if num in row and den in row:
+            den_v = float(row[den])  # type: ignore[arg-type]
+            row[share] = float(row[num]) / den_v if den_v > 0 else np.nan  # type: ignore[arg-type]
+    out = pd.DataFrame([row])
+    out[key_name] = out[key_name].astype("string")
+    return out
