@@ -33,6 +33,8 @@ class Technology(StrEnum):
     MOBILE_LTE = "mobile_lte"
     SATELLITE_GEO = "satellite_geo"
     SATELLITE_NGSO = "satellite_ngso"
+    #: FCC technology code 0 ("other"); never counts as reliable in any bundled profile
+    OTHER = "other"
 
 
 class SiteType(StrEnum):

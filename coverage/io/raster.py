@@ -1,0 +1,173 @@
+"""Raster files (GeoTIFF and anything else GDAL reads) through rasterio.
+
+Only this module opens rasters; the sampling maths is in :mod:`coverage.rasters`. Points are
+transformed to the raster's CRS explicitly (the points' CRS must be stated); a raster without
+a CRS is an error. Only the window covering the points (plus one pixel for bilinear
+neighbours) is read, so sampling a few points from a large raster stays cheap.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+import numpy.typing as npt
+import rasterio
+import rasterio.windows
+from pyproj import CRS, Transformer
+from pyproj.exceptions import ProjError
+from rasterio.errors import RasterioError, RasterioIOError
+
+from coverage.crs import crs_label, parse_crs
+from coverage.errors import CRSError, InputDataError, SourceReadError
+from coverage.io import _text
+from coverage.rasters import METHODS, SampleResult, pixel_coords, sample_grid
+
+
+@dataclass(frozen=True)
+class RasterInfo:
+    """What a raster file declares (for inspection reports)."""
+
+    crs: str | None
+    width: int
+    height: int
+    count: int
+    dtype: str
+    nodata: float | None
+    bounds: tuple[float, float, float, float]
+    driver: str
+
+
+def _open(path: str | os.PathLike[str]) -> tuple[Any, str]:
+    file, label = _text.check_file(path)
+    try:
+        return rasterio.open(file), label
+    except RasterioIOError as exc:
+        raise SourceReadError(
+            f"{label}: cannot open as a raster ({exc}); the file may be corrupt or not a raster"
+        ) from exc
+    except RasterioError as exc:
+        raise SourceReadError(f"{label}: cannot read the raster ({exc})") from exc
+
+
+def raster_info(path: str | os.PathLike[str]) -> RasterInfo:
+    """CRS (label or None), size, band count, dtype, nodata and bounds of a raster file."""
+    src, _label = _open(path)
+    with src:
+        crs = crs_label(CRS.from_user_input(src.crs.to_wkt())) if src.crs else None
+        return RasterInfo(
+            crs=crs, width=src.width, height=src.height, count=src.count, dtype=str(src.dtypes[0]),
+            nodata=src.nodata, bounds=tuple(src.bounds), driver=src.driver,
+        )  # fmt: skip
+
+
+def sample_raster(
+    path: str | os.PathLike[str],
+    x: npt.ArrayLike,
+    y: npt.ArrayLike,
+    points_crs: object,
+    *,
+    band: int = 1,
+    method: str = "nearest",
+) -> SampleResult:
+    """Sample one band of a raster at points.
+
+    Parameters
+    ----------
+    path
+        Raster file (GeoTIFF, ...). It must declare a CRS.
+    x, y
+        Point coordinates in ``points_crs`` (e.g. metres in EPSG:25832, or lon/lat).
+    points_crs
+        The points' CRS (required; never assumed).
+    band
+        1-based band number.
+    method
+        "nearest" (value of the pixel containing the point) or "bilinear" (from the four
+        surrounding pixel centres; any invalid contributing neighbour -> nodata).
+
+    Returns
+    -------
+    SampleResult
+        ``values`` float64 (NaN unless flag "ok"), ``flags`` in {"ok", "nodata", "outside"},
+        the raster's CRS label, the method and band.
+
+    Raises
+    ------
+    CRSError
+        Raster without a CRS, points' CRS missing or not understood, failed transformation.
+    InputDataError
+        Unknown method, band out of range, x/y of different lengths.
+    SourceReadError
+        Missing/corrupt raster.
+    """
+    if method not in METHODS:
+        raise InputDataError(f"unknown sampling method {method!r}; use one of {', '.join(METHODS)}")
+    xs = np.atleast_1d(np.asarray(x, dtype="float64"))
+    ys = np.atleast_1d(np.asarray(y, dtype="float64"))
+    if xs.shape != ys.shape:
+        raise InputDataError(f"x and y have different lengths ({len(xs)} and {len(ys)})")
+    src, label = _open(path)
+    with src:
+        if src.crs is None:
+            raise CRSError(
+                f"{label}: the raster has no CRS; assign one (e.g. gdal_edit.py -a_srs EPSG:25832) "
+                "- gapmap never guesses a raster's CRS"
+            )
+        if not 1 <= band <= src.count:
+            raise InputDataError(
+                f"{label}: band {band} does not exist; the raster has {src.count} band(s)"
+            )
+        if points_crs is None:
+            raise CRSError(f"{label}: the points' CRS is needed to sample the raster; state it")
+        raster_crs = CRS.from_user_input(src.crs.to_wkt())
+        pts_crs = parse_crs(points_crs, source=f"points sampled from {label}")
+        rx, ry = xs, ys
+        if not pts_crs.equals(raster_crs, ignore_axis_order=True):
+            try:
+                tr = Transformer.from_crs(pts_crs, raster_crs, always_xy=True)
+                rx, ry = (
+                    np.asarray(v, dtype="float64") for v in tr.transform(xs, ys, errcheck=False)
+                )
+            except ProjError as exc:
+                raise CRSError(
+                    f"{label}: cannot transform points from {crs_label(pts_crs)} to {crs_label(raster_crs)} ({exc})"
+                ) from exc
+        transform = tuple(src.transform)[:6]
+        col, row = pixel_coords(transform, rx, ry)
+        inside = (
+            np.isfinite(col)
+            & np.isfinite(row)
+            & (col >= 0)
+            & (col < src.width)
+            & (row >= 0)
+            & (row < src.height)
+        )
+        values = np.full(len(xs), np.nan)
+        flags = np.full(len(xs), "outside", dtype="<U7")
+        if inside.any():
+            c0 = max(int(np.floor(col[inside].min())) - 1, 0)
+            r0 = max(int(np.floor(row[inside].min())) - 1, 0)
+            c1 = min(int(np.floor(col[inside].max())) + 2, src.width)
+            r1 = min(int(np.floor(row[inside].max())) + 2, src.height)
+            window = rasterio.windows.Window(c0, r0, c1 - c0, r1 - r0)
+            try:
+                arr = src.read(band, window=window).astype("float64")
+                mask = src.read_masks(band, window=window) > 0
+            except RasterioError as exc:
+                raise SourceReadError(
+                    f"{label}: cannot read band {band} ({exc}); the file may be truncated"
+                ) from exc
+            if src.nodatavals[band - 1] is not None:
+                nodata = float(src.nodatavals[band - 1])
+                mask &= ~(np.isnan(arr) if np.isnan(nodata) else arr == nodata)
+            a, b, c, d, e, f = transform
+            wt = (a, b, c + a * c0 + b * r0, d, e, f + d * c0 + e * r0)  # the window's own affine
+            v, f = sample_grid(arr, mask, wt, rx[inside], ry[inside], method=method)
+            values[inside] = v
+            flags[inside] = f
+    return SampleResult(
+        values=values, flags=flags, crs=crs_label(raster_crs), method=method, band=band
+    )
