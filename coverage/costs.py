@@ -95,11 +95,17 @@ def area_cost(
 
 @dataclass(frozen=True)
 class PriorityWeights:
-    """Points of the three parts of the priority score (they sum to the maximum, 100)."""
+    """Points of the four parts of the priority score (they sum to the maximum, 100).
 
-    white: float = 40.0
-    rural: float = 30.0
-    cost: float = 30.0
+    ``size_reference`` is the number of addresses at which an area earns all size points
+    (a typical village-sized tender lot).
+    """
+
+    white: float = 35.0
+    rural: float = 25.0
+    cost: float = 25.0
+    size: float = 15.0
+    size_reference: int = 100
 
 
 def priority_score(
@@ -108,6 +114,7 @@ def priority_score(
     cost_per_address: npt.ArrayLike,
     costs: CostParams = CostParams(),
     weights: PriorityWeights = PriorityWeights(),
+    addresses: npt.ArrayLike | None = None,
 ) -> npt.NDArray[np.float64]:
     """Priority of a gap area, 0..100 points (higher = fund first).
 
@@ -115,9 +122,10 @@ def priority_score(
     efficiency; domain.md 6 [ACONIUM-LOG][MICUS]); it is a screening score, not the
     official points scheme::
 
-        score = 40 x share_white
-              + 30 x share_rural
-              + 30 x R / (R + cost_per_address)
+        score = 35 x share_white
+              + 25 x share_rural
+              + 25 x R / (R + cost_per_address)
+              + 15 x min(1, log(1 + addresses) / log(1 + S))
 
     * ``share_white``: share of the area's addresses without any NGA network (0..1);
     * ``share_rural``: share of its addresses in rural grid cells (DEGURBA cell class 1);
@@ -132,4 +140,14 @@ def priority_score(
     ref = costs.reference_eur_per_address
     with np.errstate(invalid="ignore", divide="ignore"):
         efficiency = np.where(np.isfinite(cpa) & (cpa >= 0), ref / (ref + cpa), 0.0)
-    return weights.white * white + weights.rural * rural + weights.cost * efficiency
+    if addresses is None:
+        size = np.zeros_like(efficiency)
+    else:
+        n = np.maximum(np.asarray(addresses, dtype="float64"), 0.0)
+        size = np.minimum(1.0, np.log1p(n) / np.log1p(weights.size_reference))
+    return (
+        weights.white * white
+        + weights.rural * rural
+        + weights.cost * efficiency
+        + weights.size * size
+    )

@@ -297,7 +297,7 @@ def find_gap_areas(
     out["cost_per_address"] = per_address
     out["above_private_threshold"] = per_address > costs.private_threshold_eur_per_address
     score = priority_score(
-        out["share_white"], out["share_rural"], per_address, costs, params.weights
+        out["share_white"], out["share_rural"], per_address, costs, params.weights, addresses
     )
     out["priority"] = score
     rank = np.empty(n_areas, dtype=np.int64)

@@ -78,8 +78,9 @@ def test_trench_and_cost_by_hand() -> None:
     assert a.cost_per_address == pytest.approx(87_400 / 4)
     assert a.addresses_per_route_km == pytest.approx(4 / 0.8)
     assert bool(a.above_private_threshold)
-    # priority: 40 x 1 (all white) + 30 x 1 (all rural) + 30 x 8700 / (8700 + 21850)
-    assert a.priority == pytest.approx(70 + 30 * 8700 / (8700 + 21_850))
+    # priority: 35 x 1 (all white) + 25 x 1 (all rural) + 25 x 8700 / (8700 + 21850)
+    #           + 15 x log(1 + 4) / log(1 + 100)
+    assert a.priority == pytest.approx(60 + 25 * 8700 / (8700 + 21_850) + 15 * np.log(5) / np.log(101))
 
 
 def test_cost_parameters_and_priority_formula() -> None:
@@ -87,8 +88,11 @@ def test_cost_parameters_and_priority_formula() -> None:
     cost, per = area_cost([100.0, 0.0], [2, 0], costs)
     assert cost.tolist() == [100 * 150 + 2 * 1000 + 5000, 5000.0]
     assert per[0] == pytest.approx(11_000) and np.isnan(per[1])
-    assert priority_score([1.0], [1.0], [8700.0]).tolist() == pytest.approx([85.0])
-    assert priority_score([np.nan], [0.5], [np.nan]).tolist() == pytest.approx([15.0])
+    assert priority_score([1.0], [1.0], [8700.0]).tolist() == pytest.approx([72.5])
+    assert priority_score([np.nan], [0.5], [np.nan]).tolist() == pytest.approx([12.5])
+    # the size part: full points from 100 addresses on, 0 without addresses
+    assert priority_score([1.0], [1.0], [0.0], addresses=[100]).tolist() == pytest.approx([100.0])
+    assert priority_score([0.0], [0.0], [np.inf], addresses=[1000]).tolist() == pytest.approx([15.0])
     with pytest.raises(InputDataError, match="paved_share"):
         CostParams(paved_share=1.5)
     # isolated site sanity check (domain.md 6: 15-20 kEUR): 150 m link + lead-in

@@ -171,3 +171,50 @@ def sample_raster(
     return SampleResult(
         values=values, flags=flags, crs=crs_label(raster_crs), method=method, band=band
     )
+
+
+def read_population_raster(path: str | os.PathLike[str], *, band: int = 1) -> tuple[Any, str, str]:
+    """A population raster on the INSPIRE grid as a cell table (cell_id, population).
+
+    The raster must be in EPSG:3035 with 100 m or 1 km square pixels aligned to the grid
+    (corners on multiples of the pixel size), as Zensus and Eurostat GEOSTAT rasters are.
+    Nodata pixels become NA (counted as no inhabitants by DEGURBA). Returns the table, the
+    file's SHA-256 and a note on how the grid was decided.
+    """
+    import pandas as pd
+
+    from coverage.grid_summary import inspire_cell_ids
+    from coverage.io.hashing import sha256_file
+
+    src, label = _open(path)
+    with src:
+        if src.crs is None:
+            raise CRSError(f"{label}: the population raster has no CRS; it must be EPSG:3035")
+        crs = CRS.from_user_input(src.crs.to_wkt())
+        if crs.to_epsg() != 3035:
+            raise CRSError(
+                f"{label}: population rasters must be on the INSPIRE grid (EPSG:3035), not "
+                f"{crs_label(crs)}; warp it with gdalwarp -t_srs EPSG:3035 -tr 1000 1000 -tap"
+            )
+        a, _, c, _, e, f = tuple(src.transform)[:6]
+        size = a
+        if size not in (100.0, 1000.0) or e != -size:
+            raise InputDataError(
+                f"{label}: pixels are {a:g} x {-e:g} m; a population grid needs 100 m or 1000 m square pixels"
+            )
+        if c % size or f % size:
+            raise InputDataError(
+                f"{label}: the raster's corner ({c:g}, {f:g}) is not on the {size:g} m INSPIRE grid"
+            )
+        data = src.read(band, masked=True)
+    rows, cols = np.nonzero(~np.ma.getmaskarray(data))
+    values = np.asarray(data[rows, cols], dtype="float64")
+    x_centre = c + (cols + 0.5) * size
+    y_centre = f - (rows + 0.5) * size
+    table = pd.DataFrame(
+        {
+            "cell_id": pd.array(inspire_cell_ids(x_centre, y_centre, int(size)), dtype="string"),
+            "population": values,
+        }
+    )
+    return table, sha256_file(path), f"raster on the INSPIRE {size:g} m grid (EPSG:3035)"

@@ -21,6 +21,16 @@ import geopandas as gpd
 import pandas as pd
 
 
+def _umask_mode(base: int) -> int:
+    mask = os.umask(0)
+    os.umask(mask)
+    return base & ~mask
+
+
+_FILE_MODE = _umask_mode(0o666)
+_DIR_MODE = _umask_mode(0o777)
+
+
 @contextlib.contextmanager
 def atomic_path(target: str | os.PathLike[str]) -> Iterator[Path]:
     """Yield a temporary path beside ``target``; rename it to ``target`` if the block succeeds."""
@@ -29,6 +39,7 @@ def atomic_path(target: str | os.PathLike[str]) -> Iterator[Path]:
     fd, tmp_name = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=target.parent)
     os.close(fd)
     tmp = Path(tmp_name)
+    tmp.chmod(_FILE_MODE)  # mkstemp creates 0600; results are meant to be shared like any file
     try:
         yield tmp
         tmp.replace(target)
@@ -81,6 +92,7 @@ class RunDirectory:
                 prefix=f".{self.final.name}.", suffix=".partial", dir=self.final.parent
             )
         )
+        self.path.chmod(_DIR_MODE)  # mkdtemp creates 0700
         return self
 
     def __exit__(self, exc_type: object, exc: object, tb: object) -> None:

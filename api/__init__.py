@@ -1,0 +1,1 @@
+"""gapmap's faces: the command line today, the HTTP service later."""

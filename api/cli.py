@@ -1,0 +1,531 @@
+"""The ``gapmap`` command line (typer + rich).
+
+Exit codes: 0 success, 2 bad input or usage (one short message, no traceback), 1 internal
+error (message plus traceback on stderr, because that is a bug to report).
+"""
+
+from __future__ import annotations
+
+import json
+import shlex
+import sys
+import traceback
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from datetime import date
+from pathlib import Path
+from typing import Annotated, Any
+
+import pandas as pd
+import typer
+from rich.console import Console
+from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
+from rich.table import Table
+
+from api.render import print_run
+from coverage.errors import GapmapError, RunCancelledError
+
+app = typer.Typer(
+    name="gapmap",
+    help="Broadband coverage gap analysis: classify every address under a funding rule set.",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+)
+# Piped output (logs, CI, tests) gets a wide console so tables are never cut.
+out = Console(width=None if Console().is_terminal else 200)
+err = Console(stderr=True, width=None if Console(stderr=True).is_terminal else 200)
+
+EXIT_INTERNAL = 1
+EXIT_BAD_INPUT = 2
+
+
+class _ExitError(Exception):
+    def __init__(self, code: int) -> None:
+        self.code = code
+
+
+@contextmanager
+def _user_errors() -> Iterator[None]:
+    """Turn engine errors into exit code 2 with one line; anything else is an internal error."""
+    try:
+        yield
+    except RunCancelledError as exc:
+        err.print(f"[yellow]cancelled:[/] {exc}", highlight=False)
+        raise _ExitError(EXIT_BAD_INPUT) from exc
+    except GapmapError as exc:
+        err.print(f"[bold red]error:[/] {exc}", highlight=False, soft_wrap=True)
+        raise _ExitError(EXIT_BAD_INPUT) from exc
+
+
+@contextmanager
+def _progress_bar() -> Iterator[Callable[[str, float], None]]:
+    with Progress(
+        TextColumn("[bold]{task.description:<16}"),
+        BarColumn(),
+        TextColumn("{task.percentage:>3.0f}%"),
+        TimeElapsedColumn(),
+        console=err,
+        transient=True,
+        disable=not err.is_terminal,
+    ) as bar:
+        task = bar.add_task("starting", total=1.0)
+
+        def update(stage: str, fraction: float) -> None:
+            bar.update(task, description=stage, completed=fraction)
+
+        yield update
+
+
+def _parse_mapping(text: str | None, option: str) -> dict[str, str] | None:
+    """'Src=dst,Other=dst2' -> {'Src': 'dst', ...} (source column name -> canonical name)."""
+    if not text:
+        return None
+    mapping: dict[str, str] = {}
+    for part in text.split(","):
+        if "=" not in part:
+            raise typer.BadParameter(
+                f"expected SOURCE=CANONICAL pairs separated by commas, got {part!r}",
+                param_hint=option,
+            )
+        src, dst = (s.strip() for s in part.split("=", 1))
+        mapping[src] = dst
+    return mapping
+
+
+def _print_run(run_dir: Path, manifest: dict[str, Any], summary_kreis: pd.DataFrame) -> None:
+    """Print the end-of-run report, reading gap areas and names from the run directory."""
+    import geopandas as gpd
+
+    areas = None
+    names: dict[str, str] = {}
+    if (run_dir / "gap_areas.parquet").is_file():
+        areas = pd.DataFrame(
+            gpd.read_parquet(run_dir / "gap_areas.parquet").drop(columns="geometry")
+        )
+    if (run_dir / "summary_gemeinde.csv").is_file():
+        gem = pd.read_csv(run_dir / "summary_gemeinde.csv", dtype={"ags": str})
+        names = dict(zip(gem["ags"], gem["name"].astype(str), strict=True))
+    print_run(out, run_dir, manifest, summary_kreis, areas, names)
+
+
+@app.command()
+def demo(
+    out_dir: Annotated[
+        Path, typer.Option("--out", help="Directory for the demo inputs and run.")
+    ] = Path("runs/demo"),
+    scale: Annotated[
+        float,
+        typer.Option(
+            help="Fraction of the full ~380k addresses (0 < F <= 2).", min=0.0001, max=2.0
+        ),
+    ] = 1.0,
+    profile: Annotated[
+        str, typer.Option(help="Rule profile id or path to a profile TOML.")
+    ] = "de-gigabit-2023",
+    seed: Annotated[int, typer.Option(help="Random seed of the synthetic data.")] = 20261125,
+) -> None:
+    """Build the synthetic Suedwestfalen demo inputs and run the analysis on them."""
+    from coverage.io.demo_files import write_demo_inputs
+    from coverage.pipeline import LayerSpec, RunInputs, RunOptions, run
+
+    with _user_errors():
+        err.print(f"building demo inputs (scale {scale}, seed {seed}) ...")
+        inputs = write_demo_inputs(out_dir / "inputs", scale=scale, seed=seed)
+        run_dir = out_dir / "run"
+        note = "SYNTHETIC demo data: fictional 'Demo' operators and generated addresses on real VG250 boundaries (see data/README.md)."
+        with _progress_bar() as progress:
+            result = run(
+                RunInputs(
+                    LayerSpec(inputs.addresses),
+                    (LayerSpec(inputs.coverage),),
+                    LayerSpec(inputs.boundaries),
+                ),
+                run_dir,
+                RunOptions(
+                    profile=profile,
+                    as_of=inputs.as_of,
+                    synthetic_note=note,
+                    extra_manifest={"demo": {"scale": scale, "seed": seed}},
+                ),
+                progress,
+            )
+    _print_run(run_dir, result.manifest, result.summary_kreis)
+    cmd = [
+        "gapmap", "run", "--addresses", str(inputs.addresses), "--coverage", str(inputs.coverage),
+        "--boundaries", str(inputs.boundaries), "--profile", profile, "--as-of", inputs.as_of.isoformat(),
+        "--out", str(out_dir / "rerun"),
+    ]  # fmt: skip
+    out.print(f"same analysis by hand: {shlex.join(cmd)}", soft_wrap=True, highlight=False)
+
+
+@app.command("run")
+def run_cmd(
+    addresses: Annotated[
+        Path, typer.Option(help="Address points (GeoParquet, GPKG, GeoJSON, Shapefile, zip, CSV).")
+    ],
+    out_dir: Annotated[
+        Path, typer.Option("--out", help="Run directory to write (replaced only on success).")
+    ],
+    coverage: Annotated[
+        list[Path] | None,
+        typer.Option(help="Coverage polygons with offer columns; repeat for several files."),
+    ] = None,
+    offers: Annotated[
+        list[Path] | None,
+        typer.Option(help="Address-keyed offer lists (CSV/XLSX Markterkundung replies); repeat."),
+    ] = None,
+    boundaries: Annotated[
+        Path | None, typer.Option(help="Gemeinde (and Kreis) polygons with ags and name.")
+    ] = None,
+    profile: Annotated[
+        str, typer.Option(help="Rule profile id or path to a profile TOML.")
+    ] = "de-gigabit-2023",
+    as_of: Annotated[
+        str | None, typer.Option("--as-of", help="Reference date YYYY-MM-DD (default: today).")
+    ] = None,
+    include_planned: Annotated[
+        bool,
+        typer.Option(
+            "--include-planned/--existing-only",
+            help="Count planned roll-outs within the profile's horizon.",
+        ),
+    ] = True,
+    region: Annotated[str, typer.Option(help="Jurisdiction: de (EPSG:25832), us, uk.")] = "de",
+    addresses_crs: Annotated[
+        str | None, typer.Option(help="CRS of the address file if it has none, e.g. EPSG:25832.")
+    ] = None,
+    coverage_crs: Annotated[
+        str | None, typer.Option(help="CRS of the coverage files if they have none.")
+    ] = None,
+    boundaries_crs: Annotated[
+        str | None, typer.Option(help="CRS of the boundary file if it has none.")
+    ] = None,
+    address_columns: Annotated[
+        str | None, typer.Option(help="Column mapping SOURCE=CANONICAL,... for the address file.")
+    ] = None,
+    coverage_columns: Annotated[
+        str | None, typer.Option(help="Column mapping for the coverage files.")
+    ] = None,
+    boundary_columns: Annotated[
+        str | None, typer.Option(help="Column mapping for the boundary file.")
+    ] = None,
+    offers_columns: Annotated[
+        str | None, typer.Option(help="Column mapping for the offer lists.")
+    ] = None,
+    population: Annotated[
+        Path | None,
+        typer.Option(
+            help="Population grid for DEGURBA: Zensus-style INSPIRE CSV or EPSG:3035 raster."
+        ),
+    ] = None,
+    rural_rule: Annotated[
+        str,
+        typer.Option(help="Rural gap = eligible address in a rural cell | municipality | both."),
+    ] = "cell",
+    min_count: Annotated[
+        int, typer.Option(help="Public summaries hide counts between 1 and this minus one.", min=1)
+    ] = 3,
+) -> None:
+    """Classify addresses against coverage under a rule profile and write a run directory."""
+    from coverage.pipeline import LayerSpec, RunInputs, RunOptions, run
+
+    try:
+        ref = date.fromisoformat(as_of) if as_of else None
+    except ValueError:
+        raise typer.BadParameter(
+            f"not a date: {as_of!r}; use YYYY-MM-DD", param_hint="--as-of"
+        ) from None
+    inputs = RunInputs(
+        addresses=LayerSpec(
+            addresses, addresses_crs, _parse_mapping(address_columns, "--address-columns")
+        ),
+        coverage=tuple(
+            LayerSpec(p, coverage_crs, _parse_mapping(coverage_columns, "--coverage-columns"))
+            for p in coverage or ()
+        ),
+        boundaries=LayerSpec(
+            boundaries, boundaries_crs, _parse_mapping(boundary_columns, "--boundary-columns")
+        )
+        if boundaries
+        else None,
+        offers=tuple(
+            LayerSpec(p, None, _parse_mapping(offers_columns, "--offers-columns"))
+            for p in offers or ()
+        ),
+        population=LayerSpec(population) if population else None,
+    )
+    with _user_errors(), _progress_bar() as progress:
+        result = run(
+            inputs,
+            out_dir,
+            RunOptions(
+                profile=profile,
+                region=region,
+                as_of=ref,
+                include_planned=include_planned,
+                rural=_rural_options(rural_rule, min_count),
+            ),
+            progress,
+        )
+    _print_run(out_dir, result.manifest, result.summary_kreis)
+    if offers:
+        counts = result.manifest["counts"]
+        unmatched = counts["unmatched_offer_rows"]
+        where = f" (listed in {out_dir / 'unmatched_offers.csv'})" if unmatched else ""
+        out.print(
+            f"offer lists: {counts['offer_list_rows']:,} rows, {unmatched:,} unmatched{where}"
+        )
+
+
+def _rural_options(rule: str, min_count: int) -> Any:
+    from coverage.rural import RuralOptions
+
+    if rule not in ("cell", "municipality", "both"):
+        raise typer.BadParameter(
+            f"{rule!r}; use cell, municipality or both", param_hint="--rural-rule"
+        )
+    return RuralOptions(rural_rule=rule, public_min_count=min_count)  # type: ignore[arg-type]
+
+
+@app.command()
+def degurba(
+    population: Annotated[
+        Path, typer.Option(help="Zensus-style INSPIRE grid CSV or EPSG:3035 raster.")
+    ],
+    out_dir: Annotated[Path, typer.Option("--out", help="Directory for the DEGURBA results.")],
+    boundaries: Annotated[
+        Path | None, typer.Option(help="Gemeinde polygons (ags, name) for municipality classes.")
+    ] = None,
+) -> None:
+    """Degree of urbanisation (Eurostat DEGURBA) per 1 km cell and per Gemeinde."""
+    from coverage.pipeline import LayerSpec, run_degurba
+
+    with _user_errors():
+        result = run_degurba(
+            LayerSpec(population), LayerSpec(boundaries) if boundaries else None, out_dir
+        )
+    cells = result.cells["degurba_cell"].value_counts().to_dict()
+    out.print(
+        f"cells: {len(result.cells):,} ({cells.get(3, 0):,} urban centre, {cells.get(2, 0):,} urban cluster, "
+        f"{cells.get(1, 0):,} rural); population {result.cells['population'].sum():,.0f}"
+    )
+    if len(result.gemeinden):
+        labels = {1: "city", 2: "town/suburb", 3: "rural"}
+        table = Table(title="DEGURBA per Gemeinde", title_justify="left")
+        for col in ("AGS", "Gemeinde", "population", "centre", "cluster", "rural", "class"):
+            table.add_column(
+                col,
+                justify="right" if col in ("population", "centre", "cluster", "rural") else "left",
+            )
+        for row in result.gemeinden.to_dict("records"):
+            table.add_row(
+                str(row["ags"]), str(row.get("name", "")), f"{row['population']:,.0f}",
+                f"{row['share_urban_centre']:.0%}", f"{row['share_urban_cluster']:.0%}",
+                f"{row['share_rural']:.0%}", f"{row['degurba']} {labels.get(int(row['degurba']), '?')}",
+            )  # fmt: skip
+        out.print(table)
+    out.print(f"results: [bold]{out_dir}[/]")
+
+
+@app.command()
+def inspect(
+    file: Annotated[Path, typer.Argument(help="Any input file gapmap reads.")],
+    crs: Annotated[str | None, typer.Option(help="CRS to assume if the file states none.")] = None,
+) -> None:
+    """Detect a file's format and CRS, map its fields, and list every problem found."""
+    from coverage.io.inspect import inspect_file
+
+    with _user_errors():
+        report = inspect_file(file, crs=crs)
+    out.print(report.to_text(), highlight=False, markup=False)
+
+
+@app.command()
+def profiles() -> None:
+    """List the bundled rule profiles."""
+    from coverage.profiles import list_profiles
+
+    table = Table(title="rule profiles", title_justify="left")
+    for col in ("id", "version", "jurisdiction", "title"):
+        table.add_column(col)
+    for p in list_profiles():
+        table.add_row(p.id, str(p.version), p.jurisdiction, p.title)
+    out.print(table)
+
+
+@app.command()
+def summary(
+    run_dir: Annotated[
+        Path, typer.Argument(help="A run directory written by gapmap run or gapmap demo.")
+    ],
+) -> None:
+    """Print the per-Kreis summary of a finished run."""
+    from coverage.errors import NotFoundError
+
+    with _user_errors():
+        manifest_path = run_dir / "manifest.json"
+        if not manifest_path.is_file():
+            raise NotFoundError(f"{run_dir}: not a run directory (no manifest.json)")
+        manifest = json.loads(manifest_path.read_text(encoding="utf-8"))
+        kreis = pd.read_csv(run_dir / "summary_kreis.csv", dtype={"ags": str})
+    _print_run(run_dir, manifest, kreis)
+
+
+@app.command()
+def diff(
+    run_a: Annotated[Path, typer.Argument(help="The earlier run directory.")],
+    run_b: Annotated[Path, typer.Argument(help="The later run directory.")],
+    out_csv: Annotated[
+        Path | None, typer.Option("--out", help="Write the changed addresses to this CSV.")
+    ] = None,
+    limit: Annotated[int, typer.Option(help="Changed addresses to print.")] = 20,
+) -> None:
+    """List addresses whose class changed between two runs, and the changes per Gemeinde."""
+    import geopandas as gpd
+
+    from coverage.diff import diff_runs
+    from coverage.errors import NotFoundError
+    from coverage.io.writers import write_csv
+    from coverage.profiles import load_profile
+
+    with _user_errors():
+        frames, ranks = [], []
+        for rd in (run_a, run_b):
+            if not (rd / "manifest.json").is_file():
+                raise NotFoundError(f"{rd}: not a run directory (no manifest.json)")
+            manifest = json.loads((rd / "manifest.json").read_text(encoding="utf-8"))
+            cols = ["address_id", "ags", "class", "eligible"]
+            frames.append(gpd.read_parquet(rd / "addresses.parquet", columns=cols))
+            ranks.append([c.name for c in load_profile(manifest["profile"]["id"]).classes])
+        result = diff_runs(frames[0], frames[1], rank_a=ranks[0], rank_b=ranks[1])
+        if out_csv:
+            write_csv(result.changes, out_csv)
+    table = Table(title=f"class changes {run_a} -> {run_b}", title_justify="left")
+    for col in result.per_gemeinde.columns:
+        table.add_column(col, justify="left" if col == "ags" else "right")
+    for row in result.per_gemeinde[result.per_gemeinde["changed"] > 0].itertuples(index=False):
+        table.add_row(*[str(v) for v in row])
+    out.print(table)
+    changes = result.changes
+    out.print(changes.head(limit).to_string(index=False) if len(changes) else "no class changed")
+    out.print(
+        f"{len(changes):,} address(es) changed; {result.added:,} added, {result.removed:,} removed"
+    )
+
+
+@app.command()
+def serve(
+    host: Annotated[str, typer.Option(help="Interface to listen on.")] = "127.0.0.1",
+    port: Annotated[int, typer.Option(help="TCP port.", min=0, max=65535)] = 8000,
+    workspace: Annotated[
+        Path | None,
+        typer.Option(help="Workspace directory (default: GAPMAP_WORKSPACE or ./gapmap-workspace)."),
+    ] = None,
+    log_level: Annotated[str, typer.Option(help="uvicorn log level.")] = "info",
+) -> None:
+    """Run the HTTP service (uvicorn); other settings come from GAPMAP_* variables."""
+    import logging
+
+    import uvicorn
+
+    from api.app import create_app
+    from api.settings import Settings
+
+    settings = Settings(workspace=workspace) if workspace else Settings()
+    logging.basicConfig(
+        level=log_level.upper(), format="%(asctime)s %(levelname)s %(name)s: %(message)s"
+    )
+    err.print(
+        f"gapmap service on http://{host}:{port} (docs at /docs), workspace {settings.workspace.resolve()}"
+    )
+    uvicorn.run(create_app(settings), host=host, port=port, log_level=log_level)
+
+
+@app.command()
+def keys(
+    action: Annotated[str, typer.Argument(help="create | list | revoke")],
+    key_id: Annotated[str | None, typer.Argument(help="Key id (for revoke).")] = None,
+    role: Annotated[
+        str, typer.Option(help="Role of a new key: public, analyst or admin.")
+    ] = "analyst",
+    name: Annotated[str | None, typer.Option(help="A label for a new key.")] = None,
+    workspace: Annotated[
+        Path | None,
+        typer.Option(help="Workspace directory (default: GAPMAP_WORKSPACE or ./gapmap-workspace)."),
+    ] = None,
+) -> None:
+    """Manage API keys of the service: `keys create --role analyst`, `keys list`, `keys revoke ID`."""
+    from api.security import Role, create_key
+    from api.settings import Settings
+    from api.store import Store
+
+    if action not in ("create", "list", "revoke"):
+        raise typer.BadParameter("expected create, list or revoke", param_hint="ACTION")
+    settings = Settings(workspace=workspace) if workspace else Settings()
+    settings.workspace.mkdir(parents=True, exist_ok=True)
+    store = Store(settings.workspace, settings.resolved_database_url())
+    try:
+        store.migrate()
+        with _user_errors():
+            if action == "create":
+                try:
+                    chosen = Role(role)
+                except ValueError:
+                    raise typer.BadParameter(
+                        "role must be public, analyst or admin", param_hint="--role"
+                    ) from None
+                kid, key = create_key(store, chosen, name)
+                err.print(f"created {chosen.value} key {kid}; it is shown once, store it now:")
+                out.print(key, highlight=False, soft_wrap=True)
+            elif action == "list":
+                table = Table(title="API keys", title_justify="left")
+                for col in ("id", "prefix", "role", "name", "created", "revoked"):
+                    table.add_column(col)
+                for k in store.list_keys():
+                    table.add_row(
+                        k.id,
+                        k.prefix + "...",
+                        k.role,
+                        k.name or "",
+                        f"{k.created_at:%Y-%m-%d %H:%M}",
+                        f"{k.revoked_at:%Y-%m-%d %H:%M}" if k.revoked_at else "",
+                    )
+                out.print(table)
+            else:
+                if not key_id:
+                    raise typer.BadParameter(
+                        "give the id of the key to revoke", param_hint="KEY_ID"
+                    )
+                row = store.revoke_key(key_id)
+                out.print(f"revoked {row.id} ({row.role})")
+    finally:
+        store.close()
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Console-script entry point; returns the exit code."""
+    try:
+        app(args=argv, standalone_mode=False)
+    except _ExitError as exc:
+        return exc.code
+    except typer.Abort:
+        err.print("aborted")
+        return EXIT_BAD_INPUT
+    except Exception as exc:
+        # typer vendors click in recent releases: recognise its exceptions by shape, not class
+        if hasattr(exc, "show") and hasattr(exc, "exit_code"):  # usage error
+            exc.show()
+            return EXIT_BAD_INPUT
+        if type(exc).__name__ == "Exit" and hasattr(exc, "exit_code"):  # --help and friends
+            return int(exc.exit_code)
+        err.print(
+            f"[bold red]internal error:[/] {exc!r} (this is a bug; please report it with the traceback below)"
+        )
+        traceback.print_exc(file=sys.stderr)
+        return EXIT_INTERNAL
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

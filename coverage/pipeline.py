@@ -1,0 +1,658 @@
+"""The one orchestrator: readers -> validation -> CRS -> kernel -> rules -> summaries -> run directory.
+
+This is the only engine module where file I/O (through ``coverage.io``) meets the pure steps.
+A run is written into a temporary directory and renamed into place when complete, so a failed
+run leaves no directory behind and never damages an earlier run at the same path.
+"""
+
+from __future__ import annotations
+
+import platform
+import time
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import asdict, dataclass, field
+from datetime import date
+from pathlib import Path
+from typing import Any
+
+import geopandas as gpd
+import numpy as np
+import pandas as pd
+
+from coverage import __version__
+from coverage.aggregate import summarise
+from coverage.classify import classify
+from coverage.crs import (
+    DEFAULT_REGION,
+    REGIONS,
+    Region,
+    Reprojection,
+    check_coordinates,
+    check_region_bounds,
+    crs_label,
+)
+from coverage.errors import InputDataError, NotFoundError, RunCancelledError
+from coverage.io.detect import RASTER_SUFFIXES, detect_format, read_any
+from coverage.io.offers import OfferList, read_offer_list
+from coverage.io.vector import RawLayer
+from coverage.io.writers import RunDirectory, write_csv, write_json, write_parquet
+from coverage.join import points_in_polygons
+from coverage.matching import match_offers
+from coverage.privacy import suppress_small_counts
+from coverage.profiles import Profile, load_profile
+from coverage.rural import RuralOptions, analyse_rural, rural_counts
+from coverage.schema import (
+    BoundaryLevel,
+    ValidationReport,
+    validate_addresses,
+    validate_boundaries,
+    validate_offers,
+)
+
+#: progress(stage, fraction) with fraction in [0, 1] for the whole run; raise to cancel.
+ProgressCallback = Callable[[str, float], None]
+
+MANIFEST_VERSION = 1
+
+# Stage name -> (start, end) share of the whole run, for one smooth progress figure.
+_STAGES: dict[str, tuple[float, float]] = {
+    "read addresses": (0.00, 0.15),
+    "read coverage": (0.15, 0.30),
+    "read boundaries": (0.30, 0.35),
+    "join": (0.35, 0.65),
+    "classify": (0.65, 0.80),
+    "rural": (0.80, 0.90),
+    "aggregate": (0.90, 0.92),
+    "write": (0.92, 1.00),
+}
+
+
+@dataclass(frozen=True)
+class LayerSpec:
+    """One input file and how to read it."""
+
+    path: Path
+    crs: str | None = None
+    columns: Mapping[str, str] | None = None
+    layer: str | None = None
+
+
+@dataclass(frozen=True)
+class RunInputs:
+    """Input files of a run. Coverage polygons and address-keyed offer lists may be combined."""
+
+    addresses: LayerSpec
+    coverage: tuple[LayerSpec, ...] = ()
+    boundaries: LayerSpec | None = None
+    offers: tuple[LayerSpec, ...] = ()
+    population: LayerSpec | None = None
+
+
+@dataclass(frozen=True)
+class RunOptions:
+    """What to compute. ``as_of`` None means today (the manifest records the date used)."""
+
+    profile: str = "de-gigabit-2023"
+    region: str = "de"
+    as_of: date | None = None
+    include_planned: bool = True
+    synthetic_note: str | None = None
+    rural: RuralOptions = field(default_factory=RuralOptions)
+    extra_manifest: Mapping[str, Any] = field(default_factory=dict)
+
+
+@dataclass
+class RunResult:
+    run_dir: Path
+    manifest: dict[str, Any]
+    addresses: gpd.GeoDataFrame
+    summary_gemeinde: pd.DataFrame
+    summary_kreis: pd.DataFrame
+    profile: Profile
+    gap_areas: gpd.GeoDataFrame
+
+
+class _Progress:
+    def __init__(self, callback: ProgressCallback | None) -> None:
+        self.callback = callback
+        self.timings: dict[str, float] = {}
+        self._t0 = time.perf_counter()
+
+    def stage(self, name: str, within: float = 0.0) -> None:
+        if self.callback is None:
+            return
+        lo, hi = _STAGES[name]
+        try:
+            self.callback(name, lo + (hi - lo) * within)
+        except RunCancelledError:
+            raise
+        except Exception as exc:  # a callback that raises anything means "stop"
+            raise RunCancelledError(f"run cancelled during {name}: {exc}") from exc
+
+    def done(self, name: str, started: float) -> None:
+        self.timings[name] = round(time.perf_counter() - started, 3)
+        self.stage(name, 1.0)
+
+
+def _region(code: str) -> Region:
+    try:
+        return REGIONS[code]
+    except KeyError:
+        raise NotFoundError(
+            f"unknown region {code!r}; known: {', '.join(sorted(REGIONS))}"
+        ) from None
+
+
+def _input_record(
+    raw: RawLayer, kind: str, report: ValidationReport, reproj: Reprojection | None
+) -> dict[str, Any]:
+    return {
+        "kind": kind,
+        "path": str(raw.source),
+        "format": raw.format,
+        "sha256": raw.sha256,
+        "rows": raw.rows,
+        "rows_used": report.rows_out,
+        "crs": crs_label(raw.crs),
+        "crs_from": raw.crs_how,
+        "reprojected_to": reproj.to_crs if reproj else None,
+    }
+
+
+def _to_working(
+    frame: gpd.GeoDataFrame, raw: RawLayer, region: Region
+) -> tuple[gpd.GeoDataFrame, Reprojection | None]:
+    if frame.crs is not None and crs_label(frame.crs) == region.working_crs:
+        return frame, None
+    out = frame.to_crs(region.working_crs)
+    return out, Reprojection(raw.source, crs_label(raw.crs), region.working_crs, raw.crs_how)
+
+
+def _load_addresses(
+    spec: LayerSpec, region: Region
+) -> tuple[gpd.GeoDataFrame, dict[str, Any], ValidationReport]:
+    raw = read_any(spec.path, crs=spec.crs, columns=spec.columns, layer=spec.layer)
+    frame, report = validate_addresses(raw.frame, source=raw.source)
+    geom = frame.geometry.values
+    check_coordinates(geom.x, geom.y, raw.crs, source=raw.source, region=region, what="addresses")
+    frame, reproj = _to_working(frame, raw, region)
+    return frame, _input_record(raw, "addresses", report, reproj), report
+
+
+def _load_coverage(
+    specs: Sequence[LayerSpec], region: Region
+) -> tuple[gpd.GeoDataFrame, list[dict[str, Any]], list[ValidationReport]]:
+    frames, records, reports = [], [], []
+    for spec in specs:
+        raw = read_any(spec.path, crs=spec.crs, columns=spec.columns, layer=spec.layer)
+        frame, report = validate_offers(raw.frame, source=raw.source, spatial=True)
+        check_region_bounds(
+            tuple(frame.total_bounds),
+            raw.crs,
+            source=raw.source,
+            region=region,
+            what="coverage features",
+        )
+        frame, reproj = _to_working(frame, raw, region)
+        frames.append(frame)
+        records.append(_input_record(raw, "coverage", report, reproj))
+        reports.append(report)
+    offers = gpd.GeoDataFrame(
+        pd.concat(frames, ignore_index=True), geometry="geometry", crs=region.working_crs
+    )
+    return offers, records, reports
+
+
+def _read_offers(spec: LayerSpec) -> OfferList:
+    """An offer list: FCC BDC availability CSVs by their own reader, anything else as MEV lists."""
+    if (
+        Path(spec.path).suffix.lower() in (".csv", ".zip")
+        and detect_format(spec.path).name == "fcc_bdc"
+    ):
+        raw = read_any(spec.path, kind="fcc_bdc")
+        return OfferList(pd.DataFrame(raw.frame), raw.source, "fcc_bdc", raw.rows, raw.sha256)
+    return read_offer_list(spec.path, columns=spec.columns)
+
+
+def _load_offer_lists(
+    specs: Sequence[LayerSpec], addresses: pd.DataFrame
+) -> tuple[
+    list[pd.DataFrame],
+    list[tuple[np.ndarray, np.ndarray]],
+    list[dict[str, Any]],
+    list[ValidationReport],
+    pd.DataFrame,
+]:
+    """Read, validate and match address-keyed offer lists; unmatched rows are collected, not dropped."""
+    tables, pairs, records, reports, unmatched = [], [], [], [], []
+    for spec in specs:
+        raw = _read_offers(spec)
+        table, report = validate_offers(raw.frame, source=raw.source, spatial=False)
+        match = match_offers(addresses, raw.frame)
+        if len(match.unmatched):
+            report.warnings.append(
+                f"{len(match.unmatched)} offer row(s) matched no single address (see unmatched_offers.csv)"
+            )
+            unmatched.append(match.unmatched.assign(source=raw.source))
+        tables.append(table)
+        pairs.append((match.addr_idx, match.offer_idx))
+        reports.append(report)
+        records.append(
+            {
+                "kind": "offers",
+                "path": raw.source,
+                "format": raw.format,
+                "sha256": raw.sha256,
+                "rows": raw.rows,
+                "rows_matched": match.matched_rows,
+                "rows_unmatched": len(match.unmatched),
+                "matched_by": match.method_counts,
+            }
+        )
+    columns = [
+        "source",
+        "row",
+        "reason",
+        "address_id",
+        "provider",
+        "technology",
+        "street",
+        "house_number",
+        "suffix",
+        "postcode",
+        "place",
+    ]
+    frame = pd.concat(unmatched, ignore_index=True) if unmatched else pd.DataFrame(columns=columns)
+    return tables, pairs, records, reports, frame.reindex(columns=columns)
+
+
+def _load_population(spec: LayerSpec | None) -> tuple[pd.DataFrame | None, dict[str, Any] | None]:
+    """An INSPIRE population grid (Zensus-style CSV) as a cell table, or None."""
+    if spec is None:
+        return None, None
+    from coverage.io.grid import read_inspire_grid
+    from coverage.io.raster import read_population_raster
+
+    if Path(spec.path).suffix.lower() in RASTER_SUFFIXES:
+        frame, sha, how = read_population_raster(spec.path)
+        fmt, rows = "raster", len(frame)
+    else:
+        raw = read_inspire_grid(spec.path)
+        frame = pd.DataFrame(raw.frame.drop(columns="geometry", errors="ignore"))
+        sha, how, fmt, rows = raw.sha256, raw.crs_how, raw.format, raw.rows
+    record = {
+        "kind": "population",
+        "path": str(spec.path),
+        "format": fmt,
+        "sha256": sha,
+        "rows": rows,
+        "crs": "EPSG:3035",
+        "crs_from": how,
+        "reprojected_to": None,
+    }
+    return frame, record
+
+
+def _load_boundaries(
+    spec: LayerSpec, region: Region
+) -> tuple[gpd.GeoDataFrame, dict[str, Any], ValidationReport]:
+    raw = read_any(spec.path, crs=spec.crs, columns=spec.columns, layer=spec.layer)
+    frame, report = validate_boundaries(raw.frame, source=raw.source)
+    check_region_bounds(
+        tuple(frame.total_bounds), raw.crs, source=raw.source, region=region, what="boundaries"
+    )
+    frame, reproj = _to_working(frame, raw, region)
+    return frame, _input_record(raw, "boundaries", report, reproj), report
+
+
+def assign_ags(addresses: gpd.GeoDataFrame, gemeinden: gpd.GeoDataFrame) -> tuple[pd.Series, int]:
+    """Fill missing ``ags`` from the Gemeinde polygon covering each address.
+
+    Returns the completed ags column and how many addresses were assigned. An address on a
+    shared border goes to the Gemeinde with the smallest AGS (deterministic).
+    """
+    ags = addresses["ags"].copy()
+    missing = ags.isna().to_numpy()
+    if not missing.any() or len(gemeinden) == 0:
+        return ags, 0
+    idx = np.flatnonzero(missing)
+    geom = addresses.geometry.values[idx]
+    order = np.argsort(gemeinden["ags"].to_numpy().astype(str), kind="stable")
+    polys = gemeinden.geometry.values[order]
+    p_idx, g_idx = points_in_polygons(geom.x, geom.y, np.asarray(polys, dtype=object))
+    first = np.unique(p_idx, return_index=True)[1]
+    codes = gemeinden["ags"].to_numpy()[order][g_idx[first]]
+    ags.iloc[idx[p_idx[first]]] = codes
+    return ags, len(first)
+
+
+def _names(boundaries: gpd.GeoDataFrame | None, level: str) -> dict[str, str]:
+    if boundaries is None:
+        return {}
+    sel = boundaries[boundaries["level"] == level]
+    return dict(zip(sel["ags"].astype(str), sel["name"].astype(str), strict=True))
+
+
+def run(
+    inputs: RunInputs,
+    out_dir: str | Path,
+    options: RunOptions | None = None,
+    progress: ProgressCallback | None = None,
+) -> RunResult:
+    """Classify every address and write a complete run directory at ``out_dir``.
+
+    Parameters
+    ----------
+    inputs
+        Address layer (points), one or more coverage layers (polygons with offer columns),
+        optional boundaries (Gemeinde polygons; Kreis rows supply Kreis names).
+    out_dir
+        Final run directory. Built in a temporary sibling and renamed when complete; an
+        earlier run at this path is replaced only on success.
+    options
+        Profile id or path, region (working CRS), as-of date and planned-offer switch.
+    progress
+        ``progress(stage, fraction)``; raising from it cancels the run (nothing is written).
+
+    Returns
+    -------
+    RunResult with the per-address results (geometry in the working CRS) and summaries.
+    """
+    options = options or RunOptions()
+    tracker = _Progress(progress)
+    region = _region(options.region)
+    profile = load_profile(options.profile)  # fail fast on an unknown profile: nothing read yet
+    as_of = options.as_of or date.today()
+    t_start = time.perf_counter()
+
+    t = time.perf_counter()
+    tracker.stage("read addresses")
+    addresses, addr_record, addr_report = _load_addresses(inputs.addresses, region)
+    tracker.done("read addresses", t)
+
+    t = time.perf_counter()
+    tracker.stage("read coverage")
+    if not inputs.coverage and not inputs.offers:
+        raise InputDataError(
+            "no coverage given; pass at least one --coverage polygon file or --offers list"
+        )
+    if inputs.coverage:
+        offers, cov_records, cov_reports = _load_coverage(inputs.coverage, region)
+    else:
+        offers, cov_records, cov_reports = (
+            gpd.GeoDataFrame(geometry=[], crs=region.working_crs),
+            [],
+            [],
+        )
+    list_tables, list_pairs, list_records, list_reports, unmatched = _load_offer_lists(
+        inputs.offers, pd.DataFrame(addresses.drop(columns="geometry"))
+    )
+    cov_records += list_records
+    cov_reports += list_reports
+    tracker.done("read coverage", t)
+
+    t = time.perf_counter()
+    tracker.stage("read boundaries")
+    boundaries = None
+    records = [addr_record, *cov_records]
+    reports = [addr_report, *cov_reports]
+    assigned = 0
+    if inputs.boundaries is not None:
+        boundaries, b_record, b_report = _load_boundaries(inputs.boundaries, region)
+        records.append(b_record)
+        reports.append(b_report)
+        gemeinden = boundaries[boundaries["level"] == BoundaryLevel.GEMEINDE.value]
+        addresses["ags"], assigned = assign_ags(addresses, gemeinden)
+    tracker.done("read boundaries", t)
+
+    t = time.perf_counter()
+    tracker.stage("join")
+    geom = addresses.geometry.values
+    addr_idx, offer_idx = points_in_polygons(
+        geom.x, geom.y, np.asarray(offers.geometry.values, dtype=object)
+    )
+    # offer lists follow the polygons in one offer table; their row numbers are shifted
+    offer_table = pd.concat(
+        [pd.DataFrame(offers.drop(columns="geometry")), *list_tables], ignore_index=True
+    )
+    offset = len(offers)
+    for table, (a_idx, o_idx) in zip(list_tables, list_pairs, strict=True):
+        addr_idx = np.concatenate([addr_idx, a_idx])
+        offer_idx = np.concatenate([offer_idx, o_idx + offset])
+        offset += len(table)
+    tracker.done("join", t)
+
+    t = time.perf_counter()
+    tracker.stage("classify")
+    results = classify(
+        pd.DataFrame(addresses.drop(columns="geometry")),
+        offer_table,
+        addr_idx,
+        offer_idx,
+        profile,
+        as_of=as_of,
+        include_planned=options.include_planned,
+    )
+    per_address = gpd.GeoDataFrame(
+        pd.concat([pd.DataFrame(addresses.drop(columns="geometry")), results], axis=1),
+        geometry=addresses.geometry.values,
+        crs=region.working_crs,
+    )
+    tracker.done("classify", t)
+
+    t = time.perf_counter()
+    tracker.stage("rural")
+    gemeinden_gdf = None if boundaries is None else boundaries[boundaries["level"] == "gemeinde"]
+    population, population_record = _load_population(inputs.population)
+    if population_record:
+        records.append(population_record)
+    rural = analyse_rural(
+        per_address,
+        gemeinden_gdf,
+        population=population,
+        population_source=population_record["path"] if population_record else "",
+        options=options.rural,
+    )
+    per_address = gpd.GeoDataFrame(
+        pd.concat(
+            [pd.DataFrame(per_address.drop(columns="geometry")), rural.address_columns], axis=1
+        ),
+        geometry=per_address.geometry.values,
+        crs=region.working_crs,
+    )
+    tracker.done("rural", t)
+
+    t = time.perf_counter()
+    tracker.stage("aggregate")
+    classes = [c.name for c in profile.classes]
+    summaries = {}
+    for level, digits in (("gemeinde", 8), ("kreis", 5)):
+        table = summarise(
+            per_address, level=level, names=_names(boundaries, level), classes=classes
+        )
+        table = table.merge(rural_counts(per_address, digits=digits), on="ags", how="left")
+        if level == "gemeinde" and len(rural.degurba_gemeinde):
+            table = table.merge(rural.degurba_gemeinde[["ags", "degurba"]], on="ags", how="left")
+        summaries[level] = table
+    summary_gemeinde, summary_kreis = summaries["gemeinde"], summaries["kreis"]
+    public_gemeinde = suppress_small_counts(
+        summary_gemeinde,
+        [
+            "addresses",
+            "households",
+            "eligible",
+            "eligible_households",
+            "rural_gap",
+            "rural_gap_households",
+            *(f"n_{c}" for c in classes),
+        ],
+        options.rural.public_min_count,
+        share_columns={
+            "eligible_share": ["eligible", "addresses"],
+            **{f"share_{c}": [f"n_{c}", "addresses"] for c in classes},
+        },
+        groups={"addresses": [f"n_{c}" for c in classes]},
+        row_count_column="addresses",
+    )
+    tracker.done("aggregate", t)
+
+    areas = rural.gap_areas
+    counts = {
+        "addresses": len(per_address),
+        "households": int(per_address["households"].sum()),
+        "coverage_features": len(offers),
+        "offer_list_rows": int(sum(len(t) for t in list_tables)),
+        "unmatched_offer_rows": len(unmatched),
+        "address_offer_pairs": len(addr_idx),
+        "addresses_without_ags": int(per_address["ags"].isna().sum()),
+        "ags_assigned_from_boundaries": assigned,
+        "eligible": int(per_address["eligible"].sum()),
+        "rural_gap": int(per_address["rural_gap"].sum()),
+        "gap_areas": len(areas),
+        "by_class": {c: int((per_address["class"] == c).sum()) for c in classes},
+    }
+    manifest: dict[str, Any] = {
+        "manifest_version": MANIFEST_VERSION,
+        "gapmap_version": __version__,
+        "created_by": "gapmap run",
+        "profile": {
+            "id": profile.id,
+            "version": profile.version,
+            "title": profile.title,
+            "sha256": profile.sha256,
+            "source_url": profile.source_url,
+            "classes": classes,
+            "eligible_classes": [c for c in classes if c in profile.eligible_classes],
+        },
+        "parameters": {
+            "region": region.code,
+            "as_of": as_of.isoformat(),
+            "include_planned": options.include_planned,
+            "rural_rule": options.rural.rural_rule,
+            "population": rural.population_source,
+            "public_min_count": options.rural.public_min_count,
+            "gap_link_distance_m": options.rural.gaps.link_distance_m,
+            "costs": asdict(options.rural.costs),
+            **dict(options.extra_manifest),
+        },
+        "working_crs": region.working_crs,
+        "grid_crs": "EPSG:3035",
+        "reprojections": [r for r in (rec.get("reprojected_to") for rec in records) if r],
+        "inputs": records,
+        "validation": {
+            r.source: {k: v for k, v in r.to_dict().items() if k != "dropped"} for r in reports
+        },
+        "counts": counts,
+        "software": _software_versions(),
+        "synthetic_data": options.synthetic_note,
+    }
+
+    t = time.perf_counter()
+    tracker.stage("write")
+    csv_opts = {"float_format": "%.4f"}
+    with RunDirectory(out_dir) as rd:
+        files = {
+            "addresses.parquet": lambda p: write_parquet(per_address, p),
+            "summary_gemeinde.csv": lambda p: write_csv(summary_gemeinde, p, **csv_opts),
+            "summary_kreis.csv": lambda p: write_csv(summary_kreis, p, **csv_opts),
+            "summary_gemeinde_public.csv": lambda p: write_csv(public_gemeinde, p, **csv_opts),
+            "summary_grid_100m.parquet": lambda p: write_parquet(rural.grid_100m, p),
+            "summary_grid_1km.parquet": lambda p: write_parquet(rural.grid_1km, p),
+            "degurba_cells.parquet": lambda p: write_parquet(rural.degurba_cells, p),
+            "degurba_gemeinde.csv": lambda p: write_csv(rural.degurba_gemeinde, p, **csv_opts),
+            "gap_areas.parquet": lambda p: write_parquet(areas, p),
+            "validation.json": lambda p: write_json({"inputs": [r.to_dict() for r in reports]}, p),
+        }
+        if boundaries is not None:
+            files["boundaries.parquet"] = lambda p: write_parquet(boundaries, p)
+        if inputs.offers:
+            files["unmatched_offers.csv"] = lambda p: write_csv(unmatched, p)
+        for name, write in files.items():
+            write(rd.path / name)
+        tracker.done("write", t)
+        manifest["timings_s"] = {
+            **tracker.timings,
+            "total": round(time.perf_counter() - t_start, 3),
+        }
+        manifest["files"] = sorted([*files, "manifest.json"])
+        write_json(manifest, rd.path / "manifest.json")
+    return RunResult(
+        Path(out_dir), manifest, per_address, summary_gemeinde, summary_kreis, profile, areas
+    )
+
+
+def _software_versions() -> dict[str, str]:
+    import geopandas
+    import pyogrio
+    import pyproj
+    import shapely
+
+    return {
+        "python": platform.python_version(),
+        "numpy": np.__version__,
+        "pandas": pd.__version__,
+        "geopandas": geopandas.__version__,
+        "shapely": shapely.__version__,
+        "pyogrio": pyogrio.__version__,
+        "pyproj": pyproj.__version__,
+    }
+
+
+@dataclass
+class DegurbaResult:
+    cells: pd.DataFrame
+    gemeinden: pd.DataFrame
+
+
+def run_degurba(
+    population: LayerSpec, boundaries: LayerSpec | None, out_dir: str | Path
+) -> DegurbaResult:
+    """DEGURBA per 1 km cell (and per Gemeinde when boundaries are given), written atomically.
+
+    Writes ``degurba_cells.parquet`` and ``degurba_gemeinde.csv`` (``ags``, ``name``,
+    population shares, ``degurba`` 1 city / 2 town-suburb / 3 rural) plus ``manifest.json``.
+    """
+    from coverage.rural import cell_municipality, population_cells_1km
+    from coverage.rurality import classify_cells, classify_municipalities
+
+    region = REGIONS[DEFAULT_REGION]
+    table, record = _load_population(population)
+    assert table is not None and record is not None
+    cells = classify_cells(population_cells_1km(table))
+    records = [record]
+    gemeinden = pd.DataFrame(
+        columns=[
+            "ags",
+            "name",
+            "population",
+            "share_urban_centre",
+            "share_urban_cluster",
+            "share_rural",
+            "degurba",
+        ]
+    )
+    if boundaries is not None:
+        bounds, b_record, _ = _load_boundaries(boundaries, region)
+        records.append(b_record)
+        gem = bounds[bounds["level"] == BoundaryLevel.GEMEINDE.value]
+        gemeinden = classify_municipalities(cells, cell_municipality(cells, gem))
+        gemeinden.insert(1, "name", gemeinden["ags"].map(_names(bounds, "gemeinde")))
+    manifest = {
+        "manifest_version": MANIFEST_VERSION,
+        "gapmap_version": __version__,
+        "created_by": "gapmap degurba",
+        "inputs": records,
+        "grid_crs": "EPSG:3035",
+        "counts": {
+            "cells": len(cells),
+            "by_cell_class": {
+                str(k): int(v) for k, v in cells["degurba_cell"].value_counts().items()
+            },
+        },
+        "files": ["degurba_cells.parquet", "degurba_gemeinde.csv", "manifest.json"],
+    }
+    with RunDirectory(out_dir) as rd:
+        write_parquet(cells, rd.path / "degurba_cells.parquet")
+        write_csv(gemeinden, rd.path / "degurba_gemeinde.csv", float_format="%.4f")
+        write_json(manifest, rd.path / "manifest.json")
+    return DegurbaResult(cells, gemeinden)

@@ -1,0 +1,1 @@
+"""Folium map builders: pure assembly from run results (no file access)."""

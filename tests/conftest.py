@@ -1,0 +1,34 @@
+"""Shared fixtures: small demo inputs, and the real Suedwestfalen data when present."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import pytest
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from coverage.io.demo_files import DemoInputs
+
+#: Small enough for quick tests, large enough that every class and Kreis occurs.
+TEST_SCALE = 0.02
+
+
+@pytest.fixture(scope="session")
+def demo_inputs(tmp_path_factory: pytest.TempPathFactory) -> DemoInputs:
+    """Demo input files at TEST_SCALE, built once per session."""
+    from coverage.io.demo_files import write_demo_inputs
+
+    return write_demo_inputs(tmp_path_factory.mktemp("demo") / "inputs", scale=TEST_SCALE)
+
+
+@pytest.fixture(scope="session")
+def shared_data() -> Path:
+    """The real Suedwestfalen data directory (GAPMAP_SHARED_DATA); skips when absent."""
+    value = os.environ.get("GAPMAP_SHARED_DATA")
+    if not value or not Path(value).is_dir():
+        pytest.skip(
+            "real Suedwestfalen data not available: set GAPMAP_SHARED_DATA to the shared/data directory"
+        )
+    return Path(value)

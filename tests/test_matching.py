@@ -1,0 +1,132 @@
+"""Operator address lists with messy spellings match the address layer; the rest is reported."""
+
+from __future__ import annotations
+
+import pandas as pd
+import pytest
+
+from coverage.matching import match_offers, normalise_street, parse_house_numbers
+
+ADDRESSES = pd.DataFrame(
+    {
+        "address_id": ["A1", "A2", "A3", "A4", "A5", "A6", "A7", "A8", "A9"],
+        "street": [
+            "Hauptstraße",
+            "Hauptstraße",
+            "Hauptstraße",
+            "Hauptstraße",
+            "Am Mühlenbach",
+            "Sankt-Georg-Platz",
+            "Kirchweg",
+            "Kirchweg",
+            "Lange Straße",
+        ],  # fmt: skip
+        "house_number": ["12", "12", "13", "14", "3", "1", "7", "7", "5"],
+        "suffix": [pd.NA, "a", pd.NA, pd.NA, pd.NA, pd.NA, pd.NA, pd.NA, pd.NA],
+        "postcode": ["59581", "59581", "59581", "59581", "59581", "59581", "59581", "59581", pd.NA],
+        "place": ["Warstein"] * 4 + ["Warstein", "Warstein", "Warstein", "Belecke", "Warstein"],
+    }
+)
+
+# (street spelling, house number, expected address id) - 24 variants an operator might send
+VARIANTS = [
+    ("Hauptstraße", "12", "A1"),
+    ("Hauptstrasse", "12", "A1"),
+    ("Hauptstr.", "12", "A1"),
+    ("Hauptstr", "12", "A1"),
+    ("HAUPTSTRASSE", "12", "A1"),
+    ("haupt straße", "12", "A1"),
+    ("Haupt-Str.", "12", "A1"),
+    (" Hauptstraße ", " 12 ", "A1"),
+    ("Hauptstraße", "12a", "A2"),
+    ("Hauptstraße", "12 A", "A2"),
+    ("Hauptstraße", "12A", "A2"),
+    ("Haupt Str.", "13", "A3"),
+    ("hauptstr.", "14", "A4"),
+    ("Am Mühlenbach", "3", "A5"),
+    ("Am Muehlenbach", "3", "A5"),
+    ("Am Mühlen-Bach", "3", "A5"),
+    ("am muehlenbach", "3", "A5"),
+    ("AM MÜHLENBACH", "3", "A5"),
+    ("St.-Georg-Platz", "1", "A6"),
+    ("Sankt Georg Platz", "1", "A6"),
+    ("St. Georg Pl.", "1", "A6"),
+    ("Sankt-Georg-Pl", "1", "A6"),
+    ("Lange Str.", "5", "A9"),
+    ("Langestrasse", "5", "A9"),
+]
+
+
+def test_normalised_spellings_agree() -> None:
+    keys = normalise_street(pd.Series([v[0] for v in VARIANTS]))
+    expected = normalise_street(ADDRESSES.set_index("address_id")["street"]).to_dict()
+    for (spelling, _, aid), key in zip(VARIANTS, keys, strict=True):
+        assert key == expected[aid], spelling
+
+
+def test_house_number_forms() -> None:
+    hn = parse_house_numbers(pd.Series(["12", "12a", "12 A", "12-14", " 7 ", "x1", None]))
+    assert list(hn.first) == [12, 12, 12, 12, 7, -1, -1]
+    assert list(hn.last) == [12, 12, 12, 14, 7, -1, -1]
+    assert list(hn.suffix) == ["", "a", "a", "", "", "", ""]
+    assert list(hn.valid) == [True, True, True, True, True, False, False]
+
+
+@pytest.mark.parametrize("with_postcode", [True, False])
+def test_every_spelling_variant_matches_its_address(with_postcode: bool) -> None:
+    offers = pd.DataFrame(
+        {
+            "provider": "Demo Glasfaser",
+            "technology": "ftth",
+            "street": [v[0] for v in VARIANTS],
+            "house_number": [v[1] for v in VARIANTS],
+            "postcode": ["59581"] * len(VARIANTS) if with_postcode else pd.NA,
+            "place": ["Warstein"] * len(VARIANTS),
+        }
+    )
+    result = match_offers(ADDRESSES, offers)
+    got = dict(
+        zip(result.offer_idx, ADDRESSES["address_id"].to_numpy()[result.addr_idx], strict=True)
+    )
+    assert got == {i: v[2] for i, v in enumerate(VARIANTS)}
+    assert result.unmatched.empty
+
+
+def test_unmatched_and_ambiguous_rows_are_listed_with_reasons() -> None:
+    offers = pd.DataFrame(
+        {
+            "provider": "Demo Netz",
+            "technology": "vdsl",
+            "address_id": [pd.NA, pd.NA, pd.NA, pd.NA, "A3", "NOPE"],
+            "street": ["Nirgendweg", "Hauptstraße", "Kirchweg", pd.NA, pd.NA, pd.NA],
+            "house_number": ["1", "99", "7", "4", pd.NA, pd.NA],
+            "place": ["Warstein", "Warstein", "Warstein", "Warstein", pd.NA, pd.NA],
+        }
+    )
+    # make Kirchweg 7 in Warstein ambiguous: two addresses share the key
+    addresses = ADDRESSES.copy()
+    addresses.loc[7, "place"] = "Warstein"
+    result = match_offers(addresses, offers)
+    assert list(result.offer_idx) == [4]
+    reasons = dict(zip(result.unmatched["row"], result.unmatched["reason"], strict=True))
+    assert reasons == {
+        1: "street_not_found",
+        2: "number_not_found",
+        3: "ambiguous",
+        4: "no_key",
+        6: "unknown_address_id",
+    }
+
+
+def test_house_number_range_covers_each_number() -> None:
+    offers = pd.DataFrame(
+        {
+            "provider": "P",
+            "technology": "ftth",
+            "street": ["Hauptstr."],
+            "house_number": ["12-14"],
+            "place": ["Warstein"],
+        }
+    )
+    result = match_offers(ADDRESSES, offers)
+    assert sorted(ADDRESSES["address_id"].to_numpy()[result.addr_idx]) == ["A1", "A2", "A3", "A4"]
