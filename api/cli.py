@@ -226,6 +226,20 @@ def run_cmd(
     min_count: Annotated[
         int, typer.Option(help="Public summaries hide counts between 1 and this minus one.", min=1)
     ] = 3,
+    measured: Annotated[
+        Path | None,
+        typer.Option(help="Measured speeds (Ookla open-data tiles) reported beside the class."),
+    ] = None,
+    atlas: Annotated[
+        Path | None,
+        typer.Option(help="Breitbandatlas table per 100 m cell, compared with operator claims."),
+    ] = None,
+    raster: Annotated[
+        list[str] | None,
+        typer.Option(
+            help="NAME=FILE raster sampled at every address (e.g. mobile=lte.tif); repeat."
+        ),
+    ] = None,
 ) -> None:
     """Classify addresses against coverage under a rule profile and write a run directory."""
     from coverage.pipeline import LayerSpec, RunInputs, RunOptions, run
@@ -254,6 +268,14 @@ def run_cmd(
             for p in offers or ()
         ),
         population=LayerSpec(population) if population else None,
+        measured=LayerSpec(measured) if measured else None,
+        atlas=LayerSpec(atlas) if atlas else None,
+        rasters=tuple(
+            (name, LayerSpec(Path(file)))
+            for name, file in (_parse_mapping(",".join(raster), "--raster") or {}).items()
+        )
+        if raster
+        else (),
     )
     with _user_errors(), _progress_bar() as progress:
         result = run(

@@ -31,8 +31,15 @@ from coverage.crs import (
     check_region_bounds,
     crs_label,
 )
+from coverage.discrepancy import (
+    DiscrepancyParams,
+    atlas_share_at_cells,
+    flag_discrepancies,
+    measured_at_points,
+)
 from coverage.errors import InputDataError, NotFoundError, RunCancelledError
 from coverage.io.detect import RASTER_SUFFIXES, detect_format, read_any
+from coverage.io.hashing import sha256_file
 from coverage.io.offers import OfferList, read_offer_list
 from coverage.io.vector import RawLayer
 from coverage.io.writers import RunDirectory, write_csv, write_json, write_parquet
@@ -86,6 +93,9 @@ class RunInputs:
     boundaries: LayerSpec | None = None
     offers: tuple[LayerSpec, ...] = ()
     population: LayerSpec | None = None
+    measured: LayerSpec | None = None  # Ookla-style tiles: measured speeds as evidence
+    atlas: LayerSpec | None = None  # Breitbandatlas table keyed by 100 m cell
+    rasters: tuple[tuple[str, LayerSpec], ...] = ()  # name -> raster sampled at addresses
 
 
 @dataclass(frozen=True)
@@ -98,6 +108,7 @@ class RunOptions:
     include_planned: bool = True
     synthetic_note: str | None = None
     rural: RuralOptions = field(default_factory=RuralOptions)
+    discrepancy: DiscrepancyParams = field(default_factory=DiscrepancyParams)
     extra_manifest: Mapping[str, Any] = field(default_factory=dict)
 
 
@@ -293,6 +304,79 @@ def _load_population(spec: LayerSpec | None) -> tuple[pd.DataFrame | None, dict[
     return frame, record
 
 
+def _evidence_columns(
+    inputs: RunInputs, per_address: gpd.GeoDataFrame, region: Region, params: DiscrepancyParams
+) -> tuple[pd.DataFrame, list[dict[str, Any]]]:
+    """Measured speeds, atlas shares, sampled rasters and discrepancy flags per address."""
+    from coverage.io.ookla import read_ookla_tiles
+    from coverage.io.raster import sample_raster
+
+    geom = per_address.geometry.values
+    cols: list[pd.DataFrame] = []
+    records: list[dict[str, Any]] = []
+    measured = atlas = None
+    if inputs.measured is not None:
+        raw = read_ookla_tiles(inputs.measured.path)
+        tiles = raw.frame.to_crs(region.working_crs)
+        measured = measured_at_points(geom.x, geom.y, tiles, params)
+        cols.append(measured)
+        records.append(
+            {
+                "kind": "measured",
+                "path": raw.source,
+                "format": raw.format,
+                "sha256": raw.sha256,
+                "rows": raw.rows,
+                "crs": crs_label(raw.crs),
+                "crs_from": raw.crs_how,
+                "reprojected_to": region.working_crs,
+            }
+        )
+    if inputs.atlas is not None:
+        raw = read_any(inputs.atlas.path, kind="breitbandatlas")
+        atlas = atlas_share_at_cells(per_address["cell_100m"], pd.DataFrame(raw.frame), params)
+        cols.append(pd.DataFrame({"atlas_share_pct": atlas}))
+        records.append(
+            {
+                "kind": "atlas",
+                "path": raw.source,
+                "format": raw.format,
+                "sha256": raw.sha256,
+                "rows": raw.rows,
+                "crs": None,
+                "crs_from": raw.crs_how,
+                "reprojected_to": None,
+            }
+        )
+    for name, spec in inputs.rasters:
+        sample = sample_raster(spec.path, geom.x, geom.y, region.working_crs)
+        cols.append(
+            pd.DataFrame(
+                {
+                    f"raster_{name}": sample.values,
+                    f"raster_{name}_flag": pd.array(sample.flags, dtype="string"),
+                }
+            )
+        )
+        records.append(
+            {
+                "kind": f"raster:{name}",
+                "path": str(spec.path),
+                "format": "raster",
+                "sha256": sha256_file(spec.path),
+                "rows": len(per_address),
+                "crs": sample.crs,
+                "crs_from": "declared in the file",
+                "reprojected_to": None,
+            }
+        )
+    if measured is not None or atlas is not None:
+        cols.append(flag_discrepancies(per_address["best_down_mbps"], measured, atlas, params))
+    frame = pd.concat(cols, axis=1) if cols else pd.DataFrame(index=per_address.index)
+    frame.index = per_address.index
+    return frame, records
+
+
 def _load_boundaries(
     spec: LayerSpec, region: Region
 ) -> tuple[gpd.GeoDataFrame, dict[str, Any], ValidationReport]:
@@ -460,6 +544,13 @@ def run(
         geometry=per_address.geometry.values,
         crs=region.working_crs,
     )
+    evidence, evidence_records = _evidence_columns(inputs, per_address, region, options.discrepancy)
+    records += evidence_records
+    per_address = gpd.GeoDataFrame(
+        pd.concat([pd.DataFrame(per_address.drop(columns="geometry")), evidence], axis=1),
+        geometry=per_address.geometry.values,
+        crs=region.working_crs,
+    )
     tracker.done("rural", t)
 
     t = time.perf_counter()
@@ -509,6 +600,9 @@ def run(
         "eligible": int(per_address["eligible"].sum()),
         "rural_gap": int(per_address["rural_gap"].sum()),
         "gap_areas": len(areas),
+        "discrepancies": int(per_address["discrepancy"].sum())
+        if "discrepancy" in per_address
+        else None,
         "by_class": {c: int((per_address["class"] == c).sum()) for c in classes},
     }
     manifest: dict[str, Any] = {
