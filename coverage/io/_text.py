@@ -22,6 +22,7 @@ import pyarrow.csv as pa_csv
 from pyproj import CRS
 
 from coverage.errors import InputDataError, SourceReadError
+from coverage.io.encoding import refuse_mixed_encoding
 from coverage.io.hashing import sha256_file
 from coverage.io.vector import RawLayer
 
@@ -144,6 +145,7 @@ def read_strings(
                 f"{label}: cannot read the file ({exc}); it may be truncated"
             ) from exc
     if encoding != "utf-8":
+        refuse_mixed_encoding(file, label)
         notes.append(f"encoding fix: decoded as {encoding} (the file is not UTF-8)")
     return table, encoding, notes
 

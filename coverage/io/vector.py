@@ -34,6 +34,7 @@ from pyproj import CRS
 from coverage.crs import resolve_crs
 from coverage.errors import InputDataError, SourceReadError
 from coverage.io.archive import pick_layer_member, safe_extract
+from coverage.io.encoding import refuse_mixed_encoding
 from coverage.io.hashing import sha256_file
 
 # format -> (human name, extensions)
@@ -324,6 +325,7 @@ def _read_csv(
     notes = [f"delimiter: {_CSV_DELIMITERS[delimiter]}"]
     table, encoding = _arrow_csv(file, label, header, delimiter, encoding)
     if encoding != "utf-8":
+        refuse_mixed_encoding(file, label)
         notes.append(f"decoded as {encoding} (the file is not UTF-8)")
     if table.num_rows == 0:
         return _Read(frame=gpd.GeoDataFrame(geometry=gpd.GeoSeries([])), notes=notes)
