@@ -80,7 +80,9 @@ def test_trench_and_cost_by_hand() -> None:
     assert bool(a.above_private_threshold)
     # priority: 35 x 1 (all white) + 25 x 1 (all rural) + 25 x 8700 / (8700 + 21850)
     #           + 15 x log(1 + 4) / log(1 + 100)
-    assert a.priority == pytest.approx(60 + 25 * 8700 / (8700 + 21_850) + 15 * np.log(5) / np.log(101))
+    assert a.priority == pytest.approx(
+        60 + 25 * 8700 / (8700 + 21_850) + 15 * np.log(5) / np.log(101)
+    )
 
 
 def test_cost_parameters_and_priority_formula() -> None:
@@ -92,7 +94,9 @@ def test_cost_parameters_and_priority_formula() -> None:
     assert priority_score([np.nan], [0.5], [np.nan]).tolist() == pytest.approx([12.5])
     # the size part: full points from 100 addresses on, 0 without addresses
     assert priority_score([1.0], [1.0], [0.0], addresses=[100]).tolist() == pytest.approx([100.0])
-    assert priority_score([0.0], [0.0], [np.inf], addresses=[1000]).tolist() == pytest.approx([15.0])
+    assert priority_score([0.0], [0.0], [np.inf], addresses=[1000]).tolist() == pytest.approx(
+        [15.0]
+    )
     with pytest.raises(InputDataError, match="paved_share"):
         CostParams(paved_share=1.5)
     # isolated site sanity check (domain.md 6: 15-20 kEUR): 150 m link + lead-in
