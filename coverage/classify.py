@@ -21,7 +21,7 @@ import pandas as pd
 
 from coverage.errors import InputDataError, ProfileError
 from coverage.profiles import Profile
-from coverage.rules import ENGINES, bead, de_gigabit
+from coverage.rules import ENGINES
 from coverage.rules.common import (
     AddressContext,
     OfferArrays,
@@ -36,8 +36,11 @@ from coverage.schema import LOW_LATENCY_MS
 
 __all__ = ["REASON_CODES", "RESULT_COLUMNS", "classify"]
 
-#: Every reason code any rule engine emits -> what it means.
-REASON_CODES: Final[dict[str, str]] = {**de_gigabit.REASON_CODES, **bead.REASON_CODES}
+#: Every reason code any rule engine emits -> what it means (codes are unique across engines;
+#: each engine module documents its own in ``coverage.rules.<method>.REASON_CODES``).
+REASON_CODES: Final[dict[str, str]] = {
+    code: text for engine in ENGINES.values() for code, text in engine.REASON_CODES.items()
+}
 
 #: Result columns, in order.
 RESULT_COLUMNS: Final[tuple[str, ...]] = (
@@ -296,6 +299,8 @@ def classify(
         .fillna("")
         .to_numpy(dtype=object),
         include_planned=include_planned,
+        network_code=net,
+        as_of=day,
     )
     decision = engine.decide(ctx, arr, rules, profile)
     klass = pd.Series(decision.klass, dtype="string")

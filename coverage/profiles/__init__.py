@@ -11,8 +11,10 @@ TOML layout (all tables required unless marked optional)::
     [profile]       id, version, title, jurisdiction, source_url, effective_date (date),
                     method, description, interpretations (list of str)
     [thresholds]    method-specific numbers >= 0 (Mbit/s, ms, network counts)
-    [technologies]  reliable (list), gigabit (list, optional), fcc_codes (table
-                    technology -> FCC BDC code, optional), reliable_fcc_codes (list, optional)
+    [technologies]  reliable (list), gigabit (list, optional), high_latency (list, optional:
+                    presumed above a latency limit when latency_ms is missing), fcc_codes
+                    (table technology -> FCC BDC code, optional), reliable_fcc_codes (list,
+                    optional)
     [planning]      horizon_months (int >= 0), count_planned (bool)
     [networks]      include_planned (bool), types (table technology -> network type, optional)
     [latency]       require_low_latency (bool), unknown_is_low_latency (bool)
@@ -21,6 +23,12 @@ TOML layout (all tables required unless marked optional)::
                     unless_classes, unless_down_mbps, unless_up_mbps   (optional table array)
 
 Every problem raises :class:`~coverage.errors.ProfileError` naming the file and the key.
+
+Bundled profiles (method in brackets; see ``coverage.rules``): de-gigabit-2023 [de_gigabit],
+de-grey-2021 [de_grey], de-white-nga [de_white], de-tkmv-2022 [tkmv], eu-nga-2013 [eu_nga],
+eu-2023 [eu_2023], us-bead-2022 [bead], us-fcc-706-2024 [fcc_706], uk-gigabit-omr [uk_omr],
+uk-ofcom-bands [ofcom_bands]. Classes are listed best served first (``coverage.diff`` reads the
+order as a ranking), except us-bead-2022, which lists them least served first.
 """
 
 from __future__ import annotations
@@ -29,6 +37,7 @@ from importlib import resources
 from pathlib import Path
 
 from coverage.errors import NotFoundError
+from coverage.profiles._format import format_profile
 from coverage.profiles._toml import parse_profile
 from coverage.profiles.model import (
     FCC_TECHNOLOGY_CODES,
@@ -46,6 +55,7 @@ __all__ = [
     "MethodSpec",
     "Profile",
     "SiteRule",
+    "format_profile",
     "list_profiles",
     "load_profile",
 ]

@@ -154,12 +154,17 @@ def parse_profile(raw: bytes, path: Path) -> Profile:
         w,
         tech,
         {"reliable"} | (fcc_keys if spec.needs_fcc_codes else set()),
-        {"gigabit"} | fcc_keys,
+        {"gigabit", "high_latency"} | fcc_keys,
     )
     reliable = _technologies(ctx, w, _str_list(ctx, w, tech, "reliable"), "reliable")
     gigabit = (
         _technologies(ctx, w, _str_list(ctx, w, tech, "gigabit"), "gigabit")
         if "gigabit" in tech
+        else frozenset()
+    )
+    high_latency = (
+        _technologies(ctx, w, _str_list(ctx, w, tech, "high_latency"), "high_latency")
+        if "high_latency" in tech
         else frozenset()
     )
     fcc_codes: dict[str, int] = {}
@@ -246,6 +251,7 @@ def parse_profile(raw: bytes, path: Path) -> Profile:
         eligible_classes=tuple(c.name for c in classes if c.eligible),
         sha256=hashlib.sha256(raw).hexdigest(),
         path=path,
+        high_latency_technologies=high_latency,
     )
 
 

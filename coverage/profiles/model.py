@@ -52,6 +52,64 @@ METHODS: Mapping[str, MethodSpec] = MappingProxyType(
             classes=frozenset({"unserved", "underserved", "served"}),
             needs_fcc_codes=True,
         ),
+        "de_grey": MethodSpec(
+            thresholds=frozenset({"eligible_below_down_mbps", "gigabit_down_mbps"}),
+            integer_thresholds=frozenset(),
+            classes=frozenset({"gigabit", "served_100", "grey_eligible"}),
+        ),
+        "de_white": MethodSpec(
+            thresholds=frozenset({"nga_down_mbps"}),
+            integer_thresholds=frozenset(),
+            classes=frozenset({"served", "white"}),
+        ),
+        "tkmv": MethodSpec(
+            thresholds=frozenset({"min_down_mbps", "min_up_mbps", "max_latency_ms"}),
+            integer_thresholds=frozenset(),
+            classes=frozenset({"meets_minimum", "below_minimum"}),
+        ),
+        "eu_nga": MethodSpec(
+            thresholds=frozenset({"nga_down_mbps", "black_min_networks"}),
+            integer_thresholds=frozenset({"black_min_networks"}),
+            classes=frozenset({"black", "grey", "white"}),
+        ),
+        "eu_2023": MethodSpec(
+            thresholds=frozenset(
+                {
+                    "gigabit_down_mbps",
+                    "gigabit_up_mbps",
+                    "ultrafast_down_mbps",
+                    "step_change_factor",
+                }
+            ),
+            integer_thresholds=frozenset(),
+            classes=frozenset({"served", "ultrafast_no_gigabit", "market_failure"}),
+        ),
+        "fcc_706": MethodSpec(
+            thresholds=frozenset({"served_down_mbps", "served_up_mbps"}),
+            integer_thresholds=frozenset(),
+            classes=frozenset({"served", "unserved_100_20"}),
+            needs_fcc_codes=True,
+        ),
+        "uk_omr": MethodSpec(
+            thresholds=frozenset(
+                {"gigabit_down_mbps", "black_min_networks", "under_review_window_months"}
+            ),
+            integer_thresholds=frozenset({"black_min_networks", "under_review_window_months"}),
+            classes=frozenset({"black", "grey", "under_review", "white"}),
+        ),
+        "ofcom_bands": MethodSpec(
+            thresholds=frozenset(
+                {
+                    "decent_down_mbps",
+                    "decent_up_mbps",
+                    "superfast_down_mbps",
+                    "ultrafast_down_mbps",
+                    "gigabit_down_mbps",
+                }
+            ),
+            integer_thresholds=frozenset(),
+            classes=frozenset({"gigabit", "ultrafast", "superfast", "decent", "below_decent"}),
+        ),
     }
 )
 
@@ -115,6 +173,9 @@ class Profile:
     eligible_classes: tuple[str, ...]
     sha256: str
     path: Path
+    #: Technologies presumed above any latency limit when an offer reports no ``latency_ms``
+    #: (``[technologies].high_latency``; read by methods with a latency limit, e.g. ``tkmv``).
+    high_latency_technologies: frozenset[str] = frozenset()
 
     @property
     def class_names(self) -> tuple[str, ...]:

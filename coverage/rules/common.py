@@ -8,9 +8,12 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
+from datetime import date
 
 import numpy as np
 import pandas as pd
+
+from coverage.profiles import Profile
 
 #: Human labels of technologies for reason sentences.
 TECH_LABELS: dict[str, str] = {
@@ -95,6 +98,9 @@ class AddressContext:
     ``networks_*``: distinct qualifying networks (existing, planned, either).
     ``best_text`` / ``planned_text``: e.g. ``"VDSL 100/40 (Demo Telekabel)"`` ("" if none);
     ``planned_date``: ``"2026-05-01"`` ("" if none).
+    ``network_code``: per *offer*, one code per qualifying network (provider x network type),
+    -1 where the offer does not qualify; lets an engine count networks over its own offer
+    subsets with :func:`count_networks`. ``as_of``: the reference date of the run.
     """
 
     n: int
@@ -112,6 +118,8 @@ class AddressContext:
     planned_text: np.ndarray
     planned_date: np.ndarray
     include_planned: bool
+    network_code: np.ndarray
+    as_of: date
 
 
 @dataclass(frozen=True)
@@ -243,3 +251,73 @@ def compose(n: int, cases: list[tuple[np.ndarray, list[Part]]], default: Part = 
             acc = acc + (part if isinstance(part, str) else np.asarray(part, dtype=object)[rows])
         out[rows] = acc
     return out
+
+
+# --------------------------------------------------------------------------------------------
+# small helpers shared by the rule engines
+
+
+def g(x: float) -> str:
+    """A threshold for a reason sentence: ``100``, ``1.7``."""
+    return f"{x:g}"
+
+
+def months_after(day: date, months: int) -> np.datetime64:
+    """``day`` + ``months`` calendar months (same rule as the planning horizon), as ns."""
+    return (pd.Timestamp(day) + pd.DateOffset(months=months)).to_datetime64()
+
+
+def count_networks(ctx: AddressContext, offer_mask: np.ndarray) -> np.ndarray:
+    """Distinct qualifying networks per address among the offers in ``offer_mask`` (int32)."""
+    codes = np.where(offer_mask, ctx.network_code, -1)
+    return count_distinct_per_point(ctx.addr_idx, codes[ctx.offer_idx], ctx.n)
+
+
+def level_with_plans(ctx: AddressContext, count_planned: bool) -> tuple[np.ndarray, np.ndarray]:
+    """Per-address level: the best existing offer's rank, raised by the best planned offer's
+    rank when ``count_planned`` (-1 = no counted offer); and where the plan lifted it above
+    the lowest tier (a planned rank-0 offer on an address without offers decides nothing)."""
+    level = np.maximum(ctx.best_rank, ctx.planned_rank) if count_planned else ctx.best_rank
+    return level, level > np.maximum(ctx.best_rank, 0)
+
+
+def planned_note(ctx: AddressContext, count_planned: bool, horizon_months: int, what: str) -> str:
+    """Why no planned offer decided the class: ``"no gigabit planned within 36 months"``."""
+    if not ctx.include_planned:
+        return "planned offers not considered"
+    if not count_planned:
+        return "planned offers not counted by this profile"
+    return f"no {what} planned within {horizon_months} months"
+
+
+def shown_plan_note(ctx: AddressContext) -> np.ndarray:
+    """``"; planned FTTH 1000/1000 (P) from 2026-05-01 not counted"`` where a planned offer is
+    shown but the profile does not count plans; ``""`` elsewhere."""
+    return compose(
+        ctx.n,
+        [
+            (
+                ctx.planned >= 0,
+                ["; planned ", ctx.planned_text, " from ", ctx.planned_date, " not counted"],
+            )
+        ],
+    )
+
+
+def best_or(ctx: AddressContext, prefix: str, none_text: str) -> np.ndarray:
+    """``prefix + best offer text`` where the address has a best offer, else ``none_text``."""
+    return compose(ctx.n, [(ctx.best >= 0, [prefix, ctx.best_text])], none_text)
+
+
+def tech_list(members: Iterable[str]) -> str:
+    """Human list of technologies in enum order: ``"FTTH, FTTB, HFC DOCSIS 3.1"``."""
+    wanted = set(members)
+    return ", ".join(label for key, label in TECH_LABELS.items() if key in wanted)
+
+
+def reliable_offers(offers: OfferArrays, profile: Profile) -> tuple[np.ndarray, np.ndarray]:
+    """``(counted, usable)``: offers of a ``[technologies].reliable`` technology, and those of
+    them that also pass the profile's low-latency requirement (all of them when not required)."""
+    counted = offers.tech_in(profile.reliable_technologies)
+    usable = counted & offers.low_latency if profile.require_low_latency else counted
+    return counted, usable
