@@ -45,8 +45,8 @@ def test_de_gigabit_values() -> None:
 
 def test_us_bead_values() -> None:
     p = load_profile("us-bead-2022")
-    assert p.class_names == ("unserved", "underserved", "served")
-    assert p.eligible_classes == ("unserved", "underserved")
+    assert p.class_names == ("served", "underserved", "unserved")
+    assert p.eligible_classes == ("underserved", "unserved")
     assert p.reliable_fcc_codes == {10, 40, 50, 71, 72}
     assert p.fcc_codes["vdsl"] == 10 and p.fcc_codes["fwa_licensed"] == 71
     assert not p.count_planned
