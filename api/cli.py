@@ -129,6 +129,7 @@ def demo(
     from coverage.io.demo_files import write_demo_inputs
     from coverage.pipeline import LayerSpec, RunInputs, RunOptions, run
 
+    household_size = round(2.1 / scale, 6)
     with _user_errors():
         err.print(f"building demo inputs (scale {scale}, seed {seed}) ...")
         inputs = write_demo_inputs(out_dir / "inputs", scale=scale, seed=seed)
@@ -147,6 +148,8 @@ def demo(
                     as_of=inputs.as_of,
                     synthetic_note=note,
                     extra_manifest={"demo": {"scale": scale, "seed": seed}},
+                    # a scaled-down demo keeps the real population density for DEGURBA
+                    rural=_rural_options("cell", 3, household_size),
                 ),
                 progress,
             )
@@ -154,7 +157,7 @@ def demo(
     cmd = [
         "gapmap", "run", "--addresses", str(inputs.addresses), "--coverage", str(inputs.coverage),
         "--boundaries", str(inputs.boundaries), "--profile", profile, "--as-of", inputs.as_of.isoformat(),
-        "--out", str(out_dir / "rerun"),
+        "--household-size", f"{household_size:g}", "--out", str(out_dir / "rerun"),
     ]  # fmt: skip
     out.print(f"same analysis by hand: {shlex.join(cmd)}", soft_wrap=True, highlight=False)
 
@@ -226,6 +229,12 @@ def run_cmd(
     min_count: Annotated[
         int, typer.Option(help="Public summaries hide counts between 1 and this minus one.", min=1)
     ] = 3,
+    household_size: Annotated[
+        float,
+        typer.Option(
+            help="Inhabitants per household when population is estimated from addresses.", min=0.1
+        ),
+    ] = 2.1,
     measured: Annotated[
         Path | None,
         typer.Option(help="Measured speeds (Ookla open-data tiles) reported beside the class."),
@@ -286,7 +295,7 @@ def run_cmd(
                 region=region,
                 as_of=ref,
                 include_planned=include_planned,
-                rural=_rural_options(rural_rule, min_count),
+                rural=_rural_options(rural_rule, min_count, household_size),
             ),
             progress,
         )
@@ -300,14 +309,18 @@ def run_cmd(
         )
 
 
-def _rural_options(rule: str, min_count: int) -> Any:
+def _rural_options(rule: str, min_count: int, household_size: float = 2.1) -> Any:
     from coverage.rural import RuralOptions
 
     if rule not in ("cell", "municipality", "both"):
         raise typer.BadParameter(
             f"{rule!r}; use cell, municipality or both", param_hint="--rural-rule"
         )
-    return RuralOptions(rural_rule=rule, public_min_count=min_count)  # type: ignore[arg-type]
+    return RuralOptions(
+        rural_rule=rule,  # type: ignore[arg-type]
+        public_min_count=min_count,
+        household_size=household_size,
+    )
 
 
 @app.command()
@@ -374,6 +387,24 @@ def profiles() -> None:
     for p in list_profiles():
         table.add_row(p.id, str(p.version), p.jurisdiction, p.title)
     out.print(table)
+
+
+profile_app = typer.Typer(help="Inspect rule profiles.", no_args_is_help=True)
+app.add_typer(profile_app, name="profile")
+
+
+@profile_app.command("show")
+def profile_show(
+    profile_id: Annotated[
+        str, typer.Argument(help="A bundled profile id or a path to a profile TOML.")
+    ],
+) -> None:
+    """Print one profile: rules, thresholds, technologies, classes, interpretations and source."""
+    from coverage.profiles import format_profile, load_profile
+
+    with _user_errors():
+        text = format_profile(load_profile(profile_id))
+    out.print(text, highlight=False, markup=False)
 
 
 @app.command()
