@@ -582,3 +582,6 @@ def main(argv: list[str] | None = None) -> int:
 
 if __name__ == "__main__":
     sys.exit(main())
+
+# Commands that live in their own modules register themselves on `app` when imported.
+import api.cmd_evidence  # noqa: E402, F401

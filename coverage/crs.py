@@ -27,11 +27,15 @@ class Region:
     name: str
     working_crs: str
     lonlat_bounds: tuple[float, float, float, float]
+    #: the European INSPIRE grid (EPSG:3035) and DEGURBA apply here
+    inspire_grid: bool = True
 
 
 REGIONS: dict[str, Region] = {
     "de": Region("de", "Germany", "EPSG:25832", (5.0, 46.8, 15.6, 55.4)),
-    "us": Region("us", "United States", "EPSG:5070", (-180.0, 17.0, -64.0, 72.0)),
+    "us": Region(
+        "us", "United States", "EPSG:5070", (-180.0, 17.0, -64.0, 72.0), inspire_grid=False
+    ),
     "uk": Region("uk", "United Kingdom", "EPSG:27700", (-9.0, 49.5, 2.5, 61.0)),
 }
 DEFAULT_REGION = "de"

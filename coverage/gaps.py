@@ -157,6 +157,7 @@ def find_gap_areas(
     white: npt.ArrayLike | None = None,
     params: GapParams = GapParams(),
     costs: CostParams = DEFAULT_COSTS,
+    crs: str = WORKING_CRS,
 ) -> tuple[gpd.GeoDataFrame, npt.NDArray[np.int64]]:
     """Group eligible addresses into gap areas and describe, cost and rank each area.
 
@@ -303,7 +304,7 @@ def find_gap_areas(
     rank = np.empty(n_areas, dtype=np.int64)
     rank[np.lexsort((np.arange(n_areas), -score))] = np.arange(1, n_areas + 1)
     out["priority_rank"] = rank
-    return gpd.GeoDataFrame(out, geometry=geoms, crs=WORKING_CRS), address_area
+    return gpd.GeoDataFrame(out, geometry=geoms, crs=crs), address_area
 
 
 def _area_polygons(

@@ -536,6 +536,7 @@ def run(
         population=population,
         population_source=population_record["path"] if population_record else "",
         options=options.rural,
+        inspire_grid=region.inspire_grid,
     )
     per_address = gpd.GeoDataFrame(
         pd.concat(

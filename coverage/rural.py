@@ -97,6 +97,7 @@ def analyse_rural(
     population: pd.DataFrame | None = None,
     population_source: str = "",
     options: RuralOptions = RuralOptions(),
+    inspire_grid: bool = True,
 ) -> RuralResult:
     """DEGURBA classes, rural gaps, INSPIRE grid summaries and gap areas for classified addresses.
 
@@ -115,8 +116,13 @@ def analyse_rural(
     -------
     RuralResult. Grid summaries are suppressed for publication: every count in
     1..k-1 (k = ``options.public_min_count``) is hidden, with complementary suppression.
+    Outside Europe (``inspire_grid`` False) there is no INSPIRE grid and no DEGURBA: cell
+    classes are 0 (unknown), no address is a rural gap, grid summaries are empty, and gap
+    areas are still built.
     """
     geom = addresses.geometry.values
+    if not inspire_grid:
+        return _without_grid(addresses, options)
     to_grid = Transformer.from_crs(addresses.crs, GRID_CRS, always_xy=True)
     gx, gy = (np.asarray(a) for a in to_grid.transform(geom.x, geom.y))
 
@@ -159,18 +165,7 @@ def analyse_rural(
                              eligible=eligible, rural_gap=gaps, address_class=klass)  # fmt: skip
         grids[size] = _suppress(raw, options.public_min_count)
 
-    white = addresses["networks_now"].to_numpy() == 0
-    areas, area_pos = find_gap_areas(
-        geom.x, geom.y, eligible, ~eligible, addresses["households"].to_numpy(),
-        addresses["site_type"].to_numpy(), addresses["ags"].to_numpy(), addr_cell,
-        white=white, params=options.gaps, costs=options.costs,
-    )  # fmt: skip
-    area_ids = (
-        np.where(area_pos >= 0, areas["area_id"].to_numpy()[np.maximum(area_pos, 0)], None)
-        if len(areas)
-        else np.full(len(addresses), None)
-    )
-
+    areas, area_ids = _gap_areas(addresses, addr_cell, options)
     columns = pd.DataFrame(
         {
             "degurba_cell": addr_cell,
@@ -184,6 +179,58 @@ def analyse_rural(
     )
     return RuralResult(
         columns, degurba_cells, degurba_gemeinde, areas, grids[100], grids[1000], source
+    )
+
+
+def _gap_areas(
+    addresses: gpd.GeoDataFrame, addr_cell: np.ndarray, options: RuralOptions
+) -> tuple[gpd.GeoDataFrame, np.ndarray]:
+    geom = addresses.geometry.values
+    eligible = addresses["eligible"].to_numpy(dtype=bool)
+    white = addresses["networks_now"].to_numpy() == 0
+    areas, area_pos = find_gap_areas(
+        geom.x, geom.y, eligible, ~eligible, addresses["households"].to_numpy(),
+        addresses["site_type"].to_numpy(), addresses["ags"].to_numpy(), addr_cell,
+        white=white, params=options.gaps, costs=options.costs, crs=str(addresses.crs),
+    )  # fmt: skip
+    area_ids = (
+        np.where(area_pos >= 0, areas["area_id"].to_numpy()[np.maximum(area_pos, 0)], None)
+        if len(areas)
+        else np.full(len(addresses), None)
+    )
+    return areas, area_ids
+
+
+_DEGURBA_GEMEINDE_COLUMNS = [
+    "ags", "population", "share_urban_centre", "share_urban_cluster", "share_rural", "degurba",
+]  # fmt: skip
+
+
+def _without_grid(addresses: gpd.GeoDataFrame, options: RuralOptions) -> RuralResult:
+    n = len(addresses)
+    unknown = np.zeros(n, dtype=np.int8)
+    areas, area_ids = _gap_areas(addresses, unknown, options)
+    columns = pd.DataFrame(
+        {
+            "degurba_cell": unknown,
+            "degurba_gemeinde": unknown,
+            "rural_gap": np.zeros(n, dtype=bool),
+            "cell_100m": pd.array([None] * n, dtype="string"),
+            "cell_1km": pd.array([None] * n, dtype="string"),
+            "gap_area_id": pd.array(area_ids, dtype="string"),
+        },
+        index=addresses.index,
+    )
+    empty_cells = pd.DataFrame(columns=["cell_id", "x_ll", "y_ll", "population", "degurba_cell"])
+    empty_grid = pd.DataFrame(columns=["cell_id", "x_ll", "y_ll", "addresses"])
+    return RuralResult(
+        columns,
+        empty_cells,
+        pd.DataFrame(columns=_DEGURBA_GEMEINDE_COLUMNS),
+        areas,
+        empty_grid,
+        empty_grid,
+        "not computed: the INSPIRE grid and DEGURBA are European",
     )
 
 

@@ -111,6 +111,8 @@ ADDRESS_COLUMNS: dict[str, str] = {
     "households": "int32",
 }
 ADDRESS_REQUIRED = ("address_id",)
+#: optional source columns kept as they are (FCC Fabric keys for BEAD exports)
+ADDRESS_PASSTHROUGH = ("bsl", "block_geoid", "h3_9", "h3_res8_id", "uprn")
 
 OFFER_COLUMNS: dict[str, str] = {
     "provider": "string",
@@ -273,7 +275,10 @@ def validate_addresses(
             f"{source}: address geometries must be points (rows {_first_rows(not_point)} are "
             f"{shapely.get_type_id(geom[not_point][0])!s}); use building centroids or entrance points"
         )
-    out = out[[*ADDRESS_COLUMNS, "geometry"]]
+    extra = [c for c in ADDRESS_PASSTHROUGH if c in frame.columns]
+    for col in extra:
+        out[col] = frame[col].reset_index(drop=True).to_numpy()
+    out = out[[*ADDRESS_COLUMNS, *extra, "geometry"]]
     report.rows_out = len(out)
     return out, report
 
