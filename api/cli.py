@@ -367,12 +367,13 @@ def degurba(
 def inspect(
     file: Annotated[Path, typer.Argument(help="Any input file gapmap reads.")],
     crs: Annotated[str | None, typer.Option(help="CRS to assume if the file states none.")] = None,
+    layer: Annotated[str | None, typer.Option(help="Layer of a multi-layer file.")] = None,
 ) -> None:
     """Detect a file's format and CRS, map its fields, and list every problem found."""
     from coverage.io.inspect import inspect_file
 
     with _user_errors():
-        report = inspect_file(file, crs=crs)
+        report = inspect_file(file, crs=crs, layer=layer)
     out.print(report.to_text(), highlight=False, markup=False)
 
 

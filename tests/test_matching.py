@@ -20,7 +20,7 @@ ADDRESSES = pd.DataFrame(
             "Kirchweg",
             "Kirchweg",
             "Lange Straße",
-        ],  # fmt: skip
+        ],
         "house_number": ["12", "12", "13", "14", "3", "1", "7", "7", "5"],
         "suffix": [pd.NA, "a", pd.NA, pd.NA, pd.NA, pd.NA, pd.NA, pd.NA, pd.NA],
         "postcode": ["59581", "59581", "59581", "59581", "59581", "59581", "59581", "59581", pd.NA],

@@ -121,7 +121,7 @@ def test_offer_list_upgrades_matched_addresses_and_reports_unmatched(
                     }
                 ]
             ),
-        ],  # fmt: skip
+        ],
         ignore_index=True,
     )
     path = tmp_path / "mev_reply.csv"
@@ -159,3 +159,18 @@ def test_addresses_parquet_round_trips(base_run) -> None:
     back = gpd.read_parquet(base_run.run_dir / "addresses.parquet")
     assert len(back) == len(base_run.addresses)
     assert back["ags"].str.fullmatch(r"\d{8}").all()
+
+
+def test_public_outputs_never_show_counts_below_k(base_run) -> None:
+    k = base_run.manifest["parameters"]["public_min_count"]
+    public = pd.read_csv(base_run.run_dir / "summary_gemeinde_public.csv", dtype={"ags": str})
+    grids = [
+        pd.read_parquet(base_run.run_dir / f"summary_grid_{s}.parquet") for s in ("100m", "1km")
+    ]
+    for table in [public, *grids]:
+        counts = table.select_dtypes("number").drop(columns=["x_ll", "y_ll"], errors="ignore")
+        counts = counts[[c for c in counts.columns if not c.startswith("share") and c != "degurba"]]
+        values = counts.to_numpy(dtype="float64", na_value=float("nan"))
+        assert not ((values >= 1) & (values < k)).any()
+    # suppression happened: the 100 m grid has small cells
+    assert grids[0]["suppressed"].any()

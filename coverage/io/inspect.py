@@ -57,7 +57,11 @@ class InspectReport:
 
 
 def inspect_file(
-    path: str | os.PathLike[str], *, crs: object | None = None, region: str | None = None
+    path: str | os.PathLike[str],
+    *,
+    crs: object | None = None,
+    region: str | None = None,
+    layer: str | None = None,
 ) -> InspectReport:
     """Detect, read and check a file; see :class:`InspectReport`.
 
@@ -68,6 +72,9 @@ def inspect_file(
     region
         Region code for the "outside" check (``de``, ``us``, ``uk``); default ``us`` for FCC
         formats, else ``de``.
+    layer
+        Layer of a multi-layer file (GeoPackage); without it a multi-layer file is reported
+        with its layer names.
     """
     label = os.fspath(path)
     guess = detect_format(path)
@@ -75,7 +82,7 @@ def inspect_file(
     if guess.name == "raster":
         return _inspect_raster(path, report)
     try:
-        layer = read_any(path, kind=guess.name, crs=crs)
+        read = read_any(path, kind=guess.name, crs=crs, layer=layer)
     except SourceReadError as exc:
         if "file not found" in str(exc):
             raise
@@ -84,12 +91,12 @@ def inspect_file(
     except GapmapError as exc:
         report.problems.append(f"cannot read: {exc}")
         return report
-    report.crs = crs_label(layer.crs) if layer.crs is not None else None
-    report.crs_how = layer.crs_how
-    report.feature_count = layer.rows
+    report.crs = crs_label(read.crs) if read.crs is not None else None
+    report.crs_how = read.crs_how
+    report.feature_count = read.rows
     report.fields_mapped = describe(guess.name)
-    report.notes = list(layer.notes)
-    for note in layer.notes:
+    report.notes = list(read.notes)
+    for note in read.notes:
         low = note.lower()
         if "encoding" in low or "decoded as" in low:
             report.problems.append(note)
@@ -97,9 +104,9 @@ def inspect_file(
             report.problems.append(f"sentinel values found: {note}")
         elif low.startswith("dropped"):
             report.problems.append(note)
-    _check_ids(layer, report)
-    if hasattr(layer.frame, "geometry") and layer.crs is not None:
-        _check_geometry(layer, report, region or ("us" if guess.name in _US_FORMATS else "de"))
+    _check_ids(read, report)
+    if hasattr(read.frame, "geometry") and read.crs is not None:
+        _check_geometry(read, report, region or ("us" if guess.name in _US_FORMATS else "de"))
     return report
 
 
