@@ -32,11 +32,21 @@ id postgres >/dev/null 2>&1 || give_up "no postgres user"
 
 as_pg() { su postgres -s /bin/sh -c "$*"; }
 
-# A cluster left over from an earlier call: stop it and start afresh (throwaway by design).
+# Already started by an earlier call and still answering: reuse it (several test runs may
+# share it; each test session works in its own schema).
+URL_FILE="$PGDATA.url"
+if [ -f "$URL_FILE" ] && as_pg "'$BIN/pg_ctl' -D '$PGDATA' status" >/dev/null 2>&1 \
+   && "$BIN/psql" "$(sed 's/+psycopg//' "$URL_FILE")" -qAtc 'select 1' >/dev/null 2>&1; then
+  log "reusing the running cluster in $PGDATA"
+  echo "export GAPMAP_TEST_DATABASE_URL=$(cat "$URL_FILE")"
+  exit 0
+fi
+
+# A cluster left over from an earlier call but not usable: stop it and start afresh.
 if [ -f "$PGDATA/postmaster.pid" ]; then
   as_pg "'$BIN/pg_ctl' -D '$PGDATA' -m immediate stop" >&2 2>&1 || true
 fi
-rm -rf "$PGDATA"
+rm -rf "$PGDATA" "$URL_FILE"
 mkdir -p "$PGDATA" && chown postgres: "$PGDATA" && chmod 700 "$PGDATA" || give_up "cannot create $PGDATA"
 
 as_pg "'$BIN/initdb' -D '$PGDATA' --auth-local=peer --auth-host=scram-sha-256 --username=postgres -E UTF8" >&2 2>&1 \
@@ -55,6 +65,8 @@ psql_pg "-c \"CREATE ROLE $DB_USER LOGIN CREATEDB PASSWORD '$DB_PASS'\"" >&2 2>&
 psql_pg "-c \"CREATE DATABASE $DB_NAME OWNER $DB_USER\"" >&2 2>&1 || give_up "cannot create database"
 psql_pg "-d $DB_NAME -c 'CREATE EXTENSION IF NOT EXISTS postgis'" >&2 2>&1 || log "PostGIS not available (not needed by the catalog)"
 
+URL="postgresql+psycopg://$DB_USER:$DB_PASS@127.0.0.1:$PGPORT/$DB_NAME"
+(umask 077 && echo "$URL" > "$URL_FILE")
 log "PostgreSQL on 127.0.0.1:$PGPORT, database $DB_NAME, data in $PGDATA"
-echo "export GAPMAP_TEST_DATABASE_URL=postgresql+psycopg://$DB_USER:$DB_PASS@127.0.0.1:$PGPORT/$DB_NAME"
+echo "export GAPMAP_TEST_DATABASE_URL=$URL"
 exit 0

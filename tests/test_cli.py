@@ -11,9 +11,9 @@ import geopandas as gpd
 import pandas as pd
 import pytest
 import shapely
-from coverage.io.demo_files import DemoInputs
 
 from api.cli import main
+from coverage.io.demo_files import DemoInputs
 from tests.conftest import TEST_SCALE
 
 

@@ -12,7 +12,6 @@ import zipfile
 from pathlib import Path
 
 import geopandas as gpd
-import pandas as pd
 import shapely
 
 HERE = Path(__file__).resolve().parent

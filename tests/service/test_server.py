@@ -1,0 +1,148 @@
+"""A real uvicorn server in a subprocess: smoke test over HTTP, kill -9 restart, GDAL OGC API."""
+
+from __future__ import annotations
+
+import shutil
+import subprocess
+import time
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pyarrow.parquet as pq
+import pytest
+
+from tests.service.conftest import (
+    ADMIN_KEY,
+    database_url,
+    start_run,
+    start_server,
+    upload,
+    wait_run,
+)
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def fresh_db(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
+    """A fresh catalog per test."""
+    yield from database_url(request.param, tmp_path)
+
+
+def _upload_demo(client: Any, demo_inputs: Any) -> dict[str, str]:
+    return {
+        "addresses": upload(client, demo_inputs.addresses, "addresses")["id"],
+        "coverage": upload(client, demo_inputs.coverage, "coverage")["id"],
+        "boundaries": upload(client, demo_inputs.boundaries, "boundaries")["id"],
+    }
+
+
+def test_smoke_upload_run_report_lookup_export(
+    tmp_path: Path, fresh_db: str, demo_inputs: Any
+) -> None:
+    server = start_server(tmp_path / "ws", fresh_db)
+    try:
+        with server.client() as c:
+            analyst = c.post("/keys", json={"role": "analyst"}).json()["key"]
+            ids = _upload_demo(c, demo_inputs)
+            run = start_run(c, ids, analyst, as_of=demo_inputs.as_of.isoformat())
+            done = wait_run(c, run["id"], analyst)
+            assert done["state"] == "succeeded", done
+            h = {"X-API-Key": analyst}
+            kreis = c.get(f"/runs/{run['id']}/summary", params={"level": "kreis"}, headers=h).json()
+            assert sum(r["addresses"] for r in kreis["items"]) == done["counts"]["addresses"]
+            csv_text = c.get(
+                f"/runs/{run['id']}/summary", params={"level": "gemeinde", "f": "csv"}, headers=h
+            ).text
+            assert csv_text.startswith("ags,")
+            a0 = c.get(f"/runs/{run['id']}/addresses", params={"limit": 1}, headers=h).json()[
+                "items"
+            ][0]
+            hit = c.get("/lookup", params={"lon": a0["lon"], "lat": a0["lat"]}, headers=h).json()
+            assert hit["address_id"] == a0["address_id"]
+            export = c.get(f"/runs/{run['id']}/files/addresses.parquet", headers=h)
+            assert export.status_code == 200
+            (tmp_path / "export.parquet").write_bytes(export.content)
+            assert (
+                pq.read_metadata(tmp_path / "export.parquet").num_rows
+                == done["counts"]["addresses"]
+            )
+    finally:
+        server.stop()
+
+
+def test_kill9_restart_marks_run_interrupted(
+    tmp_path: Path, fresh_db: str, demo_inputs: Any
+) -> None:
+    ws = tmp_path / "ws"
+    server = start_server(ws, fresh_db, GAPMAP_RUN_STEP_DELAY_S="0.4")
+    try:
+        with server.client() as c:
+            ids = _upload_demo(c, demo_inputs)
+            first = wait_run(c, start_run(c, ids, ADMIN_KEY)["id"], ADMIN_KEY)
+            assert first["state"] == "succeeded"
+            slow = start_run(c, ids, ADMIN_KEY)
+            deadline = time.monotonic() + 30
+            while (
+                c.get(f"/runs/{slow['id']}").json()["state"] != "running"
+                and time.monotonic() < deadline
+            ):
+                time.sleep(0.05)
+            time.sleep(0.5)
+            assert c.get(f"/runs/{slow['id']}").json()["state"] == "running"
+    finally:
+        server.kill()
+    assert not (ws / "runs" / slow["id"]).exists()  # nothing half-written under the run's name
+
+    server = start_server(ws, fresh_db)
+    try:
+        with server.client() as c:
+            again = c.get(f"/runs/{slow['id']}").json()
+            assert again["state"] == "failed" and again["error"] == "interrupted by service restart"
+            assert c.get(f"/runs/{slow['id']}/summary").json()["code"] == "run_not_ready"
+            kept = c.get(f"/runs/{first['id']}/summary").json()
+            assert sum(r["addresses"] for r in kept["items"]) == first["counts"]["addresses"]
+            redo = c.post(f"/runs/{slow['id']}/resubmit").json()
+            assert redo["resubmitted_from"] == slow["id"]
+            assert wait_run(c, redo["id"], ADMIN_KEY)["state"] == "succeeded"
+    finally:
+        server.stop()
+
+
+@pytest.mark.skipif(
+    shutil.which("ogrinfo") is None, reason="ogrinfo not on PATH (CI installs gdal-bin)"
+)
+def test_gdal_reads_ogc_api(tmp_path: Path, demo_inputs: Any) -> None:
+    server = start_server(tmp_path / "ws", f"sqlite:///{tmp_path / 'cat.db'}")
+    try:
+        with server.client() as c:
+            ids = _upload_demo(c, demo_inputs)
+            run = wait_run(
+                c,
+                start_run(c, ids, ADMIN_KEY, as_of=demo_inputs.as_of.isoformat())["id"],
+                ADMIN_KEY,
+            )
+            assert run["state"] == "succeeded"
+            names = [col["id"] for col in c.get("/ogc/collections").json()["collections"]]
+            layer = "gap-areas" if "gap-areas" in names else "municipalities"
+            expected = c.get(f"/ogc/collections/{layer}/items", params={"limit": 1}).json()[
+                "numberMatched"
+            ]
+        header_file = tmp_path / "headers.txt"
+        header_file.write_text(f"X-API-Key: {ADMIN_KEY}\n")
+        gdal = ["ogrinfo", "--config", "GDAL_HTTP_HEADER_FILE", str(header_file), "-ro"]
+        url = f"OAPIF:{server.url}/ogc"
+        listing = subprocess.run([*gdal, "-so", url], capture_output=True, text=True, timeout=120)
+        assert listing.returncode == 0, listing.stderr
+        for name in names:
+            assert name in listing.stdout
+        info = subprocess.run(
+            [*gdal, "-al", "-so", url, layer], capture_output=True, text=True, timeout=120
+        )
+        assert info.returncode == 0, info.stderr
+        assert f"Feature Count: {expected}" in info.stdout, info.stdout
+        feats = subprocess.run(
+            [*gdal, "-al", "-q", url, layer], capture_output=True, text=True, timeout=120
+        )
+        assert feats.returncode == 0 and feats.stdout.count("OGRFeature(") == expected
+    finally:
+        server.stop()
