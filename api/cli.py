@@ -154,6 +154,11 @@ def demo(
                 progress,
             )
     _print_run(run_dir, result.manifest, result.summary_kreis)
+    from api.cmd_maps import write_demo_maps
+
+    with _user_errors():
+        maps = write_demo_maps(run_dir)
+    out.print("maps: " + ", ".join(str(m) for m in maps), soft_wrap=True, highlight=False)
     cmd = [
         "gapmap", "run", "--addresses", str(inputs.addresses), "--coverage", str(inputs.coverage),
         "--boundaries", str(inputs.boundaries), "--profile", profile, "--as-of", inputs.as_of.isoformat(),
@@ -585,4 +590,4 @@ if __name__ == "__main__":
     sys.exit(main())
 
 # Commands that live in their own modules register themselves on `app` when imported.
-import api.cmd_evidence  # noqa: E402, F401
+from api import cmd_evidence, cmd_maps  # noqa: E402, F401

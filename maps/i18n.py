@@ -1,0 +1,212 @@
+"""German and English labels for the maps, and number formatting per language.
+
+Every label here is plain text; the callers escape it before it reaches HTML.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Mapping
+
+LANGS = ("de", "en")
+
+_LABELS: dict[str, dict[str, str]] = {
+    "de": {
+        "eligible_share": "Förderfähige Adressen je Gemeinde",
+        "rural_gap_share": "Ländliche Versorgungslücken je Gemeinde",
+        "gap_areas": "Lückengebiete (Cluster)",
+        "addresses": "Adressen nach Klasse",
+        "grid_cells": "Adressen nach Klasse (Rasterzellen {res})",
+        "coverage": "Versorgung: {tech}",
+        "degurba": "Verstädterungsgrad (DEGURBA, 1-km-Raster)",
+        "focal_points": "Schulen und Krankenhäuser",
+        "kreis_outline": "Kreisgrenzen",
+        "no_basemap": "Kein Hintergrund",
+        "osm": "OpenStreetMap (online)",
+        "search": "Gemeinde suchen …",
+        "gemeinde": "Gemeinde",
+        "kreis": "Kreis",
+        "ags": "AGS",
+        "n_addresses": "Adressen",
+        "households": "Haushalte",
+        "eligible": "förderfähig",
+        "rural_gap": "ländliche Lücken",
+        "focal": "Schwerpunkte (Schulen, Krankenhäuser, Gewerbe)",
+        "cost_per_address": "Kosten je Adresse",
+        "priority": "Priorität (Rang)",
+        "area": "Gebiet",
+        "distance_to_served": "Abstand zu versorgtem Gebiet",
+        "class": "Klasse",
+        "provider": "Betreiber",
+        "technology": "Technologie",
+        "down": "Download",
+        "status": "Status",
+        "existing": "bestehend",
+        "planned": "geplant",
+        "none": "keine",
+        "suppressed": "unterdrückt (weniger als 3 Adressen)",
+        "cell": "Rasterzelle",
+        "population": "Einwohner (geschätzt)",
+        "degurba_1": "Städte (1)",
+        "degurba_2": "Kleinere Städte und Vororte (2)",
+        "degurba_3": "Ländliche Gebiete (3)",
+        "school": "Schule",
+        "hospital": "Krankenhaus",
+        "site": "Standort",
+        "title": "Breitband-Versorgungslücken",
+        "profile": "Regelwerk",
+        "bkg": "Verwaltungsgrenzen © GeoBasis-DE / BKG (2016), dl-de/by-2-0",
+        "geonames": "Orte: GeoNames, CC BY 4.0",
+        "gapmap": "Analyse: gapmap",
+        "synthetic": "Synthetische Demodaten – keine echte Versorgung",
+        "priority_legend": "Priorität (höher = dringlicher)",
+        "scale": "Maßstab",
+        "north": "N",
+        "overview_title": "Förderfähige Adressen und Lückengebiete",
+    },
+    "en": {
+        "eligible_share": "Eligible addresses per Gemeinde",
+        "rural_gap_share": "Rural coverage gaps per Gemeinde",
+        "gap_areas": "Gap areas (clusters)",
+        "addresses": "Addresses by class",
+        "grid_cells": "Addresses by class (grid cells {res})",
+        "coverage": "Coverage: {tech}",
+        "degurba": "Degree of urbanisation (DEGURBA, 1 km grid)",
+        "focal_points": "Schools and hospitals",
+        "kreis_outline": "Kreis boundaries",
+        "no_basemap": "No basemap",
+        "osm": "OpenStreetMap (online)",
+        "search": "Find a Gemeinde …",
+        "gemeinde": "Gemeinde",
+        "kreis": "Kreis",
+        "ags": "AGS",
+        "n_addresses": "Addresses",
+        "households": "Households",
+        "eligible": "eligible",
+        "rural_gap": "rural gaps",
+        "focal": "Focal points (schools, hospitals, businesses)",
+        "cost_per_address": "Cost per address",
+        "priority": "Priority (rank)",
+        "area": "Area",
+        "distance_to_served": "Distance to served area",
+        "class": "Class",
+        "provider": "Operator",
+        "technology": "Technology",
+        "down": "Download",
+        "status": "Status",
+        "existing": "existing",
+        "planned": "planned",
+        "none": "none",
+        "suppressed": "suppressed (fewer than 3 addresses)",
+        "cell": "Grid cell",
+        "population": "Population (estimated)",
+        "degurba_1": "Cities (1)",
+        "degurba_2": "Towns and suburbs (2)",
+        "degurba_3": "Rural areas (3)",
+        "school": "School",
+        "hospital": "Hospital",
+        "site": "Site",
+        "title": "Broadband coverage gaps",
+        "profile": "Rule set",
+        "bkg": "Boundaries © GeoBasis-DE / BKG (2016), dl-de/by-2-0",
+        "geonames": "Places: GeoNames, CC BY 4.0",
+        "gapmap": "Analysis: gapmap",
+        "synthetic": "Synthetic demo data – not real coverage",
+        "priority_legend": "Priority (higher = more urgent)",
+        "scale": "Scale",
+        "north": "N",
+        "overview_title": "Eligible addresses and gap areas",
+    },
+}
+
+_CLASSES: dict[str, dict[str, str]] = {
+    "de": {
+        "gigabit": "Gigabit",
+        "black": "schwarz (≥ 2 Netze)",
+        "grey": "grau (1 Netz)",
+        "white": "weiß (unversorgt)",
+        "served": "versorgt",
+        "underserved": "unterversorgt",
+        "unserved": "unversorgt",
+    },
+    "en": {
+        "gigabit": "gigabit",
+        "black": "black (≥ 2 networks)",
+        "grey": "grey (1 network)",
+        "white": "white (unserved)",
+        "served": "served",
+        "underserved": "underserved",
+        "unserved": "unserved",
+    },
+}
+
+_TECH: dict[str, dict[str, str]] = {
+    "de": {
+        "ftth": "Glasfaser (FTTH)",
+        "fwa_licensed": "Funk (FWA)",
+        "satellite_geo": "Satellit (GEO)",
+    },
+    "en": {
+        "ftth": "Fibre (FTTH)",
+        "fwa_licensed": "Fixed wireless (FWA)",
+        "satellite_geo": "Satellite (GEO)",
+    },
+}
+_TECH_COMMON = {
+    "hfc_docsis31": "HFC DOCSIS 3.1",
+    "hfc_docsis30": "HFC DOCSIS 3.0",
+    "vdsl": "VDSL",
+    "adsl": "ADSL",
+    "fttb": "FTTB",
+    "satellite_ngso": "LEO/NGSO",
+}
+
+
+def check_lang(lang: str) -> str:
+    """Return ``lang`` if supported, else raise ``ValueError`` naming the choices."""
+    if lang not in LANGS:
+        raise ValueError(f"unknown language {lang!r}; choose one of {', '.join(LANGS)}")
+    return lang
+
+
+def labels(lang: str) -> Mapping[str, str]:
+    """All plain-text labels of one language."""
+    return _LABELS[check_lang(lang)]
+
+
+def class_label(name: str, lang: str) -> str:
+    """Display name of a class (unknown classes show their key)."""
+    return _CLASSES[check_lang(lang)].get(name, name)
+
+
+def tech_label(name: str, lang: str) -> str:
+    """Display name of a technology code (unknown codes show the code)."""
+    return _TECH[check_lang(lang)].get(name) or _TECH_COMMON.get(name, name)
+
+
+def fmt_int(value: float | None, lang: str) -> str:
+    """Whole number with the language's thousands separator; '–' for missing."""
+    if value is None or (isinstance(value, float) and math.isnan(value)):
+        return "–"
+    text = f"{round(value):,}"
+    return text.replace(",", ".") if lang == "de" else text
+
+
+def fmt_pct(value: float | None, lang: str, digits: int = 1) -> str:
+    """A share in 0..1 as a percentage ('12,3 %' in German, '12.3%' in English)."""
+    if value is None or (isinstance(value, float) and math.isnan(value)):
+        return "–"
+    text = f"{value * 100:.{digits}f}"
+    return f"{text.replace('.', ',')} %" if lang == "de" else f"{text}%"
+
+
+def fmt_eur(value: float | None, lang: str) -> str:
+    """Euros, whole units ('12.345 €' / '€12,345')."""
+    if value is None or (isinstance(value, float) and math.isnan(value)):
+        return "–"
+    return f"{fmt_int(value, lang)} €" if lang == "de" else f"€{fmt_int(value, lang)}"
+
+
+def fmt_m(value: float | None, lang: str) -> str:
+    """Metres, whole units."""
+    return "–" if value is None or value != value else f"{fmt_int(value, lang)} m"
