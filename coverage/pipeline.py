@@ -38,6 +38,7 @@ from coverage.discrepancy import (
     measured_at_points,
 )
 from coverage.errors import InputDataError, NotFoundError, RunCancelledError
+from coverage.grid_summary import BASE_COUNT_COLUMNS
 from coverage.io.detect import RASTER_SUFFIXES, detect_format, read_any
 from coverage.io.hashing import sha256_file
 from coverage.io.offers import OfferList, read_offer_list
@@ -569,15 +570,7 @@ def run(
     summary_gemeinde, summary_kreis = summaries["gemeinde"], summaries["kreis"]
     public_gemeinde = suppress_small_counts(
         summary_gemeinde,
-        [
-            "addresses",
-            "households",
-            "eligible",
-            "eligible_households",
-            "rural_gap",
-            "rural_gap_households",
-            *(f"n_{c}" for c in classes),
-        ],
+        [*BASE_COUNT_COLUMNS, *(f"n_{c}" for c in classes)],
         options.rural.public_min_count,
         share_columns={
             "eligible_share": ["eligible", "addresses"],

@@ -18,7 +18,12 @@ from pyproj import Transformer
 from coverage.costs import CostParams
 from coverage.errors import InputDataError
 from coverage.gaps import GapParams, find_gap_areas
-from coverage.grid_summary import inspire_cell_ids, parse_inspire_cell_ids, summarise_grid
+from coverage.grid_summary import (
+    BASE_COUNT_COLUMNS,
+    inspire_cell_ids,
+    parse_inspire_cell_ids,
+    summarise_grid,
+)
 from coverage.join import points_in_polygons
 from coverage.privacy import suppress_small_counts
 from coverage.rurality import (
@@ -235,20 +240,7 @@ def _without_grid(addresses: gpd.GeoDataFrame, options: RuralOptions) -> RuralRe
 
 
 def _suppress(summary: pd.DataFrame, k: int) -> pd.DataFrame:
-    counts = [
-        c
-        for c in summary.columns
-        if c
-        in (
-            "addresses",
-            "households",
-            "eligible",
-            "eligible_households",
-            "rural_gap",
-            "rural_gap_households",
-        )
-        or c.startswith("addresses_")
-    ]
+    counts = [c for c in summary.columns if c in BASE_COUNT_COLUMNS or c.startswith("addresses_")]
     parts = [c for c in counts if c.startswith("addresses_")]
     return suppress_small_counts(
         summary, counts, k, groups={"addresses": parts}, row_count_column="addresses"
