@@ -14,6 +14,7 @@ from contextlib import asynccontextmanager
 from fastapi import FastAPI
 
 from api import errors
+from api.addresses import freeze_long_lived
 from api.deps import Services
 from api.ingest import UploadLimitMiddleware
 from api.jobs import JobRunner
@@ -63,6 +64,7 @@ def create_app(settings: Settings) -> FastAPI:
         app.state.services = Services(
             settings, store, jobs, Results(store, settings.lookup_cache_runs)
         )
+        freeze_long_lived()  # modules and services live as long as the process
         try:
             yield
         finally:

@@ -1,8 +1,13 @@
-"""Annotated dependency aliases for the routers (settings, store, jobs, results, keys, runs)."""
+"""Annotated dependency aliases for the routers (settings, store, jobs, results, keys, runs).
+
+The dependencies are ``async``: FastAPI runs a sync dependency in the thread pool, and a
+thread hop per dependency costs more than what most of them do. Whatever may block (a
+catalog query on a cache miss) goes to the thread pool explicitly.
+"""
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import Annotated
 
@@ -13,7 +18,14 @@ from api.errors import ApiError
 from api.jobs import JobRunner
 from api.models import Run
 from api.results import Results
-from api.security import Principal, Role, api_key_header, authenticate, bearer
+from api.security import (
+    Principal,
+    Role,
+    api_key_header,
+    authenticate_async,
+    bearer,
+    single_flight,
+)
 from api.settings import Settings
 from api.store import Store
 
@@ -39,19 +51,19 @@ def get_services(request: Request) -> Services:
     return services
 
 
-def _settings(request: Request) -> Settings:
+async def _settings(request: Request) -> Settings:
     return get_services(request).settings
 
 
-def _store(request: Request) -> Store:
+async def _store(request: Request) -> Store:
     return get_services(request).store
 
 
-def _jobs(request: Request) -> JobRunner:
+async def _jobs(request: Request) -> JobRunner:
     return get_services(request).jobs
 
 
-def _results(request: Request) -> Results:
+async def _results(request: Request) -> Results:
     return get_services(request).results
 
 
@@ -61,16 +73,16 @@ JobsDep = Annotated[JobRunner, Depends(_jobs)]
 ResultsDep = Annotated[Results, Depends(_results)]
 
 
-def require(minimum: Role) -> Callable[..., Principal]:
+def require(minimum: Role) -> Callable[..., Awaitable[Principal]]:
     """A dependency that authenticates the caller and checks their role."""
 
-    def dependency(
+    async def dependency(
         request: Request,
         store: StoreDep,
         _key: Annotated[str | None, Security(api_key_header)] = None,
         _bearer: Annotated[HTTPAuthorizationCredentials | None, Security(bearer)] = None,
     ) -> Principal:
-        return authenticate(request, store, minimum)
+        return await authenticate_async(request, store, minimum)
 
     return dependency
 
@@ -90,18 +102,38 @@ KeyId = Annotated[
 
 def succeeded_run(store: Store, run_id: str) -> Run:
     """A run whose results may be served (409 while it is not succeeded)."""
-    run = store.get_run(run_id)
+    return _check_succeeded(store.get_run(run_id))
+
+
+def _check_succeeded(run: Run) -> Run:
     if run.state != "succeeded":
         raise ApiError(
             409,
             "run_not_ready",
-            f"run {run_id} is {run.state}; results exist only for succeeded runs",
+            f"run {run.id} is {run.state}; results exist only for succeeded runs",
         )
     return run
 
 
-def _run_dep(store: StoreDep, run_id: RunId) -> Run:
-    return succeeded_run(store, run_id)
+async def succeeded_run_async(store: Store, run_id: str) -> Run:
+    """:func:`succeeded_run` for the event loop: the catalog is read in a worker thread, and
+    only when the run is not cached (finished runs are cached by the store for good)."""
+    cached: Run | None = store._runs.get(run_id)
+    if cached is not None:
+        return _check_succeeded(cached)
+    return await single_flight(("run", store, run_id), succeeded_run, store, run_id)
+
+
+async def newest_succeeded_run(store: Store) -> Run:
+    """``store.newest_succeeded_run()`` for the event loop (thread pool on a cache miss)."""
+    cached: Run | None = store._newest.get("newest")
+    if cached is not None:
+        return cached
+    return await single_flight(("newest", store), store.newest_succeeded_run)
+
+
+async def _run_dep(store: StoreDep, run_id: RunId) -> Run:
+    return await succeeded_run_async(store, run_id)
 
 
 #: A succeeded run named by the ``run_id`` path parameter.

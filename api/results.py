@@ -51,6 +51,14 @@ class _LRU:
         self._lock = threading.Lock()
         self._building: dict[tuple[str, str], threading.Lock] = {}
 
+    def peek(self, key: tuple[str, str]) -> Any:
+        """The cached value or None; never builds (cheap enough for the event loop)."""
+        with self._lock:
+            value = self._data.get(key)
+            if value is not None:
+                self._data.move_to_end(key)
+            return value
+
     def get_or_build(self, key: tuple[str, str], build: Callable[[], T]) -> T:
         with self._lock:
             if key in self._data:
@@ -195,6 +203,11 @@ class Results:
 
         return self._small.get_or_build((run.id, f"summary-json:{level}:{k}"), build)
 
+    def cached_summary_json(self, run: Run, level: str, k: int | None) -> bytes | None:
+        """:meth:`summary_json` when already built, else None (never reads files)."""
+        value: bytes | None = self._small.peek((run.id, f"summary-json:{level}:{k}"))
+        return value
+
     def degurba(self, run: Run) -> pd.DataFrame:
         """``degurba_gemeinde.csv`` when computed."""
         path = self.optional(run, "degurba")
@@ -242,6 +255,11 @@ class Results:
             (run.id, "addresses"),
             lambda: load_address_table(run.id, self.path(run, "addresses.parquet")),
         )
+
+    def cached_addresses(self, run: Run) -> AddressTable | None:
+        """:meth:`addresses` when already loaded, else None (never reads files)."""
+        value: AddressTable | None = self._big.peek((run.id, "addresses"))
+        return value
 
     def municipalities(self, run: Run) -> gpd.GeoDataFrame:
         """summary_gemeinde joined to the Gemeinde polygons of the run's boundaries (WGS84)."""

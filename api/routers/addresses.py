@@ -5,19 +5,22 @@ Operator-reported coverage is confidential: nothing here reaches a public key.
 
 from __future__ import annotations
 
-from typing import Annotated, Literal
+from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Path, Query, Request
 from fastapi.responses import Response
+from starlette.concurrency import run_in_threadpool
 
 from api.addresses import (
+    AddressTable,
     explain,
     page,
     page_features,
     page_records,
 )
-from api.deps import AnalystKey, ResultsDep, RunDep, StoreDep
+from api.deps import AnalystKey, ResultsDep, RunDep, StoreDep, newest_succeeded_run
 from api.errors import PROBLEM_SCHEMA, ApiError
+from api.models import Run
 from api.responses import GeoJSONResponse, ORJSONResponse, csv_response
 
 _PROBLEM = {"content": {"application/problem+json": {"schema": PROBLEM_SCHEMA}}}
@@ -104,7 +107,7 @@ def show_address(
 
 
 @router.get("/lookup", summary="Nearest address or address search in the newest run")
-def lookup(
+async def lookup(
     store: StoreDep,
     results: ResultsDep,
     _: AnalystKey,
@@ -118,8 +121,28 @@ def lookup(
     """``lon``+``lat``: the nearest address (distance in metres). ``q``: 'street number[, place]'."""
     if (lon is None) != (lat is None) or (lon is None and not q) or (lon is not None and q):
         raise ApiError(422, "lookup_invalid", "give either lon and lat, or q")
-    run = store.newest_succeeded_run()
-    table = results.addresses(run)
+    run = await newest_succeeded_run(store)
+    # Hot path on the event loop: once the run's table and index are in memory a lookup is
+    # a few hundred microseconds of CPU, less than a hop to the thread pool. Loading the
+    # table or building an index (seconds) happens in the thread pool: the event loop
+    # never builds anything nor waits for a lock.
+    table = results.cached_addresses(run)
+    if table is not None and table.rows_ready and (table.text_ready if q else table.nearest_ready):
+        return _lookup(run, table, lon, lat, q, max_distance_m)
+    return await run_in_threadpool(
+        lambda: _lookup(run, results.addresses(run), lon, lat, q, max_distance_m)
+    )
+
+
+def _lookup(
+    run: Run,
+    table: AddressTable,
+    lon: float | None,
+    lat: float | None,
+    q: str | None,
+    max_distance_m: float | None,
+) -> Response:
+    extra: dict[str, Any]
     if q:
         i, candidates = table.find_text(q)
         extra = {"match": "text", "candidates": candidates}

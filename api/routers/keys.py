@@ -7,7 +7,7 @@ from fastapi import APIRouter, status
 from api.deps import AdminKey, KeyId, StoreDep
 from api.errors import PROBLEM_SCHEMA
 from api.schemas import KeyCreate, KeyCreated, KeyOut
-from api.security import Role, create_key
+from api.security import Role, create_key, revoke_key
 
 _PROBLEM = {"content": {"application/problem+json": {"schema": PROBLEM_SCHEMA}}}
 router = APIRouter(
@@ -34,4 +34,4 @@ def list_keys(store: StoreDep, _: AdminKey) -> list[KeyOut]:
 @router.post("/{key_id}/revoke", response_model=KeyOut, summary="Revoke an API key")
 def revoke(key_id: KeyId, store: StoreDep, _: AdminKey) -> KeyOut:
     """The key stops working at once."""
-    return KeyOut.of(store.revoke_key(key_id))
+    return KeyOut.of(revoke_key(store, key_id))

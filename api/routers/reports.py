@@ -9,6 +9,7 @@ from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Path, Query
 from fastapi.responses import FileResponse, Response
+from starlette.concurrency import run_in_threadpool
 
 from api.deps import (
     RUN_ID,
@@ -21,8 +22,9 @@ from api.deps import (
     succeeded_run,
 )
 from api.errors import PROBLEM_SCHEMA
+from api.models import Run
 from api.responses import GeoJSONResponse, table_response
-from api.results import suppress, to_wgs84_features
+from api.results import Results, suppress, to_wgs84_features
 
 _PROBLEM = {"content": {"application/problem+json": {"schema": PROBLEM_SCHEMA}}}
 router = APIRouter(
@@ -39,7 +41,7 @@ _GEO: dict[int | str, dict[str, Any]] = {
 
 
 @router.get("/{run_id}/summary", summary="Summary per Kreis or Gemeinde", responses=_TABLE)
-def summary(
+async def summary(
     run: RunDep,
     results: ResultsDep,
     settings: SettingsDep,
@@ -55,9 +57,18 @@ def summary(
     """
     k = settings.public_min_count if principal.is_public else None
     if f == "json":
-        return Response(results.summary_json(run, level, k), media_type="application/json")
+        # a run's summary never changes: the JSON bytes are cached per (run, level, k), and
+        # only building them (reading the CSV) needs the thread pool
+        body = results.cached_summary_json(run, level, k)
+        if body is None:
+            body = await run_in_threadpool(results.summary_json, run, level, k)
+        return Response(body, media_type="application/json")
+    return await run_in_threadpool(_summary_csv, run, results, level, k)
+
+
+def _summary_csv(run: Run, results: Results, level: str, k: int | None) -> Response:
     frame = suppress(results.summary(run, level), k) if k else results.summary(run, level)
-    return table_response(frame, f, f"{run.id}_summary_{level}.csv", {})
+    return table_response(frame, "csv", f"{run.id}_summary_{level}.csv", {})
 
 
 @router.get("/{run_id}/grid", summary="Summary per 1 km grid cell", responses=_GEO)
