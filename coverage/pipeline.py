@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import platform
 import time
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Mapping
 from dataclasses import asdict, dataclass, field
 from datetime import date
 from pathlib import Path
@@ -25,36 +25,32 @@ from coverage.classify import classify
 from coverage.crs import (
     DEFAULT_REGION,
     REGIONS,
-    Region,
-    Reprojection,
-    check_coordinates,
-    check_region_bounds,
-    crs_label,
 )
 from coverage.discrepancy import (
     DiscrepancyParams,
-    atlas_share_at_cells,
-    flag_discrepancies,
-    measured_at_points,
 )
-from coverage.errors import InputDataError, NotFoundError, RunCancelledError
+from coverage.errors import InputDataError, RunCancelledError
 from coverage.grid_summary import BASE_COUNT_COLUMNS
-from coverage.io.detect import RASTER_SUFFIXES, detect_format, read_any
-from coverage.io.hashing import sha256_file
-from coverage.io.offers import OfferList, read_offer_list
-from coverage.io.vector import RawLayer
 from coverage.io.writers import RunDirectory, write_csv, write_json, write_parquet
 from coverage.join import points_in_polygons
-from coverage.matching import match_offers
 from coverage.privacy import suppress_small_counts
 from coverage.profiles import Profile, load_profile
+from coverage.run_inputs import (
+    LayerSpec,
+    RunInputs,
+    assign_ags,
+    boundary_names,
+    evidence_columns,
+    load_addresses,
+    load_boundaries,
+    load_coverage,
+    load_offer_lists,
+    load_population,
+    region_for,
+)
 from coverage.rural import RuralOptions, analyse_rural, rural_counts
 from coverage.schema import (
     BoundaryLevel,
-    ValidationReport,
-    validate_addresses,
-    validate_boundaries,
-    validate_offers,
 )
 
 #: progress(stage, fraction) with fraction in [0, 1] for the whole run; raise to cancel.
@@ -73,30 +69,6 @@ _STAGES: dict[str, tuple[float, float]] = {
     "aggregate": (0.90, 0.92),
     "write": (0.92, 1.00),
 }
-
-
-@dataclass(frozen=True)
-class LayerSpec:
-    """One input file and how to read it."""
-
-    path: Path
-    crs: str | None = None
-    columns: Mapping[str, str] | None = None
-    layer: str | None = None
-
-
-@dataclass(frozen=True)
-class RunInputs:
-    """Input files of a run. Coverage polygons and address-keyed offer lists may be combined."""
-
-    addresses: LayerSpec
-    coverage: tuple[LayerSpec, ...] = ()
-    boundaries: LayerSpec | None = None
-    offers: tuple[LayerSpec, ...] = ()
-    population: LayerSpec | None = None
-    measured: LayerSpec | None = None  # Ookla-style tiles: measured speeds as evidence
-    atlas: LayerSpec | None = None  # Breitbandatlas table keyed by 100 m cell
-    rasters: tuple[tuple[str, LayerSpec], ...] = ()  # name -> raster sampled at addresses
 
 
 @dataclass(frozen=True)
@@ -146,278 +118,6 @@ class _Progress:
         self.stage(name, 1.0)
 
 
-def _region(code: str) -> Region:
-    try:
-        return REGIONS[code]
-    except KeyError:
-        raise NotFoundError(
-            f"unknown region {code!r}; known: {', '.join(sorted(REGIONS))}"
-        ) from None
-
-
-def _input_record(
-    raw: RawLayer, kind: str, report: ValidationReport, reproj: Reprojection | None
-) -> dict[str, Any]:
-    return {
-        "kind": kind,
-        "path": str(raw.source),
-        "format": raw.format,
-        "sha256": raw.sha256,
-        "rows": raw.rows,
-        "rows_used": report.rows_out,
-        "crs": crs_label(raw.crs),
-        "crs_from": raw.crs_how,
-        "reprojected_to": reproj.to_crs if reproj else None,
-    }
-
-
-def _to_working(
-    frame: gpd.GeoDataFrame, raw: RawLayer, region: Region
-) -> tuple[gpd.GeoDataFrame, Reprojection | None]:
-    if frame.crs is not None and crs_label(frame.crs) == region.working_crs:
-        return frame, None
-    out = frame.to_crs(region.working_crs)
-    return out, Reprojection(raw.source, crs_label(raw.crs), region.working_crs, raw.crs_how)
-
-
-def _load_addresses(
-    spec: LayerSpec, region: Region
-) -> tuple[gpd.GeoDataFrame, dict[str, Any], ValidationReport]:
-    raw = read_any(spec.path, crs=spec.crs, columns=spec.columns, layer=spec.layer)
-    frame, report = validate_addresses(raw.frame, source=raw.source)
-    geom = frame.geometry.values
-    check_coordinates(geom.x, geom.y, raw.crs, source=raw.source, region=region, what="addresses")
-    frame, reproj = _to_working(frame, raw, region)
-    return frame, _input_record(raw, "addresses", report, reproj), report
-
-
-def _load_coverage(
-    specs: Sequence[LayerSpec], region: Region
-) -> tuple[gpd.GeoDataFrame, list[dict[str, Any]], list[ValidationReport]]:
-    frames, records, reports = [], [], []
-    for spec in specs:
-        raw = read_any(spec.path, crs=spec.crs, columns=spec.columns, layer=spec.layer)
-        frame, report = validate_offers(raw.frame, source=raw.source, spatial=True)
-        check_region_bounds(
-            tuple(frame.total_bounds),
-            raw.crs,
-            source=raw.source,
-            region=region,
-            what="coverage features",
-        )
-        frame, reproj = _to_working(frame, raw, region)
-        frames.append(frame)
-        records.append(_input_record(raw, "coverage", report, reproj))
-        reports.append(report)
-    offers = gpd.GeoDataFrame(
-        pd.concat(frames, ignore_index=True), geometry="geometry", crs=region.working_crs
-    )
-    return offers, records, reports
-
-
-def _read_offers(spec: LayerSpec) -> OfferList:
-    """An offer list: FCC BDC availability CSVs by their own reader, anything else as MEV lists."""
-    if (
-        Path(spec.path).suffix.lower() in (".csv", ".zip")
-        and detect_format(spec.path).name == "fcc_bdc"
-    ):
-        raw = read_any(spec.path, kind="fcc_bdc")
-        return OfferList(pd.DataFrame(raw.frame), raw.source, "fcc_bdc", raw.rows, raw.sha256)
-    return read_offer_list(spec.path, columns=spec.columns)
-
-
-def _load_offer_lists(
-    specs: Sequence[LayerSpec], addresses: pd.DataFrame
-) -> tuple[
-    list[pd.DataFrame],
-    list[tuple[np.ndarray, np.ndarray]],
-    list[dict[str, Any]],
-    list[ValidationReport],
-    pd.DataFrame,
-]:
-    """Read, validate and match address-keyed offer lists; unmatched rows are collected, not dropped."""
-    tables, pairs, records, reports, unmatched = [], [], [], [], []
-    for spec in specs:
-        raw = _read_offers(spec)
-        table, report = validate_offers(raw.frame, source=raw.source, spatial=False)
-        match = match_offers(addresses, raw.frame)
-        if len(match.unmatched):
-            report.warnings.append(
-                f"{len(match.unmatched)} offer row(s) matched no single address (see unmatched_offers.csv)"
-            )
-            unmatched.append(match.unmatched.assign(source=raw.source))
-        tables.append(table)
-        pairs.append((match.addr_idx, match.offer_idx))
-        reports.append(report)
-        records.append(
-            {
-                "kind": "offers",
-                "path": raw.source,
-                "format": raw.format,
-                "sha256": raw.sha256,
-                "rows": raw.rows,
-                "rows_matched": match.matched_rows,
-                "rows_unmatched": len(match.unmatched),
-                "matched_by": match.method_counts,
-            }
-        )
-    columns = [
-        "source",
-        "row",
-        "reason",
-        "address_id",
-        "provider",
-        "technology",
-        "street",
-        "house_number",
-        "suffix",
-        "postcode",
-        "place",
-    ]
-    frame = pd.concat(unmatched, ignore_index=True) if unmatched else pd.DataFrame(columns=columns)
-    return tables, pairs, records, reports, frame.reindex(columns=columns)
-
-
-def _load_population(spec: LayerSpec | None) -> tuple[pd.DataFrame | None, dict[str, Any] | None]:
-    """An INSPIRE population grid (Zensus-style CSV) as a cell table, or None."""
-    if spec is None:
-        return None, None
-    from coverage.io.grid import read_inspire_grid
-    from coverage.io.raster import read_population_raster
-
-    if Path(spec.path).suffix.lower() in RASTER_SUFFIXES:
-        frame, sha, how = read_population_raster(spec.path)
-        fmt, rows = "raster", len(frame)
-    else:
-        raw = read_inspire_grid(spec.path)
-        frame = pd.DataFrame(raw.frame.drop(columns="geometry", errors="ignore"))
-        sha, how, fmt, rows = raw.sha256, raw.crs_how, raw.format, raw.rows
-    record = {
-        "kind": "population",
-        "path": str(spec.path),
-        "format": fmt,
-        "sha256": sha,
-        "rows": rows,
-        "crs": "EPSG:3035",
-        "crs_from": how,
-        "reprojected_to": None,
-    }
-    return frame, record
-
-
-def _evidence_columns(
-    inputs: RunInputs, per_address: gpd.GeoDataFrame, region: Region, params: DiscrepancyParams
-) -> tuple[pd.DataFrame, list[dict[str, Any]]]:
-    """Measured speeds, atlas shares, sampled rasters and discrepancy flags per address."""
-    from coverage.io.ookla import read_ookla_tiles
-    from coverage.io.raster import sample_raster
-
-    geom = per_address.geometry.values
-    cols: list[pd.DataFrame] = []
-    records: list[dict[str, Any]] = []
-    measured = atlas = None
-    if inputs.measured is not None:
-        raw = read_ookla_tiles(inputs.measured.path)
-        tiles = raw.frame.to_crs(region.working_crs)
-        measured = measured_at_points(geom.x, geom.y, tiles, params)
-        cols.append(measured)
-        records.append(
-            {
-                "kind": "measured",
-                "path": raw.source,
-                "format": raw.format,
-                "sha256": raw.sha256,
-                "rows": raw.rows,
-                "crs": crs_label(raw.crs),
-                "crs_from": raw.crs_how,
-                "reprojected_to": region.working_crs,
-            }
-        )
-    if inputs.atlas is not None:
-        raw = read_any(inputs.atlas.path, kind="breitbandatlas")
-        atlas = atlas_share_at_cells(per_address["cell_100m"], pd.DataFrame(raw.frame), params)
-        cols.append(pd.DataFrame({"atlas_share_pct": atlas}))
-        records.append(
-            {
-                "kind": "atlas",
-                "path": raw.source,
-                "format": raw.format,
-                "sha256": raw.sha256,
-                "rows": raw.rows,
-                "crs": None,
-                "crs_from": raw.crs_how,
-                "reprojected_to": None,
-            }
-        )
-    for name, spec in inputs.rasters:
-        sample = sample_raster(spec.path, geom.x, geom.y, region.working_crs)
-        cols.append(
-            pd.DataFrame(
-                {
-                    f"raster_{name}": sample.values,
-                    f"raster_{name}_flag": pd.array(sample.flags, dtype="string"),
-                }
-            )
-        )
-        records.append(
-            {
-                "kind": f"raster:{name}",
-                "path": str(spec.path),
-                "format": "raster",
-                "sha256": sha256_file(spec.path),
-                "rows": len(per_address),
-                "crs": sample.crs,
-                "crs_from": "declared in the file",
-                "reprojected_to": None,
-            }
-        )
-    if measured is not None or atlas is not None:
-        cols.append(flag_discrepancies(per_address["best_down_mbps"], measured, atlas, params))
-    frame = pd.concat(cols, axis=1) if cols else pd.DataFrame(index=per_address.index)
-    frame.index = per_address.index
-    return frame, records
-
-
-def _load_boundaries(
-    spec: LayerSpec, region: Region
-) -> tuple[gpd.GeoDataFrame, dict[str, Any], ValidationReport]:
-    raw = read_any(spec.path, crs=spec.crs, columns=spec.columns, layer=spec.layer)
-    frame, report = validate_boundaries(raw.frame, source=raw.source)
-    check_region_bounds(
-        tuple(frame.total_bounds), raw.crs, source=raw.source, region=region, what="boundaries"
-    )
-    frame, reproj = _to_working(frame, raw, region)
-    return frame, _input_record(raw, "boundaries", report, reproj), report
-
-
-def assign_ags(addresses: gpd.GeoDataFrame, gemeinden: gpd.GeoDataFrame) -> tuple[pd.Series, int]:
-    """Fill missing ``ags`` from the Gemeinde polygon covering each address.
-
-    Returns the completed ags column and how many addresses were assigned. An address on a
-    shared border goes to the Gemeinde with the smallest AGS (deterministic).
-    """
-    ags = addresses["ags"].copy()
-    missing = ags.isna().to_numpy()
-    if not missing.any() or len(gemeinden) == 0:
-        return ags, 0
-    idx = np.flatnonzero(missing)
-    geom = addresses.geometry.values[idx]
-    order = np.argsort(gemeinden["ags"].to_numpy().astype(str), kind="stable")
-    polys = gemeinden.geometry.values[order]
-    p_idx, g_idx = points_in_polygons(geom.x, geom.y, np.asarray(polys, dtype=object))
-    first = np.unique(p_idx, return_index=True)[1]
-    codes = gemeinden["ags"].to_numpy()[order][g_idx[first]]
-    ags.iloc[idx[p_idx[first]]] = codes
-    return ags, len(first)
-
-
-def _names(boundaries: gpd.GeoDataFrame | None, level: str) -> dict[str, str]:
-    if boundaries is None:
-        return {}
-    sel = boundaries[boundaries["level"] == level]
-    return dict(zip(sel["ags"].astype(str), sel["name"].astype(str), strict=True))
-
-
 def run(
     inputs: RunInputs,
     out_dir: str | Path,
@@ -445,14 +145,14 @@ def run(
     """
     options = options or RunOptions()
     tracker = _Progress(progress)
-    region = _region(options.region)
+    region = region_for(options.region)
     profile = load_profile(options.profile)  # fail fast on an unknown profile: nothing read yet
     as_of = options.as_of or date.today()
     t_start = time.perf_counter()
 
     t = time.perf_counter()
     tracker.stage("read addresses")
-    addresses, addr_record, addr_report = _load_addresses(inputs.addresses, region)
+    addresses, addr_record, addr_report = load_addresses(inputs.addresses, region)
     tracker.done("read addresses", t)
 
     t = time.perf_counter()
@@ -462,14 +162,14 @@ def run(
             "no coverage given; pass at least one --coverage polygon file or --offers list"
         )
     if inputs.coverage:
-        offers, cov_records, cov_reports = _load_coverage(inputs.coverage, region)
+        offers, cov_records, cov_reports = load_coverage(inputs.coverage, region)
     else:
         offers, cov_records, cov_reports = (
             gpd.GeoDataFrame(geometry=[], crs=region.working_crs),
             [],
             [],
         )
-    list_tables, list_pairs, list_records, list_reports, unmatched = _load_offer_lists(
+    list_tables, list_pairs, list_records, list_reports, unmatched = load_offer_lists(
         inputs.offers, pd.DataFrame(addresses.drop(columns="geometry"))
     )
     cov_records += list_records
@@ -483,7 +183,7 @@ def run(
     reports = [addr_report, *cov_reports]
     assigned = 0
     if inputs.boundaries is not None:
-        boundaries, b_record, b_report = _load_boundaries(inputs.boundaries, region)
+        boundaries, b_record, b_report = load_boundaries(inputs.boundaries, region)
         records.append(b_record)
         reports.append(b_report)
         gemeinden = boundaries[boundaries["level"] == BoundaryLevel.GEMEINDE.value]
@@ -528,7 +228,7 @@ def run(
     t = time.perf_counter()
     tracker.stage("rural")
     gemeinden_gdf = None if boundaries is None else boundaries[boundaries["level"] == "gemeinde"]
-    population, population_record = _load_population(inputs.population)
+    population, population_record = load_population(inputs.population)
     if population_record:
         records.append(population_record)
     rural = analyse_rural(
@@ -546,7 +246,7 @@ def run(
         geometry=per_address.geometry.values,
         crs=region.working_crs,
     )
-    evidence, evidence_records = _evidence_columns(inputs, per_address, region, options.discrepancy)
+    evidence, evidence_records = evidence_columns(inputs, per_address, region, options.discrepancy)
     records += evidence_records
     per_address = gpd.GeoDataFrame(
         pd.concat([pd.DataFrame(per_address.drop(columns="geometry")), evidence], axis=1),
@@ -561,7 +261,7 @@ def run(
     summaries = {}
     for level, digits in (("gemeinde", 8), ("kreis", 5)):
         table = summarise(
-            per_address, level=level, names=_names(boundaries, level), classes=classes
+            per_address, level=level, names=boundary_names(boundaries, level), classes=classes
         )
         table = table.merge(rural_counts(per_address, digits=digits), on="ags", how="left")
         if level == "gemeinde" and len(rural.degurba_gemeinde):
@@ -704,7 +404,7 @@ def run_degurba(
     from coverage.rurality import classify_cells, classify_municipalities
 
     region = REGIONS[DEFAULT_REGION]
-    table, record = _load_population(population)
+    table, record = load_population(population)
     assert table is not None and record is not None
     cells = classify_cells(population_cells_1km(table))
     records = [record]
@@ -720,11 +420,11 @@ def run_degurba(
         ]
     )
     if boundaries is not None:
-        bounds, b_record, _ = _load_boundaries(boundaries, region)
+        bounds, b_record, _ = load_boundaries(boundaries, region)
         records.append(b_record)
         gem = bounds[bounds["level"] == BoundaryLevel.GEMEINDE.value]
         gemeinden = classify_municipalities(cells, cell_municipality(cells, gem))
-        gemeinden.insert(1, "name", gemeinden["ags"].map(_names(bounds, "gemeinde")))
+        gemeinden.insert(1, "name", gemeinden["ags"].map(boundary_names(bounds, "gemeinde")))
     manifest = {
         "manifest_version": MANIFEST_VERSION,
         "gapmap_version": __version__,

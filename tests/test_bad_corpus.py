@@ -50,13 +50,13 @@ def test_bad_input(
 def test_bad_input_raises_the_documented_error_class(name: str) -> None:
     """The engine-level reader path raises exactly the class the corpus documents."""
     from coverage.crs import REGIONS
-    from coverage.pipeline import LayerSpec, _load_addresses, _load_coverage
+    from coverage.run_inputs import LayerSpec, load_addresses, load_coverage
 
     case = EXPECTED[name]
     expected = getattr(errors, case["error"])
     with pytest.raises(errors.GapmapError) as info:
         if case["role"] == "addresses":
-            _load_addresses(LayerSpec(BAD / name), REGIONS["de"])
+            load_addresses(LayerSpec(BAD / name), REGIONS["de"])
         else:
-            _load_coverage([LayerSpec(BAD / name)], REGIONS["de"])
+            load_coverage([LayerSpec(BAD / name)], REGIONS["de"])
     assert type(info.value) is expected, f"{type(info.value).__name__}: {info.value}"

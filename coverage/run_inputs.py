@@ -1,0 +1,341 @@
+"""Inputs of a run: how each input file is read, validated, checked for CRS and reprojected.
+
+The reading half of the orchestrator (:mod:`coverage.pipeline`): every function here combines a
+reader from ``coverage.io`` with the pure validation of ``coverage.schema`` and the CRS policy
+of ``coverage.crs``, and returns frames in the working CRS plus a record for the manifest.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import geopandas as gpd
+import numpy as np
+import pandas as pd
+
+from coverage.crs import (
+    REGIONS,
+    Region,
+    Reprojection,
+    check_coordinates,
+    check_region_bounds,
+    crs_label,
+)
+from coverage.discrepancy import (
+    DiscrepancyParams,
+    atlas_share_at_cells,
+    flag_discrepancies,
+    measured_at_points,
+)
+from coverage.errors import NotFoundError
+from coverage.io.detect import RASTER_SUFFIXES, detect_format, read_any
+from coverage.io.hashing import sha256_file
+from coverage.io.offers import OfferList, read_offer_list
+from coverage.io.vector import RawLayer
+from coverage.join import points_in_polygons
+from coverage.matching import match_offers
+from coverage.schema import (
+    ValidationReport,
+    validate_addresses,
+    validate_boundaries,
+    validate_offers,
+)
+
+
+@dataclass(frozen=True)
+class LayerSpec:
+    """One input file and how to read it."""
+
+    path: Path
+    crs: str | None = None
+    columns: Mapping[str, str] | None = None
+    layer: str | None = None
+
+
+@dataclass(frozen=True)
+class RunInputs:
+    """Input files of a run. Coverage polygons and address-keyed offer lists may be combined."""
+
+    addresses: LayerSpec
+    coverage: tuple[LayerSpec, ...] = ()
+    boundaries: LayerSpec | None = None
+    offers: tuple[LayerSpec, ...] = ()
+    population: LayerSpec | None = None
+    measured: LayerSpec | None = None  # Ookla-style tiles: measured speeds as evidence
+    atlas: LayerSpec | None = None  # Breitbandatlas table keyed by 100 m cell
+    rasters: tuple[tuple[str, LayerSpec], ...] = ()  # name -> raster sampled at addresses
+
+
+def region_for(code: str) -> Region:
+    try:
+        return REGIONS[code]
+    except KeyError:
+        raise NotFoundError(
+            f"unknown region {code!r}; known: {', '.join(sorted(REGIONS))}"
+        ) from None
+
+
+def _input_record(
+    raw: RawLayer, kind: str, report: ValidationReport, reproj: Reprojection | None
+) -> dict[str, Any]:
+    return {
+        "kind": kind,
+        "path": str(raw.source),
+        "format": raw.format,
+        "sha256": raw.sha256,
+        "rows": raw.rows,
+        "rows_used": report.rows_out,
+        "crs": crs_label(raw.crs),
+        "crs_from": raw.crs_how,
+        "reprojected_to": reproj.to_crs if reproj else None,
+    }
+
+
+def _to_working(
+    frame: gpd.GeoDataFrame, raw: RawLayer, region: Region
+) -> tuple[gpd.GeoDataFrame, Reprojection | None]:
+    if frame.crs is not None and crs_label(frame.crs) == region.working_crs:
+        return frame, None
+    out = frame.to_crs(region.working_crs)
+    return out, Reprojection(raw.source, crs_label(raw.crs), region.working_crs, raw.crs_how)
+
+
+def load_addresses(
+    spec: LayerSpec, region: Region
+) -> tuple[gpd.GeoDataFrame, dict[str, Any], ValidationReport]:
+    raw = read_any(spec.path, crs=spec.crs, columns=spec.columns, layer=spec.layer)
+    frame, report = validate_addresses(raw.frame, source=raw.source)
+    geom = frame.geometry.values
+    check_coordinates(geom.x, geom.y, raw.crs, source=raw.source, region=region, what="addresses")
+    frame, reproj = _to_working(frame, raw, region)
+    return frame, _input_record(raw, "addresses", report, reproj), report
+
+
+def load_coverage(
+    specs: Sequence[LayerSpec], region: Region
+) -> tuple[gpd.GeoDataFrame, list[dict[str, Any]], list[ValidationReport]]:
+    frames, records, reports = [], [], []
+    for spec in specs:
+        raw = read_any(spec.path, crs=spec.crs, columns=spec.columns, layer=spec.layer)
+        frame, report = validate_offers(raw.frame, source=raw.source, spatial=True)
+        check_region_bounds(
+            tuple(frame.total_bounds),
+            raw.crs,
+            source=raw.source,
+            region=region,
+            what="coverage features",
+        )
+        frame, reproj = _to_working(frame, raw, region)
+        frames.append(frame)
+        records.append(_input_record(raw, "coverage", report, reproj))
+        reports.append(report)
+    offers = gpd.GeoDataFrame(
+        pd.concat(frames, ignore_index=True), geometry="geometry", crs=region.working_crs
+    )
+    return offers, records, reports
+
+
+def read_offers(spec: LayerSpec) -> OfferList:
+    """An offer list: FCC BDC availability CSVs by their own reader, anything else as MEV lists."""
+    if (
+        Path(spec.path).suffix.lower() in (".csv", ".zip")
+        and detect_format(spec.path).name == "fcc_bdc"
+    ):
+        raw = read_any(spec.path, kind="fcc_bdc")
+        return OfferList(pd.DataFrame(raw.frame), raw.source, "fcc_bdc", raw.rows, raw.sha256)
+    return read_offer_list(spec.path, columns=spec.columns)
+
+
+def load_offer_lists(
+    specs: Sequence[LayerSpec], addresses: pd.DataFrame
+) -> tuple[
+    list[pd.DataFrame],
+    list[tuple[np.ndarray, np.ndarray]],
+    list[dict[str, Any]],
+    list[ValidationReport],
+    pd.DataFrame,
+]:
+    """Read, validate and match address-keyed offer lists; unmatched rows are collected, not dropped."""
+    tables, pairs, records, reports, unmatched = [], [], [], [], []
+    for spec in specs:
+        raw = read_offers(spec)
+        table, report = validate_offers(raw.frame, source=raw.source, spatial=False)
+        match = match_offers(addresses, raw.frame)
+        if len(match.unmatched):
+            report.warnings.append(
+                f"{len(match.unmatched)} offer row(s) matched no single address (see unmatched_offers.csv)"
+            )
+            unmatched.append(match.unmatched.assign(source=raw.source))
+        tables.append(table)
+        pairs.append((match.addr_idx, match.offer_idx))
+        reports.append(report)
+        records.append(
+            {
+                "kind": "offers",
+                "path": raw.source,
+                "format": raw.format,
+                "sha256": raw.sha256,
+                "rows": raw.rows,
+                "rows_matched": match.matched_rows,
+                "rows_unmatched": len(match.unmatched),
+                "matched_by": match.method_counts,
+            }
+        )
+    columns = [
+        "source",
+        "row",
+        "reason",
+        "address_id",
+        "provider",
+        "technology",
+        "street",
+        "house_number",
+        "suffix",
+        "postcode",
+        "place",
+    ]
+    frame = pd.concat(unmatched, ignore_index=True) if unmatched else pd.DataFrame(columns=columns)
+    return tables, pairs, records, reports, frame.reindex(columns=columns)
+
+
+def load_population(spec: LayerSpec | None) -> tuple[pd.DataFrame | None, dict[str, Any] | None]:
+    """An INSPIRE population grid (Zensus-style CSV) as a cell table, or None."""
+    if spec is None:
+        return None, None
+    from coverage.io.grid import read_inspire_grid
+    from coverage.io.raster import read_population_raster
+
+    if Path(spec.path).suffix.lower() in RASTER_SUFFIXES:
+        frame, sha, how = read_population_raster(spec.path)
+        fmt, rows = "raster", len(frame)
+    else:
+        raw = read_inspire_grid(spec.path)
+        frame = pd.DataFrame(raw.frame.drop(columns="geometry", errors="ignore"))
+        sha, how, fmt, rows = raw.sha256, raw.crs_how, raw.format, raw.rows
+    record = {
+        "kind": "population",
+        "path": str(spec.path),
+        "format": fmt,
+        "sha256": sha,
+        "rows": rows,
+        "crs": "EPSG:3035",
+        "crs_from": how,
+        "reprojected_to": None,
+    }
+    return frame, record
+
+
+def evidence_columns(
+    inputs: RunInputs, per_address: gpd.GeoDataFrame, region: Region, params: DiscrepancyParams
+) -> tuple[pd.DataFrame, list[dict[str, Any]]]:
+    """Measured speeds, atlas shares, sampled rasters and discrepancy flags per address."""
+    from coverage.io.ookla import read_ookla_tiles
+    from coverage.io.raster import sample_raster
+
+    geom = per_address.geometry.values
+    cols: list[pd.DataFrame] = []
+    records: list[dict[str, Any]] = []
+    measured = atlas = None
+    if inputs.measured is not None:
+        raw = read_ookla_tiles(inputs.measured.path)
+        tiles = raw.frame.to_crs(region.working_crs)
+        measured = measured_at_points(geom.x, geom.y, tiles, params)
+        cols.append(measured)
+        records.append(
+            {
+                "kind": "measured",
+                "path": raw.source,
+                "format": raw.format,
+                "sha256": raw.sha256,
+                "rows": raw.rows,
+                "crs": crs_label(raw.crs),
+                "crs_from": raw.crs_how,
+                "reprojected_to": region.working_crs,
+            }
+        )
+    if inputs.atlas is not None:
+        raw = read_any(inputs.atlas.path, kind="breitbandatlas")
+        atlas = atlas_share_at_cells(per_address["cell_100m"], pd.DataFrame(raw.frame), params)
+        cols.append(pd.DataFrame({"atlas_share_pct": atlas}))
+        records.append(
+            {
+                "kind": "atlas",
+                "path": raw.source,
+                "format": raw.format,
+                "sha256": raw.sha256,
+                "rows": raw.rows,
+                "crs": None,
+                "crs_from": raw.crs_how,
+                "reprojected_to": None,
+            }
+        )
+    for name, spec in inputs.rasters:
+        sample = sample_raster(spec.path, geom.x, geom.y, region.working_crs)
+        cols.append(
+            pd.DataFrame(
+                {
+                    f"raster_{name}": sample.values,
+                    f"raster_{name}_flag": pd.array(sample.flags, dtype="string"),
+                }
+            )
+        )
+        records.append(
+            {
+                "kind": f"raster:{name}",
+                "path": str(spec.path),
+                "format": "raster",
+                "sha256": sha256_file(spec.path),
+                "rows": len(per_address),
+                "crs": sample.crs,
+                "crs_from": "declared in the file",
+                "reprojected_to": None,
+            }
+        )
+    if measured is not None or atlas is not None:
+        cols.append(flag_discrepancies(per_address["best_down_mbps"], measured, atlas, params))
+    frame = pd.concat(cols, axis=1) if cols else pd.DataFrame(index=per_address.index)
+    frame.index = per_address.index
+    return frame, records
+
+
+def load_boundaries(
+    spec: LayerSpec, region: Region
+) -> tuple[gpd.GeoDataFrame, dict[str, Any], ValidationReport]:
+    raw = read_any(spec.path, crs=spec.crs, columns=spec.columns, layer=spec.layer)
+    frame, report = validate_boundaries(raw.frame, source=raw.source)
+    check_region_bounds(
+        tuple(frame.total_bounds), raw.crs, source=raw.source, region=region, what="boundaries"
+    )
+    frame, reproj = _to_working(frame, raw, region)
+    return frame, _input_record(raw, "boundaries", report, reproj), report
+
+
+def assign_ags(addresses: gpd.GeoDataFrame, gemeinden: gpd.GeoDataFrame) -> tuple[pd.Series, int]:
+    """Fill missing ``ags`` from the Gemeinde polygon covering each address.
+
+    Returns the completed ags column and how many addresses were assigned. An address on a
+    shared border goes to the Gemeinde with the smallest AGS (deterministic).
+    """
+    ags = addresses["ags"].copy()
+    missing = ags.isna().to_numpy()
+    if not missing.any() or len(gemeinden) == 0:
+        return ags, 0
+    idx = np.flatnonzero(missing)
+    geom = addresses.geometry.values[idx]
+    order = np.argsort(gemeinden["ags"].to_numpy().astype(str), kind="stable")
+    polys = gemeinden.geometry.values[order]
+    p_idx, g_idx = points_in_polygons(geom.x, geom.y, np.asarray(polys, dtype=object))
+    first = np.unique(p_idx, return_index=True)[1]
+    codes = gemeinden["ags"].to_numpy()[order][g_idx[first]]
+    ags.iloc[idx[p_idx[first]]] = codes
+    return ags, len(first)
+
+
+def boundary_names(boundaries: gpd.GeoDataFrame | None, level: str) -> dict[str, str]:
+    if boundaries is None:
+        return {}
+    sel = boundaries[boundaries["level"] == level]
+    return dict(zip(sel["ags"].astype(str), sel["name"].astype(str), strict=True))
