@@ -1,18 +1,20 @@
-"""Benchmark the kernel against the geopandas baseline on realistic synthetic data.
+"""Benchmark the kernel against geopandas, PostGIS and DuckDB spatial on realistic data.
 
-    python bench/kernel.py [--addresses 1000000] [--polygons 20000] [--seed 1] [--quick]
+    python bench/kernel.py --quick          # 1M addresses x 20k polygons, gapmap vs geopandas
+    python bench/kernel.py                  # 100k, 1M and 5M addresses, all engines
+    python bench/kernel.py --addresses 1000000 --no-postgis --no-duckdb
 
-Data: deterministic (seeded) addresses and coverage polygons in EPSG:25832 over a
-120 km x 110 km area like Suedwestfalen (x 390000-510000, y 5620000-5730000). Addresses
-cluster in towns, villages and hamlets, plus scattered farms. Polygons are village
-footprints, town areas, rings with holes, multipolygons, wedge-shaped radio sectors and a
-few huge regional polygons, all overlapping, with 20-500 vertices each.
+Data: bench/kernel_data.py (deterministic, seeded; ~12 coverage polygons per address).
 
-Timed on one core in the same run:
+The task, timed on one core per engine in the same run (methods alternate, best of
+``--repeat`` counts; load from other processes hits all alike):
 (1) gapmap: ``points_in_polygons`` + ``reduce_max_per_point`` (best down_mbps per address);
 (2) baseline: ``geopandas.sjoin(points, polygons, predicate="within")`` +
-    ``groupby(level=0)["down_mbps"].max()``.
-The two results must be identical (compared exactly, NaN for uncovered addresses).
+    ``groupby(level=0)["down_mbps"].max()``;
+(3) PostGIS 3 / PostgreSQL 15 (started here as a throwaway cluster when run as root) and
+(4) DuckDB spatial (threads = 1): ``max(down) ... JOIN ... ON ST_Intersects GROUP BY``,
+    query time only (loading and GiST indexes are reported separately).
+Every result must equal gapmap's exactly (NaN for uncovered addresses).
 """
 
 from __future__ import annotations
@@ -24,298 +26,159 @@ for _var in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS", "NUME
     os.environ[_var] = "1"
 
 import argparse  # noqa: E402 (thread limits must be set before numpy loads)
-import resource  # noqa: E402 (thread limits must be set before numpy loads)
-import sys  # noqa: E402 (thread limits must be set before numpy loads)
-import time  # noqa: E402 (thread limits must be set before numpy loads)
-from pathlib import Path  # noqa: E402 (thread limits must be set before numpy loads)
+import platform  # noqa: E402
+import resource  # noqa: E402
+import sys  # noqa: E402
+import time  # noqa: E402
+from pathlib import Path  # noqa: E402
 
-import geopandas as gpd  # noqa: E402 (thread limits must be set before numpy loads)
-import numpy as np  # noqa: E402 (thread limits must be set before numpy loads)
-import pandas as pd  # noqa: E402 (thread limits must be set before numpy loads)
-import shapely  # noqa: E402 (thread limits must be set before numpy loads)
+import geopandas as gpd  # noqa: E402
+import numpy as np  # noqa: E402
+import pandas as pd  # noqa: E402
+import shapely  # noqa: E402
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from coverage.join import brute_force_pairs, points_in_polygons, reduce_max_per_point  # noqa: E402 (thread limits must be set before numpy loads)
+from kernel_data import CRS, make_dataset  # noqa: E402
+from kernel_sql import DuckDB, PostGIS  # noqa: E402
 
-X_MIN, X_MAX = 390_000.0, 510_000.0
-Y_MIN, Y_MAX = 5_620_000.0, 5_730_000.0
-CRS = "EPSG:25832"
-SPEEDS = np.array([6.0, 16.0, 30.0, 50.0, 100.0, 175.0, 250.0, 500.0, 1000.0])
-
-
-def _settlements(rng: np.random.Generator) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """Centres (n, 2), radii (m) and address weights of towns, villages and hamlets."""
-    n_towns, n_villages, n_hamlets = 30, 700, 3500
-    n = n_towns + n_villages + n_hamlets
-    centres = np.column_stack(
-        [rng.uniform(X_MIN + 3000, X_MAX - 3000, n), rng.uniform(Y_MIN + 3000, Y_MAX - 3000, n)]
-    )
-    radii = np.concatenate(
-        [
-            rng.uniform(1500, 4000, n_towns),
-            rng.uniform(250, 700, n_villages),
-            rng.uniform(50, 150, n_hamlets),
-        ]
-    )
-    # share of all clustered addresses: towns 45 %, villages 40 %, hamlets 15 %
-    weights = np.concatenate(
-        [
-            0.45 * rng.dirichlet(np.ones(n_towns)),
-            0.40 * rng.dirichlet(np.ones(n_villages)),
-            0.15 * rng.dirichlet(np.ones(n_hamlets)),
-        ]
-    )
-    return centres, radii, weights
-
-
-def make_addresses(
-    n: int, rng: np.random.Generator, centres: np.ndarray, radii: np.ndarray, weights: np.ndarray
-) -> tuple[np.ndarray, np.ndarray]:
-    """Clustered address points (92 %) plus scattered farms and houses (8 %)."""
-    n_scattered = int(0.08 * n)
-    counts = rng.multinomial(n - n_scattered, weights)
-    which = np.repeat(np.arange(len(centres)), counts)
-    # Gaussian around the settlement centre, sigma = half the radius
-    x = centres[which, 0] + rng.normal(0, 1, len(which)) * radii[which] / 2
-    y = centres[which, 1] + rng.normal(0, 1, len(which)) * radii[which] / 2
-    x = np.concatenate([x, rng.uniform(X_MIN, X_MAX, n_scattered)])
-    y = np.concatenate([y, rng.uniform(Y_MIN, Y_MAX, n_scattered)])
-    order = rng.permutation(n)  # addresses files are not spatially sorted
-    return np.clip(x[order], X_MIN, X_MAX), np.clip(y[order], Y_MIN, Y_MAX)
-
-
-def _stars(
-    rng: np.random.Generator,
-    centres: np.ndarray,
-    radii: np.ndarray,
-    n_vertices: np.ndarray,
-    roughness: float = 0.25,
-) -> np.ndarray:
-    """Star-shaped (hence simple and valid) polygons with irregular outlines."""
-    k = len(centres)
-    total = int(n_vertices.sum())
-    poly = np.repeat(np.arange(k), n_vertices)
-    start = np.repeat(np.cumsum(n_vertices) - n_vertices, n_vertices)
-    j = np.arange(total) - start
-    angle = 2 * np.pi * (j + rng.uniform(0.1, 0.9, total)) / n_vertices[poly]
-    # smooth-ish radius noise: sum of a few random harmonics per polygon
-    wobble = np.zeros(total)
-    for h in (2, 3, 5, 9):
-        amp = rng.uniform(0, roughness / h**0.5, k)[poly]
-        phase = rng.uniform(0, 2 * np.pi, k)[poly]
-        wobble += amp * np.sin(h * angle + phase)
-    wobble += rng.normal(0, roughness / 6, total)
-    r = radii[poly] * np.exp(np.clip(wobble, -1.2, 1.2))
-    coords = np.column_stack(
-        [centres[poly, 0] + r * np.cos(angle), centres[poly, 1] + r * np.sin(angle)]
-    )
-    rings = shapely.linearrings(coords, indices=poly)
-    return shapely.polygons(rings)
-
-
-def _wedges(
-    rng: np.random.Generator, centres: np.ndarray, radii: np.ndarray, n_vertices: np.ndarray
-) -> np.ndarray:
-    """Radio sectors (fixed wireless / mobile cells): a mast plus an arc."""
-    k = len(centres)
-    arc_n = n_vertices - 1
-    total = int(arc_n.sum())
-    poly = np.repeat(np.arange(k), arc_n)
-    start = np.repeat(np.cumsum(arc_n) - arc_n, arc_n)
-    t = (np.arange(total) - start) / np.maximum(arc_n[poly] - 1, 1)
-    width = rng.uniform(0.6, 2.2, k)
-    heading = rng.uniform(0, 2 * np.pi, k)
-    angle = heading[poly] - width[poly] / 2 + t * width[poly]
-    r = radii[poly] * (1 + rng.normal(0, 0.05, total))
-    arc = np.column_stack(
-        [centres[poly, 0] + r * np.cos(angle), centres[poly, 1] + r * np.sin(angle)]
-    )
-    # insert the mast as the first vertex of each ring
-    coords = np.concatenate([centres, arc])
-    ids = np.concatenate([np.arange(k), poly])
-    order = np.argsort(ids, kind="stable")
-    return shapely.polygons(shapely.linearrings(coords[order], indices=ids[order]))
-
-
-def make_polygons(
-    m: int,
-    rng: np.random.Generator,
-    centres: np.ndarray,
-    radii: np.ndarray,
-) -> np.ndarray:
-    """A realistic mix of ``m`` valid coverage polygons (see module docstring)."""
-    n_huge = min(8, max(2, m // 2500))
-    n_multi = int(0.08 * m)
-    n_ring = int(0.08 * m)
-    n_wedge = int(0.08 * m)
-    n_town = int(0.08 * m)
-    n_village = m - n_huge - n_multi - n_ring - n_wedge - n_town
-    n_towns = 30
-    out = []
-
-    # village/hamlet footprints near settlements (FTTH / cable build areas)
-    s = rng.integers(n_towns, len(centres), n_village)
-    jitter = rng.normal(0, 1, (n_village, 2)) * radii[s, None] * 0.5
-    out.append(
-        _stars(
-            rng,
-            centres[s] + jitter,
-            radii[s] * rng.uniform(0.6, 1.8, n_village),
-            rng.integers(20, 121, n_village),
-        )
-    )
-    # mid-size town polygons: districts of a town, each operator covering some of them
-    s = rng.integers(0, n_towns, n_town)
-    jitter = rng.normal(0, 1, (n_town, 2)) * radii[s, None] * 0.7
-    out.append(
-        _stars(
-            rng, centres[s] + jitter, rng.uniform(300, 2500, n_town), rng.integers(100, 501, n_town)
-        )
-    )
-    # rings (annuli): coverage around a town but not in its centre
-    s = rng.integers(0, len(centres), n_ring)
-    outer_r = np.where(s < n_towns, rng.uniform(2000, 6000, n_ring), rng.uniform(400, 1500, n_ring))
-    nv = rng.integers(40, 301, n_ring)
-    outer = _stars(rng, centres[s], outer_r, nv, roughness=0.08)
-    inner = _stars(
-        rng, centres[s], outer_r * rng.uniform(0.25, 0.55, n_ring), nv // 2, roughness=0.08
-    )
-    out.append(shapely.difference(outer, inner))
-    # multipolygons: 2-4 disjoint blobs along a line
-    parts = rng.integers(2, 5, n_multi)
-    owner = np.repeat(np.arange(n_multi), parts)
-    base = centres[rng.integers(0, len(centres), n_multi)]
-    r = rng.uniform(150, 900, n_multi)[owner]
-    step = np.repeat(rng.uniform(0, 2 * np.pi, n_multi), parts)
-    k = np.arange(len(owner)) - np.repeat(np.cumsum(parts) - parts, parts)
-    # blobs 3.5 radii apart cannot touch (star radius <= r * e^0.3 here)
-    pc = base[owner] + (k * 3.5 * r)[:, None] * np.column_stack([np.cos(step), np.sin(step)])
-    blobs = _stars(rng, pc, r, rng.integers(20, 121, len(owner)), roughness=0.08)
-    out.append(shapely.multipolygons(blobs, indices=owner))
-    # radio sectors anywhere
-    c = np.column_stack([rng.uniform(X_MIN, X_MAX, n_wedge), rng.uniform(Y_MIN, Y_MAX, n_wedge)])
-    out.append(_wedges(rng, c, rng.uniform(1000, 8000, n_wedge), rng.integers(20, 200, n_wedge)))
-    # a few huge regional polygons (LTE/5G or satellite footprints), some with holes
-    c = np.column_stack(
-        [
-            rng.uniform(X_MIN + 20000, X_MAX - 20000, n_huge),
-            rng.uniform(Y_MIN + 20000, Y_MAX - 20000, n_huge),
-        ]
-    )
-    hr = rng.uniform(12000, 45000, n_huge)
-    huge = _stars(rng, c, hr, rng.integers(300, 501, n_huge), roughness=0.3)
-    holes = _stars(
-        rng, c + rng.normal(0, 3000, (n_huge, 2)), hr * 0.1, np.full(n_huge, 60), roughness=0.1
-    )
-    with_hole = rng.random(n_huge) < 0.5
-    huge[with_hole] = shapely.difference(huge[with_hole], holes[with_hole])
-    out.append(huge)
-
-    polys = np.concatenate(out)
-    polys = polys[rng.permutation(len(polys))]
-    bad = ~shapely.is_valid(polys)
-    if bad.any():  # not expected; keep the data valid as validate_offers would
-        polys[bad] = shapely.make_valid(polys[bad])
-    return polys
+from coverage.join import brute_force_pairs, points_in_polygons, reduce_max_per_point  # noqa: E402
 
 
 def _peak_rss_mib() -> float:
-    # ru_maxrss is KiB on Linux
-    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024  # KiB on Linux
 
 
-def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--addresses", type=int, default=1_000_000)
-    parser.add_argument("--polygons", type=int, default=20_000)
-    parser.add_argument("--seed", type=int, default=1)
-    parser.add_argument(
-        "--cell-size", type=float, default=None, help="grid cell in metres (default: automatic)"
-    )
-    parser.add_argument("--quick", action="store_true", help="100k addresses x 5k polygons")
-    parser.add_argument("--skip-baseline", action="store_true", help="time gapmap only")
-    parser.add_argument(
-        "--repeat", type=int, default=3, help="runs per method; the best time counts (default 3)"
-    )
-    args = parser.parse_args(argv)
-    if args.quick:
-        args.addresses, args.polygons = 100_000, 5_000
+def _same(a: np.ndarray, b: np.ndarray) -> int:
+    """Number of addresses whose best value differs (NaN equals NaN)."""
+    return int((~((a == b) | (np.isnan(a) & np.isnan(b)))).sum())
 
-    rng = np.random.default_rng(args.seed)
+
+def bench_size(n: int, m: int, args: argparse.Namespace, engines: dict) -> dict:
     t = time.perf_counter()
-    centres, radii, weights = _settlements(rng)
-    x, y = make_addresses(args.addresses, rng, centres, radii, weights)
-    polys = make_polygons(args.polygons, rng, centres, radii)
-    down = rng.choice(SPEEDS, len(polys))
+    x, y, polys, down = make_dataset(n, m, args.seed)
     nv = shapely.get_num_coordinates(polys)
-    types = (
-        pd.Series(shapely.get_type_id(polys)).map({3: "Polygon", 6: "MultiPolygon"}).value_counts()
-    )
-    holes = int((shapely.get_num_interior_rings(polys[shapely.get_type_id(polys) == 3]) > 0).sum())
     print(
-        f"data: {len(x):,} addresses x {len(polys):,} polygons (seed {args.seed}), built in "
-        f"{time.perf_counter() - t:.1f} s\n"
-        f"      vertices per polygon: min {nv.min()}, median {int(np.median(nv))}, max {nv.max()}, "
-        f"total {nv.sum():,}; {dict(types)}, {holes} polygons with holes"
+        f"\n== {n:,} addresses x {len(polys):,} polygons (seed {args.seed}, built in "
+        f"{time.perf_counter() - t:.1f} s); vertices per polygon min {nv.min()}, median "
+        f"{int(np.median(nv))}, max {nv.max()}, total {nv.sum():,}",
+        flush=True,
     )
 
-    def run_gapmap() -> tuple[float, float, np.ndarray, np.ndarray, np.ndarray]:
+    def run_gapmap() -> tuple[float, float, np.ndarray, np.ndarray]:
         t = time.perf_counter()
         p, q = points_in_polygons(x, y, polys, cell_size=args.cell_size)
         t_join = time.perf_counter() - t
-        best = reduce_max_per_point(p, down[q], len(x))
-        return time.perf_counter() - t, t_join, p, q, best
+        best = reduce_max_per_point(p, down, n, value_idx=q)
+        return time.perf_counter() - t, t_join, p, best
 
     points = gpd.GeoDataFrame(geometry=gpd.points_from_xy(x, y), crs=CRS)
     areas = gpd.GeoDataFrame({"down_mbps": down}, geometry=polys, crs=CRS)
 
-    def run_baseline() -> tuple[float, int, np.ndarray]:
+    def run_geopandas() -> tuple[float, np.ndarray]:
         t = time.perf_counter()
         joined = gpd.sjoin(points, areas, predicate="within")
         base = joined.groupby(level=0)["down_mbps"].max()
         elapsed = time.perf_counter() - t
-        return elapsed, len(joined), base.reindex(pd.RangeIndex(len(x))).to_numpy(np.float64)
+        return elapsed, base.reindex(pd.RangeIndex(n)).to_numpy(np.float64)
 
-    # Best of --repeat runs each, interleaved so that load from other processes on the
-    # machine hits both sides alike; the first run also pays for fresh memory pages.
-    t_gapmap = t_join = t_base = np.inf
-    for _ in range(max(args.repeat, 1)):
-        tg, tj, p, q, best = run_gapmap()
-        t_gapmap, t_join = min(t_gapmap, tg), min(t_join, tj)
-        if not args.skip_baseline:
-            tb, n_base_pairs, base_best = run_baseline()
-            t_base = min(t_base, tb)
+    repeat = max(args.repeat, 1)
+    base_repeat = 1 if (n >= 5_000_000 and not args.quick) else repeat
+    t_g = t_j = t_b = np.inf
+    base_best = None
+    for i in range(repeat):
+        tg, tj, p, best = run_gapmap()
+        t_g, t_j = min(t_g, tg), min(t_j, tj)
+        if not args.skip_baseline and i < base_repeat:
+            tb, base_best = run_geopandas()
+            t_b = min(t_b, tb)
+    out = {"n": n, "gapmap": t_g, "pairs": len(p)}
     print(
-        f"gapmap   : {t_gapmap:7.2f} s  ({len(x) / t_gapmap:,.0f} addresses/s; join {t_join:.2f} s, "
-        f"{len(p):,} pairs, {int(np.isfinite(best).sum()):,} addresses covered)"
+        f"gapmap    : {t_g:7.2f} s  ({n / t_g:,.0f} addresses/s; join {t_j:.2f} s, "
+        f"{len(p):,} pairs, {int(np.isfinite(best).sum()):,} addresses covered)",
+        flush=True,
     )
-
-    # exact spot check against the brute-force oracle on a sample of addresses
-    sample = np.random.default_rng(args.seed + 1).choice(len(x), min(2000, len(x)), replace=False)
+    sample = np.random.default_rng(args.seed + 1).choice(n, min(2000, n), replace=False)
     sample.sort()
     bp, bq = brute_force_pairs(x[sample], y[sample], polys)
-    in_sample = np.isin(p, sample)
-    sp, sq = np.searchsorted(sample, p[in_sample]), q[in_sample]
-    oracle_ok = np.array_equal(sp, bp) and np.array_equal(sq, bq)
+    sb = reduce_max_per_point(bp, down[bq], len(sample))
+    oracle_ok = _same(sb, best[sample]) == 0
     print(f"oracle check on {len(sample):,} sampled addresses: {'ok' if oracle_ok else 'MISMATCH'}")
+    out["ok"] = oracle_ok
+    if base_best is not None:
+        diff = _same(best, base_best)
+        out["geopandas"], out["ok"] = t_b, out["ok"] and diff == 0
+        print(f"geopandas : {t_b:7.2f} s  ({n / t_b:,.0f} addresses/s), best of {base_repeat}")
+        print(f"identical results: {'yes' if diff == 0 else 'no'} ({diff} differences)")
+        print(f"speedup vs geopandas sjoin: {t_b / t_g:.1f}x", flush=True)
+    for name, engine in engines.items():
+        t_load = engine.load(x, y, polys, down)
+        t_q, got = engine.run_query(n)
+        diff = _same(best, got)
+        out[name], out["ok"] = t_q, out["ok"] and diff == 0
+        print(
+            f"{name:<10}: {t_q:7.2f} s  ({n / t_q:,.0f} addresses/s; load + index "
+            f"{t_load:.1f} s); identical results: {'yes' if diff == 0 else 'no'}; "
+            f"gapmap is {t_q / t_g:.1f}x faster",
+            flush=True,
+        )
+    return out
 
-    if args.skip_baseline:
-        print(f"peak RSS: {_peak_rss_mib():,.0f} MiB")
-        return 0 if oracle_ok else 1
-    print(
-        f"geopandas: {t_base:7.2f} s  ({len(x) / t_base:,.0f} addresses/s; {n_base_pairs:,} pairs)"
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--addresses", type=int, nargs="+", default=[100_000, 1_000_000, 5_000_000])
+    parser.add_argument("--polygons", type=int, default=20_000)
+    parser.add_argument("--seed", type=int, default=1)
+    parser.add_argument("--cell-size", type=float, default=None, help="metres (default: auto)")
+    parser.add_argument(
+        "--quick", action="store_true", help="1M x 20k, gapmap vs geopandas only (make bench)"
     )
+    parser.add_argument("--skip-baseline", action="store_true", help="no geopandas run")
+    parser.add_argument("--no-postgis", action="store_true")
+    parser.add_argument("--no-duckdb", action="store_true")
+    parser.add_argument("--repeat", type=int, default=3, help="runs per method, best counts")
+    args = parser.parse_args(argv)
+    if args.quick:
+        args.addresses, args.no_postgis, args.no_duckdb = [1_000_000], True, True
 
-    same = (best == base_best) | (np.isnan(best) & np.isnan(base_best))
-    n_diff = int((~same).sum())
-    print(f"identical results: {'yes' if n_diff == 0 else 'no'} ({n_diff} differences)")
-    if n_base_pairs != len(p):
-        # `within` excludes boundary points, covered_by includes them; report the pairs
-        print(f"note: pair counts differ (within {n_base_pairs:,} vs covered_by {len(p):,})")
-    print(f"speedup vs geopandas sjoin: {t_base / t_gapmap:.1f}x")
-    print(f"peak RSS: {_peak_rss_mib():,.0f} MiB")
-    return 0 if (n_diff == 0 and oracle_ok) else 1
+    print(
+        f"machine: {platform.processor() or platform.machine()}, {os.cpu_count()} cores, "
+        f"load average {os.getloadavg()[0]:.1f} (other jobs share this machine); "
+        f"shapely {shapely.__version__} (GEOS {shapely.geos_version_string}), "
+        f"geopandas {gpd.__version__}, numpy {np.__version__}"
+    )
+    engines: dict = {}
+    try:
+        for name, cls, skip in (
+            ("PostGIS", PostGIS, args.no_postgis),
+            ("DuckDB", DuckDB, args.no_duckdb),
+        ):
+            if skip:
+                continue
+            engine = cls.start()
+            if isinstance(engine, str):
+                print(engine)
+            else:
+                engines[name] = engine
+                print(f"{name} {engine.version()} ready (one core)")
+        results = [bench_size(n, args.polygons, args, engines) for n in args.addresses]
+    finally:
+        for engine in engines.values():
+            engine.stop()
+
+    print("\nsummary (seconds, best of runs; ratio = engine time / gapmap time)")
+    cols = ["gapmap", "geopandas", *engines]
+    print(f"{'addresses':>11} {'pairs':>12} " + " ".join(f"{c:>16}" for c in cols))
+    for r in results:
+        cells = [
+            f"{r[c]:7.2f} ({r[c] / r['gapmap']:5.1f}x)" if c in r else f"{'-':>16}" for c in cols
+        ]
+        print(f"{r['n']:>11,} {r['pairs']:>12,} " + " ".join(f"{c:>16}" for c in cells))
+    ok = all(r["ok"] for r in results)
+    print(f"identical results: {'yes' if ok else 'no'}; peak RSS {_peak_rss_mib():,.0f} MiB")
+    return 0 if ok else 1
 
 
 if __name__ == "__main__":

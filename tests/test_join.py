@@ -30,7 +30,7 @@ CHUNKS = [1_000_000, 3]
 def assert_same_as_oracle(x, y, polygons, **kwargs) -> tuple[np.ndarray, np.ndarray]:
     p, q = points_in_polygons(x, y, polygons, **kwargs)
     bp, bq = brute_force_pairs(x, y, polygons)
-    assert p.dtype == np.int64 and q.dtype == np.int64
+    assert p.dtype == np.int32 and q.dtype == np.int32
     assert list(zip(p.tolist(), q.tolist(), strict=True)) == list(
         zip(bp.tolist(), bq.tolist(), strict=True)
     ), kwargs
@@ -160,7 +160,7 @@ def test_polygons_beside_the_points_and_non_polygonal_geometries() -> None:
 
 def test_empty_inputs_and_argument_checks() -> None:
     p, q = points_in_polygons(np.array([]), np.array([]), [box(0, 0, 1, 1)])
-    assert len(p) == len(q) == 0 and p.dtype == np.int64
+    assert len(p) == len(q) == 0 and p.dtype == np.int32
     p, q = points_in_polygons(np.array([0.5]), np.array([0.5]), [])
     assert len(p) == 0
     p, q = points_in_polygons(np.array([0.5]), np.array([0.5]), [None, Polygon()])
@@ -342,3 +342,25 @@ def test_count_distinct_per_point(point_idx: np.ndarray, data: st.DataObject) ->
     ]
     assert got.tolist() == want
     assert got.dtype == np.int64
+
+
+@given(pairs(), st.data(), st.sampled_from([1, 2, 3, 1 << 20]))
+def test_reduce_max_per_point_blocks_and_value_index(
+    point_idx: np.ndarray, data: st.DataObject, block: int
+) -> None:
+    import coverage.join_reduce as jr
+
+    table = np.array(data.draw(st.lists(value, min_size=5, max_size=5)), dtype=float)
+    which = np.array(
+        data.draw(st.lists(st.integers(0, 4), min_size=len(point_idx), max_size=len(point_idx))),
+        dtype=np.int32,
+    )
+    want = reduce_max_per_point(point_idx, table[which], 8, fill=-1.0)
+    old, jr._REDUCE_BLOCK = jr._REDUCE_BLOCK, block
+    try:
+        got = reduce_max_per_point(point_idx.astype(np.int32), table, 8, fill=-1.0, value_idx=which)
+        plain = reduce_max_per_point(point_idx, table[which], 8, fill=-1.0)
+    finally:
+        jr._REDUCE_BLOCK = old
+    np.testing.assert_array_equal(got, want)
+    np.testing.assert_array_equal(plain, want)

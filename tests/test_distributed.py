@@ -1,0 +1,153 @@
+"""The distributed join equals the local kernel: pairs, order, dtype, and classified rows."""
+
+from __future__ import annotations
+
+import sys
+
+import numpy as np
+import pandas as pd
+import pytest
+import shapely
+from shapely.geometry import Point, box
+
+from coverage import distributed as dist
+from coverage.distributed import hilbert_keys, points_in_polygons_distributed, spatial_partitions
+from coverage.errors import GapmapError, SourceReadError
+from coverage.join import points_in_polygons
+
+X0, Y0 = 450_000.0, 5_650_000.0
+
+
+def _scene(n: int = 60_000, m: int = 400, seed: int = 5):
+    """Clustered points, overlapping blobs, rings with holes, points on edges and vertices."""
+    rng = np.random.default_rng(seed)
+    centres = rng.uniform(0, 20_000, (40, 2))
+    which = rng.integers(0, 40, n)
+    x = centres[which, 0] + rng.normal(0, 600, n) + X0
+    y = centres[which, 1] + rng.normal(0, 600, n) + Y0
+    c = centres[rng.integers(0, 40, m)] + rng.normal(0, 800, (m, 2))
+    r = rng.uniform(50, 1500, m)
+    polys = shapely.buffer(shapely.points(c[:, 0] + X0, c[:, 1] + Y0), r, quad_segs=6)
+    holed = rng.random(m) < 0.2
+    polys[holed] = shapely.difference(
+        polys[holed], shapely.buffer(shapely.centroid(polys[holed]), r[holed] * 0.3)
+    )
+    polys = polys.astype(object)
+    polys[3] = None
+    polys[7] = shapely.Polygon()
+    polys[11] = shapely.GeometryCollection([box(X0, Y0, X0 + 5000, Y0 + 5000)])
+    # points exactly on vertices and inside a huge polygon's corner
+    verts = shapely.get_coordinates(polys[20])[:50]
+    x = np.concatenate([x, verts[:, 0], [np.nan, X0 - 1e5]])
+    y = np.concatenate([y, verts[:, 1], [Y0, Y0]])
+    polys = np.concatenate([polys, [Point(X0, Y0).buffer(60_000).difference(box(0, 0, 1, 1))]])
+    return x, y, polys
+
+
+@pytest.fixture(scope="module")
+def scheduler():
+    """Address of a LocalCluster with 2 single-threaded worker processes."""
+    distributed = pytest.importorskip(
+        "distributed", reason="dask.distributed not installed (pip install 'dask[distributed]')"
+    )
+    with distributed.LocalCluster(
+        n_workers=2, threads_per_worker=1, processes=True, dashboard_address=None
+    ) as cluster:
+        yield cluster.scheduler_address
+
+
+def test_two_workers_give_the_local_pairs(scheduler: str) -> None:
+    x, y, polys = _scene()
+    p, q = points_in_polygons(x, y, polys)
+    for partitions in (None, 7):
+        dp, dq = points_in_polygons_distributed(
+            x, y, polys, scheduler=scheduler, partitions=partitions
+        )
+        assert dp.dtype == p.dtype and dq.dtype == q.dtype
+        assert np.array_equal(dp, p) and np.array_equal(dq, q)
+    assert len(p) > len(x)  # overlapping coverage: many pairs
+
+
+def test_demo_pipeline_inputs_classify_identically(scheduler: str, demo_inputs) -> None:
+    from coverage.classify import classify
+    from coverage.profiles import load_profile
+    from coverage.run_inputs import LayerSpec, load_addresses, load_coverage, region_for
+
+    region = region_for("de")
+    addresses, _, _ = load_addresses(LayerSpec(demo_inputs.addresses), region)
+    offers, _, _ = load_coverage((LayerSpec(demo_inputs.coverage),), region)
+    geom = addresses.geometry.values
+    polys = np.asarray(offers.geometry.values, dtype=object)
+    local = points_in_polygons(geom.x, geom.y, polys)
+    remote = points_in_polygons_distributed(geom.x, geom.y, polys, scheduler=scheduler)
+    assert np.array_equal(local[0], remote[0]) and np.array_equal(local[1], remote[1])
+
+    profile = load_profile("de-gigabit-2023")
+    frame = pd.DataFrame(addresses.drop(columns="geometry"))
+    table = pd.DataFrame(offers.drop(columns="geometry"))
+    a = classify(frame, table, *local, profile, as_of=demo_inputs.as_of)
+    b = classify(frame, table, *remote, profile, as_of=demo_inputs.as_of)
+    pd.testing.assert_frame_equal(a, b)
+    assert len(a) == len(addresses)
+
+
+def test_empty_inputs(scheduler: str) -> None:
+    p, q = points_in_polygons_distributed(
+        np.array([X0]), np.array([Y0]), [None, shapely.Polygon()], scheduler=scheduler
+    )
+    assert len(p) == len(q) == 0
+    p, q = points_in_polygons_distributed(
+        np.array([]), np.array([]), [box(0, 0, 1, 1)], scheduler=scheduler
+    )
+    assert len(p) == 0
+
+
+def test_spatial_partitions_cover_every_finite_point_once() -> None:
+    rng = np.random.default_rng(1)
+    x, y = rng.uniform(0, 1000, 10_000), rng.uniform(0, 1000, 10_000)
+    x[5] = np.nan
+    parts = spatial_partitions(x, y, 4)
+    allidx = np.sort(np.concatenate(parts))
+    assert np.array_equal(allidx, np.delete(np.arange(10_000), 5))
+    # compact: each partition's bbox is much smaller than the whole extent
+    areas = [np.ptp(x[i]) * np.ptp(y[i]) for i in parts]
+    assert max(areas) < 0.6 * 1000 * 1000
+
+
+def test_hilbert_keys_walk_neighbouring_cells() -> None:
+    g = np.arange(16.0)
+    xx, yy = np.meshgrid(g, g)
+    k = hilbert_keys(xx.ravel(), yy.ravel(), order=4)
+    assert len(np.unique(k)) == 256
+    o = np.argsort(k)
+    step = np.abs(np.diff(xx.ravel()[o])) + np.abs(np.diff(yy.ravel()[o]))
+    assert step.max() == 1.0
+
+
+def test_unreachable_scheduler_is_a_source_read_error(monkeypatch: pytest.MonkeyPatch) -> None:
+    pytest.importorskip("distributed", reason="dask.distributed not installed")
+    monkeypatch.setattr(dist, "_CONNECT_TIMEOUT", "1s")
+    with pytest.raises(SourceReadError, match="cannot reach the Dask scheduler"):
+        points_in_polygons_distributed(
+            np.array([X0]),
+            np.array([Y0]),
+            [box(X0, Y0, X0 + 1, Y0 + 1)],
+            scheduler="tcp://127.0.0.1:9",
+        )
+
+
+def test_missing_dask_is_a_clear_error(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setitem(sys.modules, "distributed", None)  # import distributed -> ImportError
+    with pytest.raises(GapmapError, match="pip install"):
+        points_in_polygons_distributed(np.array([0.0]), np.array([0.0]), [box(0, 0, 1, 1)])
+
+
+def test_engine_imports_without_dask() -> None:
+    import subprocess
+
+    code = (
+        "import sys; sys.modules['dask'] = None; sys.modules['distributed'] = None; "
+        "import coverage.distributed, coverage.pipeline; print('ok')"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == "ok"
