@@ -248,6 +248,16 @@ def run_cmd(
         Path | None,
         typer.Option(help="Breitbandatlas table per 100 m cell, compared with operator claims."),
     ] = None,
+    scheduler: Annotated[
+        str | None,
+        typer.Option(
+            help="Run the spatial join on an existing Dask cluster, e.g. tcp://host:8786."
+        ),
+    ] = None,
+    workers: Annotated[
+        int | None,
+        typer.Option(help="Run the spatial join on a local Dask cluster of N processes.", min=1),
+    ] = None,
     raster: Annotated[
         list[str] | None,
         typer.Option(
@@ -301,6 +311,8 @@ def run_cmd(
                 as_of=ref,
                 include_planned=include_planned,
                 rural=_rural_options(rural_rule, min_count, household_size),
+                scheduler=scheduler,
+                workers=workers,
             ),
             progress,
         )

@@ -82,6 +82,9 @@ class RunOptions:
     synthetic_note: str | None = None
     rural: RuralOptions = field(default_factory=RuralOptions)
     discrepancy: DiscrepancyParams = field(default_factory=DiscrepancyParams)
+    #: Dask: an existing scheduler ("tcp://host:8786") or a local cluster of N worker processes
+    scheduler: str | None = None
+    workers: int | None = None
     extra_manifest: Mapping[str, Any] = field(default_factory=dict)
 
 
@@ -193,9 +196,15 @@ def run(
     t = time.perf_counter()
     tracker.stage("join")
     geom = addresses.geometry.values
-    addr_idx, offer_idx = points_in_polygons(
-        geom.x, geom.y, np.asarray(offers.geometry.values, dtype=object)
-    )
+    polygons = np.asarray(offers.geometry.values, dtype=object)
+    if options.scheduler or options.workers:
+        from coverage.distributed import points_in_polygons_distributed
+
+        addr_idx, offer_idx = points_in_polygons_distributed(
+            geom.x, geom.y, polygons, scheduler=options.scheduler, workers=options.workers
+        )
+    else:
+        addr_idx, offer_idx = points_in_polygons(geom.x, geom.y, polygons)
     # offer lists follow the polygons in one offer table; their row numbers are shifted
     offer_table = pd.concat(
         [pd.DataFrame(offers.drop(columns="geometry")), *list_tables], ignore_index=True
@@ -316,6 +325,9 @@ def run(
             "region": region.code,
             "as_of": as_of.isoformat(),
             "include_planned": options.include_planned,
+            "dask": {"scheduler": options.scheduler, "workers": options.workers}
+            if options.scheduler or options.workers
+            else None,
             "rural_rule": options.rural.rural_rule,
             "population": rural.population_source,
             "public_min_count": options.rural.public_min_count,

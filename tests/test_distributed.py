@@ -151,3 +151,25 @@ def test_engine_imports_without_dask() -> None:
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "ok"
+
+
+def test_pipeline_on_two_local_workers_equals_the_local_run(demo_inputs, tmp_path) -> None:
+    """The demo run with the join on a 2-worker LocalCluster equals the local run row for row."""
+    pytest.importorskip("distributed", reason="dask.distributed is not installed")
+    from coverage.pipeline import LayerSpec, RunInputs, RunOptions, run
+
+    inputs = RunInputs(
+        LayerSpec(demo_inputs.addresses),
+        (LayerSpec(demo_inputs.coverage),),
+        LayerSpec(demo_inputs.boundaries),
+    )
+    local = run(inputs, tmp_path / "local", RunOptions(as_of=demo_inputs.as_of))
+    dask_run = run(inputs, tmp_path / "dask", RunOptions(as_of=demo_inputs.as_of, workers=2))
+    assert dask_run.manifest["parameters"]["dask"] == {"scheduler": None, "workers": 2}
+    pd.testing.assert_frame_equal(
+        pd.DataFrame(local.addresses.drop(columns="geometry")),
+        pd.DataFrame(dask_run.addresses.drop(columns="geometry")),
+    )
+    assert (tmp_path / "local" / "summary_gemeinde.csv").read_bytes() == (
+        tmp_path / "dask" / "summary_gemeinde.csv"
+    ).read_bytes()
