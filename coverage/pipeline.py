@@ -85,6 +85,8 @@ class RunOptions:
     #: Dask: an existing scheduler ("tcp://host:8786") or a local cluster of N worker processes
     scheduler: str | None = None
     workers: int | None = None
+    #: addresses classified at a time: bounds the per-pair temporaries of the rule engines
+    classify_chunk: int = 1_000_000
     extra_manifest: Mapping[str, Any] = field(default_factory=dict)
 
 
@@ -214,21 +216,19 @@ def run(
         addr_idx = np.concatenate([addr_idx, a_idx])
         offer_idx = np.concatenate([offer_idx, o_idx + offset])
         offset += len(table)
+    if list_tables:  # keep pairs ordered by address so chunks are contiguous slices
+        order = np.lexsort((offer_idx, addr_idx))
+        addr_idx, offer_idx = addr_idx[order], offer_idx[order]
     tracker.done("join", t)
 
     t = time.perf_counter()
     tracker.stage("classify")
-    results = classify(
-        pd.DataFrame(addresses.drop(columns="geometry")),
-        offer_table,
-        addr_idx,
-        offer_idx,
-        profile,
-        as_of=as_of,
-        include_planned=options.include_planned,
+    attributes = pd.DataFrame(addresses.drop(columns="geometry"))
+    results = _classify_in_chunks(
+        attributes, offer_table, addr_idx, offer_idx, profile, as_of, options, tracker
     )
     per_address = gpd.GeoDataFrame(
-        pd.concat([pd.DataFrame(addresses.drop(columns="geometry")), results], axis=1),
+        pd.concat([attributes, results], axis=1),
         geometry=addresses.geometry.values,
         crs=region.working_crs,
     )
@@ -379,6 +379,42 @@ def run(
     return RunResult(
         Path(out_dir), manifest, per_address, summary_gemeinde, summary_kreis, profile, areas
     )
+
+
+def _classify_in_chunks(
+    attributes: pd.DataFrame,
+    offer_table: pd.DataFrame,
+    addr_idx: np.ndarray,
+    offer_idx: np.ndarray,
+    profile: Profile,
+    as_of: date,
+    options: RunOptions,
+    tracker: _Progress,
+) -> pd.DataFrame:
+    """Classify addresses chunk by chunk (pairs are sorted by address, so each chunk is a slice).
+
+    Every address's result depends only on its own pairs, so chunking changes memory, not results.
+    """
+    n = len(attributes)
+    parts = []
+    for start in range(0, max(n, 1), options.classify_chunk):
+        stop = min(start + options.classify_chunk, n)
+        lo, hi = np.searchsorted(addr_idx, [start, stop])
+        parts.append(
+            classify(
+                attributes.iloc[start:stop].reset_index(drop=True),
+                offer_table,
+                addr_idx[lo:hi] - start,
+                offer_idx[lo:hi],
+                profile,
+                as_of=as_of,
+                include_planned=options.include_planned,
+            )
+        )
+        tracker.stage("classify", stop / max(n, 1))
+    results = pd.concat(parts, ignore_index=True) if len(parts) > 1 else parts[0]
+    results.index = attributes.index
+    return results
 
 
 def _software_versions() -> dict[str, str]:

@@ -174,3 +174,17 @@ def test_public_outputs_never_show_counts_below_k(base_run) -> None:
         assert not ((values >= 1) & (values < k)).any()
     # suppression happened: the 100 m grid has small cells
     assert grids[0]["suppressed"].any()
+
+
+def test_classifying_in_chunks_gives_the_same_result(
+    demo_inputs: DemoInputs, tmp_path: Path, base_run
+) -> None:
+    chunked = run(
+        _inputs(demo_inputs),
+        tmp_path / "c",
+        RunOptions(as_of=demo_inputs.as_of, classify_chunk=997),
+    )
+    pd.testing.assert_frame_equal(
+        pd.DataFrame(chunked.addresses.drop(columns="geometry")),
+        pd.DataFrame(base_run.addresses.drop(columns="geometry")),
+    )
