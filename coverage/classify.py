@@ -18,6 +18,7 @@ from typing import Final
 
 import numpy as np
 import pandas as pd
+import pyarrow as pa
 
 from coverage.errors import InputDataError, ProfileError
 from coverage.profiles import Profile
@@ -31,6 +32,7 @@ from coverage.rules.common import (
     count_distinct_per_point,
     offer_score,
     offer_text,
+    pair_bounds,
 )
 from coverage.schema import LOW_LATENCY_MS
 
@@ -78,8 +80,11 @@ def _pairs(
         )
     if len(a) and not (np.issubdtype(a.dtype, np.integer) and np.issubdtype(o.dtype, np.integer)):
         raise InputDataError("pair arrays must hold integer row positions")
-    a = a.astype(np.int64, copy=False)
-    o = o.astype(np.int64, copy=False)
+    # int32 pairs stay int32 (half the memory of int64 over ~10^8 pairs); others become intp
+    if a.dtype != np.int32:
+        a = a.astype(np.intp, copy=False)
+    if o.dtype != np.int32:
+        o = o.astype(np.intp, copy=False)
     if len(a) and (a.min() < 0 or a.max() >= n or o.min() < 0 or o.max() >= m):
         raise InputDataError(
             f"pair indices out of range: addresses 0..{n - 1}, offers 0..{m - 1} "
@@ -177,6 +182,16 @@ def _take(offers: pd.DataFrame, col: str, idx: np.ndarray, dtype: str) -> pd.Ser
     return pd.Series(values).astype(dtype)
 
 
+def _strings(values: np.ndarray) -> pd.Series:
+    """Object array of ``str`` (None/NaN = NA) as a ``string`` Series, via one Arrow
+    conversion (about twice as fast as ``pd.Series(values, dtype="string")``)."""
+    try:
+        arr = pa.array(np.asarray(values, dtype=object), type=pa.large_string(), from_pandas=True)
+    except (pa.ArrowInvalid, pa.ArrowTypeError):  # non-str values: let pandas stringify them
+        return pd.Series(values, dtype="string")
+    return pd.Series(pd.array(arr, dtype="string"))
+
+
 def classify(
     addresses: pd.DataFrame,
     offers: pd.DataFrame,
@@ -249,8 +264,14 @@ def classify(
         [rank, arr.down, arr.up, -arr.latency], rules.counted & arr.existing_now
     )
     score_plan = offer_score([rank, arr.down, arr.up, -avail_days], rules.counted & arr.planned_ok)
-    best = best_per_point(a, o, score_now, n)
-    planned = best_per_point(a, o, score_plan, n)
+    bounds = pair_bounds(a, n)
+    if bounds is None:  # results do not depend on pair order: sort once by address
+        order = np.argsort(a, kind="stable")
+        a, o = a[order], o[order]
+        del order
+        bounds = pair_bounds(a, n)
+    best = best_per_point(a, o, score_now, n, bounds)
+    planned = best_per_point(a, o, score_plan, n, bounds)
     safe_rank = np.append(rules.rank.astype(np.int64), -1)  # index -1 -> "none"
     best_rank, planned_rank = safe_rank[best], safe_rank[planned]
 
@@ -258,10 +279,18 @@ def classify(
     type_codes, type_uniques = pd.factorize(pd.Series(rules.network_type, dtype="object"))
     net = prov_codes.astype(np.int64) * max(len(type_uniques), 1) + type_codes
     net = np.where(rules.network_ok & (prov_codes >= 0) & (type_codes >= 0), net, -1)
-    nets_now = count_distinct_per_point(a, np.where(arr.existing_now, net, -1)[o], n)
-    nets_plan = count_distinct_per_point(a, np.where(arr.planned_ok, net, -1)[o], n)
+    # dense codes 0..k-1 over the qualifying networks only, in the smallest integer type: the
+    # per-pair gathers below stay small and few networks allow per-address bitmasks
+    qualifying = net >= 0
+    _, dense = np.unique(net[qualifying], return_inverse=True)
+    k = int(dense.max(initial=-1)) + 1
+    net_dtype = np.int16 if k < 2**15 else np.int32 if k < 2**31 else np.int64
+    net = np.full(len(net), -1, dtype=net_dtype)
+    net[qualifying] = dense.reshape(-1)
+    nets_now = count_distinct_per_point(a, np.where(arr.existing_now, net, -1)[o], n, bounds)
+    nets_plan = count_distinct_per_point(a, np.where(arr.planned_ok, net, -1)[o], n, bounds)
     nets_any = count_distinct_per_point(
-        a, np.where(arr.existing_now | arr.planned_ok, net, -1)[o], n
+        a, np.where(arr.existing_now | arr.planned_ok, net, -1)[o], n, bounds
     )
 
     out = pd.DataFrame(index=pd.RangeIndex(n))
@@ -301,9 +330,10 @@ def classify(
         include_planned=include_planned,
         network_code=net,
         as_of=day,
+        bounds=bounds,
     )
     decision = engine.decide(ctx, arr, rules, profile)
-    klass = pd.Series(decision.klass, dtype="string")
+    klass = _strings(decision.klass)
     eligible = klass.isin(profile.eligible_classes).to_numpy(dtype=bool, copy=True)
     reason = decision.reason
 
@@ -341,8 +371,8 @@ def classify(
 
     out["class"] = klass
     out["eligible"] = eligible
-    out["reason_code"] = pd.Series(decision.reason_code, dtype="string")
-    out["reason"] = pd.Series(reason, dtype="string")
+    out["reason_code"] = _strings(decision.reason_code)
+    out["reason"] = _strings(reason)
     out["site_rule"] = site_rule
     out["profile_id"] = pd.Series(profile.id, index=out.index, dtype="string")
     out["profile_version"] = pd.Series(profile.version, index=out.index, dtype="string")

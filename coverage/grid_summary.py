@@ -93,10 +93,33 @@ def inspire_cell_ids(
     out = np.full(x_ll.shape, None, dtype=object)
     if not valid.any():
         return out
-    pairs = np.stack([y_ll[valid], x_ll[valid]], axis=1)
-    uniq, inverse = np.unique(pairs, axis=0, return_inverse=True)
+    north, east = y_ll[valid], x_ll[valid]
+    # one name per distinct cell: sort a packed int64 key (cell row, cell column) instead of a
+    # row-wise unique over (north, east) pairs
+    row, col = north // size, east // size
+    row -= row.min()
+    col -= col.min()
+    ncols = int(col.max()) + 1
+    if (int(row.max()) + 1) * ncols < 2**62:
+        key = row * ncols + col
+        order = np.argsort(key)
+        ordered = key[order]
+        first = np.ones(key.size, dtype=bool)
+        np.not_equal(ordered[1:], ordered[:-1], out=first[1:])
+        inverse = np.empty(key.size, dtype=np.intp)
+        inverse[order] = np.cumsum(first) - 1
+        cell_n, cell_e = north[order[first]], east[order[first]]
+    else:  # cells spread too far apart to pack
+        uniq, inverse = np.unique(np.stack([north, east], axis=1), axis=0, return_inverse=True)
+        cell_n, cell_e = uniq[:, 0], uniq[:, 1]
     label = _SIZES.get(size, f"{size}m")
-    names = np.array([f"CRS3035RES{label}N{n}E{e}" for n, e in uniq.tolist()], dtype=object)
+    names = np.array(
+        [
+            f"CRS3035RES{label}N{n}E{e}"
+            for n, e in zip(cell_n.tolist(), cell_e.tolist(), strict=True)
+        ],
+        dtype=object,
+    )
     out[valid] = names[inverse.reshape(-1)]
     return out
 

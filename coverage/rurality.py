@@ -229,7 +229,8 @@ def grid_from_cells(
     shape = (round((y.max() - y.min()) / size) + 1, round((x.max() - x.min()) / size) + 1)
     rows, cols = _rowcol(transform, x, y, size)
     flat = rows * shape[1] + cols
-    if np.unique(flat).size != flat.size:
+    ordered = np.sort(flat)
+    if bool((ordered[1:] == ordered[:-1]).any()):
         raise InputDataError("cell table lists a cell more than once; aggregate duplicates first")
     grid = np.zeros(shape, dtype="float64")
     grid[rows, cols] = pop

@@ -101,6 +101,7 @@ class AddressContext:
     ``network_code``: per *offer*, one code per qualifying network (provider x network type),
     -1 where the offer does not qualify; lets an engine count networks over its own offer
     subsets with :func:`count_networks`. ``as_of``: the reference date of the run.
+    ``bounds``: :func:`pair_bounds` of ``addr_idx`` (``None``: pairs not sorted by address).
     """
 
     n: int
@@ -120,6 +121,7 @@ class AddressContext:
     include_planned: bool
     network_code: np.ndarray
     as_of: date
+    bounds: np.ndarray | None = None
 
 
 @dataclass(frozen=True)
@@ -150,14 +152,58 @@ def offer_score(keys: list[np.ndarray], candidates: np.ndarray) -> np.ndarray:
     return score
 
 
-def best_per_point(
-    point_idx: np.ndarray, offer_idx: np.ndarray, score: np.ndarray, n_points: int
+def pair_bounds(point_idx: np.ndarray, n_points: int) -> np.ndarray | None:
+    """Run boundaries of the pairs of each point when ``point_idx`` is sorted ascending.
+
+    Returns int64 ``bounds`` of length ``n_points + 1``: the pairs of point ``p`` are
+    ``bounds[p]:bounds[p + 1]`` (empty for a point without pairs). ``None`` when the pairs
+    are not sorted by point (callers then fall back to an order-free method).
+    """
+    if len(point_idx) > 1 and bool((point_idx[1:] < point_idx[:-1]).any()):
+        return None
+    bounds = np.zeros(n_points + 1, dtype=np.int64)
+    np.cumsum(np.bincount(point_idx, minlength=n_points)[:n_points], out=bounds[1:])
+    return bounds
+
+
+def _segment_reduce(
+    ufunc: np.ufunc, values: np.ndarray, bounds: np.ndarray, fill: object
 ) -> np.ndarray:
-    """Offer row with the highest ``score`` per point (score -1 = not a candidate); -1 if none."""
-    sc = score[offer_idx]
-    sel = sc >= 0
-    best = np.full(n_points, -1, dtype=np.int64)
-    np.maximum.at(best, point_idx[sel], sc[sel])
+    """``ufunc`` reduced over each run ``values[bounds[p]:bounds[p + 1]]``; ``fill`` if empty."""
+    starts = bounds[:-1]
+    present = starts < bounds[1:]
+    out = np.full(len(starts), fill, dtype=values.dtype)
+    if present.any():
+        out[present] = ufunc.reduceat(values, starts[present])
+    return out
+
+
+def _score_dtype(score: np.ndarray) -> type[np.signedinteger]:
+    return np.int32 if int(score.max(initial=-1)) < np.iinfo(np.int32).max else np.int64
+
+
+def best_per_point(
+    point_idx: np.ndarray,
+    offer_idx: np.ndarray,
+    score: np.ndarray,
+    n_points: int,
+    bounds: np.ndarray | None = None,
+) -> np.ndarray:
+    """Offer row with the highest ``score`` per point (score -1 = not a candidate); -1 if none.
+
+    ``bounds``: :func:`pair_bounds` of ``point_idx`` when already known (pairs sorted by
+    point); the runs are then reduced with one ``maximum.reduceat``. Unsorted pairs are
+    reduced with ``maximum.at``.
+    """
+    if bounds is None:
+        bounds = pair_bounds(point_idx, n_points)
+    sc = score.astype(_score_dtype(score), copy=False)[offer_idx]
+    if bounds is not None:
+        best = _segment_reduce(np.maximum, sc, bounds, -1).astype(np.int64)
+    else:
+        sel = sc >= 0
+        best = np.full(n_points, -1, dtype=np.int64)
+        np.maximum.at(best, point_idx[sel], sc[sel])
     inverse = np.full(int(score.max(initial=-1)) + 2, -1, dtype=np.int64)  # last slot: score -1
     cand = np.flatnonzero(score >= 0)
     inverse[score[cand]] = cand
@@ -169,16 +215,42 @@ def any_per_point(point_idx: np.ndarray, flags: np.ndarray, n_points: int) -> np
     return np.bincount(point_idx[flags], minlength=n_points)[:n_points] > 0
 
 
+_MASK_DTYPES = ((8, np.uint8), (16, np.uint16), (32, np.uint32), (64, np.uint64))
+
+
 def count_distinct_per_point(
-    point_idx: np.ndarray, group_codes: np.ndarray, n_points: int
+    point_idx: np.ndarray,
+    group_codes: np.ndarray,
+    n_points: int,
+    bounds: np.ndarray | None = None,
 ) -> np.ndarray:
-    """Number of distinct non-negative ``group_codes`` per point (int32)."""
+    """Number of distinct non-negative ``group_codes`` per point (int32).
+
+    Pairs sorted by point (``bounds`` from :func:`pair_bounds`, computed when not given) with
+    fewer than 64 distinct codes: one bit per code, OR-reduced per run and counted with a
+    popcount. Otherwise: sort packed int64 ``point * width + code`` keys and count the
+    key changes per point.
+    """
     keep = group_codes >= 0
     if not keep.any():
         return np.zeros(n_points, dtype=np.int32)
-    width = np.int64(group_codes.max()) + 1
-    keys = np.unique(point_idx[keep].astype(np.int64) * width + group_codes[keep])
-    return np.bincount(keys // width, minlength=n_points)[:n_points].astype(np.int32)
+    width = int(group_codes.max()) + 1
+    if width <= 64:
+        if bounds is None:
+            bounds = pair_bounds(point_idx, n_points)
+        if bounds is not None:
+            dtype = next(t for bits, t in _MASK_DTYPES if width <= bits)
+            one = dtype(1)
+            bits = np.where(keep, np.left_shift(one, group_codes.astype(dtype)), dtype(0))
+            mask = _segment_reduce(np.bitwise_or, bits, bounds, 0)
+            return np.bitwise_count(mask).astype(np.int32)
+    keys = point_idx[keep].astype(np.int64) * width
+    keys += group_codes[keep]
+    keys.sort()
+    first = np.empty(len(keys), dtype=bool)
+    first[0] = True
+    np.not_equal(keys[1:], keys[:-1], out=first[1:])
+    return np.bincount(keys[first] // width, minlength=n_points)[:n_points].astype(np.int32)
 
 
 # --------------------------------------------------------------------------------------------
@@ -209,7 +281,11 @@ def offer_text(offers: pd.DataFrame, idx: np.ndarray) -> np.ndarray:
     present = idx >= 0
     if not present.any():
         return out
-    rows, inverse = np.unique(idx[present], return_inverse=True)
+    taken = idx[present]
+    rows = np.flatnonzero(np.bincount(taken))  # distinct offer rows, ascending (no sort)
+    slot = np.zeros(int(rows[-1]) + 1, dtype=np.intp)
+    slot[rows] = np.arange(len(rows))
+    inverse = slot[taken]
     sub = offers.iloc[rows]
     text = (
         _labels(sub["technology"].astype("string"), TECH_LABELS)
@@ -270,7 +346,7 @@ def months_after(day: date, months: int) -> np.datetime64:
 def count_networks(ctx: AddressContext, offer_mask: np.ndarray) -> np.ndarray:
     """Distinct qualifying networks per address among the offers in ``offer_mask`` (int32)."""
     codes = np.where(offer_mask, ctx.network_code, -1)
-    return count_distinct_per_point(ctx.addr_idx, codes[ctx.offer_idx], ctx.n)
+    return count_distinct_per_point(ctx.addr_idx, codes[ctx.offer_idx], ctx.n, ctx.bounds)
 
 
 def level_with_plans(ctx: AddressContext, count_planned: bool) -> tuple[np.ndarray, np.ndarray]:
