@@ -79,6 +79,12 @@ def parse_house_numbers(numbers: pd.Series, suffixes: pd.Series | None = None) -
     return HouseNumbers(first, np.maximum(last, first), suffix.to_numpy(dtype=object), valid)
 
 
+#: offer fields repeated in the unmatched-rows report (after row and reason)
+UNMATCHED_FIELDS = (
+    "address_id", "provider", "technology", "street", "house_number", "suffix", "postcode", "place",
+)  # fmt: skip
+
+
 @dataclass
 class MatchResult:
     """Pairs (address position, offer row position) and the rows that did not match."""
@@ -203,20 +209,7 @@ def match_offers(addresses: pd.DataFrame, offers: pd.DataFrame) -> MatchResult:
     )
     allpairs = allpairs.drop_duplicates().sort_values(["pos", "row"], kind="stable")
     unmatched_mask = ~matched
-    keep = [
-        c
-        for c in (
-            "address_id",
-            "provider",
-            "technology",
-            "street",
-            "house_number",
-            "suffix",
-            "postcode",
-            "place",
-        )
-        if c in offers
-    ]
+    keep = [c for c in UNMATCHED_FIELDS if c in offers]
     unmatched = offers.reset_index(drop=True).loc[unmatched_mask, keep].copy()
     unmatched.insert(0, "reason", reason[unmatched_mask])
     unmatched.insert(0, "row", np.flatnonzero(unmatched_mask) + 1)

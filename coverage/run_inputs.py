@@ -36,7 +36,7 @@ from coverage.io.hashing import sha256_file
 from coverage.io.offers import OfferList, read_offer_list
 from coverage.io.vector import RawLayer
 from coverage.join import points_in_polygons
-from coverage.matching import match_offers
+from coverage.matching import UNMATCHED_FIELDS, match_offers
 from coverage.schema import (
     ValidationReport,
     validate_addresses,
@@ -184,19 +184,7 @@ def load_offer_lists(
                 "matched_by": match.method_counts,
             }
         )
-    columns = [
-        "source",
-        "row",
-        "reason",
-        "address_id",
-        "provider",
-        "technology",
-        "street",
-        "house_number",
-        "suffix",
-        "postcode",
-        "place",
-    ]
+    columns = ["source", "row", "reason", *UNMATCHED_FIELDS]
     frame = pd.concat(unmatched, ignore_index=True) if unmatched else pd.DataFrame(columns=columns)
     return tables, pairs, records, reports, frame.reindex(columns=columns)
 
