@@ -19,6 +19,23 @@ import numpy.typing as npt
 import pandas as pd
 
 from coverage.errors import InputDataError
+from coverage.gridcells import (
+    _check_size,
+    cell_lower_left,
+    inspire_cell_ids,
+    parse_inspire_cell_id,
+)
+
+__all__ = [
+    "BASE_COUNT_COLUMNS",
+    "BASE_SHARES",
+    "cell_lower_left",
+    "inspire_cell_ids",
+    "parse_inspire_cell_ids",
+    "region_total",
+    "summarise_by",
+    "summarise_grid",
+]
 
 #: Count columns every summary carries; class columns ``addresses_<class>`` come on top.
 BASE_COUNT_COLUMNS = (
@@ -36,116 +53,16 @@ BASE_SHARES = {
     "share_rural_gap": ("rural_gap", "addresses"),
 }
 
-_SIZES = {100: "100m", 1000: "1000m"}
-
-
-def _check_size(size_m: int) -> int:
-    size = int(size_m)
-    if size != size_m or size <= 0:
-        raise InputDataError(
-            f"grid cell size must be a positive whole number of metres, got {size_m!r}"
-        )
-    return size
-
-
-def cell_lower_left(
-    x3035: npt.ArrayLike, y3035: npt.ArrayLike, size_m: int
-) -> tuple[npt.NDArray[np.int64], npt.NDArray[np.int64], npt.NDArray[np.bool_]]:
-    """Lower-left corner (metres, EPSG:3035) of the cell holding each point.
-
-    A point on a cell edge belongs to the cell to its north-east (floor semantics), as in
-    INSPIRE. Returns ``(x_ll, y_ll, valid)``; non-finite coordinates give ``valid`` False
-    and corner 0.
-    """
-    size = _check_size(size_m)
-    x = np.asarray(x3035, dtype="float64")
-    y = np.asarray(y3035, dtype="float64")
-    if x.shape != y.shape:
-        raise InputDataError(f"x3035 and y3035 differ in length ({x.size} vs {y.size})")
-    valid = np.isfinite(x) & np.isfinite(y)
-    xs = np.where(valid, x, 0.0)
-    ys = np.where(valid, y, 0.0)
-    x_ll = (np.floor(xs / size) * size).astype("int64")
-    y_ll = (np.floor(ys / size) * size).astype("int64")
-    return x_ll, y_ll, valid
-
-
-def inspire_cell_ids(
-    x3035: npt.ArrayLike, y3035: npt.ArrayLike, size_m: int
-) -> npt.NDArray[np.object_]:
-    """INSPIRE cell ids ``CRS3035RES{size}mN{north_ll}E{east_ll}`` for points in EPSG:3035.
-
-    Parameters
-    ----------
-    x3035, y3035
-        Easting and northing in metres, EPSG:3035. Points on a cell edge go to the cell to
-        their north-east.
-    size_m
-        Cell size in metres, e.g. 100 or 1000 (written ``100m``/``1000m`` as in the Zensus).
-
-    Returns
-    -------
-    numpy.ndarray
-        Object array of ``str``; ``None`` where a coordinate is NaN or infinite.
-    """
-    size = _check_size(size_m)
-    x_ll, y_ll, valid = cell_lower_left(x3035, y3035, size)
-    out = np.full(x_ll.shape, None, dtype=object)
-    if not valid.any():
-        return out
-    north, east = y_ll[valid], x_ll[valid]
-    # one name per distinct cell: sort a packed int64 key (cell row, cell column) instead of a
-    # row-wise unique over (north, east) pairs
-    row, col = north // size, east // size
-    row -= row.min()
-    col -= col.min()
-    ncols = int(col.max()) + 1
-    if (int(row.max()) + 1) * ncols < 2**62:
-        key = row * ncols + col
-        order = np.argsort(key)
-        ordered = key[order]
-        first = np.ones(key.size, dtype=bool)
-        np.not_equal(ordered[1:], ordered[:-1], out=first[1:])
-        inverse = np.empty(key.size, dtype=np.intp)
-        inverse[order] = np.cumsum(first) - 1
-        cell_n, cell_e = north[order[first]], east[order[first]]
-    else:  # cells spread too far apart to pack
-        uniq, inverse = np.unique(np.stack([north, east], axis=1), axis=0, return_inverse=True)
-        cell_n, cell_e = uniq[:, 0], uniq[:, 1]
-    label = _SIZES.get(size, f"{size}m")
-    names = np.array(
-        [
-            f"CRS3035RES{label}N{n}E{e}"
-            for n, e in zip(cell_n.tolist(), cell_e.tolist(), strict=True)
-        ],
-        dtype=object,
-    )
-    out[valid] = names[inverse.reshape(-1)]
-    return out
-
 
 def parse_inspire_cell_ids(cell_ids: Sequence[str] | pd.Series) -> pd.DataFrame:
     """Split INSPIRE ids into ``size_m``, ``x_ll``, ``y_ll`` (int64, metres, EPSG:3035).
 
-    Raises InputDataError naming the first id that does not match
-    ``CRS3035RES<size>mN<north>E<east>``.
+    Raises InputDataError naming the first id that is not an INSPIRE id.
     """
-    ids = pd.Series(cell_ids, dtype="string").reset_index(drop=True)
-    parts = ids.str.extract(r"^CRS3035RES(\d+)mN(\d+)E(\d+)$")
-    bad = parts.isna().any(axis=1)
-    if bad.any():
-        first = int(np.flatnonzero(bad.to_numpy())[0])
-        raise InputDataError(
-            f"cell id {ids.iloc[first]!r} (row {first + 1}) is not an INSPIRE id "
-            "like CRS3035RES1000mN3065000E4188000"
-        )
-    return pd.DataFrame(
-        {
-            "size_m": parts[0].astype("int64"),
-            "x_ll": parts[2].astype("int64"),
-            "y_ll": parts[1].astype("int64"),
-        }
+    size, east, north = parse_inspire_cell_id(
+        pd.Series(cell_ids, dtype="string"), allow_short=False
     )
+    return pd.DataFrame({"size_m": size, "x_ll": east, "y_ll": north})
 
 
 def _bool(values: npt.ArrayLike | None, n: int, name: str) -> npt.NDArray[np.bool_]:

@@ -12,6 +12,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 import numpy as np
+import numpy.typing as npt
 import pandas as pd
 import shapely
 
@@ -21,9 +22,14 @@ _PATTERN = r"^(?:[A-Za-z]{2}_)?(?P<full>CRS3035RES)?(?P<size>\d+)(?P<unit>m|km)N
 
 
 def parse_inspire_cell_id(
-    ids: Sequence[str] | np.ndarray | pd.Series, *, source: str = "cell ids"
+    ids: Sequence[str] | np.ndarray | pd.Series,
+    *,
+    source: str = "cell ids",
+    allow_short: bool = True,
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Split INSPIRE cell codes into (size_m, east, north) arrays (int64, metres, lower-left).
+
+    ``allow_short`` False accepts only the full ``CRS3035RES...`` form (as gapmap writes it).
 
     Raises
     ------
@@ -34,10 +40,12 @@ def parse_inspire_cell_id(
     series = pd.Series(np.asarray(ids, dtype=object), dtype="string").str.strip()
     parts = series.str.extract(_PATTERN)
     bad = parts["size"].isna().to_numpy(dtype=bool)
+    if not allow_short:
+        bad = bad | parts["full"].isna().to_numpy(dtype=bool)
     if bad.any():
         rows = ", ".join(str(int(i) + 1) for i in np.flatnonzero(bad)[:5])
         raise InputDataError(
-            f"{source}: {int(bad.sum())} value(s) are not INSPIRE cell codes (rows {rows}, first: "
+            f"{source}: {int(bad.sum())} value(s) are not an INSPIRE id (rows {rows}, first: "
             f"{series[bad].iloc[0]!r}); expected e.g. CRS3035RES100mN2689100E4337000"
         )
     size = parts["size"].astype("int64").to_numpy()
@@ -57,22 +65,107 @@ def parse_inspire_cell_id(
     return size, east, north
 
 
+_SIZES = {100: "100m", 1000: "1000m"}
+
+
+def _check_size(size_m: int) -> int:
+    size = int(size_m)
+    if size != size_m or size <= 0:
+        raise InputDataError(
+            f"grid cell size must be a positive whole number of metres, got {size_m!r}"
+        )
+    return size
+
+
+def cell_lower_left(
+    x3035: npt.ArrayLike, y3035: npt.ArrayLike, size_m: int
+) -> tuple[npt.NDArray[np.int64], npt.NDArray[np.int64], npt.NDArray[np.bool_]]:
+    """Lower-left corner (metres, EPSG:3035) of the cell holding each point.
+
+    A point on a cell edge belongs to the cell to its north-east (floor semantics), as in
+    INSPIRE. Returns ``(x_ll, y_ll, valid)``; non-finite coordinates give ``valid`` False
+    and corner 0.
+    """
+    size = _check_size(size_m)
+    x = np.asarray(x3035, dtype="float64")
+    y = np.asarray(y3035, dtype="float64")
+    if x.shape != y.shape:
+        raise InputDataError(f"x3035 and y3035 differ in length ({x.size} vs {y.size})")
+    valid = np.isfinite(x) & np.isfinite(y)
+    xs = np.where(valid, x, 0.0)
+    ys = np.where(valid, y, 0.0)
+    x_ll = (np.floor(xs / size) * size).astype("int64")
+    y_ll = (np.floor(ys / size) * size).astype("int64")
+    return x_ll, y_ll, valid
+
+
+def inspire_cell_ids(
+    x3035: npt.ArrayLike, y3035: npt.ArrayLike, size_m: int
+) -> npt.NDArray[np.object_]:
+    """INSPIRE cell ids ``CRS3035RES{size}mN{north_ll}E{east_ll}`` for points in EPSG:3035.
+
+    Parameters
+    ----------
+    x3035, y3035
+        Easting and northing in metres, EPSG:3035. Points on a cell edge go to the cell to
+        their north-east.
+    size_m
+        Cell size in metres, e.g. 100 or 1000 (written ``100m``/``1000m`` as in the Zensus).
+
+    Returns
+    -------
+    numpy.ndarray
+        Object array of ``str``; ``None`` where a coordinate is NaN or infinite.
+    """
+    size = _check_size(size_m)
+    x_ll, y_ll, valid = cell_lower_left(x3035, y3035, size)
+    out = np.full(x_ll.shape, None, dtype=object)
+    if not valid.any():
+        return out
+    north, east = y_ll[valid], x_ll[valid]
+    # one name per distinct cell: sort a packed int64 key (cell row, cell column) instead of a
+    # row-wise unique over (north, east) pairs
+    row, col = north // size, east // size
+    row -= row.min()
+    col -= col.min()
+    ncols = int(col.max()) + 1
+    if (int(row.max()) + 1) * ncols < 2**62:
+        key = row * ncols + col
+        order = np.argsort(key)
+        ordered = key[order]
+        first = np.ones(key.size, dtype=bool)
+        np.not_equal(ordered[1:], ordered[:-1], out=first[1:])
+        inverse = np.empty(key.size, dtype=np.intp)
+        inverse[order] = np.cumsum(first) - 1
+        cell_n, cell_e = north[order[first]], east[order[first]]
+    else:  # cells spread too far apart to pack
+        uniq, inverse = np.unique(np.stack([north, east], axis=1), axis=0, return_inverse=True)
+        cell_n, cell_e = uniq[:, 0], uniq[:, 1]
+    label = _SIZES.get(size, f"{size}m")
+    names = np.array(
+        [
+            f"CRS3035RES{label}N{n}E{e}"
+            for n, e in zip(cell_n.tolist(), cell_e.tolist(), strict=True)
+        ],
+        dtype=object,
+    )
+    out[valid] = names[inverse.reshape(-1)]
+    return out
+
+
 def inspire_cell_id(
     x: np.ndarray | Sequence[float], y: np.ndarray | Sequence[float], size: int, *, prefix: str = ""
 ) -> np.ndarray:
     """INSPIRE code of the cell containing each point (x, y in EPSG:3035 metres).
 
     A point on a cell edge belongs to the cell to its north-east (floor division).
-    Returns an object array of str; non-finite input -> None.
+    Returns an object array of str; non-finite input -> None. ``prefix`` (e.g. ``DE_``) is
+    put in front of every code.
     """
-    x = np.asarray(x, dtype="float64")
-    y = np.asarray(y, dtype="float64")
-    ok = np.isfinite(x) & np.isfinite(y)
-    east = (np.floor(np.where(ok, x, 0) / size) * size).astype("int64")
-    north = (np.floor(np.where(ok, y, 0) / size) * size).astype("int64")
-    codes = format_cell_ids(np.full(len(x), int(size)), east, north, prefix=prefix)
-    out = codes.to_numpy(dtype=object)
-    out[~ok] = None
+    out = inspire_cell_ids(x, y, size)
+    if prefix:
+        ok = out != None  # noqa: E711 - elementwise on an object array
+        out[ok] = [prefix + code for code in out[ok]]
     return out
 
 
