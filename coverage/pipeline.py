@@ -248,18 +248,19 @@ def run(
         options=options.rural,
         inspire_grid=region.inspire_grid,
     )
-    per_address = gpd.GeoDataFrame(
-        pd.concat(
-            [pd.DataFrame(per_address.drop(columns="geometry")), rural.address_columns], axis=1
-        ),
-        geometry=per_address.geometry.values,
-        crs=region.working_crs,
+    evidence, evidence_records = evidence_columns(
+        inputs,
+        per_address.geometry.values,
+        rural.address_columns["cell_100m"],
+        per_address["best_down_mbps"],
+        region,
+        options.discrepancy,
     )
-    evidence, evidence_records = evidence_columns(inputs, per_address, region, options.discrepancy)
     records += evidence_records
+    # one frame for every per-address column, built once
     per_address = gpd.GeoDataFrame(
-        pd.concat([pd.DataFrame(per_address.drop(columns="geometry")), evidence], axis=1),
-        geometry=per_address.geometry.values,
+        pd.concat([attributes, results, rural.address_columns, evidence], axis=1),
+        geometry=addresses.geometry.values,
         crs=region.working_crs,
     )
     tracker.done("rural", t)

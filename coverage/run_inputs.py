@@ -217,13 +217,21 @@ def load_population(spec: LayerSpec | None) -> tuple[pd.DataFrame | None, dict[s
 
 
 def evidence_columns(
-    inputs: RunInputs, per_address: gpd.GeoDataFrame, region: Region, params: DiscrepancyParams
+    inputs: RunInputs,
+    geom: Any,
+    cell_100m: pd.Series,
+    best_down: pd.Series,
+    region: Region,
+    params: DiscrepancyParams,
 ) -> tuple[pd.DataFrame, list[dict[str, Any]]]:
-    """Measured speeds, atlas shares, sampled rasters and discrepancy flags per address."""
+    """Measured speeds, atlas shares, sampled rasters and discrepancy flags per address.
+
+    ``geom`` are the address points (working CRS); ``cell_100m`` their INSPIRE cells and
+    ``best_down`` their best existing download (Mbit/s), both indexed like the addresses.
+    """
     from coverage.io.ookla import read_ookla_tiles
     from coverage.io.raster import sample_raster
 
-    geom = per_address.geometry.values
     cols: list[pd.DataFrame] = []
     records: list[dict[str, Any]] = []
     measured = atlas = None
@@ -246,7 +254,7 @@ def evidence_columns(
         )
     if inputs.atlas is not None:
         raw = read_any(inputs.atlas.path, kind="breitbandatlas")
-        atlas = atlas_share_at_cells(per_address["cell_100m"], pd.DataFrame(raw.frame), params)
+        atlas = atlas_share_at_cells(cell_100m, pd.DataFrame(raw.frame), params)
         cols.append(pd.DataFrame({"atlas_share_pct": atlas}))
         records.append(
             {
@@ -276,16 +284,16 @@ def evidence_columns(
                 "path": str(spec.path),
                 "format": "raster",
                 "sha256": sha256_file(spec.path),
-                "rows": len(per_address),
+                "rows": len(best_down),
                 "crs": sample.crs,
                 "crs_from": "declared in the file",
                 "reprojected_to": None,
             }
         )
     if measured is not None or atlas is not None:
-        cols.append(flag_discrepancies(per_address["best_down_mbps"], measured, atlas, params))
-    frame = pd.concat(cols, axis=1) if cols else pd.DataFrame(index=per_address.index)
-    frame.index = per_address.index
+        cols.append(flag_discrepancies(best_down, measured, atlas, params))
+    frame = pd.concat(cols, axis=1) if cols else pd.DataFrame(index=best_down.index)
+    frame.index = best_down.index
     return frame, records
 
 
