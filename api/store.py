@@ -56,13 +56,12 @@ KEY_CACHE_TTL_S = 10.0
 class Store:
     """Catalog access and workspace paths. Thread-safe: one session per call.
 
-    Hot reads are cached: API keys for ``KEY_CACHE_TTL_S`` (a revocation through this
-    process clears the cache at once), finished runs for good (they never change), and the
-    newest succeeded run for a second (cleared when a run of this process finishes).
+    Hot reads are cached: finished runs for good (they never change) and the newest
+    succeeded run for a second (cleared when a run of this process finishes). API keys are
+    cached by ``api.security`` (``KEY_CACHE_TTL_S``), which also clears them on revocation.
     """
 
     def __init__(self, workspace: Path, database_url: str) -> None:
-        self._keys = TTLCache(KEY_CACHE_TTL_S)
         self._runs = TTLCache(float("inf"), 4096)
         self._newest = TTLCache(1.0, 1)
         self.workspace = workspace.resolve()
@@ -148,7 +147,6 @@ class Store:
                 raise NotFoundError(f"API key {key_id} does not exist")
             if row.revoked_at is None:
                 row.revoked_at = utcnow()
-        self._keys.clear()
         return row
 
     # -- datasets ----------------------------------------------------------------------------
