@@ -42,6 +42,8 @@ class PeakRSS:
 
     def __init__(self, interval: float = 0.02) -> None:
         self.interval, self.peak, self._stop = interval, 0, threading.Event()
+        #: peak RSS per stage, the stage being set by :meth:`progress` (a run's progress callback)
+        self.stage, self.by_stage = "start", {}
         self._thread = threading.Thread(target=self._run, daemon=True)
 
     def sample(self) -> int:
@@ -50,8 +52,13 @@ class PeakRSS:
                 if line.startswith("VmRSS:"):
                     rss = int(line.split()[1]) * 1024
                     self.peak = max(self.peak, rss)
+                    self.by_stage[self.stage] = max(self.by_stage.get(self.stage, 0), rss)
                     return rss
         return 0
+
+    def progress(self, stage: str, fraction: float) -> None:
+        self.sample()
+        self.stage = stage
 
     def _run(self) -> None:
         while not self._stop.is_set():
@@ -132,13 +139,14 @@ def main(argv: list[str] | None = None) -> int:
         return 0
     with PeakRSS() as rss:
         t = time.perf_counter()
-        result = run(inputs, out, RunOptions(as_of=as_of))
+        result = run(inputs, out, RunOptions(as_of=as_of), progress=rss.progress)
         wall = time.perf_counter() - t
     timings = result.manifest["timings_s"]
     counts = result.manifest["counts"]
     print(f"gapmap run: {wall:.1f} s wall, peak RSS {_mib(rss.peak)} (sampled)")
     for stage, sec in timings.items():
-        print(f"  {stage:<16} {sec:8.2f} s")
+        peak = f"  peak RSS {_mib(rss.by_stage[stage])}" if stage in rss.by_stage else ""
+        print(f"  {stage:<16} {sec:8.2f} s{peak}")
     print(
         f"  pairs {counts['address_offer_pairs']:,} ({counts['address_offer_pairs'] / n:.1f} "
         f"per address), eligible {counts['eligible']:,}, gap areas {counts['gap_areas']:,}"

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import platform
 import time
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import asdict, dataclass, field
 from datetime import date
 from pathlib import Path
@@ -32,7 +32,7 @@ from coverage.discrepancy import (
 from coverage.errors import InputDataError, RunCancelledError
 from coverage.grid_summary import BASE_COUNT_COLUMNS
 from coverage.io.writers import RunDirectory, write_csv, write_json, write_parquet
-from coverage.join import points_in_polygons
+from coverage.join import iter_points_in_polygons
 from coverage.privacy import suppress_small_counts
 from coverage.profiles import Profile, load_profile
 from coverage.run_inputs import (
@@ -195,44 +195,30 @@ def run(
         addresses["ags"], assigned = assign_ags(addresses, gemeinden)
     tracker.done("read boundaries", t)
 
-    t = time.perf_counter()
+    # join + classify, one chunk of addresses at a time: the address-offer pairs of a chunk
+    # are reduced to its per-address results and dropped, so they are never all in memory
     tracker.stage("join")
-    geom = addresses.geometry.values
-    polygons = np.asarray(offers.geometry.values, dtype=object)
-    if options.scheduler or options.workers:
-        from coverage.distributed import points_in_polygons_distributed
-
-        addr_idx, offer_idx = points_in_polygons_distributed(
-            geom.x, geom.y, polygons, scheduler=options.scheduler, workers=options.workers
-        )
-    else:
-        addr_idx, offer_idx = points_in_polygons(geom.x, geom.y, polygons)
-    # offer lists follow the polygons in one offer table; their row numbers are shifted
     offer_table = pd.concat(
         [pd.DataFrame(offers.drop(columns="geometry")), *list_tables], ignore_index=True
     )
-    offset = len(offers)
-    for table, (a_idx, o_idx) in zip(list_tables, list_pairs, strict=True):
-        addr_idx = np.concatenate([addr_idx, a_idx])
-        offer_idx = np.concatenate([offer_idx, o_idx + offset])
-        offset += len(table)
-    if list_tables:  # keep pairs ordered by address so chunks are contiguous slices
-        order = np.lexsort((offer_idx, addr_idx))
-        addr_idx, offer_idx = addr_idx[order], offer_idx[order]
-    tracker.done("join", t)
-
-    t = time.perf_counter()
-    tracker.stage("classify")
     attributes = pd.DataFrame(addresses.drop(columns="geometry"))
-    results = _classify_in_chunks(
-        attributes, offer_table, addr_idx, offer_idx, profile, as_of, options, tracker
+    geom = addresses.geometry.values
+    chunks = _pair_chunks(
+        geom.x,
+        geom.y,
+        np.asarray(offers.geometry.values, dtype=object),
+        list_tables,
+        list_pairs,
+        options,
+    )
+    results, n_pairs = _classify_in_chunks(
+        attributes, offer_table, chunks, profile, as_of, options, tracker
     )
     per_address = gpd.GeoDataFrame(
         pd.concat([attributes, results], axis=1),
         geometry=addresses.geometry.values,
         crs=region.working_crs,
     )
-    tracker.done("classify", t)
 
     t = time.perf_counter()
     tracker.stage("rural")
@@ -298,7 +284,7 @@ def run(
         "coverage_features": len(offers),
         "offer_list_rows": int(sum(len(t) for t in list_tables)),
         "unmatched_offer_rows": len(unmatched),
-        "address_offer_pairs": len(addr_idx),
+        "address_offer_pairs": n_pairs,
         "addresses_without_ags": int(per_address["ags"].isna().sum()),
         "ags_assigned_from_boundaries": assigned,
         "eligible": int(per_address["eligible"].sum()),
@@ -382,40 +368,118 @@ def run(
     )
 
 
+class _PairChunks:
+    """Address-offer pairs chunk by chunk: ``(start, stop, address_idx, offer_idx)``.
+
+    ``address_idx`` is local to the chunk ``[start, stop)``; pairs are sorted by address, then
+    offer. Offers are the coverage polygons followed by the rows of each offer list (whose
+    pairs come from address matching); ``join_s`` accumulates the time spent producing them.
+    """
+
+    def __init__(
+        self,
+        source: Iterator[tuple[int, int, np.ndarray, np.ndarray]],
+        list_pairs: list[tuple[np.ndarray, np.ndarray]],
+        offsets: list[int],
+    ) -> None:
+        self.source, self.join_s = source, 0.0
+        addr, offer = [], []
+        for (a_idx, o_idx), offset in zip(list_pairs, offsets, strict=True):
+            addr.append(np.asarray(a_idx, dtype=np.int64))
+            offer.append(np.asarray(o_idx, dtype=np.int64) + offset)
+        self.list_addr = np.concatenate(addr) if addr else np.empty(0, np.int64)
+        self.list_offer = np.concatenate(offer) if offer else np.empty(0, np.int64)
+        order = np.lexsort((self.list_offer, self.list_addr))
+        self.list_addr, self.list_offer = self.list_addr[order], self.list_offer[order]
+
+    def __iter__(self) -> Iterator[tuple[int, int, np.ndarray, np.ndarray]]:
+        it = iter(self.source)
+        while True:
+            t = time.perf_counter()
+            try:
+                start, stop, p, q = next(it)
+            except StopIteration:
+                return
+            if self.list_addr.size:
+                lo, hi = np.searchsorted(self.list_addr, [start, stop])
+                if hi > lo:
+                    p = np.concatenate([p.astype(np.int64), self.list_addr[lo:hi] - start])
+                    q = np.concatenate([q.astype(np.int64), self.list_offer[lo:hi]])
+                    order = np.lexsort((q, p))
+                    p, q = p[order], q[order]
+            self.join_s += time.perf_counter() - t
+            yield start, stop, p, q
+
+
+def _pair_chunks(
+    x: np.ndarray,
+    y: np.ndarray,
+    polygons: np.ndarray,
+    list_tables: list[pd.DataFrame],
+    list_pairs: list[tuple[np.ndarray, np.ndarray]],
+    options: RunOptions,
+) -> _PairChunks:
+    """The pairs of the coverage polygons (this machine's kernel, or Dask) plus offer lists."""
+    chunk = options.classify_chunk
+    if options.scheduler or options.workers:
+        from coverage.distributed import points_in_polygons_distributed
+
+        addr_idx, offer_idx = points_in_polygons_distributed(
+            x, y, polygons, scheduler=options.scheduler, workers=options.workers
+        )
+
+        def slices() -> Iterator[tuple[int, int, np.ndarray, np.ndarray]]:
+            for start in range(0, len(x), chunk):
+                stop = min(start + chunk, len(x))
+                lo, hi = np.searchsorted(addr_idx, [start, stop])
+                yield start, stop, addr_idx[lo:hi] - start, offer_idx[lo:hi]
+
+        source: Iterator[tuple[int, int, np.ndarray, np.ndarray]] = slices()
+    else:
+        source = iter_points_in_polygons(x, y, polygons, chunk_size=chunk)
+    # the rows of each offer list follow the polygons (and the earlier lists) in the table
+    offsets = np.cumsum([len(polygons), *(len(t) for t in list_tables)])[:-1]
+    return _PairChunks(source, list_pairs, [int(o) for o in offsets])
+
+
 def _classify_in_chunks(
     attributes: pd.DataFrame,
     offer_table: pd.DataFrame,
-    addr_idx: np.ndarray,
-    offer_idx: np.ndarray,
+    chunks: _PairChunks,
     profile: Profile,
     as_of: date,
     options: RunOptions,
     tracker: _Progress,
-) -> pd.DataFrame:
-    """Classify addresses chunk by chunk (pairs are sorted by address, so each chunk is a slice).
+) -> tuple[pd.DataFrame, int]:
+    """Classify addresses chunk by chunk as their pairs arrive; returns results and pair count.
 
-    Every address's result depends only on its own pairs, so chunking changes memory, not results.
+    Every address's result depends only on its own pairs, so chunking changes memory, not
+    results. The time of the kernel is booked as stage "join", the rest as "classify".
     """
     n = len(attributes)
-    parts = []
-    for start in range(0, max(n, 1), options.classify_chunk):
-        stop = min(start + options.classify_chunk, n)
-        lo, hi = np.searchsorted(addr_idx, [start, stop])
+    parts, n_pairs = [], 0
+    t0 = time.perf_counter()
+    for start, stop, p, q in chunks:
+        n_pairs += len(p)
         parts.append(
             classify(
                 attributes.iloc[start:stop].reset_index(drop=True),
                 offer_table,
-                addr_idx[lo:hi] - start,
-                offer_idx[lo:hi],
+                p,
+                q,
                 profile,
                 as_of=as_of,
                 include_planned=options.include_planned,
             )
         )
-        tracker.stage("classify", stop / max(n, 1))
+        tracker.stage("join", stop / max(n, 1))
     results = pd.concat(parts, ignore_index=True) if len(parts) > 1 else parts[0]
     results.index = attributes.index
-    return results
+    total = time.perf_counter() - t0
+    tracker.timings["join"] = round(chunks.join_s, 3)
+    tracker.timings["classify"] = round(total - chunks.join_s, 3)
+    tracker.stage("classify", 1.0)
+    return results, n_pairs
 
 
 def _software_versions() -> dict[str, str]:

@@ -139,6 +139,17 @@ def test_offer_list_upgrades_matched_addresses_and_reports_unmatched(
     unmatched = pd.read_csv(tmp_path / "o" / "unmatched_offers.csv", dtype=str)
     assert "Gibtsnichtweg" in set(unmatched["street"])
     assert result.manifest["counts"]["unmatched_offer_rows"] == len(unmatched)
+    # list pairs are merged into each chunk of polygon pairs: chunks change nothing
+    chunked = run(
+        _inputs(demo_inputs, offers=(LayerSpec(path),)),
+        tmp_path / "oc",
+        RunOptions(as_of=demo_inputs.as_of, classify_chunk=997),
+    )
+    pd.testing.assert_frame_equal(
+        pd.DataFrame(chunked.addresses.drop(columns="geometry")),
+        pd.DataFrame(result.addresses.drop(columns="geometry")),
+    )
+    assert chunked.manifest["counts"] == result.manifest["counts"]
 
 
 def test_diff_between_scenarios(demo_inputs: DemoInputs, tmp_path: Path, base_run) -> None:
