@@ -77,6 +77,9 @@ _MAX_RAY_EDGES = 48
 #: candidate points per block of ray tests
 _RAY_BLOCK = 1 << 15
 
+#: pairs per block of inside runs written at a time
+_RUN_BLOCK = 1 << 18
+
 
 def points_in_polygons(
     x: np.ndarray,
@@ -221,34 +224,19 @@ def _join_chunk(
     # boundary pieces: ray test, GEOS where unsure
     piece, pos = ranges(lo, hi)
     cand_point = point_of[pos]
-    del pos
     hit = _decide(x[cand_point], y[cand_point], piece, pc, dec, geoms)
-    tested = (cand_point[hit] << pbits) | pc.poly[piece[hit]]
-    del cand_point, piece, hit
+    shifted = point_of << pbits  # sorted position -> pair key of its point, polygon 0
+    tested = np.take(shifted, pos[hit]) | pc.poly[piece[hit]]
+    del cand_point, piece, pos, hit
 
     # inside runs (from a piece to the next one of its polygon and strip): every point
-    # in the slice matches, no test. Written straight into the output buffer, a block of
-    # runs at a time, so temporaries stay small.
+    # in the slice matches, no test
     r = np.flatnonzero(pc.run_after)
-    run_poly = pc.poly[r]
-    lo, hi = hi[r], lo[r + 1]
-    counts = np.maximum(hi - lo, 0)
-    ends = np.cumsum(counts)
-    n_acc = int(ends[-1]) if len(ends) else 0
-    out = np.empty(n_acc + len(tested), dtype=_INT)
-    out[n_acc:] = tested
-    del tested
-    shifted = point_of << pbits
-    block = 1 << 20
-    cuts = np.searchsorted(ends, np.arange(block, n_acc, block))
-    run_bounds = np.unique(np.concatenate([[0], cuts, [len(lo)]]))
-    for a0, b0 in itertools.pairwise(run_bounds):
-        c = counts[a0:b0]
-        base = int(ends[a0] - counts[a0])
-        total = int(c.sum())
-        # positions lo..hi-1 of every run in this block, flattened
-        pos = np.arange(total, dtype=_INT) + np.repeat(lo[a0:b0] - (np.cumsum(c) - c), c)
-        out[base : base + total] = shifted[pos] | np.repeat(run_poly[a0:b0], c)
+    lo, count = hi[r], lo[r + 1] - hi[r]
+    full = np.flatnonzero(count > 0)
+    out = _run_pairs(lo[full], count[full], pc.poly[r[full]], shifted, len(tested))
+    out[len(out) - len(tested) :] = tested
+    del tested, shifted
     # A polygon's runs and boundary pieces are disjoint and a point has one key, so no
     # pair occurs twice; one sort gives point-then-polygon order.
     out.sort()
@@ -265,6 +253,41 @@ def _join_chunk(
     return point, poly
 
 
+def _run_pairs(
+    lo: np.ndarray, count: np.ndarray, poly: np.ndarray, shifted: np.ndarray, spare: int
+) -> np.ndarray:
+    """Pair keys ``shifted[lo + k] | poly`` of every run (k < count), then ``spare`` slots.
+
+    Written straight into the output, a block of runs at a time, so the temporaries stay
+    cache-sized: positions as running sums of their steps (+1 inside a run, a jump from
+    one run to the next), the keys gathered at them.
+    """
+    ends = np.cumsum(count)
+    n_run = int(ends[-1]) if len(ends) else 0
+    out = np.empty(n_run + spare, dtype=_INT)
+    if n_run == 0:
+        return out
+    jump = np.empty(len(lo), dtype=_INT)
+    jump[0] = lo[0]
+    jump[1:] = lo[1:] - (lo[:-1] + count[:-1]) + 1
+    cuts = np.searchsorted(ends, np.arange(_RUN_BLOCK, n_run, _RUN_BLOCK))
+    bounds = np.unique(np.concatenate([[0], cuts, [len(lo)]])).tolist()
+    pos = np.empty(min(n_run, int(count.max()) + _RUN_BLOCK), dtype=_INT)
+    for a, b in itertools.pairwise(bounds):
+        c = count[a:b]
+        base = int(ends[a] - c[0])
+        total = int(ends[b - 1]) - base
+        p = pos[:total]
+        p.fill(1)
+        p[0] = lo[a]
+        p[np.cumsum(c[:-1])] = jump[a + 1 : b]
+        np.cumsum(p, out=p)
+        keys = out[base : base + total]
+        np.take(shifted, p, out=keys, mode="clip")  # (positions are in range)
+        keys |= np.repeat(poly[a:b], c)
+    return out
+
+
 def _decide(
     px: np.ndarray,
     py: np.ndarray,
@@ -273,17 +296,45 @@ def _decide(
     dec: Decomposition,
     geoms: np.ndarray,
 ) -> np.ndarray:
-    """Whether each candidate point lies in (or on) the polygon of its boundary piece."""
+    """Whether each candidate point lies in (or on) the polygon of its boundary piece.
+
+    ``piece`` is ascending (candidates come piece by piece).
+    """
     st = dec.st
     hit = np.zeros(len(piece), dtype=bool)
     count = pc.item_count[piece]
     ray = np.flatnonzero((count >= 0) & (count <= _MAX_RAY_EDGES))
     unsure = np.ones(len(piece), dtype=bool)
-    # in blocks, so the (candidate, edge) temporaries stay cache-sized and their memory
-    # is reused instead of freshly mapped (page faults cost more than the arithmetic)
-    for a in range(0, len(ray), _RAY_BLOCK):
-        r = ray[a : a + _RAY_BLOCK]
-        hit[r], unsure[r] = _ray_test(px[r] - st.x0, py[r] - st.y0, piece[r], pc, dec)
+    if len(ray):
+        # the edges of the pieces with candidates (few of all pieces), copied together
+        ray_piece = piece[ray]
+        new = np.r_[True, ray_piece[1:] != ray_piece[:-1]]
+        used = ray_piece[new]
+        local = np.cumsum(new) - 1  # candidate -> row of `used`
+        n_edges = pc.item_count[used]
+        _, items = ranges(pc.item_start[used], pc.item_start[used] + n_edges)
+        rows = np.take(dec.edges, np.take(dec.item_edge, items), axis=0)
+        ya, yb, xa, inv = (np.ascontiguousarray(column) for column in rows.T)
+        del rows, items
+        edge_start = np.cumsum(n_edges) - n_edges
+        left_in = pc.left_in[used]
+        tol_y = st.pad + float(np.abs(py[ray] - st.y0).max()) * 2.0**-44
+        # in blocks, so the (candidate, edge) temporaries stay cache-sized and their
+        # memory is reused instead of freshly mapped (page faults cost more than the
+        # arithmetic)
+        for a in range(0, len(ray), _RAY_BLOCK):
+            r = ray[a : a + _RAY_BLOCK]
+            u = local[a : a + _RAY_BLOCK]
+            hit[r], unsure[r] = _ray_test(
+                px[r] - st.x0,
+                py[r] - st.y0,
+                edge_start[u],
+                n_edges[u],
+                left_in[u],
+                (ya, yb, xa, inv),
+                st.pad,
+                tol_y,
+            )
     u = np.flatnonzero(unsure)
     if len(u):
         poly = pc.poly[piece[u]]
@@ -300,50 +351,59 @@ def _decide(
 
 
 def _ray_test(
-    lx: np.ndarray, ly: np.ndarray, piece: np.ndarray, pc: Pieces, dec: Decomposition
+    lx: np.ndarray,
+    ly: np.ndarray,
+    start: np.ndarray,
+    count: np.ndarray,
+    left_in: np.ndarray,
+    edges: tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray],
+    pad: float,
+    tol_y: float,
 ) -> tuple[np.ndarray, np.ndarray]:
     """(inside, unsure) for points at local coords (lx, ly) in their boundary pieces.
 
-    Inside = status left of the piece XOR the parity of the piece's edges crossed by the
-    ray from the point to the left. Unsure where the point is within the tolerance of a
-    vertex's height or of an edge's crossing: there the float arithmetic could err, and
-    the caller asks GEOS.
+    A point's piece has the edges ``start .. start + count`` of ``edges`` = (ya, yb, xa,
+    inv): lower and upper end height (ya <= yb), x at ya and dx/dy; and the status
+    ``left_in`` left of it. Inside = that status XOR the parity of the piece's edges
+    crossed by the ray from the point to the left. Unsure where the point is within the
+    tolerance of a vertex's height (``tol_y``) or of an edge's crossing (``pad``, scaled
+    with the slope): there the float arithmetic could err, and the caller asks GEOS.
     """
-    st = dec.st
-    start = pc.item_start[piece]
-    ci, it = ranges(start, start + pc.item_count[piece])  # (candidate, edge) pairs
-    ey = np.take(dec.item_y, it, axis=0)  # (ya, yb), ya <= yb
-    yy = ly[ci]
-    tol_y = st.pad + float(np.abs(ly).max(initial=0.0)) * 2.0**-44
+    ya, yb, xa, inv = edges
+    ci, it = ranges(start, start + count)  # (candidate, edge) pairs
+    yy = np.take(ly, ci)
+    below = np.take(yb, it) - yy  # how far the edge's upper end is above the point
+    above = yy - np.take(ya, it)  # how far the point is above its lower end
     # only edges spanning the point's height (with the tolerance) matter
-    j = np.flatnonzero((yy >= ey[:, 0] - tol_y) & (yy <= ey[:, 1] + tol_y))
-    ci, it, yy, ey = ci[j], it[j], yy[j], ey[j]
-    d0 = yy - ey[:, 0]
-    near = (d0 <= tol_y) | (ey[:, 1] - yy <= tol_y)
+    j = np.flatnonzero((above >= -tol_y) & (below >= -tol_y))
+    ci, it, above = np.take(ci, j), np.take(it, j), np.take(above, j)
+    near = (above <= tol_y) | (np.take(below, j) <= tol_y)
     # the rest lies strictly between the edge's end heights: the ray crosses its line
-    j = np.flatnonzero(~near)
-    ex = np.take(dec.item_x, it[j], axis=0)
-    xa, d0 = ex[:, 0], d0[j]
-    inv = (ex[:, 1] - xa) / (ey[j, 1] - ey[j, 0])
-    xi = xa + d0 * inv
-    xx = lx[ci[j]]
+    k = np.flatnonzero(~near)
+    ck, ik = np.take(ci, k), np.take(it, k)
+    slope = np.take(inv, ik)
+    x0 = np.take(xa, ik)
+    xi = x0 + np.take(above, k) * slope
+    xx = np.take(lx, ck)
     # rounding of xi grows with the slope |dx/dy| and with the magnitudes involved
-    tol_x = st.pad * (1.0 + np.abs(inv)) + (np.abs(xa) + np.abs(xi)) * 2.0**-44
-    near[j] |= np.abs(xx - xi) <= tol_x
-    n = len(piece)
-    crossings = np.bincount(ci[j[xi < xx]], minlength=n)
-    unsure = np.bincount(ci[near], minlength=n) > 0
-    inside = pc.left_in[piece] ^ (crossings & 1).astype(bool)
+    tol_x = pad * (1.0 + np.abs(slope)) + (np.abs(x0) + np.abs(xi)) * 2.0**-44
+    near[k] |= np.abs(xx - xi) <= tol_x
+    n = len(lx)
+    crossings = np.bincount(ck[xi < xx], minlength=n)
+    unsure = np.zeros(n, dtype=bool)
+    unsure[ci[near]] = True
+    inside = left_in ^ (crossings & 1).astype(bool)
     return inside, unsure
 
 
 class _LowerBound:
-    """``np.searchsorted(sorted_key, queries, side="left")``, mostly by table lookup.
+    """``np.searchsorted(sorted_key, queries, side="left")``, by table lookup.
 
     Binary searches over a million keys miss the cache on most levels. A table of the
     first position of every (strip, column) cell, columns half a strip wide, answers
     exactly for queries on a column start or in an empty cell (most polygon pieces lie
-    where there are no points); only the rest are searched.
+    where there are no points); the rest are searched only within their cell (a few
+    keys), by a vectorised binary search over all of them at once.
     """
 
     #: at most this many cells in the table (int32/int64 entries)
@@ -369,11 +429,24 @@ class _LowerBound:
 
     def __call__(self, queries: np.ndarray) -> np.ndarray:
         rel = (queries & self.mask) - 2
-        col = np.clip(rel // self.per_col, 0, self.ncols)
+        # column of the query (bins before the first column count as column 0, bins
+        # after the last one as column ncols = column 0 of the next strip)
+        col = np.minimum(np.maximum(rel, 0) // self.per_col, self.ncols)
         cell = (queries >> self.xbits) * self.ncols + col
-        pos = self.first[cell].astype(_INT)
-        exact = (rel <= 0) | (col >= self.ncols) | (rel - col * self.per_col == 0)
-        exact |= self.first[cell + 1] == pos  # empty cell: nothing to skip over
-        need = np.flatnonzero(~exact)
-        pos[need] = np.searchsorted(self.sorted_key, queries[need], side="left")
+        pos = np.take(self.first, cell).astype(_INT)
+        end = np.take(self.first, cell + 1)
+        # Keys of earlier cells are smaller than the query, keys of later cells larger:
+        # the answer lies in [pos, end]. It is pos when the query is at (or before) its
+        # column's start or the cell is empty; the rest search their cell.
+        need = np.flatnonzero((rel > col * self.per_col) & (col < self.ncols) & (end > pos))
+        if len(need):
+            lo, hi, q = pos[need], end[need].astype(_INT), queries[need]
+            last = len(self.sorted_key) - 1
+            for _ in range(int((hi - lo).max()).bit_length()):
+                mid = (lo + hi) >> 1
+                less = np.take(self.sorted_key, np.minimum(mid, last)) < q
+                less &= lo < hi
+                lo = np.where(less, mid + 1, lo)
+                hi = np.where(less, hi, mid)
+            pos[need] = lo
         return pos

@@ -32,13 +32,23 @@ def ranges(lo: np.ndarray, hi: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     Empty ranges (hi <= lo) contribute nothing.
     """
     counts = np.maximum(hi - lo, 0)
-    total = int(counts.sum())
+    ends = np.cumsum(counts)
+    total = int(ends[-1]) if len(ends) else 0
     if total == 0:
         return _EMPTY, _EMPTY
-    which = np.repeat(np.arange(len(lo), dtype=_INT), counts)
-    # offset of each element inside its range: global position minus the range's start
-    starts = np.cumsum(counts) - counts
-    values = np.arange(total, dtype=_INT) - np.repeat(starts - lo, counts)
+    # Both outputs are running sums of their steps: +0 (range number) and +1 (value)
+    # inside a range, a jump where the next non-empty range starts. Two passes each,
+    # cheaper than np.repeat of short ranges.
+    nz = np.flatnonzero(counts)
+    starts = ends[nz[1:]] - counts[nz[1:]]
+    which = np.zeros(total, dtype=_INT)
+    which[0] = nz[0]
+    which[starts] = np.diff(nz)
+    np.cumsum(which, out=which)
+    values = np.ones(total, dtype=_INT)
+    values[0] = lo[nz[0]]
+    values[starts] = lo[nz[1:]] - hi[nz[:-1]] + 1
+    np.cumsum(values, out=values)
     return which, values
 
 
@@ -127,12 +137,35 @@ class Strips:
         return (s << self.xbits) | b
 
 
-def _rows(a: np.ndarray, b: np.ndarray, which: np.ndarray) -> np.ndarray:
-    """(len(which), 2) array of a[which], b[which]."""
-    out = np.empty((len(which), 2))
-    out[:, 0] = a[which]
-    out[:, 1] = b[which]
-    return out
+def _ring_sizes(geoms: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Vertices per ring of non-empty (Multi)Polygons, in ``shapely.get_coordinates`` order.
+
+    Returns ``(sizes, owner)``: the number of coordinates of every ring (shells and holes,
+    part by part) and the index into ``geoms`` of the geometry it belongs to. Only the
+    parts of MultiPolygons and the rings of polygons with holes become shapely objects
+    (creating one per ring costs more than reading all coordinates).
+    """
+    n_parts = shapely.get_num_geometries(geoms)
+    multi = shapely.get_type_id(geoms) == shapely.GeometryType.MULTIPOLYGON
+    part_owner = np.repeat(np.arange(len(geoms), dtype=_INT), n_parts)
+    if multi.any():
+        parts = np.empty(len(part_owner), dtype=object)
+        in_multi = multi[part_owner]
+        parts[~in_multi] = geoms[~multi]
+        parts[in_multi] = shapely.get_parts(geoms[multi])
+    else:
+        parts = geoms
+    n_holes = shapely.get_num_interior_rings(parts)
+    n_rings = n_holes + 1
+    first_ring = np.cumsum(n_rings) - n_rings
+    sizes = np.empty(int(n_rings.sum()), dtype=_INT)
+    plain = n_holes == 0
+    sizes[first_ring[plain]] = shapely.get_num_coordinates(parts[plain])
+    holed = np.flatnonzero(~plain)
+    if len(holed):
+        _, ring_pos = ranges(first_ring[holed], first_ring[holed] + n_rings[holed])
+        sizes[ring_pos] = shapely.get_num_coordinates(shapely.get_rings(parts[holed]))
+    return sizes, np.repeat(part_owner, n_rings)
 
 
 class Pieces(NamedTuple):
@@ -150,12 +183,12 @@ class Pieces(NamedTuple):
 class Decomposition:
     """Every polygon cut into strip pieces, ordered by polygon, strip and x.
 
-    Per piece (:class:`Pieces`): ``poly``, inclusive point-key range ``lo``..``hi``, the inside
-    status left of it (``left_in``), whether the cell after it up to the next piece is an
-    inside run (``run_after``; the next piece then belongs to the same polygon and strip),
-    and its edges: rows ``item_start``..``item_start + item_count`` of ``item_y`` (ya, yb)
-    and ``item_x`` (xa, xb), local coordinates, oriented so that ya <= yb. ``item_count`` is -1 for geometries without a parity
-    decomposition (tested with GEOS in their bounding box).
+    Per piece (:class:`Pieces`): ``poly``, inclusive point-key range ``lo``..``hi``, the
+    inside status left of it (``left_in``), whether the cell after it up to the next piece
+    is an inside run (``run_after``; the next piece then belongs to the same polygon and
+    strip), and its edges: ``item_edge[item_start:item_start + item_count]`` index the
+    rows of ``edges``. ``item_count`` is -1 for geometries without a parity decomposition (tested
+    with GEOS in their bounding box).
     """
 
     #: polygons are decomposed in blocks of about this many vertices, so the temporary
@@ -166,117 +199,138 @@ class Decomposition:
         self.st = st
         blocks: list[tuple[np.ndarray, ...]] = []
         which = np.flatnonzero(fast)
-        n_items = 0
+        n_edges = 0
         if len(which):
-            nv = np.cumsum(shapely.get_num_coordinates(geoms[which]))
+            g = geoms[which]
+            coords = shapely.get_coordinates(g)
+            x = coords[:, 0] - st.x0
+            y = coords[:, 1] - st.y0
+            del coords
+            sizes, owner = _ring_sizes(g)
+            # every vertex but the last of its ring starts an edge (an empty ring sets
+            # the spare slot at the end)
+            ring_last = np.zeros(len(x) + 1, dtype=bool)
+            ring_last[np.cumsum(sizes) - 1] = True
+            vertex_poly = np.repeat(which[owner], sizes)
+            del sizes, owner
+            # the edges, filled block by block (at most one per vertex)
+            edges = np.empty((len(x), 4))
+            # blocks of whole polygons
+            nv = np.cumsum(shapely.get_num_coordinates(g))
             cuts = np.searchsorted(
                 nv, np.arange(self.BLOCK_VERTICES, int(nv[-1]), self.BLOCK_VERTICES)
             )
             bounds = np.unique(np.concatenate([[0], cuts + 1, [len(which)]]))
-            for a, b in itertools.pairwise(bounds):
-                edges = self._edges(geoms, which[a:b])
-                if len(edges[0]):
-                    block = self._decompose_block(*edges)
-                    block[6][:] += n_items  # item_start: global position
-                    n_items += len(block[8])
-                    blocks.append(block)
+            for v0, v1 in itertools.pairwise(np.r_[0, nv][bounds].tolist()):
+                poly, xa, ya, xb, yb = self._edges(
+                    x[v0:v1], y[v0:v1], ring_last[v0:v1], vertex_poly[v0:v1]
+                )
+                if len(poly):
+                    e1 = n_edges + len(poly)
+                    with np.errstate(divide="ignore", invalid="ignore"):  # flat edges
+                        inv = (xb - xa) / (yb - ya)
+                    edges[n_edges:e1] = np.column_stack([ya, yb, xa, inv])
+                    blocks.append(self._decompose_block(n_edges, poly, xa, ya, xb, yb, inv))
+                    n_edges = e1
+            del x, y, ring_last, vertex_poly
+        else:
+            edges = np.empty((0, 4))
+        #: one row per edge (local coordinates, oriented ya <= yb): lower and upper end
+        #: height, x at the lower end and dx/dy (inf or nan for flat edges)
+        self.edges = edges[:n_edges]
         if slow.any():
             blocks.append(self._bbox_tests(geoms, np.flatnonzero(slow)))
-        cols = [np.concatenate(c) for c in zip(*blocks, strict=True)] if blocks else None
-        if cols is None:
-            cols = [_EMPTY] * 8 + [np.empty((0, 2), dtype=np.float64)] * 2
-        poly, strip, lo, hi, left_in, run_after, item_start, item_count, ys, xs = cols
+        cols = [np.concatenate(c) for c in zip(*blocks, strict=True)] if blocks else [_EMPTY] * 7
+        poly, lo, hi, left_in, run_after, item_count, item_edge = cols
+        n_items = np.maximum(item_count, 0)
+        item_start = np.cumsum(n_items) - n_items
         # pieces in block order: by polygon, strip, x (the next piece of a (polygon,
         # strip) is always the next row)
         self.all = Pieces(poly, lo, hi, left_in, run_after, item_start, item_count)
-        self.strip = strip
-        # (n, 2) each: (ya, yb) and (xa, xb) of the pieces' edges, local coords, ya <= yb
-        self.item_y = ys
-        self.item_x = xs
+        #: per item (rows item_start.. of a piece): its edge
+        self.item_edge = item_edge
 
     def pieces(self, s0: int, s1: int) -> Pieces:
         """The pieces of strips s0..s1 (all of them without a copy when that is all)."""
         if s0 <= 0 and s1 >= self.st.ns - 1:
             return self.all
         # whole (polygon, strip) groups are kept, so "next row" still means next piece
-        sel = np.flatnonzero((self.strip >= s0) & (self.strip <= s1))
+        strip = self.all.lo >> self.st.xbits
+        sel = np.flatnonzero((strip >= s0) & (strip <= s1))
         return Pieces(*(column[sel] for column in self.all))
 
-    def _edges(self, geoms: np.ndarray, which: np.ndarray) -> tuple[np.ndarray, ...]:
-        """All ring edges (shells and holes) of the polygons ``which``, in local coords."""
+    def _edges(
+        self, x: np.ndarray, y: np.ndarray, ring_last: np.ndarray, vertex_poly: np.ndarray
+    ) -> tuple[np.ndarray, ...]:
+        """(poly, xa, ya, xb, yb) of the ring edges of a block of vertices (whole rings).
+
+        Edges wholly above or below the strips are dropped: they neither touch a strip
+        nor cross a centre line (edges left or right of the points are kept: their
+        crossings count). Edges are oriented upwards, ya <= yb (orientation never matters
+        here).
+        """
         st = self.st
-        parts, part_poly = shapely.get_parts(geoms[which], return_index=True)
-        rings, ring_part = shapely.get_rings(parts, return_index=True)
-        coords = shapely.get_coordinates(rings)
-        coords[:, 0] -= st.x0
-        coords[:, 1] -= st.y0
-        # every vertex but the last of its ring starts an edge
-        n_coords = shapely.get_num_coordinates(rings)
-        ring_end = np.cumsum(n_coords) - 1
-        starts = np.ones(len(coords) - 1, dtype=bool)
-        starts[ring_end[:-1]] = False
-        poly = np.repeat(which[part_poly[ring_part]].astype(_INT), np.maximum(n_coords - 1, 0))
-        # Edges wholly above or below the strips neither touch a strip nor cross a centre
-        # line; edges left or right of the points are kept (their crossings count).
-        y = coords[:, 1]
-        top = st.ns * st.h
-        ylo, yhi = np.minimum(y[:-1], y[1:]), np.maximum(y[:-1], y[1:])
-        keep = (yhi >= -st.pad) & (ylo <= top + st.pad)
-        v = np.flatnonzero(starts & keep)
-        if len(v) < len(poly):
-            poly = poly[(keep[starts])]
-        # oriented upwards: ya <= yb (orientation never matters here)
-        x, y = np.ascontiguousarray(coords[:, 0]), np.ascontiguousarray(coords[:, 1])
-        up = y[v] <= y[v + 1]
-        a = np.where(up, v, v + 1)
-        b = np.where(up, v + 1, v)
-        return poly, x[a], y[a], x[b], y[b]
+        y0, y1 = y[:-1], y[1:]
+        up = y0 <= y1
+        ya = np.where(up, y0, y1)
+        yb = np.where(up, y1, y0)
+        ok = ~ring_last[:-1]
+        ok &= yb >= -st.pad
+        ok &= ya <= st.ns * st.h + st.pad
+        v = np.flatnonzero(ok)
+        up = up[v]
+        x0, x1 = x[v], x[v + 1]
+        return vertex_poly[v], np.where(up, x0, x1), ya[v], np.where(up, x1, x0), yb[v]
 
     def _decompose_block(
-        self, poly: np.ndarray, xa: np.ndarray, ya: np.ndarray, xb: np.ndarray, yb: np.ndarray
+        self,
+        e0: int,
+        poly: np.ndarray,
+        xa: np.ndarray,
+        ya: np.ndarray,
+        xb: np.ndarray,
+        yb: np.ndarray,
+        inv: np.ndarray,
     ) -> tuple[np.ndarray, ...]:
-        """Pieces (see the class docstring) of the (whole) polygons owning these edges."""
+        """Pieces of the (whole) polygons owning these edges (global rows from ``e0`` on).
+
+        ``inv`` is dx/dy of every edge (not used for flat ones).
+
+        Returns the :class:`Pieces` columns but ``item_start``, then ``item_edge``.
+        """
         st = self.st
         h, pad, ns, q, xbits, maxbin = st.h, st.pad, st.ns, st.q, st.xbits, st.maxbin
         exmin, exmax = np.minimum(xa, xb), np.maximum(xa, xb)
-        eymin, eymax = ya, yb  # edges are oriented upwards
-        dx, dy = xb - xa, yb - ya
 
         # --- 1. items: the x-extent of each edge inside each strip it touches -----------
-        s_lo = np.clip(np.floor((eymin - pad) / h), 0, ns - 1).astype(_INT)
-        s_hi = np.clip(np.floor((eymax + pad) / h), 0, ns - 1).astype(_INT)
+        s_lo = np.clip(np.floor((ya - pad) / h), 0, ns - 1).astype(_INT)
+        s_hi = np.clip(np.floor((yb + pad) / h), 0, ns - 1).astype(_INT)
         # Strip c's centre line is y = (c + 0.5) * h. "Vertex at or above the line" is
         # decided by T(v) = ceil(v / h - 0.5), a function of the vertex alone, so the two
         # edges meeting at a vertex always agree (a consistent symbolic perturbation):
         # every ring crosses every line an even number of times, even through vertices.
-        # An edge crosses the centre lines c_lo..c_hi-1, all in its own strips (the
-        # guard below only matters if rounding ever disagreed).
-        ta = np.ceil(ya / h - 0.5)
-        tb = np.ceil(yb / h - 0.5)
-        c_lo = np.clip(np.minimum(ta, tb), 0, ns).astype(_INT)
-        c_hi = np.clip(np.maximum(ta, tb), 0, ns).astype(_INT)
-        crossing = c_hi > c_lo
-        s_lo = np.where(crossing, np.minimum(s_lo, c_lo), s_lo)
+        # An edge (ya <= yb, so T(ya) <= T(yb)) crosses the centre lines c_lo..c_hi-1,
+        # all in its own strips (the guard below only matters if rounding ever disagreed).
+        c_lo = np.clip(np.ceil(ya / h - 0.5), 0, ns).astype(_INT)
+        c_hi = np.clip(np.ceil(yb / h - 0.5), 0, ns).astype(_INT)
+        s_lo = np.where(c_hi > c_lo, np.minimum(s_lo, c_lo), s_lo)
         s_hi = np.maximum(s_hi, c_hi - 1)
-        del ta, tb
         e, s = ranges(s_lo, s_hi + 1)
         lo = exmin[e] - pad
         hi = exmax[e] + pad
         # An edge inside one strip contributes its whole x-extent; an edge spanning
         # several strips only the part inside each (plus pad).
-        multi = np.flatnonzero((s_lo != s_hi)[e] & (dy[e] != 0))
+        multi = np.flatnonzero((s_lo != s_hi)[e] & (ya != yb)[e])
         if len(multi):
             em, sm = e[multi], s[multi]
-            inv = dx[em] / dy[em]
-            yb0 = np.maximum(sm * h - pad, eymin[em])
-            yb1 = np.minimum((sm + 1) * h + pad, eymax[em])
-            xs0 = xa[em] + (yb0 - ya[em]) * inv
-            xs1 = xa[em] + (yb1 - ya[em]) * inv
+            yam, invm = ya[em], inv[em]
+            xs0 = xa[em] + (np.maximum(sm * h - pad, yam) - yam) * invm
+            xs1 = xa[em] + (np.minimum((sm + 1) * h + pad, yb[em]) - yam) * invm
             # a flat edge amplifies y rounding by |dx/dy|: widen accordingly
-            xpad = pad * (1.0 + np.abs(inv))
+            xpad = pad * (1.0 + np.abs(invm))
             lo[multi] = np.maximum(np.minimum(xs0, xs1) - xpad, exmin[em]) - pad
             hi[multi] = np.minimum(np.maximum(xs0, xs1) + xpad, exmax[em]) + pad
-            del em, sm, inv, yb0, yb1, xs0, xs1, xpad
+            del em, sm, yam, invm, xs0, xs1, xpad
         group = (poly[e] * ns + s) << xbits
         # bins of points start at 2; pieces get one extra bin each side so the integer
         # comparison is conservative whatever the rounding of floor()
@@ -289,7 +343,7 @@ class Decomposition:
         # --- 2. merge overlapping items of one (polygon, strip) into pieces -------------
         # an item holds a crossing when its strip's centre line crosses its edge
         crosses = (s >= c_lo[e]) & (s < c_hi[e])
-        del c_lo, c_hi, crossing
+        del c_lo, c_hi
         order = np.argsort(key_lo)
         key_lo = key_lo[order]
         reach = np.maximum.accumulate(key_hi[order])
@@ -303,29 +357,24 @@ class Decomposition:
         # Every (polygon, strip) has an even number of crossings, so a running count over
         # the whole block has the parity of the cell right of each piece at its last item.
         odd = (np.cumsum(crosses[order])[last] & 1).astype(bool)
-        item_edge = e[order]
+        item_edge = e[order] + e0
         del crosses, e, s, order
 
-        # --- 4. per piece: status on both sides, key range in point-key space, edges ---
+        # --- 3. per piece: status on both sides, key range in point-key space ------------
         g = m_lo >> xbits  # poly * ns + strip
         p = g // ns
-        strip = g - p * ns
         offset = (p * ns) << xbits  # keys minus this are point keys (strip << xbits | bin)
         same_next = np.r_[g[1:] == g[:-1], False]
         run_after = odd & same_next
-        left_in = np.r_[False, odd[:-1] & same_next[:-1]]
-        item_count = last - first + 1
+        left_in = np.r_[False, run_after[:-1]]
         return (
             p,
-            strip,
             m_lo - offset,
             m_hi - offset,
             left_in,
             run_after,
-            first.astype(_INT),
-            item_count,
-            _rows(ya, yb, item_edge),
-            _rows(xa, xb, item_edge),
+            last - first + 1,
+            item_edge,
         )
 
     def _bbox_tests(self, geoms: np.ndarray, which: np.ndarray) -> tuple[np.ndarray, ...]:
@@ -343,13 +392,10 @@ class Decomposition:
         false = np.zeros(n, dtype=bool)
         return (
             which[k].astype(_INT),
-            s,
             (s << st.xbits) | xl,
             (s << st.xbits) | xh,
             false,
             false,
-            np.zeros(n, dtype=_INT),
             np.full(n, -1, dtype=_INT),
-            np.empty((0, 2), dtype=np.float64),
-            np.empty((0, 2), dtype=np.float64),
+            _EMPTY,
         )

@@ -9,6 +9,7 @@ import pytest
 import shapely
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
+from shapely.affinity import translate
 from shapely.geometry import MultiPolygon, Point, Polygon, box
 
 from coverage.join import (
@@ -364,3 +365,35 @@ def test_reduce_max_per_point_blocks_and_value_index(
         jr._REDUCE_BLOCK = old
     np.testing.assert_array_equal(got, want)
     np.testing.assert_array_equal(plain, want)
+
+
+def test_ring_sizes_match_the_rings_of_every_part() -> None:
+    from coverage.join_decompose import _ring_sizes
+
+    holed = box(0, 0, 10, 10).difference(box(2, 2, 4, 4)).difference(box(6, 6, 8, 8))
+    geoms = np.array(
+        [
+            box(0, 0, 1, 1),
+            MultiPolygon([holed, box(20, 20, 30, 30), SQUARE_WITH_HOLE]),
+            holed,
+            TWO_PARTS,
+            BOWTIE,
+        ],
+        dtype=object,
+    )
+    sizes, owner = _ring_sizes(geoms)
+    parts, part_owner = shapely.get_parts(geoms, return_index=True)
+    rings, ring_part = shapely.get_rings(parts, return_index=True)
+    assert sizes.tolist() == shapely.get_num_coordinates(rings).tolist()
+    assert owner.tolist() == part_owner[ring_part].tolist()
+    assert sizes.sum() == len(shapely.get_coordinates(geoms))
+
+
+def test_multipolygons_with_holes_in_several_parts() -> None:
+    holed = box(0, 0, 10, 10).difference(box(2, 2, 4, 4)).difference(box(6, 6, 8, 8))
+    multi = MultiPolygon([holed, translate(holed, 15, 3)])
+    polys = [shifted(multi), shifted(holed), shifted(box(1, 1, 30, 9))]
+    g = np.arange(-1.0, 27.0, 0.25)
+    xx, yy = np.meshgrid(g, g)
+    for cell_size in (None, 0.6, 3.0):
+        assert_same_as_oracle(xx.ravel() + X0, yy.ravel() + Y0, polys, cell_size=cell_size)
