@@ -83,8 +83,8 @@ def choose_cell_size(x: np.ndarray, y: np.ndarray, bounds: np.ndarray) -> float:
     # so that empty forest does not dilute the estimate; weighted by points (the dense
     # cells are where exact tests would pile up).
     coarse = 200.0
-    ix = ((x - x.min()) // coarse).astype(_INT)
-    iy = ((y - y.min()) // coarse).astype(_INT)
+    ix = ((x - x.min()) * (1.0 / coarse)).astype(_INT)  # (non-negative: truncation floors)
+    iy = ((y - y.min()) * (1.0 / coarse)).astype(_INT)
     per_cell = np.bincount(iy * (int(ix.max()) + 1) + ix)
     density = float((per_cell.astype(np.float64) ** 2).sum() / n) / (coarse * coarse)
     size = np.sqrt(10.0 / max(density, 1e-12))

@@ -93,6 +93,19 @@ def reduce_max_per_point(
         value_idx = _as_index(value_idx)
     elif len(values) != n:
         raise ValueError(f"values has {len(values)} entries for {n} pairs")
+    if not (np.isnan(values) | (values == -np.inf)).any():
+        # Every value beats -inf: a running maximum per point (np.maximum.at, in any
+        # order) leaves -inf exactly where a point has no pair. Values in blocks, so
+        # the gathered temporaries stay cache-sized.
+        best = np.full(n_points, -np.inf)
+        for a in range(0, n, _REDUCE_BLOCK):
+            v = (
+                values[a : a + _REDUCE_BLOCK]
+                if value_idx is None
+                else values[value_idx[a : a + _REDUCE_BLOCK]]
+            )
+            np.maximum.at(best, point_idx[a : a + _REDUCE_BLOCK], v)
+        return np.where(best > -np.inf, best, out)
     if n > 1 and np.diff(point_idx).min() < 0:
         order = np.argsort(point_idx, kind="stable")
         point_idx = point_idx[order]
@@ -100,9 +113,10 @@ def reduce_max_per_point(
             values = values[order]
         else:
             value_idx = value_idx[order]
-    # sorted: one segment per point, reduced in C with fmax (NaN-ignoring); in blocks so
-    # the temporaries stay cache-sized. A point cut by a block border is combined with
-    # fmax across blocks (its slot holds `fill` only before its first block).
+    # NaN (ignored) or -inf among the values: sorted, one segment per point, reduced in
+    # C with fmax (NaN-ignoring); in blocks so the temporaries stay cache-sized. A point
+    # cut by a block border is combined with fmax across blocks (its slot holds `fill`
+    # only before its first block).
     seen = np.zeros(n_points, dtype=bool)
     for a in range(0, n, _REDUCE_BLOCK):
         p = point_idx[a : a + _REDUCE_BLOCK]
@@ -123,7 +137,7 @@ def reduce_max_per_point(
 
 
 #: pairs per block in :func:`reduce_max_per_point`
-_REDUCE_BLOCK = 1 << 20
+_REDUCE_BLOCK = 1 << 18
 
 
 def _as_index(a: np.ndarray) -> np.ndarray:

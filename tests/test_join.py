@@ -397,3 +397,19 @@ def test_multipolygons_with_holes_in_several_parts() -> None:
     xx, yy = np.meshgrid(g, g)
     for cell_size in (None, 0.6, 3.0):
         assert_same_as_oracle(xx.ravel() + X0, yy.ravel() + Y0, polys, cell_size=cell_size)
+
+
+def test_reduce_max_per_point_with_infinite_and_nan_values() -> None:
+    point_idx = np.array([3, 0, 0, 2, 2, 3])
+    for values, want in (
+        ([-np.inf, 1.0, -np.inf, np.inf, 5.0, -np.inf], [1.0, -7.0, np.inf, -np.inf]),
+        ([-np.inf, np.nan, 2.0, np.nan, np.nan, 4.0], [2.0, -7.0, np.nan, 4.0]),
+        ([1.0, -1e300, 2.0, 3.0, np.inf, 4.0], [2.0, -7.0, np.inf, 4.0]),
+    ):
+        got = reduce_max_per_point(point_idx, np.array(values), 4, fill=-7.0)
+        np.testing.assert_array_equal(got, want)
+        table = np.array(values)
+        got = reduce_max_per_point(point_idx, table, 4, fill=-7.0, value_idx=np.arange(6)[::-1])
+        np.testing.assert_array_equal(
+            got, reduce_max_per_point(point_idx, table[::-1].copy(), 4, fill=-7.0)
+        )
