@@ -9,10 +9,8 @@ extent) to ``addresses_hilbert.parquet``, the layout a producer of a national ad
 file should write (``--unsorted`` runs on the generator's order instead).
 
 Measured in this process: wall time, ``manifest["timings_s"]`` per stage, and peak memory
-(RSS sampled every 20 ms by a thread, and ``ru_maxrss``). Then, as evidence for the
-proposed pipeline change, ``--chunked`` runs (in a fresh process) only the join + classify
-stages in address chunks of 1M (``join.iter_points_in_polygons``), which never hold all
-pairs at once (its rows equalled the run's on the --quick data when this was written).
+(RSS sampled every 20 ms by a thread, per stage through the run's progress callback, and
+``ru_maxrss``).
 """
 
 from __future__ import annotations
@@ -111,11 +109,6 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--out", type=Path, default=None, help="run directory (default: tmp)")
     parser.add_argument("--unsorted", action="store_true", help="addresses in generator order")
     parser.add_argument("--quick", action="store_true", help="scale 1.0 (~380k addresses)")
-    parser.add_argument(
-        "--chunked",
-        action="store_true",
-        help="instead of the run: join + classify in 1M-address chunks (the proposed change)",
-    )
     args = parser.parse_args(argv)
     if args.quick:
         args.scale, args.data = 1.0, args.data.with_name(args.data.name + "-quick")
@@ -134,9 +127,6 @@ def main(argv: list[str] | None = None) -> int:
     inputs = RunInputs(
         addresses=LayerSpec(addresses), coverage=(LayerSpec(cover),), boundaries=LayerSpec(bounds)
     )
-    if args.chunked:
-        _chunked_evidence(inputs, as_of)
-        return 0
     with PeakRSS() as rss:
         t = time.perf_counter()
         result = run(inputs, out, RunOptions(as_of=as_of), progress=rss.progress)
@@ -154,38 +144,6 @@ def main(argv: list[str] | None = None) -> int:
     print(f"  ru_maxrss {_mib(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024)}")
     print(f"projection for 22.6M addresses (linear): {wall * 22.6e6 / n:.0f} s")
     return 0
-
-
-def _chunked_evidence(inputs: RunInputs, as_of: date) -> None:
-    """Join + classify per 1M-address chunk on the same inputs: time and peak memory."""
-    import pandas as pd
-
-    from coverage.classify import classify
-    from coverage.join import iter_points_in_polygons
-    from coverage.profiles import load_profile
-    from coverage.run_inputs import load_addresses, load_coverage, region_for
-
-    region = region_for("de")
-    addresses, _, _ = load_addresses(inputs.addresses, region)
-    offers, _, _ = load_coverage(inputs.coverage, region)
-    frame = pd.DataFrame(addresses.drop(columns="geometry"))
-    table = pd.DataFrame(offers.drop(columns="geometry"))
-    geom = addresses.geometry.values
-    x, y = geom.x, geom.y
-    polys = np.asarray(offers.geometry.values, dtype=object)
-    profile = load_profile("de-gigabit-2023")
-    with PeakRSS() as rss:
-        t = time.perf_counter()
-        parts = [
-            classify(frame.iloc[a:b].reset_index(drop=True), table, p, q, profile, as_of=as_of)
-            for a, b, p, q in iter_points_in_polygons(x, y, polys, chunk_size=1_000_000)
-        ]
-        out = pd.concat(parts, ignore_index=True)
-        wall = time.perf_counter() - t
-    print(
-        f"proposed chunked join+classify (1M addresses per chunk): {wall:.1f} s for "
-        f"{len(out):,} rows, peak RSS {_mib(rss.peak)} (inputs loaded: {_mib(rss.start)})"
-    )
 
 
 if __name__ == "__main__":

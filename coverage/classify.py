@@ -173,13 +173,31 @@ def _offer_arrays(
 
 
 def _take(offers: pd.DataFrame, col: str, idx: np.ndarray, dtype: str) -> pd.Series:
-    """Column values at offer rows ``idx`` (-1 -> NA), as a Series of ``dtype``."""
+    """Column values at offer rows ``idx`` (-1 -> NA), as a Series of ``dtype``.
+
+    ``dtype="category"`` takes codes instead of values: the text of an offer column exists
+    once per distinct value, whatever the number of addresses.
+    """
     if col not in offers or len(offers) == 0:
+        dtype_na = "string" if dtype == "category" else dtype
+        out = pd.Series(
+            pd.NA if dtype_na == "string" else np.nan, index=pd.RangeIndex(len(idx))
+        ).astype(dtype_na)
+        return out.astype("category") if dtype == "category" else out
+    if dtype == "category":
+        codes, uniques = pd.factorize(offers[col].astype("string"), sort=True)
+        taken = np.where(idx >= 0, codes[np.maximum(idx, 0)], -1)
         return pd.Series(
-            pd.NA if dtype == "string" else np.nan, index=pd.RangeIndex(len(idx))
-        ).astype(dtype)
+            pd.Categorical.from_codes(taken, categories=pd.Index(uniques, dtype="string"))
+        )
     values = offers[col].array.take(idx, allow_fill=True)
     return pd.Series(values).astype(dtype)
+
+
+def _categories(values: np.ndarray | pd.Series) -> pd.Series:
+    """Text values as a categorical Series of strings (NA stays NA)."""
+    strings = values.astype("string") if isinstance(values, pd.Series) else _strings(values)
+    return pd.Series(pd.Categorical(strings))
 
 
 def _strings(values: np.ndarray) -> pd.Series:
@@ -294,14 +312,14 @@ def classify(
     )
 
     out = pd.DataFrame(index=pd.RangeIndex(n))
-    out["best_provider"] = _take(offers, "provider", best, "string")
-    out["best_technology"] = _take(offers, "technology", best, "string")
+    out["best_provider"] = _take(offers, "provider", best, "category")
+    out["best_technology"] = _take(offers, "technology", best, "category")
     out["best_down_mbps"] = _take(offers, "down_mbps", best, "float64")
     out["best_up_mbps"] = _take(offers, "up_mbps", best, "float64")
     out["best_latency_ms"] = _take(offers, "latency_ms", best, "float64")
-    out["best_source"] = _take(offers, "source", best, "string")
-    out["planned_provider"] = _take(offers, "provider", planned, "string")
-    out["planned_technology"] = _take(offers, "technology", planned, "string")
+    out["best_source"] = _take(offers, "source", best, "category")
+    out["planned_provider"] = _take(offers, "provider", planned, "category")
+    out["planned_technology"] = _take(offers, "technology", planned, "category")
     out["planned_down_mbps"] = _take(offers, "down_mbps", planned, "float64")
     out["planned_up_mbps"] = _take(offers, "up_mbps", planned, "float64")
     out["planned_available_from"] = _take(offers, "available_from", planned, "datetime64[ms]")
@@ -369,13 +387,16 @@ def classify(
             n, [(applies, [reason, f"; eligible by site rule {rule.id} ({rule.label})"])], reason
         )
 
-    out["class"] = klass
+    # text columns with few distinct values are categorical: a run of millions of addresses
+    # holds each reason once, not once per address (files store them as plain strings)
+    out["class"] = klass.astype("category")
     out["eligible"] = eligible
-    out["reason_code"] = _strings(decision.reason_code)
-    out["reason"] = _strings(reason)
-    out["site_rule"] = site_rule
-    out["profile_id"] = pd.Series(profile.id, index=out.index, dtype="string")
-    out["profile_version"] = pd.Series(profile.version, index=out.index, dtype="string")
+    out["reason_code"] = _categories(decision.reason_code)
+    out["reason"] = _categories(reason)
+    out["site_rule"] = site_rule.astype("category")
+    constant = np.zeros(n, dtype=np.int8)
+    for col, value in (("profile_id", profile.id), ("profile_version", profile.version)):
+        out[col] = pd.Categorical.from_codes(constant, categories=pd.Index([value], dtype="string"))
     out["networks_now"] = out["networks_now"].astype("int32")
     out["networks_planned"] = out["networks_planned"].astype("int32")
     return out[list(RESULT_COLUMNS)]

@@ -25,8 +25,10 @@ def diff_runs(a: pd.DataFrame, b: pd.DataFrame, *, rank_a: list[str], rank_b: li
     added/removed and listed with the missing side empty.
     """
     cols = ["address_id", "ags", "class", "eligible"]
-    left = a[cols].rename(columns={"class": "class_a", "eligible": "eligible_a", "ags": "ags_a"})
-    right = b[cols].rename(columns={"class": "class_b", "eligible": "eligible_b", "ags": "ags_b"})
+    # class as plain text: the in-memory results of a run hold it as a categorical
+    a, b = (f[cols].astype({"class": "string"}) for f in (a, b))
+    left = a.rename(columns={"class": "class_a", "eligible": "eligible_a", "ags": "ags_a"})
+    right = b.rename(columns={"class": "class_b", "eligible": "eligible_b", "ags": "ags_b"})
     both = left.merge(right, on="address_id", how="outer", indicator=True)
     both["ags"] = both["ags_b"].fillna(both["ags_a"])
     pos_a = both["class_a"].map({c: i for i, c in enumerate(rank_a)})

@@ -22,6 +22,7 @@ from coverage.errors import InputDataError
 from coverage.gridcells import (
     _check_size,
     cell_lower_left,
+    inspire_cell_categorical,
     inspire_cell_ids,
     parse_inspire_cell_id,
 )
@@ -104,7 +105,11 @@ def summarise_by(
         (int64), ``addresses_<class>`` (int64) and the :data:`BASE_SHARES` (float64, NaN
         where the denominator is 0).
     """
-    key = pd.Series(pd.array(keys, dtype="string"))
+    # counts by integer key codes and bincount: no per-address frame, no string hashing when
+    # the keys arrive as a categorical (the grid cells of a run do)
+    key = keys if isinstance(keys, pd.Series) else pd.Series(keys)
+    if not isinstance(key.dtype, pd.CategoricalDtype):
+        key = key.astype("string")
     n = len(key)
     hh = (
         np.ones(n)
@@ -115,28 +120,35 @@ def summarise_by(
         raise InputDataError(f"households has {hh.shape[0]} values for {n} addresses")
     elig = _bool(eligible, n, "eligible")
     rural = _bool(rural_gap, n, "rural_gap") & elig
-    frame = pd.DataFrame(
-        {
-            key_name: key,
-            "addresses": np.ones(n, dtype="int64"),
-            "households": hh.astype("int64"),
-            "eligible": elig.astype("int64"),
-            "eligible_households": (hh * elig).astype("int64"),
-            "rural_gap": rural.astype("int64"),
-            "rural_gap_households": (hh * rural).astype("int64"),
-        }
-    )
-    class_cols: list[str] = []
+    hh = hh.astype("int64")
+    codes, uniques = pd.factorize(key, use_na_sentinel=True)
+    present = codes >= 0
+    codes = codes[present]
+    k = len(uniques)
+
+    def total(weights: npt.NDArray[np.int64] | None) -> npt.NDArray[np.int64]:
+        w = None if weights is None else weights[present]
+        return np.bincount(codes, weights=w, minlength=k).astype("int64")
+
+    columns = {
+        "addresses": total(None),
+        "households": total(hh),
+        "eligible": total(elig.astype("int64")),
+        "eligible_households": total(hh * elig),
+        "rural_gap": total(rural.astype("int64")),
+        "rural_gap_households": total(hh * rural),
+    }
     if address_class is not None:
-        cls = pd.Series(pd.array(address_class, dtype="string"))
-        if len(cls) != n:
-            raise InputDataError(f"address_class has {len(cls)} values for {n} addresses")
-        for label in sorted(cls.dropna().unique()):
-            col = f"addresses_{label}"
-            frame[col] = (cls == label).fillna(False).to_numpy().astype("int64")
-            class_cols.append(col)
-    frame = frame[key.notna().to_numpy()]
-    out = frame.groupby(key_name, sort=True).sum().reset_index()
+        cls_codes, labels = pd.factorize(pd.Series(address_class), use_na_sentinel=True)
+        if len(cls_codes) != n:
+            raise InputDataError(f"address_class has {len(cls_codes)} values for {n} addresses")
+        for code in np.argsort(np.asarray(labels.astype(str)), kind="stable"):
+            columns[f"addresses_{labels[code]}"] = total((cls_codes == code).astype("int64"))
+    names = np.asarray(uniques.astype(str), dtype=object)
+    order = np.argsort(names, kind="stable")  # rows sorted by key, as groupby(sort=True)
+    out = pd.DataFrame({key_name: pd.array(names[order], dtype="string")})
+    for col, values in columns.items():
+        out[col] = values[order]
     for share, (num, den) in BASE_SHARES.items():
         denom = out[den].to_numpy(float)
         with np.errstate(invalid="ignore", divide="ignore"):
@@ -161,9 +173,8 @@ def summarise_grid(
     (empty cells are not listed). Addresses with non-finite coordinates are left out.
     """
     size = _check_size(size_m)
-    ids = inspire_cell_ids(x3035, y3035, size)
     out = summarise_by(
-        ids,
+        inspire_cell_categorical(x3035, y3035, size),
         households=households,
         eligible=eligible,
         rural_gap=rural_gap,

@@ -117,11 +117,29 @@ def inspire_cell_ids(
     numpy.ndarray
         Object array of ``str``; ``None`` where a coordinate is NaN or infinite.
     """
+    codes, names = _cell_codes(x3035, y3035, size_m)
+    out = np.full(codes.shape, None, dtype=object)
+    valid = codes >= 0
+    out[valid] = names[codes[valid]]
+    return out
+
+
+def inspire_cell_categorical(x3035: npt.ArrayLike, y3035: npt.ArrayLike, size_m: int) -> pd.Series:
+    """:func:`inspire_cell_ids` as a categorical Series: each cell's id is held once."""
+    codes, names = _cell_codes(x3035, y3035, size_m)
+    return pd.Series(pd.Categorical.from_codes(codes, pd.Index(names, dtype="string")))
+
+
+def _cell_codes(
+    x3035: npt.ArrayLike, y3035: npt.ArrayLike, size_m: int
+) -> tuple[npt.NDArray[np.intp], npt.NDArray[np.object_]]:
+    """Per point the position of its cell among the distinct cells (-1 for non-finite
+    coordinates), and the distinct cells' ids ordered by (north, east)."""
     size = _check_size(size_m)
     x_ll, y_ll, valid = cell_lower_left(x3035, y3035, size)
-    out = np.full(x_ll.shape, None, dtype=object)
+    codes = np.full(x_ll.shape, -1, dtype=np.intp)
     if not valid.any():
-        return out
+        return codes, np.empty(0, dtype=object)
     north, east = y_ll[valid], x_ll[valid]
     # one name per distinct cell: sort a packed int64 key (cell row, cell column) instead of a
     # row-wise unique over (north, east) pairs
@@ -149,8 +167,8 @@ def inspire_cell_ids(
         ],
         dtype=object,
     )
-    out[valid] = names[inverse.reshape(-1)]
-    return out
+    codes[valid] = inverse.reshape(-1)
+    return codes, names
 
 
 def inspire_cell_id(

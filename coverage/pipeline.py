@@ -18,6 +18,7 @@ from typing import Any
 import geopandas as gpd
 import numpy as np
 import pandas as pd
+from pandas.api.types import union_categoricals
 
 from coverage import __version__
 from coverage.aggregate import summarise
@@ -473,13 +474,26 @@ def _classify_in_chunks(
             )
         )
         tracker.stage("join", stop / max(n, 1))
-    results = pd.concat(parts, ignore_index=True) if len(parts) > 1 else parts[0]
+    results = _concat_rows(parts)
     results.index = attributes.index
     total = time.perf_counter() - t0
     tracker.timings["join"] = round(chunks.join_s, 3)
     tracker.timings["classify"] = round(total - chunks.join_s, 3)
     tracker.stage("classify", 1.0)
     return results, n_pairs
+
+
+def _concat_rows(parts: list[pd.DataFrame]) -> pd.DataFrame:
+    """Row-wise concat that keeps categorical columns categorical, with sorted categories
+    (``pd.concat`` turns categoricals with different categories into object columns)."""
+    if len(parts) == 1:
+        return parts[0]
+    columns = list(parts[0].columns)
+    categorical = [c for c in columns if isinstance(parts[0][c].dtype, pd.CategoricalDtype)]
+    out = pd.concat([p.drop(columns=categorical) for p in parts], ignore_index=True)
+    for col in categorical:
+        out[col] = union_categoricals([p[col] for p in parts], sort_categories=True)
+    return out[columns]
 
 
 def _software_versions() -> dict[str, str]:

@@ -15,6 +15,7 @@ from typing import Any
 import geopandas as gpd
 import numpy as np
 import pandas as pd
+import pyarrow as pa
 
 from coverage.crs import (
     REGIONS,
@@ -111,7 +112,12 @@ def load_addresses(
     geom = frame.geometry.values
     check_coordinates(geom.x, geom.y, raw.crs, source=raw.source, region=region, what="addresses")
     frame, reproj = _to_working(frame, raw, region)
-    return frame, _input_record(raw, "addresses", report, reproj), report
+    record = _input_record(raw, "addresses", report, reproj)
+    del raw
+    # reading and validating millions of rows leaves freed Arrow buffers cached in the
+    # allocator: hand them back before the join needs the memory
+    pa.default_memory_pool().release_unused()
+    return frame, record, report
 
 
 def load_coverage(

@@ -24,6 +24,7 @@ from coverage.grid_summary import (
     parse_inspire_cell_ids,
     summarise_grid,
 )
+from coverage.gridcells import inspire_cell_categorical
 from coverage.join import points_in_polygons
 from coverage.privacy import suppress_small_counts
 from coverage.rurality import (
@@ -176,9 +177,9 @@ def analyse_rural(
             "degurba_cell": addr_cell,
             "degurba_gemeinde": addr_muni,
             "rural_gap": gaps,
-            "cell_100m": pd.array(inspire_cell_ids(gx, gy, 100), dtype="string"),
-            "cell_1km": pd.array(inspire_cell_ids(gx, gy, 1000), dtype="string"),
-            "gap_area_id": pd.array(area_ids, dtype="string"),
+            "cell_100m": inspire_cell_categorical(gx, gy, 100).array,
+            "cell_1km": inspire_cell_categorical(gx, gy, 1000).array,
+            "gap_area_id": area_ids,
         },
         index=addresses.index,
     )
@@ -189,7 +190,7 @@ def analyse_rural(
 
 def _gap_areas(
     addresses: gpd.GeoDataFrame, addr_cell: np.ndarray, options: RuralOptions
-) -> tuple[gpd.GeoDataFrame, np.ndarray]:
+) -> tuple[gpd.GeoDataFrame, pd.Categorical]:
     geom = addresses.geometry.values
     eligible = addresses["eligible"].to_numpy(dtype=bool)
     white = addresses["networks_now"].to_numpy() == 0
@@ -198,12 +199,11 @@ def _gap_areas(
         addresses["site_type"].to_numpy(), addresses["ags"].to_numpy(), addr_cell,
         white=white, params=options.gaps, costs=options.costs, crs=str(addresses.crs),
     )  # fmt: skip
-    area_ids = (
-        np.where(area_pos >= 0, areas["area_id"].to_numpy()[np.maximum(area_pos, 0)], None)
-        if len(areas)
-        else np.full(len(addresses), None)
+    # area ids are unique: the area's row is the code of a categorical (-1: no area)
+    names = pd.Index(areas["area_id"].to_numpy() if len(areas) else [], dtype="string")
+    return areas, pd.Categorical.from_codes(
+        area_pos if len(areas) else np.full(len(addresses), -1), names
     )
-    return areas, area_ids
 
 
 _DEGURBA_GEMEINDE_COLUMNS = [
@@ -222,7 +222,7 @@ def _without_grid(addresses: gpd.GeoDataFrame, options: RuralOptions) -> RuralRe
             "rural_gap": np.zeros(n, dtype=bool),
             "cell_100m": pd.array([None] * n, dtype="string"),
             "cell_1km": pd.array([None] * n, dtype="string"),
-            "gap_area_id": pd.array(area_ids, dtype="string"),
+            "gap_area_id": area_ids,
         },
         index=addresses.index,
     )

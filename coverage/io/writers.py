@@ -18,7 +18,11 @@ from pathlib import Path
 from typing import Any
 
 import geopandas as gpd
+import numpy as np
 import pandas as pd
+import pyarrow as pa
+import pyarrow.parquet as pq
+import shapely
 
 
 def _umask_mode(base: int) -> int:
@@ -66,11 +70,113 @@ def write_csv(frame: pd.DataFrame, target: str | os.PathLike[str], **kwargs: Any
     return Path(target)
 
 
-def write_parquet(frame: pd.DataFrame | gpd.GeoDataFrame, target: str | os.PathLike[str]) -> Path:
-    """Write (Geo)Parquet atomically; GeoDataFrames become GeoParquet with their CRS."""
+#: rows per Parquet row group: also the slice converted to Arrow at a time
+PARQUET_ROWS_PER_GROUP = 262_144
+
+
+def write_parquet(
+    frame: pd.DataFrame | gpd.GeoDataFrame,
+    target: str | os.PathLike[str],
+    *,
+    rows_per_group: int = PARQUET_ROWS_PER_GROUP,
+) -> Path:
+    """Write (Geo)Parquet atomically; GeoDataFrames become GeoParquet 1.0 with their CRS.
+
+    Categorical text columns are written as plain strings. The frame is converted to Arrow
+    one row group at a time, so writing millions of rows needs memory for one group, not a
+    second copy of the frame.
+    """
     with atomic_path(target) as tmp:
-        frame.to_parquet(tmp, index=False)
+        if isinstance(frame, gpd.GeoDataFrame):
+            _write_geoparquet(frame, tmp, rows_per_group)
+        else:
+            pq.write_table(_to_arrow(frame, None), tmp)
     return Path(target)
+
+
+def _decoded(frame: pd.DataFrame) -> pd.DataFrame:
+    """Categorical columns as their values (``string`` for text categories)."""
+    cats = [c for c in frame.columns if isinstance(frame[c].dtype, pd.CategoricalDtype)]
+    if not cats:
+        return frame
+    out = frame.copy(deep=False)
+    for col in cats:
+        categories = frame[col].cat.categories
+        kind = "string" if categories.dtype == object or categories.dtype == "string" else None
+        out[col] = frame[col].astype(kind) if kind else np.asarray(frame[col])
+    return out
+
+
+def _to_arrow(frame: pd.DataFrame, schema: pa.Schema | None) -> pa.Table:
+    return pa.Table.from_pandas(_decoded(frame), schema=schema, preserve_index=False)
+
+
+def _write_geoparquet(frame: gpd.GeoDataFrame, path: Path, rows_per_group: int) -> None:
+    """GeoParquet 1.0.0: WKB geometry columns plus the ``geo`` file metadata."""
+    geo_cols = [c for c in frame.columns if isinstance(frame[c].dtype, gpd.array.GeometryDtype)]
+    plain = frame.drop(columns=geo_cols)
+    plain_schema = _schema(plain)
+    fields = {f.name: f for f in plain_schema}
+    fields.update({c: pa.field(c, pa.binary()) for c in geo_cols})
+    geo = {
+        "version": "1.0.0",
+        "primary_column": frame.geometry.name,
+        "columns": {c: _geo_column(frame[c]) for c in geo_cols},
+    }
+    metadata = {**(plain_schema.metadata or {}), b"geo": json.dumps(geo).encode()}
+    schema = pa.schema([fields[c] for c in frame.columns], metadata=metadata)
+    with pq.ParquetWriter(path, schema) as writer:
+        for start in range(0, max(len(frame), 1), rows_per_group):
+            part = frame.iloc[start : start + rows_per_group]
+            table = _to_arrow(part.drop(columns=geo_cols), plain_schema)
+            columns = [
+                pa.array(shapely.to_wkb(np.asarray(part[c].values)), pa.binary())
+                if c in geo_cols
+                else table.column(c)
+                for c in frame.columns
+            ]
+            writer.write_table(pa.Table.from_arrays(columns, schema=schema))
+
+
+def _schema(plain: pd.DataFrame) -> pa.Schema:
+    """One Arrow schema for every row group of ``plain``: inferred from its column types,
+    object columns from their first value (a slice of one could be all None)."""
+    head = pa.Schema.from_pandas(_decoded(plain.iloc[:0]), preserve_index=False)
+    fields = []
+    for f in head:
+        if pa.types.is_null(f.type):
+            values = plain[f.name].dropna()
+            if len(values):
+                f = f.with_type(pa.array(values.iloc[:1].tolist()).type)
+        fields.append(f)
+    return pa.schema(fields, metadata=head.metadata)
+
+
+#: shapely type id -> GeoParquet geometry type name
+_GEOMETRY_TYPES = {
+    shapely.GeometryType.POINT: "Point",
+    shapely.GeometryType.LINESTRING: "LineString",
+    shapely.GeometryType.LINEARRING: "LineString",
+    shapely.GeometryType.POLYGON: "Polygon",
+    shapely.GeometryType.MULTIPOINT: "MultiPoint",
+    shapely.GeometryType.MULTILINESTRING: "MultiLineString",
+    shapely.GeometryType.MULTIPOLYGON: "MultiPolygon",
+    shapely.GeometryType.GEOMETRYCOLLECTION: "GeometryCollection",
+}
+
+
+def _geo_column(values: gpd.GeoSeries) -> dict[str, Any]:
+    """GeoParquet column metadata: encoding, geometry types, PROJJSON CRS and bbox."""
+    geoms = np.asarray(values.values)
+    present = geoms[~(shapely.is_missing(geoms) | shapely.is_empty(geoms))]
+    type_ids = np.unique(shapely.get_type_id(present))
+    types = sorted({_GEOMETRY_TYPES[shapely.GeometryType(t)] for t in type_ids})
+    meta: dict[str, Any] = {"encoding": "WKB", "geometry_types": types}
+    if values.crs is not None:
+        meta["crs"] = values.crs.to_json_dict()
+    if len(present):
+        meta["bbox"] = [float(v) for v in shapely.total_bounds(present)]
+    return meta
 
 
 class RunDirectory:
