@@ -217,9 +217,7 @@ def _join_chunk(
 
     # only the pieces of the strips these points occupy
     pc = dec.pieces(int(sorted_key[0] >> st.xbits), int(sorted_key[-1] >> st.xbits))
-    lower_bound = _LowerBound(sorted_key, st)
-    lo = lower_bound(pc.lo)
-    hi = lower_bound(pc.hi + 1)
+    lo, hi = _LowerBound(sorted_key, st).ranges(pc.lo, pc.hi)
 
     # boundary pieces: ray test, GEOS where unsure
     piece, pos = ranges(lo, hi)
@@ -428,25 +426,68 @@ class _LowerBound:
         np.cumsum(np.bincount(cell, minlength=n_cells), out=self.first[1 : n_cells + 1])
 
     def __call__(self, queries: np.ndarray) -> np.ndarray:
+        cell, rel, col = self._cells(queries)
+        pos = np.take(self.first, cell).astype(_INT)
+        return self._search(queries, rel, col, pos, np.take(self.first, cell + 1))
+
+    def ranges(self, lo: np.ndarray, hi: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """Sorted positions [start, stop) of the keys in each inclusive range lo..hi.
+
+        Same as ``self(lo), self(hi + 1)``, but a range whose cells hold no key at all
+        (most polygon pieces) is answered from two table entries.
+        """
+        hi = hi + 1
+        c0, r0, col0 = self._cells(lo)
+        c1, r1, col1 = self._cells(hi)
+        start = np.take(self.first, c0).astype(_INT)
+        after = np.take(self.first, c1 + 1)  # keys up to the end of hi's cell
+        stop = start.copy()
+        # no key in the cells from lo's to hi's: both bounds are the first entry
+        full = np.flatnonzero(after > start)
+        if len(full):
+            c0, c1 = c0[full], c1[full]
+            start[full] = self._search(
+                lo[full], r0[full], col0[full], start[full], np.take(self.first, c0 + 1)
+            )
+            stop[full] = self._search(
+                hi[full], r1[full], col1[full], np.take(self.first, c1).astype(_INT), after[full]
+            )
+        return start, stop
+
+    def _cells(self, queries: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """(cell, bin relative to the first column, column) of each query."""
         rel = (queries & self.mask) - 2
         # column of the query (bins before the first column count as column 0, bins
         # after the last one as column ncols = column 0 of the next strip)
         col = np.minimum(np.maximum(rel, 0) // self.per_col, self.ncols)
-        cell = (queries >> self.xbits) * self.ncols + col
-        pos = np.take(self.first, cell).astype(_INT)
-        end = np.take(self.first, cell + 1)
+        return (queries >> self.xbits) * self.ncols + col, rel, col
+
+    def _search(
+        self,
+        queries: np.ndarray,
+        rel: np.ndarray,
+        col: np.ndarray,
+        pos: np.ndarray,
+        end: np.ndarray,
+    ) -> np.ndarray:
+        """Lower bounds, given the first (pos, int64, updated) and end entry of the cells."""
         # Keys of earlier cells are smaller than the query, keys of later cells larger:
         # the answer lies in [pos, end]. It is pos when the query is at (or before) its
         # column's start or the cell is empty; the rest search their cell.
         need = np.flatnonzero((rel > col * self.per_col) & (col < self.ncols) & (end > pos))
-        if len(need):
-            lo, hi, q = pos[need], end[need].astype(_INT), queries[need]
-            last = len(self.sorted_key) - 1
-            for _ in range(int((hi - lo).max()).bit_length()):
-                mid = (lo + hi) >> 1
-                less = np.take(self.sorted_key, np.minimum(mid, last)) < q
-                less &= lo < hi
-                lo = np.where(less, mid + 1, lo)
-                hi = np.where(less, hi, mid)
-            pos[need] = lo
+        lo, hi, q = pos[need], end[need].astype(_INT), queries[need]
+        last = len(self.sorted_key) - 1
+        while len(need):
+            # one bisection step for all; the finished ones leave once they are many
+            mid = (lo + hi) >> 1
+            less = np.take(self.sorted_key, np.minimum(mid, last)) < q
+            less &= lo < hi
+            lo = np.where(less, mid + 1, lo)
+            hi = np.where(less, hi, mid)
+            going = lo < hi
+            n_going = int(np.count_nonzero(going))
+            if n_going <= len(need) // 2:
+                pos[need] = lo
+                going = np.flatnonzero(going)
+                need, lo, hi, q = need[going], lo[going], hi[going], q[going]
         return pos

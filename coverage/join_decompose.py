@@ -315,22 +315,37 @@ class Decomposition:
         c_hi = np.clip(np.ceil(yb / h - 0.5), 0, ns).astype(_INT)
         s_lo = np.where(c_hi > c_lo, np.minimum(s_lo, c_lo), s_lo)
         s_hi = np.maximum(s_hi, c_hi - 1)
-        e, s = ranges(s_lo, s_hi + 1)
-        lo = exmin[e] - pad
-        hi = exmax[e] + pad
-        # An edge inside one strip contributes its whole x-extent; an edge spanning
-        # several strips only the part inside each (plus pad).
-        multi = np.flatnonzero((s_lo != s_hi)[e] & (ya != yb)[e])
-        if len(multi):
-            em, sm = e[multi], s[multi]
+        # An edge inside one strip is one item with its whole x-extent; an edge spanning
+        # several strips has one item per strip with only the part inside it (+ pad).
+        one = s_lo == s_hi
+        single = np.flatnonzero(one)
+        n1 = len(single)
+        em, sm = ranges(s_lo[~one], s_hi[~one] + 1)
+        em = np.flatnonzero(~one)[em]
+        n = n1 + len(em)
+        e, s = np.empty(n, dtype=_INT), np.empty(n, dtype=_INT)
+        e[:n1], e[n1:] = single, em
+        s[:n1], s[n1:] = s_lo[single], sm
+        lo, hi = np.empty(n), np.empty(n)
+        lo[:n1], hi[:n1] = exmin[single], exmax[single]
+        if len(em):
             yam, invm = ya[em], inv[em]
-            xs0 = xa[em] + (np.maximum(sm * h - pad, yam) - yam) * invm
-            xs1 = xa[em] + (np.minimum((sm + 1) * h + pad, yb[em]) - yam) * invm
-            # a flat edge amplifies y rounding by |dx/dy|: widen accordingly
-            xpad = pad * (1.0 + np.abs(invm))
-            lo[multi] = np.maximum(np.minimum(xs0, xs1) - xpad, exmin[em]) - pad
-            hi[multi] = np.minimum(np.maximum(xs0, xs1) + xpad, exmax[em]) + pad
-            del em, sm, yam, invm, xs0, xs1, xpad
+            with np.errstate(invalid="ignore"):  # flat edges: inf - inf, 0 * inf
+                xs0 = xa[em] + (np.maximum(sm * h - pad, yam) - yam) * invm
+                xs1 = xa[em] + (np.minimum((sm + 1) * h + pad, yb[em]) - yam) * invm
+                # a flat edge amplifies y rounding by |dx/dy|: widen accordingly
+                xpad = pad * (1.0 + np.abs(invm))
+                # (fmin/fmax skip NaN: a flat edge, inv = inf or nan, gets its extent)
+                np.fmax(np.fmin(xs0, xs1) - xpad, exmin[em], out=lo[n1:])
+                np.fmin(np.fmax(xs0, xs1) + xpad, exmax[em], out=hi[n1:])
+            del yam, invm, xs0, xs1, xpad
+        lo -= pad
+        hi += pad
+        # an item holds a crossing when its strip's centre line crosses its edge
+        crosses = np.empty(n, dtype=bool)
+        crosses[:n1] = (c_hi > c_lo)[single]
+        crosses[n1:] = (sm >= c_lo[em]) & (sm < c_hi[em])
+        del single, em, sm, one
         group = (poly[e] * ns + s) << xbits
         # bins of points start at 2; pieces get one extra bin each side so the integer
         # comparison is conservative whatever the rounding of floor()
@@ -338,12 +353,9 @@ class Decomposition:
         # clamped at the far left of the next)
         key_lo = group | np.clip(np.floor(lo / q) + 1, 1, maxbin).astype(_INT)
         key_hi = group | np.clip(np.floor(hi / q) + 3, 0, maxbin).astype(_INT)
-        del lo, hi, multi, group
+        del lo, hi, group, c_lo, c_hi
 
         # --- 2. merge overlapping items of one (polygon, strip) into pieces -------------
-        # an item holds a crossing when its strip's centre line crosses its edge
-        crosses = (s >= c_lo[e]) & (s < c_hi[e])
-        del c_lo, c_hi
         order = np.argsort(key_lo)
         key_lo = key_lo[order]
         reach = np.maximum.accumulate(key_hi[order])

@@ -413,3 +413,31 @@ def test_reduce_max_per_point_with_infinite_and_nan_values() -> None:
         np.testing.assert_array_equal(
             got, reduce_max_per_point(point_idx, table[::-1].copy(), 4, fill=-7.0)
         )
+
+
+@pytest.mark.parametrize("cell_size", [0.5, 3.0, 40.0])
+def test_lower_bound_table_equals_searchsorted(cell_size: float) -> None:
+    from coverage.join import _LowerBound
+    from coverage.join_decompose import Strips
+
+    rng = np.random.default_rng(7)
+    # dense clusters, duplicates and points on the extent's corners
+    x = np.concatenate([rng.normal(0, 3, 3000), rng.uniform(-50, 50, 500), [-60.0, 60.0]])
+    y = np.concatenate([rng.normal(0, 3, 3000), rng.uniform(-50, 50, 500), [-60.0, 60.0]])
+    x, y = np.r_[x, x[:200]] + X0, np.r_[y, y[:200]] + Y0
+    st = Strips(x, y, cell_size, 10)
+    keys = np.sort(st.point_keys(x, y))
+    lookup = _LowerBound(keys, st)
+    # queries: every key, its neighbours, strip starts/ends and random keys
+    strips = rng.integers(0, st.ns, 2000) << st.xbits
+    queries = np.concatenate(
+        [keys, keys - 1, keys + 1, strips, strips | ((1 << st.xbits) - 1), strips | 1]
+    )
+    queries = np.concatenate([queries, rng.choice(queries, 3000) + rng.integers(-9, 9, 3000)])
+    queries = queries[queries >= 0]
+    np.testing.assert_array_equal(lookup(queries), np.searchsorted(keys, queries))
+    lo = rng.choice(queries, 5000)
+    hi = lo + rng.integers(0, 1 << 30, 5000)
+    start, stop = lookup.ranges(lo, hi)
+    np.testing.assert_array_equal(start, np.searchsorted(keys, lo))
+    np.testing.assert_array_equal(stop, np.searchsorted(keys, hi + 1))
