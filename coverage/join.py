@@ -420,10 +420,16 @@ class _LowerBound:
         cell = (sorted_key >> st.xbits) * self.ncols + ((sorted_key & self.mask) - 2) // per_col
         n_cells = st.ns * self.ncols
         dtype = np.int32 if len(sorted_key) < 2**31 else _INT
-        # one spare strip of entries: an inclusive upper bound + 1 may carry into strip ns
-        self.first = np.full(n_cells + self.ncols + 2, len(sorted_key), dtype=dtype)
-        self.first[0] = 0
-        np.cumsum(np.bincount(cell, minlength=n_cells), out=self.first[1 : n_cells + 1])
+        # first[c] = number of keys in cells before c (the cells are sorted with the
+        # keys: cells after the previous occupied one up to an occupied one start where
+        # its keys do); one spare strip of entries: an inclusive upper bound + 1 may
+        # carry into strip ns
+        self.first = np.empty(n_cells + self.ncols + 2, dtype=dtype)
+        starts = np.flatnonzero(np.r_[True, cell[1:] != cell[:-1]])
+        occupied = cell[starts]
+        top = int(occupied[-1]) + 1
+        self.first[:top] = np.repeat(starts.astype(dtype), np.diff(occupied, prepend=-1))
+        self.first[top:] = len(sorted_key)
 
     def __call__(self, queries: np.ndarray) -> np.ndarray:
         cell, rel, col = self._cells(queries)

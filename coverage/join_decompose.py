@@ -24,6 +24,9 @@ _EMPTY = np.empty(0, dtype=_INT)
 #: extent (the packed keys must fit 64 bits).
 _MAX_STRIPS = 1 << 22
 
+#: :func:`ranges` with fewer values than this uses np.repeat (fewer numpy calls)
+_RANGES_REPEAT = 1 << 16
+
 
 def ranges(lo: np.ndarray, hi: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """Expand half-open integer ranges [lo, hi) into (range number, value) arrays.
@@ -36,9 +39,12 @@ def ranges(lo: np.ndarray, hi: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     total = int(ends[-1]) if len(ends) else 0
     if total == 0:
         return _EMPTY, _EMPTY
+    if total < _RANGES_REPEAT:  # small (cache-sized) inputs: fewest calls
+        which = np.repeat(np.arange(len(lo), dtype=_INT), counts)
+        return which, np.arange(total, dtype=_INT) - np.repeat(ends - counts - lo, counts)
     # Both outputs are running sums of their steps: +0 (range number) and +1 (value)
     # inside a range, a jump where the next non-empty range starts. Two passes each,
-    # cheaper than np.repeat of short ranges.
+    # cheaper than np.repeat on large inputs.
     nz = np.flatnonzero(counts)
     starts = ends[nz[1:]] - counts[nz[1:]]
     which = np.zeros(total, dtype=_INT)
@@ -227,9 +233,10 @@ class Decomposition:
                 )
                 if len(poly):
                     e1 = n_edges + len(poly)
+                    rows = edges[n_edges:e1]
+                    rows[:, 0], rows[:, 1], rows[:, 2] = ya, yb, xa
                     with np.errstate(divide="ignore", invalid="ignore"):  # flat edges
-                        inv = (xb - xa) / (yb - ya)
-                    edges[n_edges:e1] = np.column_stack([ya, yb, xa, inv])
+                        inv = np.divide(xb - xa, yb - ya, out=rows[:, 3])
                     blocks.append(self._decompose_block(n_edges, poly, xa, ya, xb, yb, inv))
                     n_edges = e1
             del x, y, ring_last, vertex_poly
@@ -272,8 +279,8 @@ class Decomposition:
         st = self.st
         y0, y1 = y[:-1], y[1:]
         up = y0 <= y1
-        ya = np.where(up, y0, y1)
-        yb = np.where(up, y1, y0)
+        ya = np.minimum(y0, y1)
+        yb = np.maximum(y0, y1)
         ok = ~ring_last[:-1]
         ok &= yb >= -st.pad
         ok &= ya <= st.ns * st.h + st.pad
@@ -310,11 +317,12 @@ class Decomposition:
         # edges meeting at a vertex always agree (a consistent symbolic perturbation):
         # every ring crosses every line an even number of times, even through vertices.
         # An edge (ya <= yb, so T(ya) <= T(yb)) crosses the centre lines c_lo..c_hi-1,
-        # all in its own strips (the guard below only matters if rounding ever disagreed).
+        # all in its own strips (the guard below only matters if rounding ever disagreed;
+        # c_lo >= s_lo holds for any edge, as T(ya) >= floor(ya / h)).
         c_lo = np.clip(np.ceil(ya / h - 0.5), 0, ns).astype(_INT)
         c_hi = np.clip(np.ceil(yb / h - 0.5), 0, ns).astype(_INT)
-        s_lo = np.where(c_hi > c_lo, np.minimum(s_lo, c_lo), s_lo)
-        s_hi = np.maximum(s_hi, c_hi - 1)
+        np.minimum(s_lo, c_lo, out=s_lo)
+        np.maximum(s_hi, c_hi - 1, out=s_hi)
         # An edge inside one strip is one item with its whole x-extent; an edge spanning
         # several strips has one item per strip with only the part inside it (+ pad).
         one = s_lo == s_hi
