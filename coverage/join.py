@@ -304,32 +304,20 @@ def _decide(
     ray = np.flatnonzero((count >= 0) & (count <= _MAX_RAY_EDGES))
     unsure = np.ones(len(piece), dtype=bool)
     if len(ray):
-        # the edges of the pieces with candidates (few of all pieces), copied together
-        ray_piece = piece[ray]
-        new = np.r_[True, ray_piece[1:] != ray_piece[:-1]]
-        used = ray_piece[new]
-        local = np.cumsum(new) - 1  # candidate -> row of `used`
-        n_edges = pc.item_count[used]
-        _, items = ranges(pc.item_start[used], pc.item_start[used] + n_edges)
-        rows = np.take(dec.edges, np.take(dec.item_edge, items), axis=0)
-        ya, yb, xa, inv = (np.ascontiguousarray(column) for column in rows.T)
-        del rows, items
-        edge_start = np.cumsum(n_edges) - n_edges
-        left_in = pc.left_in[used]
         tol_y = st.pad + float(np.abs(py[ray] - st.y0).max()) * 2.0**-44
         # in blocks, so the (candidate, edge) temporaries stay cache-sized and their
         # memory is reused instead of freshly mapped (page faults cost more than the
         # arithmetic)
         for a in range(0, len(ray), _RAY_BLOCK):
             r = ray[a : a + _RAY_BLOCK]
-            u = local[a : a + _RAY_BLOCK]
+            pr = piece[r]
             hit[r], unsure[r] = _ray_test(
                 px[r] - st.x0,
                 py[r] - st.y0,
-                edge_start[u],
-                n_edges[u],
-                left_in[u],
-                (ya, yb, xa, inv),
+                pc.item_start[pr],
+                count[r],
+                pc.left_in[pr],
+                dec.items,
                 st.pad,
                 tol_y,
             )

@@ -192,9 +192,9 @@ class Decomposition:
     Per piece (:class:`Pieces`): ``poly``, inclusive point-key range ``lo``..``hi``, the
     inside status left of it (``left_in``), whether the cell after it up to the next piece
     is an inside run (``run_after``; the next piece then belongs to the same polygon and
-    strip), and its edges: ``item_edge[item_start:item_start + item_count]`` index the
-    rows of ``edges``. ``item_count`` is -1 for geometries without a parity decomposition (tested
-    with GEOS in their bounding box).
+    strip), and its edges: rows ``item_start .. item_start + item_count`` of ``items``.
+    ``item_count`` is -1 for geometries without a parity decomposition (tested with GEOS
+    in their bounding box).
     """
 
     #: polygons are decomposed in blocks of about this many vertices, so the temporary
@@ -205,7 +205,6 @@ class Decomposition:
         self.st = st
         blocks: list[tuple[np.ndarray, ...]] = []
         which = np.flatnonzero(fast)
-        n_edges = 0
         if len(which):
             g = geoms[which]
             coords = shapely.get_coordinates(g)
@@ -219,8 +218,6 @@ class Decomposition:
             ring_last[np.cumsum(sizes) - 1] = True
             vertex_poly = np.repeat(which[owner], sizes)
             del sizes, owner
-            # the edges, filled block by block (at most one per vertex)
-            edges = np.empty((len(x), 4))
             # blocks of whole polygons
             nv = np.cumsum(shapely.get_num_coordinates(g))
             cuts = np.searchsorted(
@@ -228,34 +225,25 @@ class Decomposition:
             )
             bounds = np.unique(np.concatenate([[0], cuts + 1, [len(which)]]))
             for v0, v1 in itertools.pairwise(np.r_[0, nv][bounds].tolist()):
-                poly, xa, ya, xb, yb = self._edges(
-                    x[v0:v1], y[v0:v1], ring_last[v0:v1], vertex_poly[v0:v1]
-                )
-                if len(poly):
-                    e1 = n_edges + len(poly)
-                    rows = edges[n_edges:e1]
-                    rows[:, 0], rows[:, 1], rows[:, 2] = ya, yb, xa
-                    with np.errstate(divide="ignore", invalid="ignore"):  # flat edges
-                        inv = np.divide(xb - xa, yb - ya, out=rows[:, 3])
-                    blocks.append(self._decompose_block(n_edges, poly, xa, ya, xb, yb, inv))
-                    n_edges = e1
+                edges = self._edges(x[v0:v1], y[v0:v1], ring_last[v0:v1], vertex_poly[v0:v1])
+                if len(edges[0]):
+                    blocks.append(self._decompose_block(*edges))
             del x, y, ring_last, vertex_poly
-        else:
-            edges = np.empty((0, 4))
-        #: one row per edge (local coordinates, oriented ya <= yb): lower and upper end
-        #: height, x at the lower end and dx/dy (inf or nan for flat edges)
-        self.edges = edges[:n_edges]
         if slow.any():
             blocks.append(self._bbox_tests(geoms, np.flatnonzero(slow)))
-        cols = [np.concatenate(c) for c in zip(*blocks, strict=True)] if blocks else [_EMPTY] * 7
-        poly, lo, hi, left_in, run_after, item_count, item_edge = cols
+        if blocks:
+            cols = [np.concatenate(c) for c in zip(*blocks, strict=True)]
+        else:
+            cols = [_EMPTY] * 6 + [np.empty(0)] * 4
+        poly, lo, hi, left_in, run_after, item_count, *items = cols
         n_items = np.maximum(item_count, 0)
         item_start = np.cumsum(n_items) - n_items
         # pieces in block order: by polygon, strip, x (the next piece of a (polygon,
         # strip) is always the next row)
         self.all = Pieces(poly, lo, hi, left_in, run_after, item_start, item_count)
-        #: per item (rows item_start.. of a piece): its edge
-        self.item_edge = item_edge
+        #: per item (the edges of the pieces, local coordinates, oriented ya <= yb): lower
+        #: and upper end height, x at the lower end and dx/dy (inf or nan when flat)
+        self.items = tuple(items)
 
     def pieces(self, s0: int, s1: int) -> Pieces:
         """The pieces of strips s0..s1 (all of them without a copy when that is all)."""
@@ -290,24 +278,18 @@ class Decomposition:
         return vertex_poly[v], np.where(up, x0, x1), ya[v], np.where(up, x1, x0), yb[v]
 
     def _decompose_block(
-        self,
-        e0: int,
-        poly: np.ndarray,
-        xa: np.ndarray,
-        ya: np.ndarray,
-        xb: np.ndarray,
-        yb: np.ndarray,
-        inv: np.ndarray,
+        self, poly: np.ndarray, xa: np.ndarray, ya: np.ndarray, xb: np.ndarray, yb: np.ndarray
     ) -> tuple[np.ndarray, ...]:
-        """Pieces of the (whole) polygons owning these edges (global rows from ``e0`` on).
+        """Pieces of the (whole) polygons owning these edges.
 
-        ``inv`` is dx/dy of every edge (not used for flat ones).
-
-        Returns the :class:`Pieces` columns but ``item_start``, then ``item_edge``.
+        Returns the :class:`Pieces` columns but ``item_start``, then the four columns of
+        :attr:`items`.
         """
         st = self.st
         h, pad, ns, q, xbits, maxbin = st.h, st.pad, st.ns, st.q, st.xbits, st.maxbin
         exmin, exmax = np.minimum(xa, xb), np.maximum(xa, xb)
+        with np.errstate(divide="ignore", invalid="ignore"):  # flat edges: inf or nan
+            inv = (xb - xa) / (yb - ya)
 
         # --- 1. items: the x-extent of each edge inside each strip it touches -----------
         s_lo = np.clip(np.floor((ya - pad) / h), 0, ns - 1).astype(_INT)
@@ -377,7 +359,7 @@ class Decomposition:
         # Every (polygon, strip) has an even number of crossings, so a running count over
         # the whole block has the parity of the cell right of each piece at its last item.
         odd = (np.cumsum(crosses[order])[last] & 1).astype(bool)
-        item_edge = e[order] + e0
+        item_edge = e[order]
         del crosses, e, s, order
 
         # --- 3. per piece: status on both sides, key range in point-key space ------------
@@ -394,7 +376,10 @@ class Decomposition:
             left_in,
             run_after,
             last - first + 1,
-            item_edge,
+            ya[item_edge],
+            yb[item_edge],
+            xa[item_edge],
+            inv[item_edge],
         )
 
     def _bbox_tests(self, geoms: np.ndarray, which: np.ndarray) -> tuple[np.ndarray, ...]:
@@ -417,5 +402,5 @@ class Decomposition:
             false,
             false,
             np.full(n, -1, dtype=_INT),
-            _EMPTY,
+            *[np.empty(0)] * 4,
         )
