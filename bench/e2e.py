@@ -41,7 +41,7 @@ class PeakRSS:
     def __init__(self, interval: float = 0.02) -> None:
         self.interval, self.peak, self._stop = interval, 0, threading.Event()
         #: peak RSS per stage, the stage being set by :meth:`progress` (a run's progress callback)
-        self.stage, self.by_stage = "start", {}
+        self.stage, self.by_stage, self.at_start = "start", {}, {}
         self._thread = threading.Thread(target=self._run, daemon=True)
 
     def sample(self) -> int:
@@ -55,7 +55,9 @@ class PeakRSS:
         return 0
 
     def progress(self, stage: str, fraction: float) -> None:
-        self.sample()
+        rss = self.sample()
+        if stage != self.stage:
+            self.at_start.setdefault(stage, rss)
         self.stage = stage
 
     def _run(self) -> None:
@@ -135,7 +137,11 @@ def main(argv: list[str] | None = None) -> int:
     counts = result.manifest["counts"]
     print(f"gapmap run: {wall:.1f} s wall, peak RSS {_mib(rss.peak)} (sampled)")
     for stage, sec in timings.items():
-        peak = f"  peak RSS {_mib(rss.by_stage[stage])}" if stage in rss.by_stage else ""
+        peak = (
+            f"  RSS at start {_mib(rss.at_start[stage])}, peak {_mib(rss.by_stage[stage])}"
+            if stage in rss.by_stage
+            else ""
+        )
         print(f"  {stage:<16} {sec:8.2f} s{peak}")
     print(
         f"  pairs {counts['address_offer_pairs']:,} ({counts['address_offer_pairs'] / n:.1f} "

@@ -36,6 +36,18 @@ def _columns(classes: Sequence[str]) -> list[str]:
     return base + [f"{p}_{c}" for c in classes for p in ("n", "share")]
 
 
+def ags_prefix_codes(ags: pd.Series, digits: int) -> tuple[np.ndarray, np.ndarray]:
+    """Per address the row of its key (the first ``digits`` AGS digits; NA -> ``""``) among
+    the sorted distinct keys, and those keys: grouping by small integer codes, with each
+    distinct AGS sliced once instead of once per address."""
+    codes, uniques = pd.factorize(ags, use_na_sentinel=True)
+    prefixes = pd.Series(np.asarray(uniques, dtype=object)).astype("string").str.slice(0, digits)
+    names = np.append(prefixes.fillna(OUTSIDE_KEY).to_numpy(dtype=object), OUTSIDE_KEY)
+    keys, key_of_unique = np.unique(names.astype(str), return_inverse=True)
+    key = key_of_unique[np.where(codes >= 0, codes, len(names) - 1)]
+    return key.astype(np.intp), keys.astype(object)
+
+
 def _shares(table: pd.DataFrame, classes: Sequence[str]) -> pd.DataFrame:
     denom = table["addresses"].where(table["addresses"] > 0)
     table["eligible_share"] = (table["eligible"] / denom).fillna(0.0).round(4)
@@ -85,27 +97,31 @@ def summarise(
     missing = [c for c in ("ags", "households", "class", "eligible") if c not in results]
     if missing:
         raise InputDataError(f"results are missing column(s) {', '.join(missing)}")
-    klass = results["class"].astype("string")
+    klass = results["class"]
+    if not isinstance(klass.dtype, pd.CategoricalDtype):
+        klass = klass.astype("string")
     unknown = sorted(set(klass.dropna().unique()) - set(classes))
     if unknown or klass.isna().any():
         raise InputDataError(
             f"results contain class(es) {unknown or ['<NA>']} not in the profile classes {list(classes)}"
         )
-    ags = results["ags"].astype("string").str.slice(0, LEVELS[level]).fillna(OUTSIDE_KEY)
-    hh = pd.to_numeric(results["households"], errors="coerce").fillna(0).astype("int64")
-    elig = results["eligible"].astype("boolean").fillna(False).astype(bool)
-    frame = pd.DataFrame(
-        {
-            "ags": ags.to_numpy(dtype=object),
-            "addresses": 1,
-            "households": hh.to_numpy(),
-            "eligible": elig.to_numpy(dtype=np.int64),
-            "eligible_households": np.where(elig.to_numpy(), hh.to_numpy(), 0),
-        }
-    )
+    key, keys = ags_prefix_codes(results["ags"], LEVELS[level])
+    hh = pd.to_numeric(results["households"], errors="coerce").fillna(0).to_numpy("int64")
+    elig = results["eligible"].astype("boolean").fillna(False).to_numpy(bool)
+
+    def total(weights: np.ndarray | None) -> np.ndarray:
+        return np.bincount(key, weights=weights, minlength=len(keys)).astype("int64")
+
+    counts = {
+        "addresses": total(None),
+        "households": total(hh),
+        "eligible": total(elig.astype("int64")),
+        "eligible_households": total(np.where(elig, hh, 0)),
+    }
     for c in classes:
-        frame[f"n_{c}"] = (klass == c).to_numpy(dtype=np.int64)
-    table = frame.groupby("ags", sort=True).sum().reset_index()
+        counts[f"n_{c}"] = total((klass == c).to_numpy(dtype="int64"))
+    used = counts["addresses"] > 0
+    table = pd.DataFrame({"ags": keys[used], **{k: v[used] for k, v in counts.items()}})
     table["ags"] = table["ags"].astype("string")
     lookup = dict(names or {})
     lookup.setdefault(OUTSIDE_KEY, OUTSIDE_NAME)

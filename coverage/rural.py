@@ -15,6 +15,7 @@ import numpy as np
 import pandas as pd
 from pyproj import Transformer
 
+from coverage.aggregate import ags_prefix_codes
 from coverage.costs import CostParams
 from coverage.errors import InputDataError
 from coverage.gaps import GapParams, find_gap_areas
@@ -249,16 +250,17 @@ def _suppress(summary: pd.DataFrame, k: int) -> pd.DataFrame:
 
 def rural_counts(per_address: pd.DataFrame, *, digits: int) -> pd.DataFrame:
     """Rural-gap addresses and households per AGS prefix (8 = Gemeinde, 5 = Kreis)."""
-    key = per_address["ags"].astype("string").str.slice(0, digits).fillna("")
+    key, keys = ags_prefix_codes(per_address["ags"], digits)
     gap = per_address["rural_gap"].to_numpy(dtype=bool)
-    hh = pd.to_numeric(per_address["households"], errors="coerce").fillna(0).to_numpy()
-    frame = pd.DataFrame(
+    hh = pd.to_numeric(per_address["households"], errors="coerce").fillna(0).to_numpy("int64")
+    used = np.bincount(key, minlength=len(keys)) > 0
+    out = pd.DataFrame(
         {
-            "ags": key.to_numpy(dtype=object),
-            "rural_gap": gap.astype("int64"),
-            "rural_gap_households": np.where(gap, hh, 0).astype("int64"),
+            "ags": pd.array(keys[used], dtype="string"),
+            "rural_gap": np.bincount(key, weights=gap, minlength=len(keys))[used],
+            "rural_gap_households": np.bincount(
+                key, weights=np.where(gap, hh, 0), minlength=len(keys)
+            )[used],
         }
     )
-    out = frame.groupby("ags", sort=True).sum().reset_index()
-    out["ags"] = out["ags"].astype("string")
-    return out
+    return out.astype({"rural_gap": "int64", "rural_gap_households": "int64"})

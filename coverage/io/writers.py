@@ -128,7 +128,10 @@ def _write_geoparquet(frame: gpd.GeoDataFrame, path: Path, rows_per_group: int) 
     with pq.ParquetWriter(path, schema) as writer:
         for start in range(0, max(len(frame), 1), rows_per_group):
             part = frame.iloc[start : start + rows_per_group]
-            table = _to_arrow(part.drop(columns=geo_cols), plain_schema)
+            # categoricals convert as Arrow dictionaries (codes, no per-row text) and are
+            # cast to plain strings in Arrow
+            table = pa.Table.from_pandas(part.drop(columns=geo_cols), preserve_index=False)
+            table = table.cast(plain_schema)
             columns = [
                 pa.array(shapely.to_wkb(np.asarray(part[c].values)), pa.binary())
                 if c in geo_cols
