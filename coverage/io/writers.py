@@ -133,12 +133,36 @@ def _write_geoparquet(frame: gpd.GeoDataFrame, path: Path, rows_per_group: int) 
             table = pa.Table.from_pandas(part.drop(columns=geo_cols), preserve_index=False)
             table = table.cast(plain_schema)
             columns = [
-                pa.array(shapely.to_wkb(np.asarray(part[c].values)), pa.binary())
-                if c in geo_cols
-                else table.column(c)
+                _wkb(np.asarray(part[c].values)) if c in geo_cols else table.column(c)
                 for c in frame.columns
             ]
             writer.write_table(pa.Table.from_arrays(columns, schema=schema))
+
+
+#: little-endian 2D WKB Point: byte order (1), geometry type (1), x, y; 21 bytes, unpadded
+_WKB_POINT = np.dtype([("order", "u1"), ("type", "<u4"), ("x", "<f8"), ("y", "<f8")])
+
+
+def _wkb(geoms: np.ndarray) -> pa.Array:
+    """WKB of the geometries as an Arrow binary array.
+
+    Columns of plain 2D points (address layers: millions of rows) are encoded with numpy,
+    byte for byte what GEOS writes; anything else goes through ``shapely.to_wkb``.
+    """
+    types = shapely.get_type_id(geoms)
+    if (
+        0 < len(geoms) < 2**31 // _WKB_POINT.itemsize  # int32 offsets
+        and (types == shapely.GeometryType.POINT).all()
+        and not shapely.has_z(geoms).any()
+        and not shapely.is_empty(geoms).any()
+    ):
+        rec = np.empty(len(geoms), dtype=_WKB_POINT)
+        rec["order"], rec["type"] = 1, 1
+        rec["x"], rec["y"] = shapely.get_x(geoms), shapely.get_y(geoms)
+        offsets = np.arange(0, _WKB_POINT.itemsize * (len(geoms) + 1), _WKB_POINT.itemsize)
+        buffers = [None, pa.py_buffer(offsets.astype(np.int32)), pa.py_buffer(rec.view(np.uint8))]
+        return pa.Array.from_buffers(pa.binary(), len(geoms), buffers)
+    return pa.array(shapely.to_wkb(geoms), pa.binary())
 
 
 def _schema(plain: pd.DataFrame) -> pa.Schema:

@@ -1,0 +1,89 @@
+"""The atomic GeoParquet writer: row groups, categoricals as strings, GeoParquet metadata."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import geopandas as gpd
+import numpy as np
+import pandas as pd
+import pyarrow.parquet as pq
+import pytest
+import shapely
+
+from coverage.io.writers import _wkb, write_parquet
+
+
+def _frame(n: int, geometry: np.ndarray) -> gpd.GeoDataFrame:
+    rng = np.random.default_rng(3)
+    reasons = np.array(["GREY: VDSL 100/40", "WHITE: no NGA network", "gigabit: FTTH 1000/500"])
+    return gpd.GeoDataFrame(
+        {
+            "address_id": pd.array([f"A{i:06d}" for i in range(n)], dtype="string"),
+            "reason": pd.Categorical(reasons[rng.integers(0, 3, n)]),
+            # all None in the first row groups, text later: one schema for every group
+            "note": np.array([None] * (n - 1) + ["late text"], dtype=object),
+            "households": rng.integers(1, 9, n).astype("int32"),
+            "cell": pd.Categorical.from_codes(
+                np.where(np.arange(n) % 7 == 0, -1, np.arange(n) % 5),
+                pd.Index([f"CRS3035RES100mN{k}E4" for k in range(5)], dtype="string"),
+            ),
+        },
+        geometry=geometry,
+        crs="EPSG:25832",
+    )
+
+
+@pytest.mark.parametrize("rows_per_group", [1_000, 100_000])
+def test_points_round_trip_with_categoricals_as_strings(
+    tmp_path: Path, rows_per_group: int
+) -> None:
+    n = 2_500
+    rng = np.random.default_rng(1)
+    points = shapely.points(rng.uniform(3.8e5, 4.6e5, n), rng.uniform(5.6e6, 5.7e6, n))
+    frame = _frame(n, points)
+    path = write_parquet(frame, tmp_path / "a.parquet", rows_per_group=rows_per_group)
+
+    meta = pq.ParquetFile(path).metadata
+    assert meta.num_row_groups == -(-n // rows_per_group)
+    back = gpd.read_parquet(path)
+    assert back.crs.to_epsg() == 25832
+    expected = pd.DataFrame(frame.drop(columns="geometry")).astype(
+        {"reason": "string", "cell": "string", "note": "string"}
+    )
+    got = pd.DataFrame(back.drop(columns="geometry")).astype({"note": "string"})
+    pd.testing.assert_frame_equal(got, expected)
+    assert back.loc[n - 1, "note"] == "late text" and pd.isna(back.loc[0, "note"])
+    assert back.geometry.geom_equals_exact(frame.geometry, tolerance=0).all()
+
+    geo = json.loads(pq.read_schema(path).metadata[b"geo"])
+    column = geo["columns"]["geometry"]
+    assert geo["primary_column"] == "geometry" and column["encoding"] == "WKB"
+    assert column["geometry_types"] == ["Point"]
+    assert column["bbox"] == pytest.approx(list(shapely.total_bounds(points)))
+    assert column["crs"]["id"] == {"authority": "EPSG", "code": 25832}
+
+
+def test_point_wkb_is_byte_for_byte_what_geos_writes() -> None:
+    rng = np.random.default_rng(2)
+    points = shapely.points(rng.normal(0, 1e6, 500), rng.normal(0, 1e6, 500))
+    assert _wkb(points).to_pylist() == list(shapely.to_wkb(points))
+    # anything but plain 2D points goes through GEOS
+    mixed = np.array([shapely.Point(1, 2, 3), shapely.box(0, 0, 1, 1), None], dtype=object)
+    assert _wkb(mixed).to_pylist() == list(shapely.to_wkb(mixed))
+
+
+def test_polygons_and_missing_geometries_round_trip(tmp_path: Path) -> None:
+    geoms = np.array(
+        [shapely.box(0, 0, 1, 1), None, shapely.MultiPolygon([shapely.box(2, 2, 3, 3)])] * 3,
+        dtype=object,
+    )
+    frame = _frame(len(geoms), geoms)
+    path = write_parquet(frame, tmp_path / "p.parquet", rows_per_group=4)
+    back = gpd.read_parquet(path)
+    assert back.geometry.isna().tolist() == [g is None for g in geoms]
+    present = back.geometry.notna().to_numpy()
+    assert shapely.equals(back.geometry.values[present], geoms[present]).all()
+    types = json.loads(pq.read_schema(path).metadata[b"geo"])["columns"]["geometry"]
+    assert types["geometry_types"] == ["MultiPolygon", "Polygon"]
