@@ -13,8 +13,6 @@ from typing import Any
 import geopandas as gpd
 import numpy as np
 import pandas as pd
-import pyarrow as pa
-import pyarrow.compute as pc
 import shapely
 
 from coverage.errors import InputDataError
@@ -182,16 +180,6 @@ def _as_string(series: pd.Series) -> pd.Series:
     return out.str.strip()
 
 
-def _all_distinct(values: pd.Series) -> bool:
-    """True if no value repeats: Arrow's hash count when the strings are Arrow-backed (a
-    second or two for millions), pandas otherwise; the caller then finds the repeats."""
-    dtype = values.dtype
-    if isinstance(dtype, pd.StringDtype) and dtype.storage == "pyarrow":
-        data = pa.array(values.array)  # zero-copy view of the Arrow storage
-        return pc.count_distinct(data, mode="all").as_py() == len(values)
-    return bool(values.is_unique)
-
-
 def _check_not_empty(frame: pd.DataFrame, *, source: str, kind: str) -> None:
     if len(frame) == 0:
         raise InputDataError(
@@ -224,8 +212,8 @@ def validate_addresses(
             f"{source}: {int(blank.sum())} address(es) have no address_id (rows {_first_rows(blank.to_numpy())}); "
             "every address needs a unique id"
         )
-    dup = None if _all_distinct(ids) else ids.duplicated(keep=False)
-    if dup is not None and dup.any():
+    if not ids.is_unique:
+        dup = ids.duplicated(keep=False)
         examples = ", ".join(ids[dup].unique()[:5])
         raise InputDataError(
             f"{source}: address_id is not unique ({int(ids.duplicated().sum())} duplicate(s), e.g. {examples}); "
