@@ -20,6 +20,7 @@ import itertools
 import logging
 import math
 import operator
+import os
 from collections.abc import Sequence
 from typing import Any
 
@@ -45,7 +46,6 @@ _PARTITION_POINTS = 1_000_000
 _CONNECT_TIMEOUT = "10s"
 
 _INSTALL_HINT = "pip install 'dask[distributed]>=2024.1'"
-_PRE_SPAWN = "distributed.nanny.pre-spawn-environ"
 
 
 def hilbert_keys(x: np.ndarray, y: np.ndarray, order: int = _HILBERT_ORDER) -> np.ndarray:
@@ -172,7 +172,6 @@ def local_cluster(workers: int) -> Any:
     Use it as a context manager and pass ``cluster.scheduler_address`` as ``scheduler``
     to reuse one cluster for many calls (benchmarks, a long-lived service).
     """
-    import dask
     from distributed import LocalCluster
 
     # distributed makes glibc hand freed memory back at once (MALLOC_TRIM_THRESHOLD_
@@ -181,8 +180,13 @@ def local_cluster(workers: int) -> Any:
     # freezes glibc's mmap threshold at 128 KiB (it normally grows to 32 MiB), so every
     # larger temporary was still mapped and unmapped per use: 1.5x the kernel time on a
     # 250k-point partition, 1.25x on 1M. Up to 256 MiB they come from the heap instead.
+    # The nanny takes these from os.environ before its pre-spawn config, and leaves its
+    # own values there (64 KiB once any other cluster started in this process): so they
+    # are set in os.environ while the workers spawn, and the old values restored.
     malloc = {"MALLOC_TRIM_THRESHOLD_": str(1 << 30), "MALLOC_MMAP_THRESHOLD_": str(1 << 28)}
-    with dask.config.set({f"{_PRE_SPAWN}.{name}": value for name, value in malloc.items()}):
+    old = {name: os.environ.get(name) for name in malloc}
+    os.environ.update(malloc)
+    try:
         return LocalCluster(
             n_workers=workers,
             threads_per_worker=1,
@@ -190,6 +194,12 @@ def local_cluster(workers: int) -> Any:
             dashboard_address=None,
             silence_logs=logging.ERROR,
         )
+    finally:
+        for name, value in old.items():
+            if value is None:
+                os.environ.pop(name, None)
+            else:
+                os.environ[name] = value
 
 
 def points_in_polygons_distributed(

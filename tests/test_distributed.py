@@ -102,6 +102,19 @@ def test_empty_inputs(scheduler: str) -> None:
     assert len(p) == 0
 
 
+def test_local_cluster_workers_keep_freed_memory(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Workers get glibc settings that keep the kernel's temporaries in the heap."""
+    distributed = pytest.importorskip("distributed", reason="dask.distributed not installed")
+    import os
+
+    with dist.local_cluster(1) as cluster, distributed.Client(cluster) as client:
+        env = next(iter(client.run(lambda: dict(os.environ)).values()))
+        threads = next(iter(client.nthreads().values()))
+    assert int(env["MALLOC_MMAP_THRESHOLD_"]) >= 1 << 28
+    assert int(env["MALLOC_TRIM_THRESHOLD_"]) >= 1 << 30
+    assert threads == 1
+
+
 def test_spatial_partitions_cover_every_finite_point_once() -> None:
     rng = np.random.default_rng(1)
     x, y = rng.uniform(0, 1000, 10_000), rng.uniform(0, 1000, 10_000)
