@@ -1,14 +1,25 @@
 """The join kernel on a Dask cluster: spatial partitions of the points, one task each.
 
 ``points_in_polygons_distributed`` returns exactly what :func:`coverage.join.points_in_polygons`
-returns (same pairs, same order, same dtype). The points are cut into partitions of equal
-size along a Hilbert curve over their extent, so each partition is spatially compact; each
-task receives its points and only the coverage polygons whose bounding box meets the
-partition's bounding box (as WKB, scattered straight to the workers), runs the local
-kernel and keeps its pairs as sorted global ``point << bits | polygon`` keys. Then each
-worker assembles the final pairs of one range of point indices from all partitions'
-keys, and the client concatenates the ranges: the same arrays, in the same order, as the
-local kernel.
+returns (same pairs, same order, same dtype):
+
+1. the client cuts the points into partitions of about equal size along a Hilbert curve
+   over their extent (spatially compact), each holding its point indices in ascending
+   order;
+2. each partition is scattered straight to a worker as soon as it is ready: its points,
+   their indices and only the coverage polygons whose bounding box meets the partition's
+   (as WKB, each polygon converted once);
+3. each task runs the local kernel; as the indices ascend, its pairs are already sorted by
+   global point, then polygon. It cuts them into one slice per output range of point
+   indices (one range per worker), as pair counts per point and polygon ids, in the
+   narrowest dtypes (about 2 bytes per pair instead of 8);
+4. one task per range, spread over the workers, interleaves the slices of all partitions
+   by point (each point's pairs are one run in one partition);
+5. the client concatenates the ranges and expands the counts into point indices.
+
+The client's share is the Hilbert cut, WKB conversion, shipping and the final
+concatenation; it is serial (and shares the cores with the workers on one machine), so it
+is kept to what cannot be moved to the workers.
 
 Dask is optional: it is imported only when this function runs, and a clear
 :class:`coverage.errors.GapmapError` says how to install it when it is missing.
@@ -42,6 +53,9 @@ __all__ = [
 _HILBERT_ORDER = 8
 #: default target number of points per partition
 _PARTITION_POINTS = 1_000_000
+#: partitions up to which a range is merged with one boolean mask per partition (more:
+#: one radix sort of the pairs' owners, whose cost does not grow with the partitions)
+_MASK_MERGE_MAX = 8
 #: seconds to wait for an existing scheduler
 _CONNECT_TIMEOUT = "10s"
 
@@ -88,54 +102,91 @@ def _hilbert(xi: np.ndarray, yi: np.ndarray, n_side: int) -> np.ndarray:
 
 
 def spatial_partitions(x: np.ndarray, y: np.ndarray, partitions: int) -> list[np.ndarray]:
-    """Point indices of ``partitions`` spatially compact groups of (nearly) equal size.
+    """Point indices of up to ``partitions`` spatially compact groups of about equal size.
 
-    Points with non-finite coordinates belong to no group. Indices are in Hilbert order.
+    Each group is a run of whole cells along a Hilbert curve over the points' extent
+    (:func:`hilbert_keys`) holding about ``1 / partitions`` of the points, so sizes differ
+    by at most about one cell's points. Points with non-finite coordinates belong to no
+    group. Each group's indices ascend, so the kernel's pairs of a group (sorted by
+    position in the group) are sorted by point index.
     """
-    finite = np.flatnonzero(np.isfinite(x) & np.isfinite(y))
-    if len(finite) == 0:
+    finite = np.isfinite(x) & np.isfinite(y)
+    idx = None if finite.all() else np.flatnonzero(finite)
+    n = len(x) if idx is None else len(idx)
+    if n == 0:
         return []
-    keys = hilbert_keys(x[finite], y[finite])
-    # stable: equal keys keep input order; uint16 keys sort by radix in linear time
-    order = finite[np.argsort(keys, kind="stable")]
-    return [part for part in np.array_split(order, max(1, partitions)) if len(part)]
+    keys = hilbert_keys(x, y) if idx is None else hilbert_keys(x[idx], y[idx])
+    k = max(1, partitions)
+    per_cell = np.bincount(keys)
+    # a cell joins the group where the middle of its points falls along the curve
+    middle = np.cumsum(per_cell) - per_cell / 2
+    group = (middle * (k / n)).astype(np.min_scalar_type(k))[keys]
+    # stable, so indices ascend within a group; radix sort for 8/16-bit group numbers
+    order = np.argsort(group, kind="stable")
+    if idx is not None:
+        order = idx[order]
+    bounds = np.cumsum(np.bincount(group, minlength=k))[:-1]
+    return [part for part in np.split(order, bounds) if len(part)]
 
 
 def _join_partition(
-    batch: tuple[np.ndarray, ...], pbits: int, chunk_size: int, cell_size: float | None
-) -> np.ndarray:
-    """Worker task: the local kernel on one partition, as sorted global pair keys.
+    batch: tuple[np.ndarray, ...], cuts: list[int], chunk_size: int, cell_size: float | None
+) -> list[tuple[np.ndarray, np.ndarray, np.ndarray]]:
+    """Worker task: the local kernel on one partition, cut into the output's point ranges.
 
-    ``batch`` is (x, y, global point ids, global polygon ids, polygon WKB). Returns int64 ``point << pbits | polygon`` with global indices, sorted, so that any
-    range of points is one slice (found by binary search in :func:`_assemble`).
+    ``batch`` is (x, y, global point ids, global polygon ids, polygon WKB) of the
+    partition's points (ascending ids) and of the polygons near them. Since the ids
+    ascend, the kernel's pairs are sorted by global point, then polygon, and each range
+    ``cuts[r] <= id < cuts[r + 1]`` is one slice. Returns, per range, the ids of the
+    partition's points in it, their pair counts and the global polygon ids of their pairs
+    (counts and polygon ids in the narrowest unsigned dtype: a fraction of the bytes).
     """
     x, y, point_ids, polygon_ids, wkb = batch
     geoms = shapely.from_wkb(wkb)
     p, q = points_in_polygons(x, y, geoms, chunk_size=chunk_size, cell_size=cell_size)
-    keys = point_ids[p].astype(np.int64)
-    keys <<= pbits
-    keys |= polygon_ids[q]
-    keys.sort()
-    return keys
+    counts = np.bincount(p, minlength=len(x))
+    ends = np.concatenate([[0], np.cumsum(counts)])  # pairs before each point
+    counts = counts.astype(_narrowest(counts))
+    polygons = polygon_ids[q]
+    at = np.searchsorted(point_ids, cuts)
+    return [
+        (point_ids[a:b], counts[a:b], polygons[ends[a] : ends[b]])
+        for a, b in itertools.pairwise(at.tolist())
+    ]
 
 
-def _split(keys: np.ndarray, cuts: list[int]) -> list[np.ndarray]:
-    """Worker task: sorted keys cut at the key values ``cuts`` (one slice per range)."""
-    at = np.searchsorted(keys, cuts)
-    return [keys[a:b] for a, b in itertools.pairwise(at)]
+def _narrowest(values: np.ndarray) -> np.dtype:
+    """The smallest unsigned dtype holding every value of ``values`` (non-negative ints)."""
+    return np.min_scalar_type(int(values.max()) if len(values) else 0)
 
 
-def _assemble(
-    pbits: int, index_dtype: type[np.signedinteger], *pieces: np.ndarray
+def _merge_range(
+    lo: int, hi: int, *pieces: tuple[np.ndarray, np.ndarray, np.ndarray]
 ) -> tuple[np.ndarray, np.ndarray]:
-    """Worker task: the final pairs of one range of points from every partition's slice."""
-    keys = np.concatenate(pieces) if pieces else np.empty(0, dtype=np.int64)
-    keys.sort()
-    point = np.empty(len(keys), dtype=index_dtype)
-    poly = np.empty(len(keys), dtype=index_dtype)
-    np.bitwise_and(keys, (1 << pbits) - 1, out=poly, casting="unsafe")
-    np.right_shift(keys, pbits, out=point, casting="unsafe")
-    return point, poly
+    """Worker task: the pairs of points ``lo <= id < hi`` from every partition's piece.
+
+    Returns the pair count of every point of the range and the polygon ids of their pairs,
+    sorted by point then polygon. A point belongs to one partition and each piece is
+    sorted by point, then polygon, so the range's pairs are the points' runs in point
+    order: the pairs of piece j fill exactly the positions of its points' runs, in order.
+    """
+    count_dtype = np.result_type(np.uint8, *(c.dtype for _, c, _ in pieces))
+    counts = np.zeros(hi - lo, dtype=count_dtype)
+    owner = np.zeros(hi - lo, dtype=np.min_scalar_type(max(len(pieces) - 1, 0)))
+    for j, (ids, c, _) in enumerate(pieces):
+        counts[ids - lo] = c
+        owner[ids - lo] = j
+    polygons = [q for _, _, q in pieces]
+    if sum(len(q) > 0 for q in polygons) <= 1:  # at most one piece has pairs: in order
+        return counts, max(polygons, key=len)
+    pair_owner = np.repeat(owner, counts)
+    out = np.empty(len(pair_owner), dtype=np.result_type(*polygons))
+    if len(pieces) <= _MASK_MERGE_MAX:  # one pass per piece
+        for j, q in enumerate(polygons):
+            out[pair_owner == j] = q
+    else:  # one stable (radix) sort of the owners, whatever the number of pieces
+        out[np.argsort(pair_owner, kind="stable")] = np.concatenate(polygons)
+    return counts, out
 
 
 def _client(scheduler: str | None, workers: int | None) -> tuple[Any, Any]:
@@ -258,57 +309,76 @@ def points_in_polygons_distributed(
 
     client, cluster = _client(scheduler, workers)
     try:
-        n_workers = max(1, len(client.scheduler_info().get("workers", {})) or (workers or 1))
+        addresses = sorted(client.scheduler_info().get("workers", {}))
+        n_workers = max(1, len(addresses))
         k = partitions or max(2 * n_workers, math.ceil(n / _PARTITION_POINTS))
         parts = spatial_partitions(x, y, k) if present.any() else []
-        bounds = shapely.bounds(geoms)
-        wkb = shapely.to_wkb(geoms)
-        pbits = max(m - 1, 1).bit_length()
-        batches = []
-        for idx in parts:
-            px, py = x[idx], y[idx]
-            # polygons whose bbox meets the partition's bbox (NaN bounds never do)
-            near = np.flatnonzero(
-                present
-                & (bounds[:, 0] <= px.max())
-                & (bounds[:, 2] >= px.min())
-                & (bounds[:, 1] <= py.max())
-                & (bounds[:, 3] >= py.min())
-            )
-            ids = idx.astype(index_dtype)
-            batches.append((px, py, ids, near.astype(index_dtype), wkb[near]))
-        # scattered straight to the workers (one round trip), not inside the task graph
-        data = client.scatter(batches, hash=False) if batches else []
-        futures = [
-            client.submit(_join_partition, f, pbits, chunk_size, cell_size, pure=False)
-            for f in data
-        ]
-        # The merge is parallel too: each worker assembles the pairs of one range of
-        # point indices from the sorted keys of all partitions; the client concatenates.
-        # Each partition's keys are cut into the ranges where they lie (on that worker),
-        # so only the slices travel.
-        cuts = [int(c) << pbits for c in np.linspace(0, n, len(futures) + 1).astype(np.int64)]
-        sliced = [client.submit(_split, f, cuts, pure=False) for f in futures]
-        ranges = [
-            client.submit(
-                _assemble,
-                pbits,
-                index_dtype,
-                *(client.submit(operator.getitem, piece, r, pure=False) for piece in sliced),
-                pure=False,
-            )
-            for r in range(len(cuts) - 1)
-        ]
-        results = _gather(client, ranges, scheduler)
+        # the output is merged on the workers, one range of point ids each
+        cuts = np.linspace(0, n, min(n_workers, len(parts)) + 1).astype(np.int64).tolist()
+        joined = _submit(client, x, y, geoms, present, parts, cuts, chunk_size, cell_size)
+        ranges = []
+        for r, (lo, hi) in enumerate(itertools.pairwise(cuts)):
+            pieces = [client.submit(operator.getitem, f, r, pure=False) for f in joined]
+            # one range per worker (the scheduler would put them all where most pieces are)
+            spread = {"workers": [addresses[r]], "allow_other_workers": True} if addresses else {}
+            ranges.append(client.submit(_merge_range, lo, hi, *pieces, pure=False, **spread))
+        results = _gather(client, ranges, scheduler) if parts else []
+        del joined, ranges
     finally:
         client.close()
         if cluster is not None:
             cluster.close()
     if not results:
         return np.empty(0, index_dtype), np.empty(0, index_dtype)
-    point = np.concatenate([r[0] for r in results])
-    poly = np.concatenate([r[1] for r in results])
+    counts = np.concatenate([c for c, _ in results])
+    point = np.repeat(np.arange(n, dtype=index_dtype), counts)
+    poly = np.concatenate([q for _, q in results], dtype=index_dtype, casting="unsafe")
     return point, poly
+
+
+def _submit(
+    client: Any,
+    x: np.ndarray,
+    y: np.ndarray,
+    geoms: np.ndarray,
+    present: np.ndarray,
+    parts: list[np.ndarray],
+    cuts: list[int],
+    chunk_size: int,
+    cell_size: float | None,
+) -> list[Any]:
+    """One kernel task per partition, with its points and the polygons near them.
+
+    Each partition is shipped as soon as it is ready, so the first worker starts while
+    the client still prepares the others. Polygons go as WKB, converted once each.
+    """
+    n, m = len(x), len(geoms)
+    point_dtype = np.int32 if n < 2**31 else np.int64
+    poly_dtype = np.min_scalar_type(max(m - 1, 0))
+    bounds = shapely.bounds(geoms)
+    wkb = np.empty(m, dtype=object)
+    converted = np.zeros(m, dtype=bool)
+    futures = []
+    for idx in parts:
+        px, py = x[idx], y[idx]
+        # polygons whose bbox meets the partition's bbox (NaN bounds never do)
+        near = np.flatnonzero(
+            present
+            & (bounds[:, 0] <= px.max())
+            & (bounds[:, 2] >= px.min())
+            & (bounds[:, 1] <= py.max())
+            & (bounds[:, 3] >= py.min())
+        )
+        new = near[~converted[near]]
+        wkb[new] = shapely.to_wkb(geoms[new])
+        converted[new] = True
+        batch = (px, py, idx.astype(point_dtype), near.astype(poly_dtype), wkb[near])
+        # scattered straight to a worker (round robin), not through the task graph
+        [data] = client.scatter([batch], hash=False)
+        futures.append(
+            client.submit(_join_partition, data, cuts, chunk_size, cell_size, pure=False)
+        )
+    return futures
 
 
 def _gather(client: Any, futures: list[Any], scheduler: str | None) -> list[Any]:

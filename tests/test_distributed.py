@@ -59,7 +59,9 @@ def scheduler():
 def test_two_workers_give_the_local_pairs(scheduler: str) -> None:
     x, y, polys = _scene()
     p, q = points_in_polygons(x, y, polys)
-    for partitions in (None, 7):
+    # default (2 per worker), one (fewer partitions than workers), 7 (merged with one mask
+    # per partition) and 12 (merged with a radix sort of the owners)
+    for partitions in (None, 1, 7, 12):
         dp, dq = points_in_polygons_distributed(
             x, y, polys, scheduler=scheduler, partitions=partitions
         )
@@ -102,6 +104,46 @@ def test_empty_inputs(scheduler: str) -> None:
     assert len(p) == 0
 
 
+def test_more_partitions_than_points(scheduler: str) -> None:
+    x, y = np.array([X0 + 1, np.nan, X0 + 3]), np.array([Y0 + 1, Y0, Y0 + 3])
+    polys = [box(X0, Y0, X0 + 2, Y0 + 2), box(X0, Y0, X0 + 5, Y0 + 5)]
+    p, q = points_in_polygons_distributed(x, y, polys, scheduler=scheduler, partitions=8)
+    assert p.tolist() == [0, 0, 2] and q.tolist() == [0, 1, 1]
+
+
+def test_merge_range_interleaves_pieces_by_point() -> None:
+    """Pieces of three partitions (ascending ids, sorted pairs) give the range's pairs."""
+    u8, u16 = np.uint8, np.uint16
+    pieces = [
+        (np.array([10, 13], np.int32), np.array([2, 1], u8), np.array([4, 9, 1], u16)),
+        (np.array([11, 14], np.int32), np.array([0, 3], u8), np.array([0, 2, 7], u16)),
+        (np.array([12], np.int32), np.array([1], u8), np.array([5], u16)),
+    ]
+    counts, polys = dist._merge_range(10, 16, *pieces)
+    assert counts.tolist() == [2, 0, 1, 1, 3, 0]
+    assert polys.tolist() == [4, 9, 5, 1, 0, 2, 7]
+    empty = (np.empty(0, np.int32), np.empty(0, u8), np.empty(0, u16))
+    counts, polys = dist._merge_range(10, 16, empty, pieces[0], empty)
+    assert counts.tolist() == [2, 0, 0, 1, 0, 0] and polys.tolist() == [4, 9, 1]
+    counts, polys = dist._merge_range(0, 3, empty, empty)
+    assert counts.tolist() == [0, 0, 0] and len(polys) == 0
+    # many pieces: the radix-sort path gives the same as one mask per piece
+    rng = np.random.default_rng(3)
+    owner = rng.integers(0, 11, 500)
+    many = []
+    for j in range(11):
+        ids = np.flatnonzero(owner == j).astype(np.int32)
+        c = rng.integers(0, 4, len(ids)).astype(u8)
+        many.append((ids + 100, c, rng.integers(0, 60000, int(c.sum())).astype(u16)))
+    counts, polys = dist._merge_range(100, 600, *many)
+    by_point = {}
+    for ids, c, qs in many:
+        ends = np.cumsum(c)
+        by_point.update({int(i): qs[e - n : e] for i, n, e in zip(ids, c, ends, strict=True)})
+    assert np.array_equal(polys, np.concatenate([by_point[i] for i in range(100, 600)]))
+    assert counts.tolist() == [len(by_point[i]) for i in range(100, 600)]
+
+
 def test_local_cluster_workers_keep_freed_memory(monkeypatch: pytest.MonkeyPatch) -> None:
     """Workers get glibc settings that keep the kernel's temporaries in the heap."""
     distributed = pytest.importorskip("distributed", reason="dask.distributed not installed")
@@ -125,6 +167,10 @@ def test_spatial_partitions_cover_every_finite_point_once() -> None:
     # compact: each partition's bbox is much smaller than the whole extent
     areas = [np.ptp(x[i]) * np.ptp(y[i]) for i in parts]
     assert max(areas) < 0.6 * 1000 * 1000
+    # ascending within each partition (so each partition's pairs are in point order) and
+    # about equal sizes
+    assert all(np.all(np.diff(i) > 0) for i in parts)
+    assert max(map(len, parts)) < 1.1 * 9_999 / 4
 
 
 def test_hilbert_keys_walk_neighbouring_cells() -> None:
