@@ -95,16 +95,24 @@ def reduce_max_per_point(
         raise ValueError(f"values has {len(values)} entries for {n} pairs")
     if not (np.isnan(values) | (values == -np.inf)).any():
         # Every value beats -inf: a running maximum per point (np.maximum.at, in any
-        # order) leaves -inf exactly where a point has no pair. Values in blocks, so
-        # the gathered temporaries stay cache-sized.
+        # order) leaves -inf exactly where a point has no pair. In blocks, with the
+        # indices as intp (numpy's fast path; int32 would be cast on every call) and the
+        # gathered values in reused, cache-sized buffers.
         best = np.full(n_points, -np.inf)
-        for a in range(0, n, _REDUCE_BLOCK):
-            v = (
-                values[a : a + _REDUCE_BLOCK]
-                if value_idx is None
-                else values[value_idx[a : a + _REDUCE_BLOCK]]
-            )
-            np.maximum.at(best, point_idx[a : a + _REDUCE_BLOCK], v)
+        block = min(n, _REDUCE_BLOCK)
+        p_buf = np.empty(block, dtype=np.intp)
+        i_buf = np.empty(block, dtype=np.intp)
+        v_buf = np.empty(block, dtype=np.float64)
+        for a in range(0, n, block):
+            m = min(block, n - a)
+            p = p_buf[:m]
+            p[:] = point_idx[a : a + m]
+            if value_idx is None:
+                v = values[a : a + m]
+            else:
+                i_buf[:m] = value_idx[a : a + m]
+                v = np.take(values, i_buf[:m], out=v_buf[:m])
+            np.maximum.at(best, p, v)
         return np.where(best > -np.inf, best, out)
     if n > 1 and np.diff(point_idx).min() < 0:
         order = np.argsort(point_idx, kind="stable")
