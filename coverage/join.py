@@ -236,8 +236,9 @@ def _join_chunk(
     out[len(out) - len(tested) :] = tested
     del tested, shifted
     # A polygon's runs and boundary pieces are disjoint and a point has one key, so no
-    # pair occurs twice; one sort gives point-then-polygon order.
-    out.sort()
+    # pair occurs twice; one sort gives point-then-polygon order. (Sorted as uint64, the
+    # same order for these non-negative keys: numpy's unsigned sort is ~30 % faster.)
+    out.view(np.uint64).sort()
     mask = (1 << pbits) - 1
     if index_dtype == _INT:
         poly = out & mask
