@@ -336,23 +336,38 @@ class Decomposition:
         crosses[:n1] = (c_hi > c_lo)[single]
         crosses[n1:] = (sm >= c_lo[em]) & (sm < c_hi[em])
         del single, em, sm, one
-        group = (poly[e] * ns + s) << xbits
         # bins of points start at 2; pieces get one extra bin each side so the integer
         # comparison is conservative whatever the rounding of floor()
-        # (bin >= 1: a piece clamped at the far right of one strip never merges with one
-        # clamped at the far left of the next)
-        key_lo = group | np.clip(np.floor(lo / q) + 1, 1, maxbin).astype(_INT)
-        key_hi = group | np.clip(np.floor(hi / q) + 3, 0, maxbin).astype(_INT)
-        del lo, hi, group, c_lo, c_hi
+        bin_lo = np.clip(np.floor(lo / q) + 1, 0, maxbin).astype(_INT)
+        bin_hi = np.clip(np.floor(hi / q) + 3, 0, maxbin).astype(_INT)
+        del lo, hi, c_lo, c_hi
 
         # --- 2. merge overlapping items of one (polygon, strip) into pieces -------------
-        order = np.argsort(key_lo)
-        key_lo = key_lo[order]
-        reach = np.maximum.accumulate(key_hi[order])
+        # Items sorted by (polygon, strip, x) as one packed integer: group (polygon and
+        # strip, numbered within the block), x-bin and item number, sorted as values
+        # (3x faster than an argsort). When the three do not fit 63 bits the x-bins are
+        # coarsened by k bits, rounding outwards: pieces then grow by at most 2^k bins (a
+        # millimetre or so), which only puts a few more points to the ray test. Coarse
+        # bins count from 1, so the last piece of a group never touches the first of the
+        # next one.
+        p0 = int(poly.min())
+        group = (poly[e] - p0) * ns + s
+        n = len(e)
+        group_bits = ((int(poly.max()) - p0 + 1) * ns - 1).bit_length()
+        item_bits = max(n - 1, 1).bit_length()
+        k = max(0, group_bits + xbits + 1 + item_bits - 63)
+        bin_bits = xbits + 1 - k
+        group <<= bin_bits
+        key = ((group | ((bin_lo >> k) + 1)) << item_bits) | np.arange(n, dtype=_INT)
+        key.view(np.uint64).sort()  # (non-negative: same order as signed)
+        order = key & ((1 << item_bits) - 1)
+        key_lo = key >> item_bits
+        reach = np.maximum.accumulate((group | ((bin_hi >> k) + 1))[order])
+        del key, group, bin_lo, bin_hi
         # a new piece starts where it leaves at least one bin free after all before it;
-        # the strip lives in the high bits, so a new strip always starts a new piece
+        # the group lives in the high bits, so a new strip always starts a new piece
         first = np.flatnonzero(np.r_[True, key_lo[1:] > reach[:-1] + 1])
-        last = np.r_[first[1:] - 1, len(key_lo) - 1]
+        last = np.r_[first[1:] - 1, n - 1]
         m_lo = key_lo[first]
         m_hi = reach[last]
         del key_lo, reach
@@ -363,16 +378,17 @@ class Decomposition:
         del crosses, e, s, order
 
         # --- 3. per piece: status on both sides, key range in point-key space ------------
-        g = m_lo >> xbits  # poly * ns + strip
+        g = m_lo >> bin_bits  # (poly - p0) * ns + strip
         p = g // ns
-        offset = (p * ns) << xbits  # keys minus this are point keys (strip << xbits | bin)
+        strip = g - p * ns
+        bin_mask = (1 << bin_bits) - 1
         same_next = np.r_[g[1:] == g[:-1], False]
         run_after = odd & same_next
         left_in = np.r_[False, run_after[:-1]]
         return (
-            p,
-            m_lo - offset,
-            m_hi - offset,
+            p + p0,
+            (strip << xbits) | (((m_lo & bin_mask) - 1) << k),
+            (strip << xbits) | (((m_hi & bin_mask) << k) - 1),
             left_in,
             run_after,
             last - first + 1,
