@@ -12,6 +12,7 @@ import time
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import asdict, dataclass, field
 from datetime import date
+from functools import cached_property
 from pathlib import Path
 from typing import Any
 
@@ -32,7 +33,13 @@ from coverage.discrepancy import (
 )
 from coverage.errors import InputDataError, RunCancelledError
 from coverage.grid_summary import BASE_COUNT_COLUMNS
-from coverage.io.writers import RunDirectory, write_csv, write_json, write_parquet
+from coverage.io.writers import (
+    RunDirectory,
+    write_csv,
+    write_json,
+    write_parquet,
+    write_points_parquet,
+)
 from coverage.join import iter_points_in_polygons
 from coverage.privacy import suppress_small_counts
 from coverage.profiles import Profile, load_profile
@@ -93,13 +100,23 @@ class RunOptions:
 
 @dataclass
 class RunResult:
+    """What a run wrote, in memory. ``table`` holds the per-address results and ``xy`` their
+    coordinates in ``crs``; :attr:`addresses` adds Point geometry on first use."""
+
     run_dir: Path
     manifest: dict[str, Any]
-    addresses: gpd.GeoDataFrame
+    table: pd.DataFrame
+    xy: tuple[np.ndarray, np.ndarray]
+    crs: str
     summary_gemeinde: pd.DataFrame
     summary_kreis: pd.DataFrame
     profile: Profile
     gap_areas: gpd.GeoDataFrame
+
+    @cached_property
+    def addresses(self) -> gpd.GeoDataFrame:
+        """Per-address results with point geometry (working CRS), as in addresses.parquet."""
+        return gpd.GeoDataFrame(self.table, geometry=gpd.points_from_xy(*self.xy), crs=self.crs)
 
 
 class _Progress:
@@ -147,7 +164,8 @@ def run(
 
     Returns
     -------
-    RunResult with the per-address results (geometry in the working CRS) and summaries.
+    RunResult with the per-address results (``addresses``: geometry in the working CRS,
+    built on first use; ``table`` and ``xy`` without it) and summaries.
     """
     options = options or RunOptions()
     tracker = _Progress(progress)
@@ -195,6 +213,11 @@ def run(
         gemeinden = boundaries[boundaries["level"] == BoundaryLevel.GEMEINDE.value]
         addresses["ags"], assigned = assign_ags(addresses, gemeinden)
     tracker.done("read boundaries", t)
+    # from here on coordinates, not Point objects (216 bytes each: 1 GB per 5M addresses);
+    # the per-address frame gets its geometry only when a caller asks for it
+    xy = (addresses.geometry.values.x, addresses.geometry.values.y)
+    attributes = pd.DataFrame(addresses.drop(columns="geometry"))
+    del addresses
 
     # join + classify, one chunk of addresses at a time: the address-offer pairs of a chunk
     # are reduced to its per-address results and dropped, so they are never all in memory
@@ -202,11 +225,8 @@ def run(
     offer_table = pd.concat(
         [pd.DataFrame(offers.drop(columns="geometry")), *list_tables], ignore_index=True
     )
-    attributes = pd.DataFrame(addresses.drop(columns="geometry"))
-    geom = addresses.geometry.values
     chunks = _pair_chunks(
-        geom.x,
-        geom.y,
+        *xy,
         np.asarray(offers.geometry.values, dtype=object),
         list_tables,
         list_pairs,
@@ -215,11 +235,7 @@ def run(
     results, n_pairs = _classify_in_chunks(
         attributes, offer_table, chunks, profile, as_of, options, tracker
     )
-    per_address = gpd.GeoDataFrame(
-        pd.concat([attributes, results], axis=1),
-        geometry=addresses.geometry.values,
-        crs=region.working_crs,
-    )
+    per_address = pd.concat([attributes, results], axis=1)
 
     t = time.perf_counter()
     tracker.stage("rural")
@@ -230,6 +246,8 @@ def run(
     rural = analyse_rural(
         per_address,
         gemeinden_gdf,
+        xy=xy,
+        crs=region.working_crs,
         population=population,
         population_source=population_record["path"] if population_record else "",
         options=options.rural,
@@ -237,7 +255,7 @@ def run(
     )
     evidence, evidence_records = evidence_columns(
         inputs,
-        per_address.geometry.values,
+        xy,
         rural.address_columns["cell_100m"],
         per_address["best_down_mbps"],
         region,
@@ -245,11 +263,7 @@ def run(
     )
     records += evidence_records
     # one frame for every per-address column, built once
-    per_address = gpd.GeoDataFrame(
-        pd.concat([attributes, results, rural.address_columns, evidence], axis=1),
-        geometry=addresses.geometry.values,
-        crs=region.working_crs,
-    )
+    per_address = pd.concat([attributes, results, rural.address_columns, evidence], axis=1)
     tracker.done("rural", t)
 
     t = time.perf_counter()
@@ -340,7 +354,9 @@ def run(
     csv_opts = {"float_format": "%.4f"}
     with RunDirectory(out_dir) as rd:
         files = {
-            "addresses.parquet": lambda p: write_parquet(per_address, p),
+            "addresses.parquet": lambda p: write_points_parquet(
+                per_address, *xy, region.working_crs, p
+            ),
             "summary_gemeinde.csv": lambda p: write_csv(summary_gemeinde, p, **csv_opts),
             "summary_kreis.csv": lambda p: write_csv(summary_kreis, p, **csv_opts),
             "summary_gemeinde_public.csv": lambda p: write_csv(public_gemeinde, p, **csv_opts),
@@ -365,7 +381,15 @@ def run(
         manifest["files"] = sorted([*files, "manifest.json"])
         write_json(manifest, rd.path / "manifest.json")
     return RunResult(
-        Path(out_dir), manifest, per_address, summary_gemeinde, summary_kreis, profile, areas
+        Path(out_dir),
+        manifest,
+        per_address,
+        xy,
+        region.working_crs,
+        summary_gemeinde,
+        summary_kreis,
+        profile,
+        areas,
     )
 
 

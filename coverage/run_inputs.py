@@ -224,7 +224,7 @@ def load_population(spec: LayerSpec | None) -> tuple[pd.DataFrame | None, dict[s
 
 def evidence_columns(
     inputs: RunInputs,
-    geom: Any,
+    xy: tuple[np.ndarray, np.ndarray],
     cell_100m: pd.Series,
     best_down: pd.Series,
     region: Region,
@@ -232,7 +232,7 @@ def evidence_columns(
 ) -> tuple[pd.DataFrame, list[dict[str, Any]]]:
     """Measured speeds, atlas shares, sampled rasters and discrepancy flags per address.
 
-    ``geom`` are the address points (working CRS); ``cell_100m`` their INSPIRE cells and
+    ``xy`` are the address coordinates (working CRS); ``cell_100m`` their INSPIRE cells and
     ``best_down`` their best existing download (Mbit/s), both indexed like the addresses.
     """
     from coverage.io.ookla import read_ookla_tiles
@@ -244,7 +244,7 @@ def evidence_columns(
     if inputs.measured is not None:
         raw = read_ookla_tiles(inputs.measured.path)
         tiles = raw.frame.to_crs(region.working_crs)
-        measured = measured_at_points(geom.x, geom.y, tiles, params)
+        measured = measured_at_points(xy[0], xy[1], tiles, params)
         cols.append(measured)
         records.append(
             {
@@ -275,7 +275,7 @@ def evidence_columns(
             }
         )
     for name, spec in inputs.rasters:
-        sample = sample_raster(spec.path, geom.x, geom.y, region.working_crs)
+        sample = sample_raster(spec.path, xy[0], xy[1], region.working_crs)
         cols.append(
             pd.DataFrame(
                 {

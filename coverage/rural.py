@@ -98,9 +98,11 @@ def cell_municipality(cells: pd.DataFrame, gemeinden: gpd.GeoDataFrame) -> pd.Se
 
 
 def analyse_rural(
-    addresses: gpd.GeoDataFrame,
+    addresses: pd.DataFrame,
     gemeinden: gpd.GeoDataFrame | None,
     *,
+    xy: tuple[np.ndarray, np.ndarray],
+    crs: str,
     population: pd.DataFrame | None = None,
     population_source: str = "",
     options: RuralOptions = RuralOptions(),
@@ -111,13 +113,16 @@ def analyse_rural(
     Parameters
     ----------
     addresses
-        Per-address results in a projected CRS (EPSG:25832): ``ags``, ``households``,
-        ``site_type``, ``class``, ``eligible``, ``networks_now`` and point geometry.
+        Per-address results: ``ags``, ``households``, ``site_type``, ``class``,
+        ``eligible``, ``networks_now``.
     gemeinden
         Gemeinde polygons (ags) in the same CRS, for municipality DEGURBA classes; None skips them.
     population
         INSPIRE cell table (``cell_id``, ``population``), 100 m or 1 km; None estimates the
         population from the addresses' households x ``options.household_size``.
+    xy, crs
+        The addresses' coordinates in the projected working CRS ``crs`` (EPSG:25832 in
+        Germany): arrays, not Point objects (216 bytes each: 1 GB per 5M addresses).
 
     Returns
     -------
@@ -127,11 +132,10 @@ def analyse_rural(
     classes are 0 (unknown), no address is a rural gap, grid summaries are empty, and gap
     areas are still built.
     """
-    geom = addresses.geometry.values
     if not inspire_grid:
-        return _without_grid(addresses, options)
-    to_grid = Transformer.from_crs(addresses.crs, GRID_CRS, always_xy=True)
-    gx, gy = (np.asarray(a) for a in to_grid.transform(geom.x, geom.y))
+        return _without_grid(addresses, xy, crs, options)
+    to_grid = Transformer.from_crs(crs, GRID_CRS, always_xy=True)
+    gx, gy = (np.asarray(a) for a in to_grid.transform(*xy))
 
     if population is None:
         cells = population_from_addresses(
@@ -172,7 +176,7 @@ def analyse_rural(
                              eligible=eligible, rural_gap=gaps, address_class=klass)  # fmt: skip
         grids[size] = _suppress(raw, options.public_min_count)
 
-    areas, area_ids = _gap_areas(addresses, addr_cell, options)
+    areas, area_ids = _gap_areas(addresses, xy, crs, addr_cell, options)
     columns = pd.DataFrame(
         {
             "degurba_cell": addr_cell,
@@ -190,15 +194,18 @@ def analyse_rural(
 
 
 def _gap_areas(
-    addresses: gpd.GeoDataFrame, addr_cell: np.ndarray, options: RuralOptions
+    addresses: pd.DataFrame,
+    xy: tuple[np.ndarray, np.ndarray],
+    crs: str,
+    addr_cell: np.ndarray,
+    options: RuralOptions,
 ) -> tuple[gpd.GeoDataFrame, pd.Categorical]:
-    geom = addresses.geometry.values
     eligible = addresses["eligible"].to_numpy(dtype=bool)
     white = addresses["networks_now"].to_numpy() == 0
     areas, area_pos = find_gap_areas(
-        geom.x, geom.y, eligible, ~eligible, addresses["households"].to_numpy(),
+        xy[0], xy[1], eligible, ~eligible, addresses["households"].to_numpy(),
         addresses["site_type"].to_numpy(), addresses["ags"].to_numpy(), addr_cell,
-        white=white, params=options.gaps, costs=options.costs, crs=str(addresses.crs),
+        white=white, params=options.gaps, costs=options.costs, crs=str(crs),
     )  # fmt: skip
     # area ids are unique: the area's row is the code of a categorical (-1: no area)
     names = pd.Index(areas["area_id"].to_numpy() if len(areas) else [], dtype="string")
@@ -212,10 +219,12 @@ _DEGURBA_GEMEINDE_COLUMNS = [
 ]  # fmt: skip
 
 
-def _without_grid(addresses: gpd.GeoDataFrame, options: RuralOptions) -> RuralResult:
+def _without_grid(
+    addresses: pd.DataFrame, xy: tuple[np.ndarray, np.ndarray], crs: str, options: RuralOptions
+) -> RuralResult:
     n = len(addresses)
     unknown = np.zeros(n, dtype=np.int8)
-    areas, area_ids = _gap_areas(addresses, unknown, options)
+    areas, area_ids = _gap_areas(addresses, xy, crs, unknown, options)
     columns = pd.DataFrame(
         {
             "degurba_cell": unknown,

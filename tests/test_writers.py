@@ -12,7 +12,7 @@ import pyarrow.parquet as pq
 import pytest
 import shapely
 
-from coverage.io.writers import _wkb, write_parquet
+from coverage.io.writers import _wkb, write_parquet, write_points_parquet
 
 
 def _frame(n: int, geometry: np.ndarray) -> gpd.GeoDataFrame:
@@ -87,3 +87,19 @@ def test_polygons_and_missing_geometries_round_trip(tmp_path: Path) -> None:
     assert shapely.equals(back.geometry.values[present], geoms[present]).all()
     types = json.loads(pq.read_schema(path).metadata[b"geo"])["columns"]["geometry"]
     assert types["geometry_types"] == ["MultiPolygon", "Polygon"]
+
+
+def test_points_from_coordinates_equal_the_geodataframe_file(tmp_path: Path) -> None:
+    n = 1_234
+    rng = np.random.default_rng(4)
+    x, y = rng.uniform(3.8e5, 4.6e5, n), rng.uniform(5.6e6, 5.7e6, n)
+    frame = _frame(n, shapely.points(x, y))
+    a = write_parquet(frame, tmp_path / "a.parquet", rows_per_group=500)
+    plain = pd.DataFrame(frame.drop(columns="geometry"))
+    b = write_points_parquet(plain, x, y, "EPSG:25832", tmp_path / "b.parquet", rows_per_group=500)
+    assert pq.read_table(a).equals(pq.read_table(b))
+    geo_a, geo_b = (json.loads(pq.read_schema(p).metadata[b"geo"]) for p in (a, b))
+    assert geo_a == geo_b
+    with pytest.raises(ValueError, match="1233 x"):
+        write_points_parquet(plain, x[:-1], y, "EPSG:25832", tmp_path / "c.parquet")
+    assert not (tmp_path / "c.parquet").exists()

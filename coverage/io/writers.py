@@ -13,7 +13,7 @@ import json
 import os
 import shutil
 import tempfile
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -22,6 +22,7 @@ import numpy as np
 import pandas as pd
 import pyarrow as pa
 import pyarrow.parquet as pq
+import pyproj
 import shapely
 
 
@@ -88,7 +89,7 @@ def write_parquet(
     """
     with atomic_path(target) as tmp:
         if isinstance(frame, gpd.GeoDataFrame):
-            _write_geoparquet(frame, tmp, rows_per_group)
+            _write_geoframe(frame, tmp, rows_per_group)
         else:
             pq.write_table(_to_arrow(frame, None), tmp)
     return Path(target)
@@ -111,32 +112,84 @@ def _to_arrow(frame: pd.DataFrame, schema: pa.Schema | None) -> pa.Table:
     return pa.Table.from_pandas(_decoded(frame), schema=schema, preserve_index=False)
 
 
-def _write_geoparquet(frame: gpd.GeoDataFrame, path: Path, rows_per_group: int) -> None:
-    """GeoParquet 1.0.0: WKB geometry columns plus the ``geo`` file metadata."""
+def write_points_parquet(
+    frame: pd.DataFrame,
+    x: np.ndarray,
+    y: np.ndarray,
+    crs: str,
+    target: str | os.PathLike[str],
+    *,
+    rows_per_group: int = PARQUET_ROWS_PER_GROUP,
+) -> Path:
+    """GeoParquet of ``frame`` plus a point ``geometry`` column made from coordinates.
+
+    The same file as ``write_parquet(GeoDataFrame(frame, geometry=points_from_xy(x, y)))``,
+    without ever creating the Point objects (216 bytes each: 1 GB for 5M addresses).
+    """
+    x, y = np.asarray(x, dtype=np.float64), np.asarray(y, dtype=np.float64)
+    if not (len(x) == len(y) == len(frame)):
+        raise ValueError(f"{len(x)} x and {len(y)} y values for {len(frame)} rows")
+    meta: dict[str, Any] = {"encoding": "WKB", "geometry_types": ["Point"] if len(x) else []}
+    meta["crs"] = pyproj.CRS.from_user_input(crs).to_json_dict()
+    finite = np.isfinite(x) & np.isfinite(y)
+    if finite.any():
+        xs, ys = x[finite], y[finite]
+        meta["bbox"] = [float(xs.min()), float(ys.min()), float(xs.max()), float(ys.max())]
+    geometry: _Geometries = {"geometry": (lambda a, b: _point_wkb(x[a:b], y[a:b]), meta)}
+    columns = [*frame.columns, "geometry"]
+    with atomic_path(target) as tmp:
+        _write_geoparquet(frame, geometry, columns, "geometry", tmp, rows_per_group)
+    return Path(target)
+
+
+#: per geometry column: (WKB of rows a..b, GeoParquet column metadata)
+_Geometries = dict[str, tuple[Callable[[int, int], pa.Array], dict[str, Any]]]
+
+
+def _write_geoframe(frame: gpd.GeoDataFrame, path: Path, rows_per_group: int) -> None:
     geo_cols = [c for c in frame.columns if isinstance(frame[c].dtype, gpd.array.GeometryDtype)]
+
+    def wkb(col: str) -> Callable[[int, int], pa.Array]:
+        values = np.asarray(frame[col].values)
+        return lambda a, b: _wkb(values[a:b])
+
+    geometry: _Geometries = {c: (wkb(c), _geo_column(frame[c])) for c in geo_cols}
     plain = frame.drop(columns=geo_cols)
+    columns = list(frame.columns)
+    _write_geoparquet(plain, geometry, columns, frame.geometry.name, path, rows_per_group)
+
+
+def _write_geoparquet(
+    plain: pd.DataFrame,
+    geometry: _Geometries,
+    columns: list[str],
+    primary: str,
+    path: Path,
+    rows_per_group: int,
+) -> None:
+    """GeoParquet 1.0.0: the ``plain`` columns and WKB geometry columns in ``columns``
+    order, plus the ``geo`` file metadata; one row group converted at a time."""
     plain_schema = _schema(plain)
     fields = {f.name: f for f in plain_schema}
-    fields.update({c: pa.field(c, pa.binary()) for c in geo_cols})
+    fields.update({c: pa.field(c, pa.binary()) for c in geometry})
     geo = {
         "version": "1.0.0",
-        "primary_column": frame.geometry.name,
-        "columns": {c: _geo_column(frame[c]) for c in geo_cols},
+        "primary_column": primary,
+        "columns": {c: meta for c, (_, meta) in geometry.items()},
     }
     metadata = {**(plain_schema.metadata or {}), b"geo": json.dumps(geo).encode()}
-    schema = pa.schema([fields[c] for c in frame.columns], metadata=metadata)
+    schema = pa.schema([fields[c] for c in columns], metadata=metadata)
     with pq.ParquetWriter(path, schema) as writer:
-        for start in range(0, max(len(frame), 1), rows_per_group):
-            part = frame.iloc[start : start + rows_per_group]
+        for start in range(0, max(len(plain), 1), rows_per_group):
+            stop = min(start + rows_per_group, len(plain))
             # categoricals convert as Arrow dictionaries (codes, no per-row text) and are
             # cast to plain strings in Arrow
-            table = pa.Table.from_pandas(part.drop(columns=geo_cols), preserve_index=False)
-            table = table.cast(plain_schema)
-            columns = [
-                _wkb(np.asarray(part[c].values)) if c in geo_cols else table.column(c)
-                for c in frame.columns
+            part = pa.Table.from_pandas(plain.iloc[start:stop], preserve_index=False)
+            part = part.cast(plain_schema)
+            arrays = [
+                geometry[c][0](start, stop) if c in geometry else part.column(c) for c in columns
             ]
-            writer.write_table(pa.Table.from_arrays(columns, schema=schema))
+            writer.write_table(pa.Table.from_arrays(arrays, schema=schema))
 
 
 #: little-endian 2D WKB Point: byte order (1), geometry type (1), x, y; 21 bytes, unpadded
@@ -156,13 +209,18 @@ def _wkb(geoms: np.ndarray) -> pa.Array:
         and not shapely.has_z(geoms).any()
         and not shapely.is_empty(geoms).any()
     ):
-        rec = np.empty(len(geoms), dtype=_WKB_POINT)
-        rec["order"], rec["type"] = 1, 1
-        rec["x"], rec["y"] = shapely.get_x(geoms), shapely.get_y(geoms)
-        offsets = np.arange(0, _WKB_POINT.itemsize * (len(geoms) + 1), _WKB_POINT.itemsize)
-        buffers = [None, pa.py_buffer(offsets.astype(np.int32)), pa.py_buffer(rec.view(np.uint8))]
-        return pa.Array.from_buffers(pa.binary(), len(geoms), buffers)
+        return _point_wkb(shapely.get_x(geoms), shapely.get_y(geoms))
     return pa.array(shapely.to_wkb(geoms), pa.binary())
+
+
+def _point_wkb(x: np.ndarray, y: np.ndarray) -> pa.Array:
+    """WKB Points from coordinates, encoded with numpy (fewer than 2**31 / 21 points)."""
+    rec = np.empty(len(x), dtype=_WKB_POINT)
+    rec["order"], rec["type"] = 1, 1
+    rec["x"], rec["y"] = x, y
+    offsets = np.arange(0, _WKB_POINT.itemsize * (len(x) + 1), _WKB_POINT.itemsize)
+    buffers = [None, pa.py_buffer(offsets.astype(np.int32)), pa.py_buffer(rec.view(np.uint8))]
+    return pa.Array.from_buffers(pa.binary(), len(x), buffers)
 
 
 def _schema(plain: pd.DataFrame) -> pa.Schema:
