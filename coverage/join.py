@@ -295,33 +295,27 @@ def _decide(
     dec: Decomposition,
     geoms: np.ndarray,
 ) -> np.ndarray:
-    """Whether each candidate point lies in (or on) the polygon of its boundary piece.
-
-    ``piece`` is ascending (candidates come piece by piece).
-    """
+    """Whether each candidate point lies in (or on) the polygon of its boundary piece."""
     st = dec.st
-    hit = np.zeros(len(piece), dtype=bool)
+    n = len(piece)
+    hit = np.empty(n, dtype=bool)
+    unsure = np.empty(n, dtype=bool)
     count = pc.item_count[piece]
-    ray = np.flatnonzero((count >= 0) & (count <= _MAX_RAY_EDGES))
-    unsure = np.ones(len(piece), dtype=bool)
-    if len(ray):
-        tol_y = st.pad + float(np.abs(py[ray] - st.y0).max()) * 2.0**-44
-        # in blocks, so the (candidate, edge) temporaries stay cache-sized and their
-        # memory is reused instead of freshly mapped (page faults cost more than the
-        # arithmetic)
-        for a in range(0, len(ray), _RAY_BLOCK):
-            r = ray[a : a + _RAY_BLOCK]
-            pr = piece[r]
-            hit[r], unsure[r] = _ray_test(
-                px[r] - st.x0,
-                py[r] - st.y0,
-                pc.item_start[pr],
-                count[r],
-                pc.left_in[pr],
-                dec.items,
-                st.pad,
-                tol_y,
-            )
+    # pieces of too many edges (and bbox tests, count -1) go to GEOS: no edges here
+    geos = (count < 0) | (count > _MAX_RAY_EDGES)
+    count[geos] = 0
+    start = pc.item_start[piece]
+    left_in = pc.left_in[piece]
+    lx, ly = px - st.x0, py - st.y0
+    tol_y = st.pad + float(np.abs(ly).max(initial=0.0)) * 2.0**-44
+    # in blocks, so the (candidate, edge) temporaries stay cache-sized and their memory
+    # is reused instead of freshly mapped (page faults cost more than the arithmetic)
+    for a in range(0, n, _RAY_BLOCK):
+        b = slice(a, a + _RAY_BLOCK)
+        hit[b], unsure[b] = _ray_test(
+            lx[b], ly[b], start[b], count[b], left_in[b], dec.items, st.pad, tol_y
+        )
+    unsure |= geos
     u = np.flatnonzero(unsure)
     if len(u):
         poly = pc.poly[piece[u]]
