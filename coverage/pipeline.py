@@ -41,6 +41,7 @@ from coverage.io.writers import (
     write_points_parquet,
 )
 from coverage.join import iter_points_in_polygons
+from coverage.memory import release_free_memory
 from coverage.privacy import suppress_small_counts
 from coverage.profiles import Profile, load_profile
 from coverage.run_inputs import (
@@ -218,6 +219,7 @@ def run(
     xy = (addresses.geometry.values.x, addresses.geometry.values.y)
     attributes = pd.DataFrame(addresses.drop(columns="geometry"))
     del addresses
+    release_free_memory()
 
     # join + classify, one chunk of addresses at a time: the address-offer pairs of a chunk
     # are reduced to its per-address results and dropped, so they are never all in memory
@@ -236,6 +238,7 @@ def run(
         attributes, offer_table, chunks, profile, as_of, options, tracker
     )
     per_address = pd.concat([attributes, results], axis=1)
+    release_free_memory()  # the last chunk's pairs and temporaries
 
     t = time.perf_counter()
     tracker.stage("rural")
@@ -264,6 +267,7 @@ def run(
     records += evidence_records
     # one frame for every per-address column, built once
     per_address = pd.concat([attributes, results, rural.address_columns, evidence], axis=1)
+    release_free_memory()  # GEOS memory of the gap-area unions
     tracker.done("rural", t)
 
     t = time.perf_counter()

@@ -15,7 +15,6 @@ from typing import Any
 import geopandas as gpd
 import numpy as np
 import pandas as pd
-import pyarrow as pa
 
 from coverage.crs import (
     REGIONS,
@@ -38,6 +37,7 @@ from coverage.io.offers import OfferList, read_offer_list
 from coverage.io.vector import RawLayer
 from coverage.join import points_in_polygons
 from coverage.matching import UNMATCHED_FIELDS, match_offers
+from coverage.memory import release_free_memory
 from coverage.schema import (
     ValidationReport,
     validate_addresses,
@@ -114,9 +114,7 @@ def load_addresses(
     frame, reproj = _to_working(frame, raw, region)
     record = _input_record(raw, "addresses", report, reproj)
     del raw
-    # reading and validating millions of rows leaves freed Arrow buffers cached in the
-    # allocator: hand them back before the join needs the memory
-    pa.default_memory_pool().release_unused()
+    release_free_memory()  # the reader's and the validation's copies
     return frame, record, report
 
 
