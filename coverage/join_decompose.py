@@ -63,14 +63,15 @@ def choose_cell_size(x: np.ndarray, y: np.ndarray, bounds: np.ndarray) -> float:
 
     Lower strips put fewer points next to polygon edges (fewer ray tests) but cut every
     polygon into more pieces (work proportional to its height / cell size, and to its
-    number of edges). The rule aims at roughly five points per boundary strip piece (the ray test is cheap) in
-    the dense parts of the data, bounded by the typical polygon size, and clamped to
-    [5 m, 2 km]. The choice only affects speed, never the result.
+    number of edges). The rule aims at roughly five points per boundary strip piece (the
+    ray test is cheap) in the dense parts of the data, bounded by the typical polygon
+    size, and clamped to [5 m, 2 km]. The choice only affects speed, never the result.
 
     Parameters
     ----------
     x, y : ndarray
-        Finite point coordinates, metres (projected working CRS).
+        Finite point coordinates, metres (projected working CRS): the points joined
+        together (one chunk of :func:`coverage.join.iter_points_in_polygons`).
     bounds : ndarray
         (n, 4) polygon bounds (minx, miny, maxx, maxy) in metres; rows of NaN are ignored.
 
