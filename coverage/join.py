@@ -219,7 +219,9 @@ def _join_chunk(
     sorted_key = key[order]
     point_of = idx[order]  # sorted position -> chunk-local point index
     del key, order
-    pbits = max(len(geoms) - 1, 1).bit_length()  # pair key = point << pbits | polygon
+    # pair key = point << pbits | polygon; with int32 results the polygon takes the low
+    # half of the key, so each result is one half of every key
+    pbits = 32 if index_dtype != _INT else max(len(geoms) - 1, 1).bit_length()
 
     # only the pieces of the strips these points occupy
     pc = dec.pieces(int(sorted_key[0] >> st.xbits), int(sorted_key[-1] >> st.xbits))
@@ -245,17 +247,14 @@ def _join_chunk(
     # pair occurs twice; one sort gives point-then-polygon order. (Sorted as uint64, the
     # same order for these non-negative keys: numpy's unsigned sort is ~30 % faster.)
     out.view(np.uint64).sort()
-    mask = (1 << pbits) - 1
     if index_dtype == _INT:
-        poly = out & mask
+        poly = out & ((1 << pbits) - 1)
         out >>= pbits  # in place: a second 8-byte-per-pair array costs real time
         return out, poly
-    # int32 results written straight from the keys: no 8-byte temporaries
-    point = np.empty(len(out), dtype=index_dtype)
-    poly = np.empty(len(out), dtype=index_dtype)
-    np.right_shift(out, pbits, out=point, casting="unsafe")
-    np.bitwise_and(out, mask, out=poly, casting="unsafe")
-    return point, poly
+    # int32 results copied straight from the halves of the keys
+    halves = out.view(np.int32).reshape(-1, 2)
+    high = 1 if np.little_endian else 0
+    return halves[:, high].copy(), halves[:, 1 - high].copy()
 
 
 def _run_pairs(
