@@ -20,6 +20,7 @@ Duplicate coordinates (several addresses in one building) join their area at no 
 
 from __future__ import annotations
 
+import itertools
 import math
 import os
 from concurrent.futures import ThreadPoolExecutor
@@ -30,7 +31,7 @@ import numpy as np
 import numpy.typing as npt
 import pandas as pd
 import shapely
-from scipy import sparse
+from scipy import ndimage, sparse
 from scipy.sparse.csgraph import connected_components, minimum_spanning_tree
 from scipy.spatial import Delaunay, QhullError, cKDTree
 
@@ -47,6 +48,18 @@ _LINK_TOLERANCE_M = 1e-6
 #: addresses (below it thread start-up costs more than it saves).
 _UNION_THREADS = 4
 _THREADED_UNION_POINTS = 20_000
+#: Linkage forests of this many points run on strips in parallel, about this many a strip.
+_PARALLEL_POINTS = 50_000
+_STRIP_POINTS = 100_000
+#: Areas of this many distinct points drop the discs that cannot reach the union's boundary
+#: before the union, judged on a raster of squares of radius / _CELLS_PER_RADIUS metres
+#: (coarser when it would exceed _CELLS_PER_POINT squares a point or _MAX_CELLS squares).
+_SIEVE_MIN_POINTS = 2_000
+_CELLS_PER_RADIUS = 6.0
+_CELLS_PER_POINT = 64
+_MAX_CELLS = 25_000_000
+#: Rounding allowance (metres) of the disc tests: coordinates near 5e6 m carry ~1e-9 m.
+_EPS_M = 1e-6
 
 
 @dataclass(frozen=True)
@@ -91,6 +104,64 @@ class GapParams:
         return 0.505 * self.link_distance_m / math.cos(math.pi / (4 * self.quad_segs))
 
 
+def _workers() -> int:
+    """CPUs this process may run on (the affinity mask, not the machine's count)."""
+    if hasattr(os, "sched_getaffinity"):
+        return max(len(os.sched_getaffinity(0)), 1)
+    return os.cpu_count() or 1
+
+
+def _qhull_edges(
+    x: npt.NDArray[np.float64], y: npt.NDArray[np.float64]
+) -> tuple[npt.NDArray[np.int64], npt.NDArray[np.int64]]:
+    """Distinct Delaunay edges ``(lo, hi)`` (``lo < hi``) of >= 2 distinct points by Qhull.
+
+    Collinear input (and 2 points), where Qhull cannot triangulate, is chained in (x, y)
+    order, which contains the EMST of points on a line. Points Qhull leaves out of every
+    triangle (numerically coincident) are tied to their nearest triangle vertex.
+    """
+    n = x.size
+    pts = np.column_stack([x - x.mean(), y - y.mean()])
+    try:
+        tri = Delaunay(pts)
+    except (QhullError, ValueError):
+        order = np.lexsort((y, x))
+        i, j = order[:-1], order[1:]
+    else:
+        s = tri.simplices
+        i = np.concatenate([s[:, 0], s[:, 1], s[:, 2], tri.coplanar[:, 0]])
+        j = np.concatenate([s[:, 1], s[:, 2], s[:, 0], tri.coplanar[:, 2]])
+    return _distinct_edges(i, j, n)
+
+
+def _distinct_edges(
+    i: npt.NDArray[np.integer], j: npt.NDArray[np.integer], n: int
+) -> tuple[npt.NDArray[np.int64], npt.NDArray[np.int64]]:
+    """Edges as ``(lo, hi)`` with ``lo < hi``, each once, sorted.
+
+    Sorts packed ``lo * n + hi`` keys and drops repeats (far faster than a row-wise unique,
+    and than numpy's hash-based 1-D unique).
+    """
+    lo, hi = np.minimum(i, j).astype(np.int64), np.maximum(i, j).astype(np.int64)
+    key = np.sort(lo * n + hi)
+    keep = np.ones(key.size, dtype=bool)
+    np.not_equal(key[1:], key[:-1], out=keep[1:])
+    key = key[keep]
+    return key // n, key % n
+
+
+def _mst(
+    lo: npt.NDArray[np.int64],
+    hi: npt.NDArray[np.int64],
+    w: npt.NDArray[np.float64],
+    n: int,
+) -> tuple[npt.NDArray[np.intp], npt.NDArray[np.intp], npt.NDArray[np.float64]]:
+    """Minimum spanning forest ``(i, j, length)`` of the graph of distinct edges."""
+    graph = sparse.csr_matrix((w, (lo, hi)), shape=(n, n))
+    tree = minimum_spanning_tree(graph).tocoo()
+    return tree.row.astype(np.intp), tree.col.astype(np.intp), tree.data.astype(np.float64)
+
+
 def emst_edges(
     x: npt.NDArray[np.float64], y: npt.NDArray[np.float64]
 ) -> tuple[npt.NDArray[np.intp], npt.NDArray[np.intp], npt.NDArray[np.float64]]:
@@ -102,31 +173,104 @@ def emst_edges(
     triangle vertex. 0 or 1 point: no edges.
     """
     n = x.size
-    empty = (np.empty(0, np.intp), np.empty(0, np.intp), np.empty(0, np.float64))
     if n < 2:
-        return empty
-    pts = np.column_stack([x - x.mean(), y - y.mean()])
-    try:
-        tri = Delaunay(pts)
-    except (QhullError, ValueError):
-        order = np.lexsort((y, x))
-        i, j = order[:-1], order[1:]
+        return (np.empty(0, np.intp), np.empty(0, np.intp), np.empty(0, np.float64))
+    lo, hi = _qhull_edges(x, y)
+    return _mst(lo, hi, np.hypot(x[lo] - x[hi], y[lo] - y[hi]), n)
+
+
+def _strip_forest(
+    pts: npt.NDArray[np.float64], max_edge: float
+) -> tuple[npt.NDArray[np.int64], npt.NDArray[np.int64], npt.NDArray[np.float64]]:
+    """Minimum spanning forest of the Delaunay edges no longer than ``max_edge`` of
+    distinct points sorted by (x, y).
+
+    GEOS builds the triangulation (``shapely.delaunay_triangles``: about 1.5 times less CPU
+    than Qhull here, releases the GIL, and chains collinear input itself); its edges carry
+    the input coordinates unchanged, so each end is found again by a binary search of the
+    (x, y)-sorted points viewed as complex numbers (numpy orders those by real, then
+    imaginary part). Should an end not be found, Qhull triangulates instead.
+    """
+    n = pts.shape[0]
+    if n < 2:
+        return np.empty(0, np.int64), np.empty(0, np.int64), np.empty(0, np.float64)
+    lines = shapely.delaunay_triangles(shapely.multipoints(pts), only_edges=True)
+    ends = np.ascontiguousarray(shapely.get_coordinates(lines)).view(np.complex128).ravel()
+    keys = np.ascontiguousarray(pts).view(np.complex128).ravel()
+    pos = np.minimum(np.searchsorted(keys, ends), n - 1)
+    if ends.size and np.array_equal(keys[pos], ends):
+        i, j = pos[0::2].astype(np.int64), pos[1::2].astype(np.int64)
+    else:  # not expected: GEOS returned coordinates it was not given
+        i, j = _qhull_edges(pts[:, 0], pts[:, 1])
+    w = np.hypot(pts[i, 0] - pts[j, 0], pts[i, 1] - pts[j, 1])
+    short = w <= max_edge
+    i, j, w = _mst(i[short], j[short], w[short], n)
+    return i.astype(np.int64), j.astype(np.int64), w
+
+
+def linkage_forest(
+    x: npt.NDArray[np.float64], y: npt.NDArray[np.float64], max_edge: float
+) -> tuple[npt.NDArray[np.intp], npt.NDArray[np.intp], npt.NDArray[np.float64]]:
+    """The Euclidean minimum spanning tree cut at ``max_edge``: edges ``(i, j, length_m)``.
+
+    Same components and same total length per component as the edges of
+    :func:`emst_edges` no longer than ``max_edge`` (see the module docstring for why),
+    computed on overlapping vertical strips, in parallel above ``_PARALLEL_POINTS``
+    points. Repeated points are tied to their first copy by edges of length 0. Fewer than
+    2 points: no edges.
+    """
+    n = x.size
+    dx, dy = np.diff(x), np.diff(y)
+    if np.all((dx > 0) | ((dx == 0) & (dy >= 0))):  # already sorted by (x, y)
+        order = np.arange(n)
     else:
-        s = tri.simplices
-        i = np.concatenate([s[:, 0], s[:, 1], s[:, 2], tri.coplanar[:, 0]])
-        j = np.concatenate([s[:, 1], s[:, 2], s[:, 0], tri.coplanar[:, 2]])
-    lo, hi = np.minimum(i, j).astype(np.int64), np.maximum(i, j).astype(np.int64)
-    # distinct edges: sort packed (lo, hi) keys and drop repeats (same order as sorted rows;
-    # far faster than a row-wise unique, and than numpy's hash-based 1-D unique)
-    key = np.sort(lo * n + hi)
-    keep = np.ones(key.size, dtype=bool)
-    np.not_equal(key[1:], key[:-1], out=keep[1:])
-    key = key[keep]
-    lo, hi = key // n, key % n
-    w = np.hypot(x[lo] - x[hi], y[lo] - y[hi])
-    graph = sparse.csr_matrix((w, (lo, hi)), shape=(n, n))
-    tree = minimum_spanning_tree(graph).tocoo()
-    return tree.row.astype(np.intp), tree.col.astype(np.intp), tree.data.astype(np.float64)
+        order = np.lexsort((y, x))
+    xs, ys = x[order], y[order]
+    new = np.ones(n, dtype=bool)
+    new[1:] = (xs[1:] != xs[:-1]) | (ys[1:] != ys[:-1])
+    first = np.flatnonzero(new)  # sorted row of each distinct point
+    pts = np.column_stack([xs[new], ys[new]])
+    m = first.size
+    # strips of about equal point counts, each widened to the right by the longest edge
+    # kept (and 1 % for rounding): both ends of a kept edge lie in the strip of its left end
+    n_strips = max(1, min(-(-m // _STRIP_POINTS), 64)) if m >= _PARALLEL_POINTS else 1
+    cuts = np.linspace(0, m, n_strips + 1).astype(np.intp)
+    pad = 1.01 * max_edge
+    spans = [
+        (int(a), int(np.searchsorted(pts[:, 0], pts[b - 1, 0] + pad, "right")))
+        for a, b in itertools.pairwise(cuts)
+        if b > a
+    ]
+    if sum(b - a for a, b in spans) > 2 * m:  # links as long as the data are wide
+        spans = [(0, m)]
+
+    def strip(
+        span: tuple[int, int],
+    ) -> tuple[npt.NDArray[np.int64], npt.NDArray[np.int64], npt.NDArray[np.float64]]:
+        a, b = span
+        i, j, w = _strip_forest(pts[a:b], max_edge)
+        return i + a, j + a, w
+
+    workers = min(_workers(), len(spans))
+    if workers > 1:
+        with ThreadPoolExecutor(workers) as pool:
+            forests = list(pool.map(strip, spans))
+    else:
+        forests = [strip(s) for s in spans]
+    if len(forests) <= 1:
+        i, j, w = forests[0] if forests else _strip_forest(pts, max_edge)
+    else:  # the forest of the union of the strip forests (an edge may be in two strips)
+        lo, hi = _distinct_edges(
+            np.concatenate([f[0] for f in forests]), np.concatenate([f[1] for f in forests]), m
+        )
+        w = np.hypot(pts[lo, 0] - pts[hi, 0], pts[lo, 1] - pts[hi, 1])
+        i, j, w = _mst(lo, hi, w, m)
+    # back to input rows; repeats join their first copy at length 0
+    run = np.cumsum(new) - 1
+    dup = np.flatnonzero(~new)
+    i = np.concatenate([order[first[i]], order[first[run[dup]]]])
+    j = np.concatenate([order[first[j]], order[dup]])
+    return i.astype(np.intp), j.astype(np.intp), np.concatenate([w, np.zeros(dup.size)])
 
 
 def _unique_points(
@@ -262,9 +406,7 @@ def find_gap_areas(
 
     # clusters: EMST of the distinct eligible locations, cut at the link distance
     uniq, inv = _unique_points(xs[idx], ys[idx])
-    ei, ej, ew = emst_edges(uniq[:, 0], uniq[:, 1])
-    keep = ew <= params.link_distance_m + _LINK_TOLERANCE_M
-    ei, ej, ew = ei[keep], ej[keep], ew[keep]
+    ei, ej, ew = linkage_forest(uniq[:, 0], uniq[:, 1], params.link_distance_m + _LINK_TOLERANCE_M)
     nu = uniq.shape[0]
     _, comp_u = connected_components(
         sparse.coo_matrix((np.ones(ei.size), (ei, ej)), shape=(nu, nu)), directed=False
@@ -295,7 +437,9 @@ def find_gap_areas(
         )
     out["focal_points"] = out[[f"n_{s}" for s in _FOCAL]].sum(axis=1)
 
-    geoms = _area_polygons(xs[idx], ys[idx], area, n_areas, params)
+    area_u = np.full(nu, -1, dtype=np.int64)
+    area_u[inv[member]] = area  # per distinct location
+    geoms = _area_polygons(uniq[:, 0], uniq[:, 1], area_u, n_areas, params)
     area_km2 = shapely.area(geoms) / 1e6
     out["area_km2"] = area_km2
     with np.errstate(invalid="ignore", divide="ignore"):
@@ -339,32 +483,199 @@ def _area_polygons(
     n_areas: int,
     params: GapParams,
 ) -> npt.NDArray[np.object_]:
-    """Union of discs around the addresses of each area (one shapely call per multi-point area).
+    """Union of the discs around the distinct points ``(x, y)`` of each area (-1: none).
 
-    The unions are GEOS-bound (shapely releases the GIL), so large jobs run on a few threads,
-    each taking every k-th area by size; every area is the same ``union_all`` as serially.
+    The work is GEOS-bound (shapely releases the GIL), so large jobs run on a few threads,
+    the largest areas first.
     """
     geoms = np.empty(n_areas, dtype=object)
     if n_areas == 0:
         return geoms
-    discs = shapely.buffer(shapely.points(x, y), params.radius_m, quad_segs=params.quad_segs)
+    member = area >= 0
+    x, y, area = x[member], y[member], area[member]
     order = np.argsort(area, kind="stable")
     bounds = np.searchsorted(area[order], np.arange(n_areas + 1))
     counts = np.diff(bounds)
-    single = counts == 1
-    geoms[single] = discs[order[bounds[:-1][single]]]
-    multi = np.flatnonzero(~single)
+    single = np.flatnonzero(counts == 1)
+    first = order[bounds[single]]
+    geoms[single] = _discs(x[first], y[first], params)
+    multi = np.flatnonzero(counts > 1)
     multi = multi[np.argsort(-counts[multi], kind="stable")]  # largest first
 
-    def union(areas: npt.NDArray[np.intp]) -> None:
-        for a in areas:
-            geoms[a] = shapely.union_all(discs[order[bounds[a] : bounds[a + 1]]])
+    def union(a: int) -> None:
+        rows = order[bounds[a] : bounds[a + 1]]
+        geoms[a] = _disc_union(np.column_stack([x[rows], y[rows]]), params)
 
-    cpus = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count()
-    workers = min(_UNION_THREADS, cpus or 1, max(len(multi), 1))
+    def union_many(areas: npt.NDArray[np.intp]) -> None:
+        for a in areas:
+            union(a)
+
+    workers = min(_UNION_THREADS, _workers(), max(len(multi), 1))
     if workers < 2 or int(counts[multi].sum()) < _THREADED_UNION_POINTS:
-        union(multi)
+        union_many(multi)
         return geoms
+    # large areas one task each, the many small ones in a few batches
+    large = multi[counts[multi] >= _SIEVE_MIN_POINTS]
+    small = multi[counts[multi] < _SIEVE_MIN_POINTS]
     with ThreadPoolExecutor(workers) as pool:
-        list(pool.map(union, [multi[k::workers] for k in range(workers)]))
+        jobs = [pool.submit(union, int(a)) for a in large]
+        jobs += [pool.submit(union_many, small[k :: 2 * workers]) for k in range(2 * workers)]
+        for job in jobs:
+            job.result()
     return geoms
+
+
+def _discs(
+    x: npt.NDArray[np.float64], y: npt.NDArray[np.float64], params: GapParams
+) -> npt.NDArray[np.object_]:
+    return shapely.buffer(shapely.points(x, y), params.radius_m, quad_segs=params.quad_segs)
+
+
+def _disc_union(pts: npt.NDArray[np.float64], params: GapParams) -> shapely.Geometry:
+    """``union_all`` of the discs around distinct points, from the discs that can matter.
+
+    Small sets, and discs too small for the sieve, take the plain union. Otherwise the
+    union ``U'`` of the discs that :func:`_boundary_discs` keeps has the boundary of the
+    full union ``U`` inside it, and :func:`_fill_holes` fills the holes of ``U'`` that lie
+    inside ``U`` (see the module docstring for why that is exact).
+    """
+    radius, quad_segs = params.radius_m, params.quad_segs
+    # a regular 4 * quad_segs-gon with vertices on the radius holds the circle of ``inner``
+    inner = radius * math.cos(math.pi / (4 * quad_segs))
+    cell = radius / _CELLS_PER_RADIUS
+    if pts.shape[0] < _SIEVE_MIN_POINTS or not inner > 2 * cell:
+        return shapely.union_all(_discs(pts[:, 0], pts[:, 1], params))
+    keep = _boundary_discs(pts, radius, inner, cell)
+    partial = shapely.union_all(_discs(pts[keep, 0], pts[keep, 1], params))
+    if keep.all():
+        return partial
+    return _fill_holes(partial, _InUnion(pts, params, inner))
+
+
+def _boundary_discs(
+    pts: npt.NDArray[np.float64], radius: float, inner: float, cell: float
+) -> npt.NDArray[np.bool_]:
+    """Mask of the points whose disc may reach the boundary of the union of all discs.
+
+    On a raster of ``cell``-metre squares: a square is *covered* when one point lies
+    within ``inner`` of all four corners (the square is then inside that point's disc);
+    a point is dropped when every square within ``radius`` of it is covered (its disc is
+    then inside covered squares, away from the boundary). Both tests are sufficient
+    conditions computed from two Euclidean distance transforms, so the mask errs only
+    towards keeping. The cell grows when the raster would exceed its budget.
+    """
+    n = pts.shape[0]
+    lo = pts.min(axis=0)
+    span = pts.max(axis=0) - lo
+    budget = min(_MAX_CELLS, _CELLS_PER_POINT * n)
+    cell = max(cell, math.sqrt(float((span[0] + 2 * radius) * (span[1] + 2 * radius)) / budget))
+    if not inner > 2 * cell:
+        return np.ones(n, dtype=bool)
+    margin = math.ceil(radius / cell) + 2  # squares beyond the reach of any disc
+    origin = lo - margin * cell
+    col = ((pts[:, 0] - origin[0]) / cell).astype(np.intp)
+    row = ((pts[:, 1] - origin[1]) / cell).astype(np.intp)
+    shape = (int(row.max()) + margin + 1, int(col.max()) + margin + 1)
+    holder = np.full(shape, -1, dtype=np.int32)  # a point in each square (-1: none)
+    holder[row, col] = np.arange(n, dtype=np.int32)
+    # distance between square centres to the nearest held square, and that square
+    dist, (near_r, near_c) = ndimage.distance_transform_edt(
+        holder < 0, sampling=cell, return_indices=True
+    )
+    half_diag = cell * math.sqrt(0.5)
+    # sure: the nearest point is within dist + half a diagonal of the centre, and the
+    # corners within another half diagonal; near the threshold test that point exactly
+    covered = dist + 2 * half_diag <= inner - _EPS_M
+    band_r, band_c = np.nonzero(~covered & (dist <= inner))
+    p = holder[near_r[band_r, band_c], near_c[band_r, band_c]]
+    del dist, near_r, near_c
+    dx = np.abs(pts[p, 0] - (origin[0] + (band_c + 0.5) * cell))
+    dy = np.abs(pts[p, 1] - (origin[1] + (band_r + 0.5) * cell))
+    inside = np.hypot(dx + cell / 2, dy + cell / 2) <= inner - _EPS_M
+    covered[band_r[inside], band_c[inside]] = True
+    if not covered.any():
+        return np.ones(n, dtype=bool)
+    # a square meeting the disc has its centre within radius + half a diagonal of the
+    # point; the point is ``off`` from its square's centre
+    clear = ndimage.distance_transform_edt(covered, sampling=cell)[row, col]
+    off = np.hypot(
+        pts[:, 0] - (origin[0] + (col + 0.5) * cell), pts[:, 1] - (origin[1] + (row + 0.5) * cell)
+    )
+    return ~(clear - off > radius + half_diag + _EPS_M)
+
+
+class _InUnion:
+    """Whether points lie in the union of the discs around ``pts`` (never on its boundary)."""
+
+    def __init__(self, pts: npt.NDArray[np.float64], params: GapParams, inner: float) -> None:
+        self.pts, self.params, self.inner = pts, params, inner
+        self.tree = cKDTree(pts)
+
+    def __call__(self, xy: npt.NDArray[np.float64]) -> npt.NDArray[np.bool_]:
+        dist, _ = self.tree.query(xy)
+        inside = dist <= self.inner - _EPS_M  # within the circle every disc holds
+        unsure = np.flatnonzero(~inside & (dist <= self.params.radius_m + _EPS_M))
+        if unsure.size:
+            near = self.tree.query_ball_point(xy[unsure], self.params.radius_m + _EPS_M)
+            for k, rows in zip(unsure, near, strict=True):
+                discs = _discs(self.pts[rows, 0], self.pts[rows, 1], self.params)
+                inside[k] = bool(shapely.intersects_xy(discs, xy[k, 0], xy[k, 1]).any())
+        return inside
+
+
+def _fill_holes(partial: shapely.Geometry, in_union: _InUnion) -> shapely.Geometry:
+    """``partial`` with its holes that lie inside the full union filled.
+
+    Each hole's ring bounds a connected piece of the complement of ``partial`` (minus any
+    parts of ``partial`` nested in it), wholly inside or wholly outside the full union;
+    one interior point of each piece decides. Filling a hole merges the parts nested in
+    it into the part around it. Built from the rings as they are (no overlay), except in
+    the rare case of a hole split by nested parts into pieces that disagree.
+    """
+    parts = shapely.get_parts(partial)
+    n_holes = shapely.get_num_interior_rings(parts)
+    if not n_holes.any():
+        return partial
+    owner = np.repeat(np.arange(parts.size), n_holes)
+    ring_no = np.arange(owner.size) - np.repeat(np.cumsum(n_holes) - n_holes, n_holes)
+    rings = shapely.get_interior_ring(parts[owner], ring_no)
+    holes = shapely.polygons(rings)
+    shells = shapely.get_exterior_ring(parts)
+    # parts nested in holes: the innermost (smallest) hole around each part
+    parent = np.full(parts.size, -1, dtype=np.intp)
+    if parts.size > 1:
+        hole_of, part_of = shapely.STRtree(shapely.point_on_surface(parts)).query(
+            holes, predicate="contains"
+        )
+        by_size = np.lexsort((shapely.area(holes)[hole_of], part_of))[::-1]
+        parent[part_of[by_size]] = hole_of[by_size]  # the smallest is written last
+    nested = np.flatnonzero(parent >= 0)
+    plain = np.ones(holes.size, dtype=bool)
+    plain[parent[nested]] = False
+    filled = np.zeros(holes.size, dtype=bool)
+    filled[plain] = in_union(shapely.get_coordinates(shapely.point_on_surface(holes[plain])))
+    pieces = []  # of holes with nested parts
+    split = False
+    for h in np.flatnonzero(~plain):
+        kids = shapely.polygons(shells[nested[parent[nested] == h]])
+        piece = shapely.get_parts(shapely.difference(holes[h], shapely.union_all(kids)))
+        inside = in_union(shapely.get_coordinates(shapely.point_on_surface(piece)))
+        filled[h] = bool(inside.all())
+        split |= bool(inside.any()) and not filled[h]
+        pieces.extend(piece[inside])
+    if split:  # fill what is inside by overlay
+        return shapely.union_all(np.concatenate([[partial], holes[plain & filled], pieces]))
+    # a part nested in a filled hole joins the part around that hole
+    root = np.arange(parts.size)
+    absorbed = nested[filled[parent[nested]]]
+    root[absorbed] = owner[parent[absorbed]]
+    while not np.array_equal(root, root[root]):
+        root = root[root]
+    keep = np.flatnonzero(~filled)
+    keep = keep[np.argsort(root[owner[keep]], kind="stable")]
+    kept_by = np.searchsorted(root[owner[keep]], np.arange(parts.size + 1))
+    out = [
+        shapely.Polygon(shells[k], rings[keep[kept_by[k] : kept_by[k + 1]]])
+        for k in np.flatnonzero(root == np.arange(parts.size))
+    ]
+    return out[0] if len(out) == 1 else shapely.MultiPolygon(out)
