@@ -308,11 +308,13 @@ class Decomposition:
         np.maximum(s_hi, c_hi - 1, out=s_hi)
         # An edge inside one strip is one item with its whole x-extent; an edge spanning
         # several strips has one item per strip with only the part inside it (+ pad).
-        one = s_lo == s_hi
-        single = np.flatnonzero(one)
+        span = s_hi - s_lo
+        single = np.flatnonzero(span == 0)
         n1 = len(single)
-        em, sm = ranges(s_lo[~one], s_hi[~one] + 1)
-        em = np.flatnonzero(~one)[em]
+        two = np.flatnonzero(span == 1)  # most others: one item in each of two strips
+        em, sm = ranges(s_lo, np.where(span > 1, s_hi + 1, s_lo))  # (items of the rest)
+        em = np.concatenate([two, two, em])
+        sm = np.concatenate([s_lo[two], s_lo[two] + 1, sm])
         n = n1 + len(em)
         e, s = np.empty(n, dtype=_INT), np.empty(n, dtype=_INT)
         e[:n1], e[n1:] = single, em
@@ -336,7 +338,7 @@ class Decomposition:
         crosses = np.empty(n, dtype=bool)
         crosses[:n1] = (c_hi > c_lo)[single]
         crosses[n1:] = (sm >= c_lo[em]) & (sm < c_hi[em])
-        del single, em, sm, one
+        del single, two, em, sm, span
         # bins of points start at 2; pieces get one extra bin each side so the integer
         # comparison is conservative whatever the rounding of floor()
         bin_lo = np.clip(np.floor(lo / q) + 1, 0, maxbin).astype(_INT)
