@@ -213,11 +213,13 @@ def _join_chunk(
     idx = np.flatnonzero(finite)
     if len(idx) == 0:
         return np.empty(0, index_dtype), np.empty(0, index_dtype)
-    key = st.point_keys(x[idx], y[idx])
+    lx, ly = x[idx] - st.x0, y[idx] - st.y0  # local coordinates
+    key = st.local_keys(lx, ly)
     # sorted by (strip, x): every piece is one contiguous slice
     order = np.argsort(key)
     sorted_key = key[order]
     point_of = idx[order]  # sorted position -> chunk-local point index
+    lx, ly = lx[order], ly[order]
     del key, order
     # pair key = point << pbits | polygon; with int32 results the polygon takes the low
     # half of the key, so each result is one half of every key
@@ -229,11 +231,15 @@ def _join_chunk(
 
     # boundary pieces: ray test, GEOS where unsure
     piece, pos = ranges(lo, hi)
-    cand_point = point_of[pos]
-    hit = _decide(x[cand_point], y[cand_point], piece, pc, dec, geoms)
+    hit, unsure = _ray_tests(lx[pos], ly[pos], piece, pc, dec)
+    del lx, ly
+    u = np.flatnonzero(unsure)
+    if len(u):
+        point = point_of[pos[u]]  # (GEOS gets the coordinates as given)
+        hit[u] = _geos_tests(geoms, pc.poly[piece[u]], x[point], y[point])
     shifted = point_of << pbits  # sorted position -> pair key of its point, polygon 0
     tested = np.take(shifted, pos[hit]) | pc.poly[piece[hit]]
-    del cand_point, piece, pos, hit
+    del piece, pos, hit, unsure
 
     # inside runs (from a piece to the next one of its polygon and strip): every point
     # in the slice matches, no test
@@ -292,26 +298,22 @@ def _run_pairs(
     return out
 
 
-def _decide(
-    px: np.ndarray,
-    py: np.ndarray,
-    piece: np.ndarray,
-    pc: Pieces,
-    dec: Decomposition,
-    geoms: np.ndarray,
-) -> np.ndarray:
-    """Whether each candidate point lies in (or on) the polygon of its boundary piece."""
+def _ray_tests(
+    lx: np.ndarray, ly: np.ndarray, piece: np.ndarray, pc: Pieces, dec: Decomposition
+) -> tuple[np.ndarray, np.ndarray]:
+    """(inside, unsure) of candidate points (local coordinates) in their boundary pieces.
+
+    Pieces with too many edges (and bbox tests, item_count -1) are left to GEOS: unsure.
+    """
     st = dec.st
     n = len(piece)
     hit = np.empty(n, dtype=bool)
     unsure = np.empty(n, dtype=bool)
     count = pc.item_count[piece]
-    # pieces of too many edges (and bbox tests, count -1) go to GEOS: no edges here
     geos = (count < 0) | (count > _MAX_RAY_EDGES)
     count[geos] = 0
     start = pc.item_start[piece]
     left_in = pc.left_in[piece]
-    lx, ly = px - st.x0, py - st.y0
     tol_y = st.pad + float(np.abs(ly).max(initial=0.0)) * 2.0**-44
     # in blocks, so the (candidate, edge) temporaries stay cache-sized and their memory
     # is reused instead of freshly mapped (page faults cost more than the arithmetic)
@@ -321,19 +323,20 @@ def _decide(
             lx[b], ly[b], start[b], count[b], left_in[b], dec.items, st.pad, tol_y
         )
     unsure |= geos
-    u = np.flatnonzero(unsure)
-    if len(u):
-        poly = pc.poly[piece[u]]
-        # prepare the polygons with many unsure points (bbox geometries), then undo it
-        polys, n_tests = np.unique(poly, return_counts=True)
-        many = polys[n_tests >= 16]
-        many = many[~shapely.is_prepared(geoms[many])]
-        shapely.prepare(geoms[many])
-        try:
-            hit[u] = shapely.intersects_xy(geoms[poly], px[u], py[u])
-        finally:
-            shapely.destroy_prepared(geoms[many])
-    return hit
+    return hit, unsure
+
+
+def _geos_tests(geoms: np.ndarray, poly: np.ndarray, x: np.ndarray, y: np.ndarray) -> np.ndarray:
+    """``shapely.intersects_xy(geoms[poly], x, y)``, exact (covered_by for points)."""
+    # prepare the polygons with many tests (bbox geometries), then undo it
+    polys, n_tests = np.unique(poly, return_counts=True)
+    many = polys[n_tests >= 16]
+    many = many[~shapely.is_prepared(geoms[many])]
+    shapely.prepare(geoms[many])
+    try:
+        return shapely.intersects_xy(geoms[poly], x, y)
+    finally:
+        shapely.destroy_prepared(geoms[many])
 
 
 def _ray_test(

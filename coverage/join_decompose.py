@@ -139,8 +139,12 @@ class Strips:
 
     def point_keys(self, x: np.ndarray, y: np.ndarray) -> np.ndarray:
         """``strip << xbits | xbin`` for points (bins start at 2: 0 and 1 are margins)."""
-        s = np.clip(np.floor((y - self.y0) / self.h), 0, self.ns - 1).astype(_INT)
-        b = np.clip(np.floor((x - self.x0) / self.q) + 2, 2, self.maxbin).astype(_INT)
+        return self.local_keys(x - self.x0, y - self.y0)
+
+    def local_keys(self, lx: np.ndarray, ly: np.ndarray) -> np.ndarray:
+        """:meth:`point_keys` of points given in local coordinates (shifted to x0, y0)."""
+        s = np.clip(np.floor(ly / self.h), 0, self.ns - 1).astype(_INT)
+        b = np.clip(np.floor(lx / self.q) + 2, 2, self.maxbin).astype(_INT)
         return (s << self.xbits) | b
 
 
