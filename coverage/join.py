@@ -180,14 +180,16 @@ def iter_points_in_polygons(
     fast = present & polygonal
     slow = present & ~polygonal
 
-    xf, yf = x[finite], y[finite]
+    xf, yf = np.compress(finite, x), np.compress(finite, y)
     if cell_size is None:
         # Every chunk looks up the pieces of the strips its points occupy, so the density
         # that matters is that of one chunk's points (a fifth of all of them in every
         # strip for 5 chunks of unsorted addresses; all of a region's for sorted ones).
         first = finite[:chunk_size]
         cell_size = choose_cell_size(
-            x[:chunk_size][first], y[:chunk_size][first], shapely.bounds(geoms[present])
+            np.compress(first, x[:chunk_size]),
+            np.compress(first, y[:chunk_size]),
+            shapely.bounds(geoms[present]),
         )
     st = Strips(xf, yf, cell_size, m)
     del xf, yf
@@ -213,13 +215,13 @@ def _join_chunk(
     idx = np.flatnonzero(finite)
     if len(idx) == 0:
         return np.empty(0, index_dtype), np.empty(0, index_dtype)
-    lx, ly = x[idx] - st.x0, y[idx] - st.y0  # local coordinates
+    lx, ly = np.take(x, idx) - st.x0, np.take(y, idx) - st.y0  # local coordinates
     key = st.local_keys(lx, ly)
     # sorted by (strip, x): every piece is one contiguous slice
     order = np.argsort(key)
-    sorted_key = key[order]
-    point_of = idx[order]  # sorted position -> chunk-local point index
-    lx, ly = lx[order], ly[order]
+    sorted_key = np.take(key, order)
+    point_of = np.take(idx, order)  # sorted position -> chunk-local point index
+    lx, ly = np.take(lx, order), np.take(ly, order)
     del key, order
     # pair key = point << pbits | polygon; with int32 results the polygon takes the low
     # half of the key, so each result is one half of every key
@@ -231,22 +233,30 @@ def _join_chunk(
 
     # boundary pieces: ray test, GEOS where unsure
     piece, pos = ranges(lo, hi)
-    hit, unsure = _ray_tests(lx[pos], ly[pos], piece, pc, dec)
+    hit, unsure = _ray_tests(np.take(lx, pos), np.take(ly, pos), piece, pc, dec)
     del lx, ly
     u = np.flatnonzero(unsure)
     if len(u):
         point = point_of[pos[u]]  # (GEOS gets the coordinates as given)
         hit[u] = _geos_tests(geoms, pc.poly[piece[u]], x[point], y[point])
     shifted = point_of << pbits  # sorted position -> pair key of its point, polygon 0
-    tested = np.take(shifted, pos[hit]) | pc.poly[piece[hit]]
-    del piece, pos, hit, unsure
+    h = np.flatnonzero(hit)
+    tested = np.take(shifted, np.take(pos, h)) | np.take(pc.poly, np.take(piece, h))
+    del piece, pos, hit, unsure, h
 
     # inside runs (from a piece to the next one of its polygon and strip): every point
     # in the slice matches, no test
     r = np.flatnonzero(pc.run_after)
-    lo, count = hi[r], lo[r + 1] - hi[r]
+    lo, count = np.take(hi, r), np.take(lo, r + 1)
+    count -= lo
     full = np.flatnonzero(count > 0)
-    out = _run_pairs(lo[full], count[full], pc.poly[r[full]], shifted, len(tested))
+    out = _run_pairs(
+        np.take(lo, full),
+        np.take(count, full),
+        np.take(pc.poly, np.take(r, full)),
+        shifted,
+        len(tested),
+    )
     out[len(out) - len(tested) :] = tested
     del tested, shifted
     # A polygon's runs and boundary pieces are disjoint and a point has one key, so no
@@ -309,11 +319,11 @@ def _ray_tests(
     n = len(piece)
     hit = np.empty(n, dtype=bool)
     unsure = np.empty(n, dtype=bool)
-    count = pc.item_count[piece]
+    count = np.take(pc.item_count, piece)
     geos = (count < 0) | (count > _MAX_RAY_EDGES)
-    count[geos] = 0
-    start = pc.item_start[piece]
-    left_in = pc.left_in[piece]
+    np.putmask(count, geos, 0)
+    start = np.take(pc.item_start, piece)
+    left_in = np.take(pc.left_in, piece)
     tol_y = st.pad + float(np.abs(ly).max(initial=0.0)) * 2.0**-44
     # in blocks, so the (candidate, edge) temporaries stay cache-sized and their memory
     # is reused instead of freshly mapped (page faults cost more than the arithmetic)
@@ -378,9 +388,9 @@ def _ray_test(
     tol_x = pad * (1.0 + np.abs(slope)) + (np.abs(x0) + np.abs(xi)) * 2.0**-44
     near[k] |= np.abs(xx - xi) <= tol_x
     n = len(lx)
-    crossings = np.bincount(ck[xi < xx], minlength=n)
+    crossings = np.bincount(np.compress(xi < xx, ck), minlength=n)
     unsure = np.zeros(n, dtype=bool)
-    unsure[ci[near]] = True
+    unsure[np.compress(near, ci)] = True
     inside = left_in ^ (crossings & 1).astype(bool)
     return inside, unsure
 
@@ -442,12 +452,20 @@ class _LowerBound:
         # no key in the cells from lo's to hi's: both bounds are the first entry
         full = np.flatnonzero(after > start)
         if len(full):
-            c0, c1 = c0[full], c1[full]
+            c0, c1 = np.take(c0, full), np.take(c1, full)
             start[full] = self._search(
-                lo[full], r0[full], col0[full], start[full], np.take(self.first, c0 + 1)
+                np.take(lo, full),
+                np.take(r0, full),
+                np.take(col0, full),
+                np.take(start, full),
+                np.take(self.first, c0 + 1),
             )
             stop[full] = self._search(
-                hi[full], r1[full], col1[full], np.take(self.first, c1).astype(_INT), after[full]
+                np.take(hi, full),
+                np.take(r1, full),
+                np.take(col1, full),
+                np.take(self.first, c1).astype(_INT),
+                np.take(after, full),
             )
         return start, stop
 
@@ -472,7 +490,7 @@ class _LowerBound:
         # the answer lies in [pos, end]. It is pos when the query is at (or before) its
         # column's start or the cell is empty; the rest search their cell.
         need = np.flatnonzero((rel > col * self.per_col) & (col < self.ncols) & (end > pos))
-        lo, hi, q = pos[need], end[need].astype(_INT), queries[need]
+        lo, hi, q = np.take(pos, need), np.take(end, need).astype(_INT), np.take(queries, need)
         last = len(self.sorted_key) - 1
         while len(need):
             # one bisection step for all; the finished ones leave once they are many
@@ -486,5 +504,5 @@ class _LowerBound:
             if n_going <= len(need) // 2:
                 pos[need] = lo
                 going = np.flatnonzero(going)
-                need, lo, hi, q = need[going], lo[going], hi[going], q[going]
+                need, lo, hi, q = (np.take(a, going) for a in (need, lo, hi, q))
         return pos
