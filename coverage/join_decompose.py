@@ -46,14 +46,14 @@ def ranges(lo: np.ndarray, hi: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     # inside a range, a jump where the next non-empty range starts. Two passes each,
     # cheaper than np.repeat on large inputs.
     nz = np.flatnonzero(counts)
-    starts = ends[nz[1:]] - counts[nz[1:]]
+    starts = np.take(ends, nz[1:]) - np.take(counts, nz[1:])
     which = np.zeros(total, dtype=_INT)
     which[0] = nz[0]
-    which[starts] = np.diff(nz)
+    np.put(which, starts, np.diff(nz))
     np.cumsum(which, out=which)
     values = np.ones(total, dtype=_INT)
     values[0] = lo[nz[0]]
-    values[starts] = lo[nz[1:]] - hi[nz[:-1]] + 1
+    np.put(values, starts, np.take(lo, nz[1:]) - np.take(hi, nz[:-1]) + 1)
     np.cumsum(values, out=values)
     return which, values
 
@@ -278,9 +278,15 @@ class Decomposition:
         ok &= yb >= -st.pad
         ok &= ya <= st.ns * st.h + st.pad
         v = np.flatnonzero(ok)
-        up = up[v]
-        x0, x1 = x[v], x[v + 1]
-        return vertex_poly[v], np.where(up, x0, x1), ya[v], np.where(up, x1, x0), yb[v]
+        up = np.take(up, v)
+        x0, x1 = np.take(x, v), np.take(x, v + 1)
+        return (
+            np.take(vertex_poly, v),
+            np.where(up, x0, x1),
+            np.take(ya, v),
+            np.where(up, x1, x0),
+            np.take(yb, v),
+        )
 
     def _decompose_block(
         self, poly: np.ndarray, xa: np.ndarray, ya: np.ndarray, xb: np.ndarray, yb: np.ndarray
@@ -318,30 +324,32 @@ class Decomposition:
         two = np.flatnonzero(span == 1)  # most others: one item in each of two strips
         em, sm = ranges(s_lo, np.where(span > 1, s_hi + 1, s_lo))  # (items of the rest)
         em = np.concatenate([two, two, em])
-        sm = np.concatenate([s_lo[two], s_lo[two] + 1, sm])
+        s_two = np.take(s_lo, two)
+        sm = np.concatenate([s_two, s_two + 1, sm])
         n = n1 + len(em)
         e, s = np.empty(n, dtype=_INT), np.empty(n, dtype=_INT)
         e[:n1], e[n1:] = single, em
-        s[:n1], s[n1:] = s_lo[single], sm
+        s[:n1], s[n1:] = np.take(s_lo, single), sm
         lo, hi = np.empty(n), np.empty(n)
-        lo[:n1], hi[:n1] = exmin[single], exmax[single]
+        np.take(exmin, single, out=lo[:n1])
+        np.take(exmax, single, out=hi[:n1])
         if len(em):
-            yam, invm = ya[em], inv[em]
+            yam, invm, xam = np.take(ya, em), np.take(inv, em), np.take(xa, em)
             with np.errstate(invalid="ignore"):  # flat edges: inf - inf, 0 * inf
-                xs0 = xa[em] + (np.maximum(sm * h - pad, yam) - yam) * invm
-                xs1 = xa[em] + (np.minimum((sm + 1) * h + pad, yb[em]) - yam) * invm
+                xs0 = xam + (np.maximum(sm * h - pad, yam) - yam) * invm
+                xs1 = xam + (np.minimum((sm + 1) * h + pad, np.take(yb, em)) - yam) * invm
                 # a flat edge amplifies y rounding by |dx/dy|: widen accordingly
                 xpad = pad * (1.0 + np.abs(invm))
                 # (fmin/fmax skip NaN: a flat edge, inv = inf or nan, gets its extent)
-                np.fmax(np.fmin(xs0, xs1) - xpad, exmin[em], out=lo[n1:])
-                np.fmin(np.fmax(xs0, xs1) + xpad, exmax[em], out=hi[n1:])
-            del yam, invm, xs0, xs1, xpad
+                np.fmax(np.fmin(xs0, xs1) - xpad, np.take(exmin, em), out=lo[n1:])
+                np.fmin(np.fmax(xs0, xs1) + xpad, np.take(exmax, em), out=hi[n1:])
+            del yam, invm, xam, xs0, xs1, xpad
         lo -= pad
         hi += pad
         # an item holds a crossing when its strip's centre line crosses its edge
         crosses = np.empty(n, dtype=bool)
-        crosses[:n1] = (c_hi > c_lo)[single]
-        crosses[n1:] = (sm >= c_lo[em]) & (sm < c_hi[em])
+        crosses[:n1] = np.take(c_hi > c_lo, single)
+        crosses[n1:] = (sm >= np.take(c_lo, em)) & (sm < np.take(c_hi, em))
         del single, two, em, sm, span
         # bins of points start at 2; pieces get one extra bin each side so the integer
         # comparison is conservative whatever the rounding of floor()
@@ -358,7 +366,7 @@ class Decomposition:
         # bins count from 1, so the last piece of a group never touches the first of the
         # next one.
         p0 = int(poly.min())
-        group = (poly[e] - p0) * ns + s
+        group = (np.take(poly, e) - p0) * ns + s
         n = len(e)
         group_bits = ((int(poly.max()) - p0 + 1) * ns - 1).bit_length()
         item_bits = max(n - 1, 1).bit_length()
@@ -369,19 +377,19 @@ class Decomposition:
         key.view(np.uint64).sort()  # (non-negative: same order as signed)
         order = key & ((1 << item_bits) - 1)
         key_lo = key >> item_bits
-        reach = np.maximum.accumulate((group | ((bin_hi >> k) + 1))[order])
+        reach = np.maximum.accumulate(np.take(group | ((bin_hi >> k) + 1), order))
         del key, group, bin_lo, bin_hi
         # a new piece starts where it leaves at least one bin free after all before it;
         # the group lives in the high bits, so a new strip always starts a new piece
         first = np.flatnonzero(np.r_[True, key_lo[1:] > reach[:-1] + 1])
         last = np.r_[first[1:] - 1, n - 1]
-        m_lo = key_lo[first]
-        m_hi = reach[last]
+        m_lo = np.take(key_lo, first)
+        m_hi = np.take(reach, last)
         del key_lo, reach
         # Every (polygon, strip) has an even number of crossings, so a running count over
         # the whole block has the parity of the cell right of each piece at its last item.
-        odd = (np.cumsum(crosses[order])[last] & 1).astype(bool)
-        item_edge = e[order]
+        odd = (np.take(np.cumsum(np.take(crosses, order)), last) & 1).astype(bool)
+        item_edge = np.take(e, order)
         del crosses, e, s, order
 
         # --- 3. per piece: status on both sides, key range in point-key space ------------
@@ -399,10 +407,10 @@ class Decomposition:
             left_in,
             run_after,
             last - first + 1,
-            ya[item_edge],
-            yb[item_edge],
-            xa[item_edge],
-            inv[item_edge],
+            np.take(ya, item_edge),
+            np.take(yb, item_edge),
+            np.take(xa, item_edge),
+            np.take(inv, item_edge),
         )
 
     def _bbox_tests(self, geoms: np.ndarray, which: np.ndarray) -> tuple[np.ndarray, ...]:
