@@ -433,9 +433,9 @@ class _LowerBound:
         self.first[top:] = len(sorted_key)
 
     def __call__(self, queries: np.ndarray) -> np.ndarray:
-        cell, rel, col = self._cells(queries)
+        cell, inside = self._cells(queries)
         pos = np.take(self.first, cell).astype(_INT)
-        return self._search(queries, rel, col, pos, np.take(self.first, cell + 1))
+        return self._search(queries, inside, pos, np.take(self.first, cell + 1))
 
     def ranges(self, lo: np.ndarray, hi: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """Sorted positions [start, stop) of the keys in each inclusive range lo..hi.
@@ -444,8 +444,8 @@ class _LowerBound:
         (most polygon pieces) is answered from two table entries.
         """
         hi = hi + 1
-        c0, r0, col0 = self._cells(lo)
-        c1, r1, col1 = self._cells(hi)
+        c0, in0 = self._cells(lo)
+        c1, in1 = self._cells(hi)
         start = np.take(self.first, c0).astype(_INT)
         after = np.take(self.first, c1 + 1)  # keys up to the end of hi's cell
         stop = start.copy()
@@ -453,43 +453,40 @@ class _LowerBound:
         full = np.flatnonzero(after > start)
         if len(full):
             c0, c1 = np.take(c0, full), np.take(c1, full)
-            start[full] = self._search(
-                np.take(lo, full),
-                np.take(r0, full),
-                np.take(col0, full),
-                np.take(start, full),
-                np.take(self.first, c0 + 1),
+            s0 = np.take(start, full)
+            np.put(
+                start,
+                full,
+                self._search(
+                    np.take(lo, full), np.take(in0, full), s0, np.take(self.first, c0 + 1)
+                ),
             )
-            stop[full] = self._search(
-                np.take(hi, full),
-                np.take(r1, full),
-                np.take(col1, full),
-                np.take(self.first, c1).astype(_INT),
-                np.take(after, full),
+            s1 = np.take(self.first, c1).astype(_INT)
+            np.put(
+                stop,
+                full,
+                self._search(np.take(hi, full), np.take(in1, full), s1, np.take(after, full)),
             )
         return start, stop
 
-    def _cells(self, queries: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-        """(cell, bin relative to the first column, column) of each query."""
+    def _cells(self, queries: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """(cell, whether the query lies past the first bin of its column) per query."""
         rel = (queries & self.mask) - 2
         # column of the query (bins before the first column count as column 0, bins
         # after the last one as column ncols = column 0 of the next strip)
         col = np.minimum(np.maximum(rel, 0) // self.per_col, self.ncols)
-        return (queries >> self.xbits) * self.ncols + col, rel, col
+        inside = rel > col * self.per_col
+        inside &= col < self.ncols
+        return (queries >> self.xbits) * self.ncols + col, inside
 
     def _search(
-        self,
-        queries: np.ndarray,
-        rel: np.ndarray,
-        col: np.ndarray,
-        pos: np.ndarray,
-        end: np.ndarray,
+        self, queries: np.ndarray, inside: np.ndarray, pos: np.ndarray, end: np.ndarray
     ) -> np.ndarray:
         """Lower bounds, given the first (pos, int64, updated) and end entry of the cells."""
         # Keys of earlier cells are smaller than the query, keys of later cells larger:
         # the answer lies in [pos, end]. It is pos when the query is at (or before) its
         # column's start or the cell is empty; the rest search their cell.
-        need = np.flatnonzero((rel > col * self.per_col) & (col < self.ncols) & (end > pos))
+        need = np.flatnonzero(inside & (end > pos))
         lo, hi, q = np.take(pos, need), np.take(end, need).astype(_INT), np.take(queries, need)
         last = len(self.sorted_key) - 1
         while len(need):
@@ -502,7 +499,7 @@ class _LowerBound:
             going = lo < hi
             n_going = int(np.count_nonzero(going))
             if n_going <= len(need) // 2:
-                pos[need] = lo
+                np.put(pos, need, lo)
                 going = np.flatnonzero(going)
                 need, lo, hi, q = (np.take(a, going) for a in (need, lo, hi, q))
         return pos
