@@ -7,15 +7,51 @@ programmes tender by cluster, BEAD allows a single location).
 
 Method, all in the working CRS EPSG:25832 (metres):
 
-* the Euclidean minimum spanning tree (EMST) of all eligible addresses is built from their
-  Delaunay triangulation (the EMST is a subgraph of it), with one
-  ``scipy.sparse.csgraph.minimum_spanning_tree`` call;
-* cutting the EMST edges longer than ``link_distance_m`` leaves a forest whose trees are
-  exactly the single-linkage clusters, and each tree is its cluster's own EMST: the trench
-  length of the area. (Every EMST edge of a cluster is <= the link distance, by the cut
-  property, because the cluster is connected by such edges.)
+* the Euclidean minimum spanning tree (EMST) of all eligible addresses, cut at
+  ``link_distance_m``, is a forest whose trees are exactly the single-linkage clusters, and
+  each tree is its cluster's own EMST: the trench length of the area. (Every EMST edge of a
+  cluster is <= the link distance, by the cut property, because the cluster is connected by
+  such edges.)
+* the area polygon is the union of the discs (regular polygons) around its addresses.
 
 Duplicate coordinates (several addresses in one building) join their area at no length.
+
+Linkage forest (:func:`linkage_forest`), exact. The EMST lies in the Delaunay graph, and
+only its edges of at most the link distance ``L`` matter. The distinct points, sorted by x,
+are cut into strips of equal counts, each widened to the right by ``L``, so both ends of
+every pair within ``L`` share the strip of the left one. Each strip is triangulated on its
+own (on threads; GEOS releases the GIL), its edges longer than ``L`` dropped, and the
+spanning forest of what is left taken; the forest of all those strip forests is the
+result. Why it is the cut EMST: for any two points ``p, q`` of one Delaunay triangulation
+``T``, ``T`` joins them by a path of edges no longer than ``|pq|`` (take the shortest pair
+where this fails; ``pq`` is not in ``T``, so the closed circle on diameter ``pq`` holds
+another point ``r``, with ``|pr|, |rq| < |pq|``, and those pairs do not fail). So every pair
+within ``L`` is joined in the strip graph by edges no longer than the pair, the graph is a
+subgraph of the complete one, and its minimum spanning forest has the same components and
+the same total length per component as the EMST cut at ``L`` (Kruskal merges the same sets
+at the same lengths). GEOS's in-circle test is floating point, as Qhull's is: a flip it
+gets wrong joins four nearly cocircular points, where the diagonal in question is, to
+rounding, the longest side of a triangle it closes, so no length changes beyond rounding.
+:func:`emst_edges` (Qhull) still gives the whole EMST.
+
+Disc unions (:func:`_disc_union`), exact up to GEOS overlay rounding. A disc of vertex
+radius ``R`` with ``4 quad_segs`` sides holds the circle of ``inner = R cos(pi / (4
+quad_segs))``. Most discs of a dense area lie in the interior of the union ``U``; the union
+of the rest, ``U'``, is far cheaper, and ``U`` follows from it:
+
+* on a raster over the area, a square is *covered* when its four corners lie within
+  ``inner`` of one point (it is then in the interior of ``U``), and a disc is dropped when
+  every square meeting its circumcircle is covered: dropped discs lie in the interior of
+  ``U`` (:func:`_boundary_discs`; both tests are exact per square, with rounding to spare).
+* every boundary point of ``U`` lies in some disc, which cannot be a dropped one, so the
+  boundary of ``U`` lies in ``U'`` (and ``U'`` lies in ``U``). Each connected piece of the
+  complement of ``U'`` therefore misses the boundary of ``U`` and lies wholly inside ``U``
+  or wholly outside it: one interior point of each piece decides (nearest point within
+  ``inner``: inside; beyond ``R``: outside; otherwise the discs around it are asked). The
+  pieces are the holes of ``U'`` minus the parts of ``U'`` nested in them; filling the
+  inside ones gives ``U`` (:func:`_fill_holes`), nested true holes and islands included.
+
+On 1.28 million eligible addresses the sieve keeps about one disc in ten.
 """
 
 from __future__ import annotations
@@ -23,6 +59,7 @@ from __future__ import annotations
 import itertools
 import math
 import os
+from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 
@@ -673,7 +710,10 @@ class _InUnion:
         return inside
 
 
-def _fill_holes(partial: shapely.Geometry, in_union: _InUnion) -> shapely.Geometry:
+def _fill_holes(
+    partial: shapely.Geometry,
+    in_union: Callable[[npt.NDArray[np.float64]], npt.NDArray[np.bool_]],
+) -> shapely.Geometry:
     """``partial`` with its holes that lie inside the full union filled.
 
     Each hole's ring bounds a connected piece of the complement of ``partial`` (minus any
@@ -697,8 +737,11 @@ def _fill_holes(partial: shapely.Geometry, in_union: _InUnion) -> shapely.Geomet
         hole_of, part_of = shapely.STRtree(shapely.point_on_surface(parts)).query(
             holes, predicate="contains"
         )
-        by_size = np.lexsort((shapely.area(holes)[hole_of], part_of))[::-1]
-        parent[part_of[by_size]] = hole_of[by_size]  # the smallest is written last
+        by_size = np.lexsort((shapely.area(holes)[hole_of], part_of))
+        part_of, hole_of = part_of[by_size], hole_of[by_size]
+        innermost = np.ones(part_of.size, dtype=bool)  # first (smallest) hole per part
+        innermost[1:] = part_of[1:] != part_of[:-1]
+        parent[part_of[innermost]] = hole_of[innermost]
     nested = np.flatnonzero(parent >= 0)
     plain = np.ones(holes.size, dtype=bool)
     plain[parent[nested]] = False

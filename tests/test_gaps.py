@@ -6,12 +6,15 @@ import time
 
 import numpy as np
 import pytest
-from scipy.sparse.csgraph import minimum_spanning_tree
+import shapely
+from scipy import sparse
+from scipy.sparse.csgraph import connected_components, minimum_spanning_tree
 from scipy.spatial.distance import cdist
 
+from coverage import gaps
 from coverage.costs import CostParams, area_cost, priority_score
 from coverage.errors import InputDataError
-from coverage.gaps import GapParams, emst_edges, find_gap_areas
+from coverage.gaps import GapParams, emst_edges, find_gap_areas, linkage_forest
 
 X0, Y0 = 420_000.0, 5_680_000.0  # Suedwestfalen, EPSG:25832
 
@@ -178,3 +181,173 @@ def test_100k_eligible_addresses_in_a_few_seconds() -> None:
     elapsed = time.perf_counter() - start
     assert (area_of >= 0).all() and areas["addresses"].sum() == n
     assert elapsed < 20, f"{elapsed:.1f} s"
+
+
+# --- exactness of the fast paths: sieved disc unions and the strip linkage forest ---
+
+
+def _lake_scene(rng: np.random.Generator) -> np.ndarray:
+    """A town (40 m grid) around a lake; in the lake an island with its own lake and an
+    islet; in the town a pocket ringed by points 118 m from its centre (inside the union,
+    but no raster square there fits in one disc)."""
+    g = np.arange(-2000.0, 2001.0, 40.0)
+    gx, gy = (a.ravel() for a in np.meshgrid(g, g))
+    gx, gy = gx + rng.uniform(-8, 8, gx.size), gy + rng.uniform(-8, 8, gy.size)
+    r = np.hypot(gx, gy)
+    pocket = np.array([1550.0, 0.0])
+    away = np.hypot(gx - pocket[0], gy - pocket[1]) > 125
+    keep = ((r > 1100) & (r < 2000) & away) | ((r > 400) & (r < 750)) | (r < 100)
+    t = np.linspace(0, 2 * np.pi, 75, endpoint=False)
+    ring = pocket + 118.0 * np.column_stack([np.cos(t), np.sin(t)])
+    pts = np.vstack([np.column_stack([gx[keep], gy[keep]]), ring])
+    return np.unique(pts + np.array([X0, Y0]), axis=0)
+
+
+def _holes(geom) -> list[int]:
+    return sorted(shapely.get_num_interior_rings(shapely.get_parts(geom)).tolist())
+
+
+def _same_polygon(a, b) -> None:
+    assert shapely.is_valid(a)
+    assert shapely.area(shapely.symmetric_difference(a, b)) / shapely.area(b) < 1e-9
+    assert shapely.get_num_geometries(a) == shapely.get_num_geometries(b)
+    assert _holes(a) == _holes(b)
+
+
+def test_sieved_disc_union_equals_the_plain_union_with_lakes_islands_and_a_pocket() -> None:
+    params = GapParams()
+    pts = _lake_scene(np.random.default_rng(3))
+    plain = shapely.union_all(gaps._discs(pts[:, 0], pts[:, 1], params))
+    # the scene: town with the lake, island with its lake, islet
+    assert shapely.get_num_geometries(plain) == 3 and _holes(plain) == [0, 1, 1]
+    radius = params.radius_m
+    inner = radius * np.cos(np.pi / (4 * params.quad_segs))
+    keep = gaps._boundary_discs(pts, radius, inner, radius / gaps._CELLS_PER_RADIUS)
+    assert keep.sum() < 0.2 * len(pts)  # the sieve does drop most discs
+    dropped = gaps._discs(pts[~keep, 0], pts[~keep, 1], params)
+    assert not shapely.intersects(dropped, shapely.boundary(plain)).any()  # and only those
+    partial = shapely.union_all(gaps._discs(pts[keep, 0], pts[keep, 1], params))
+    # filling has work to do: holes inside the union, parts nested in them
+    assert shapely.get_num_geometries(partial) > 3 and sum(_holes(partial)) > 2
+    _same_polygon(gaps._disc_union(pts, params), plain)
+
+
+@pytest.mark.parametrize("seed", [0, 1, 2])
+def test_sieved_disc_union_equals_the_plain_union_on_random_clusters(seed: int) -> None:
+    rng = np.random.default_rng(seed)
+    centres = rng.uniform(0, 4000, (12, 2))
+    pts = centres[rng.integers(0, 12, 4000)] + rng.normal(0, 250, (4000, 2))
+    pts = np.unique(np.round(pts + np.array([X0, Y0]), 2), axis=0)
+    for params in (GapParams(), GapParams(buffer_m=60.0, quad_segs=2)):
+        plain = shapely.union_all(gaps._discs(pts[:, 0], pts[:, 1], params))
+        _same_polygon(gaps._disc_union(pts, params), plain)
+
+
+def test_hole_filling_merges_nested_parts_and_splits_by_overlay() -> None:
+    square = shapely.Polygon(
+        [(0, 0), (10, 0), (10, 10), (0, 10)], [[(2, 2), (8, 2), (8, 8), (2, 8)]]
+    )
+    ringed = shapely.Polygon([(3, 3), (7, 3), (7, 7), (3, 7)], [[(4, 4), (6, 4), (6, 6), (4, 6)]])
+    partial = shapely.MultiPolygon([square, ringed])
+    # the gap between the parts lies inside the union, the inner hole does not
+    out = gaps._fill_holes(partial, lambda xy: ~((np.abs(xy - 5) < 1).all(axis=1)))
+    assert out.equals(shapely.Polygon(square.exterior, [ringed.interiors[0]]))
+    # a nested part touching the hole at two points splits it; only the upper piece is in
+    diamond = shapely.Polygon([(2, 5), (5, 5.5), (8, 5), (5, 4.5)])
+    out = gaps._fill_holes(shapely.MultiPolygon([square, diamond]), lambda xy: xy[:, 1] > 5)
+    upper = shapely.Polygon([(2, 5), (5, 5.5), (8, 5), (8, 8), (2, 8)])
+    assert shapely.is_valid(out)
+    assert out.area == pytest.approx(square.area + diamond.area + upper.area)
+    assert not out.contains(shapely.Point(5, 3)) and out.contains(shapely.Point(5, 7))
+
+
+def _forest_summary(i, j, w, n, rows=None):
+    """Components of a forest on ``n`` nodes (spread to points by ``rows``, node per point):
+    per point, the smallest point of its component; per component, the total length."""
+    _, comp = connected_components(
+        sparse.coo_matrix((np.ones(len(i)), (i, j)), shape=(n, n)), directed=False
+    )
+    length = np.bincount(comp[i], weights=w, minlength=comp.max() + 1)
+    comp = comp if rows is None else comp[rows]
+    first = np.full(length.size, len(comp))
+    np.minimum.at(first, comp, np.arange(len(comp)))
+    return first[comp], dict(zip(first.tolist(), length.tolist(), strict=True))
+
+
+def test_strip_linkage_forest_equals_the_cut_emst(monkeypatch: pytest.MonkeyPatch) -> None:
+    rng = np.random.default_rng(11)
+    centres = rng.uniform(0, 20_000, (40, 2))
+    pts = centres[rng.integers(0, 40, 3000)] + rng.normal(0, 300, (3000, 2))
+    line = np.column_stack([np.arange(60) * 200.0, np.arange(60) * 90.0])  # across strips
+    column = np.column_stack([np.full(30, 7000.0), np.arange(30) * 240.0])  # one x
+    gx, gy = np.meshgrid(np.arange(8) * 100.0, np.arange(8) * 100.0)  # cocircular
+    grid = np.column_stack([gx.ravel() + 15_000, gy.ravel() + 3000])
+    pts = np.vstack([pts, line, column, grid]) + np.array([X0, Y0])
+    pts = np.vstack([pts, pts[rng.integers(0, len(pts), 300)]])  # repeated addresses
+    pts = pts[rng.permutation(len(pts))]
+    n, cut = len(pts), 250.0 + gaps._LINK_TOLERANCE_M
+    # reference: EMST of the distinct points, cut, spread back to the repeats
+    uniq, inv = np.unique(pts, axis=0, return_inverse=True)
+    ei, ej, ew = emst_edges(uniq[:, 0], uniq[:, 1])
+    short = ew <= cut
+    want_label, want_len = _forest_summary(ei[short], ej[short], ew[short], len(uniq), inv.ravel())
+
+    def check() -> None:
+        i, j, w = linkage_forest(pts[:, 0], pts[:, 1], cut)
+        assert (w <= cut).all() and len(w) == n - len(np.unique(want_label))
+        label, length = _forest_summary(i, j, w, n)
+        assert np.array_equal(label, want_label)
+        assert length.keys() == want_len.keys()
+        assert np.allclose([length[k] for k in want_len], list(want_len.values()), rtol=1e-12)
+
+    check()  # one strip
+    monkeypatch.setattr(gaps, "_PARALLEL_POINTS", 2)
+    monkeypatch.setattr(gaps, "_STRIP_POINTS", 150)
+    check()  # about 25 strips on threads
+    # Qhull takes over should GEOS hand back coordinates it was not given
+    real = shapely.delaunay_triangles
+    monkeypatch.setattr(
+        shapely,
+        "delaunay_triangles",
+        lambda geom, **kw: shapely.transform(real(geom, **kw), lambda c: c + 1e-3),
+    )
+    check()
+
+
+def test_linkage_forest_on_a_line_and_tiny_inputs(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(gaps, "_PARALLEL_POINTS", 2)
+    monkeypatch.setattr(gaps, "_STRIP_POINTS", 10)
+    x = X0 + np.arange(100) * 100.0
+    x[50:] += 200.0  # one gap of 300 m
+    for xs, ys in ((x, np.full(100, Y0)), (np.full(100, X0), x - X0 + Y0)):
+        i, j, w = linkage_forest(xs, ys, 250.0)
+        assert len(w) == 98 and w.sum() == pytest.approx(98 * 100.0)
+    assert [len(a) for a in linkage_forest(np.array([X0]), np.array([Y0]), 250.0)] == [0, 0, 0]
+    i, j, w = linkage_forest(np.array([X0, X0]), np.array([Y0, Y0]), 250.0)
+    assert sorted([int(i[0]), int(j[0])]) == [0, 1] and w.tolist() == [0.0]
+
+
+def test_find_gap_areas_same_with_and_without_the_fast_paths(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    rng = np.random.default_rng(5)
+    centres = rng.uniform(0, 15_000, (30, 2))
+    k = rng.integers(0, 30, 6000)
+    x, y = (
+        X0 + centres[k, 0] + rng.normal(0, 200, 6000),
+        Y0 + centres[k, 1] + rng.normal(0, 200, 6000),
+    )
+    monkeypatch.setattr(gaps, "_PARALLEL_POINTS", 500)
+    monkeypatch.setattr(gaps, "_STRIP_POINTS", 700)
+    monkeypatch.setattr(gaps, "_THREADED_UNION_POINTS", 0)
+    fast, fast_of = _run(x, y)
+    monkeypatch.setattr(gaps, "_PARALLEL_POINTS", 10**9)
+    monkeypatch.setattr(gaps, "_SIEVE_MIN_POINTS", 10**9)
+    monkeypatch.setattr(gaps, "_THREADED_UNION_POINTS", 10**9)
+    slow, slow_of = _run(x, y)
+    assert np.array_equal(fast_of, slow_of)
+    cols = [c for c in slow.columns if c not in ("geometry", "area_km2", "density_per_km2")]
+    assert fast[cols].equals(slow[cols])
+    assert np.allclose(fast["area_km2"], slow["area_km2"], rtol=1e-12)
+    for a, b in zip(fast.geometry, slow.geometry, strict=True):
+        _same_polygon(a, b)
