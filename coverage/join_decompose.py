@@ -229,26 +229,39 @@ class Decomposition:
                 nv, np.arange(self.BLOCK_VERTICES, int(nv[-1]), self.BLOCK_VERTICES)
             )
             bounds = np.unique(np.concatenate([[0], cuts + 1, [len(which)]]))
+            # The items' edge data, written block by block into one table (no copy at
+            # the end); about 1.5 items per vertex, grown if ever needed.
+            table = np.empty((4, 2 * len(x)))
+            n_items = 0
             for v0, v1 in itertools.pairwise(np.r_[0, nv][bounds].tolist()):
                 edges = self._edges(x[v0:v1], y[v0:v1], ring_last[v0:v1], vertex_poly[v0:v1])
                 if len(edges[0]):
-                    blocks.append(self._decompose_block(*edges))
+                    *columns, item_edge, edge_data = self._decompose_block(*edges)
+                    end = n_items + len(item_edge)
+                    if end > table.shape[1]:
+                        grown = np.empty((4, 2 * end))
+                        grown[:, :n_items] = table[:, :n_items]
+                        table = grown
+                    for row, data in zip(table, edge_data, strict=True):
+                        np.take(data, item_edge, out=row[n_items:end])
+                    n_items = end
+                    blocks.append(tuple(columns))
+            table = table[:, :n_items]
             del x, y, ring_last, vertex_poly
+        else:
+            table = np.empty((4, 0))
         if slow.any():
             blocks.append(self._bbox_tests(geoms, np.flatnonzero(slow)))
-        if blocks:
-            cols = [np.concatenate(c) for c in zip(*blocks, strict=True)]
-        else:
-            cols = [_EMPTY] * 6 + [np.empty(0)] * 4
-        poly, lo, hi, left_in, run_after, item_count, *items = cols
-        n_items = np.maximum(item_count, 0)
-        item_start = np.cumsum(n_items) - n_items
+        cols = [np.concatenate(c) for c in zip(*blocks, strict=True)] if blocks else [_EMPTY] * 6
+        poly, lo, hi, left_in, run_after, item_count = cols
+        counts = np.maximum(item_count, 0)
+        item_start = np.cumsum(counts) - counts
         # pieces in block order: by polygon, strip, x (the next piece of a (polygon,
         # strip) is always the next row)
         self.all = Pieces(poly, lo, hi, left_in, run_after, item_start, item_count)
         #: per item (the edges of the pieces, local coordinates, oriented ya <= yb): lower
         #: and upper end height, x at the lower end and dx/dy (inf or nan when flat)
-        self.items = tuple(items)
+        self.items = tuple(table)
 
     def pieces(self, s0: int, s1: int) -> Pieces:
         """The pieces of strips s0..s1 (all of them without a copy when that is all)."""
@@ -293,8 +306,8 @@ class Decomposition:
     ) -> tuple[np.ndarray, ...]:
         """Pieces of the (whole) polygons owning these edges.
 
-        Returns the :class:`Pieces` columns but ``item_start``, then the four columns of
-        :attr:`items`.
+        Returns the :class:`Pieces` columns but ``item_start``, then each item's edge
+        (rows of these arrays) and the edge data of :attr:`items` (ya, yb, xa, dx/dy).
         """
         st = self.st
         h, pad, ns, q, xbits, maxbin = st.h, st.pad, st.ns, st.q, st.xbits, st.maxbin
@@ -407,10 +420,8 @@ class Decomposition:
             left_in,
             run_after,
             last - first + 1,
-            np.take(ya, item_edge),
-            np.take(yb, item_edge),
-            np.take(xa, item_edge),
-            np.take(inv, item_edge),
+            item_edge,
+            (ya, yb, xa, inv),
         )
 
     def _bbox_tests(self, geoms: np.ndarray, which: np.ndarray) -> tuple[np.ndarray, ...]:
@@ -433,5 +444,4 @@ class Decomposition:
             false,
             false,
             np.full(n, -1, dtype=_INT),
-            *[np.empty(0)] * 4,
         )
