@@ -59,8 +59,7 @@ def scheduler():
 def test_two_workers_give_the_local_pairs(scheduler: str) -> None:
     x, y, polys = _scene()
     p, q = points_in_polygons(x, y, polys)
-    # default (2 per worker), one (fewer partitions than workers), 7 (merged with one mask
-    # per partition) and 12 (merged with a radix sort of the owners)
+    # default, one (fewer partitions than workers: one piece per range), 7 and 12
     for partitions in (None, 1, 7, 12):
         dp, dq = points_in_polygons_distributed(
             x, y, polys, scheduler=scheduler, partitions=partitions
@@ -127,7 +126,7 @@ def test_merge_range_interleaves_pieces_by_point() -> None:
     assert counts.tolist() == [2, 0, 0, 1, 0, 0] and polys.tolist() == [4, 9, 1]
     counts, polys = dist._merge_range(0, 3, empty, empty)
     assert counts.tolist() == [0, 0, 0] and len(polys) == 0
-    # many pieces: the radix-sort path gives the same as one mask per piece
+    # many pieces, random runs
     rng = np.random.default_rng(3)
     owner = rng.integers(0, 11, 500)
     many = []
