@@ -143,15 +143,29 @@ def _join_partition(
     x, y, point_ids, polygon_ids, wkb, wkb_sizes = batch
     geoms = _unpack_wkb(wkb, wkb_sizes)
     p, q = points_in_polygons(x, y, geoms, chunk_size=chunk_size, cell_size=cell_size)
-    counts = np.bincount(p, minlength=len(x))
+    counts = _run_lengths(p, len(x))
     ends = np.concatenate([[0], np.cumsum(counts)])  # pairs before each point
     counts = counts.astype(_narrowest(counts))
-    polygons = polygon_ids[q]
+    polygons = np.take(polygon_ids, q)
     at = np.searchsorted(point_ids, cuts)
     return [
         (point_ids[a:b], counts[a:b], polygons[ends[a] : ends[b]])
         for a, b in itertools.pairwise(at.tolist())
     ]
+
+
+def _run_lengths(p: np.ndarray, n: int) -> np.ndarray:
+    """Number of times each of 0..n-1 occurs in the sorted array ``p``.
+
+    ``np.bincount`` of the same, in 2/3 of the time: no cast of ``p`` to int64, and one
+    store per run instead of one increment per element.
+    """
+    counts = np.zeros(n, dtype=np.int64)
+    edge = np.ones(len(p) + 1, dtype=bool)  # where a run starts (and the end)
+    np.not_equal(p[1:], p[:-1], out=edge[1:-1])
+    at = np.flatnonzero(edge)
+    counts[p[at[:-1]]] = np.diff(at)
+    return counts
 
 
 def _pack_wkb(items: list[bytes]) -> tuple[np.ndarray, np.ndarray]:

@@ -143,6 +143,14 @@ def test_merge_range_interleaves_pieces_by_point() -> None:
     assert counts.tolist() == [len(by_point[i]) for i in range(100, 600)]
 
 
+def test_run_lengths_equal_bincount() -> None:
+    rng = np.random.default_rng(4)
+    for p in (np.array([], np.int32), np.array([0], np.int32), np.array([2, 2, 5], np.int32)):
+        assert np.array_equal(dist._run_lengths(p, 7), np.bincount(p, minlength=7))
+    p = np.sort(rng.integers(0, 1000, 20_000)).astype(np.int32)
+    assert np.array_equal(dist._run_lengths(p, 1200), np.bincount(p, minlength=1200))
+
+
 def test_local_cluster_workers_keep_freed_memory(monkeypatch: pytest.MonkeyPatch) -> None:
     """Workers get glibc settings that keep the kernel's temporaries in the heap."""
     distributed = pytest.importorskip("distributed", reason="dask.distributed not installed")
