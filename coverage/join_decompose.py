@@ -335,8 +335,9 @@ class Decomposition:
         single = np.flatnonzero(span == 0)
         n1 = len(single)
         two = np.flatnonzero(span == 1)  # most others: one item in each of two strips
-        em, sm = ranges(s_lo, np.where(span > 1, s_hi + 1, s_lo))  # (items of the rest)
-        em = np.concatenate([two, two, em])
+        more = np.flatnonzero(span > 1)
+        em, sm = ranges(np.take(s_lo, more), np.take(s_hi, more) + 1)
+        em = np.concatenate([two, two, np.take(more, em)])
         s_two = np.take(s_lo, two)
         sm = np.concatenate([s_two, s_two + 1, sm])
         n = n1 + len(em)
@@ -363,7 +364,7 @@ class Decomposition:
         crosses = np.empty(n, dtype=bool)
         crosses[:n1] = np.take(c_hi > c_lo, single)
         crosses[n1:] = (sm >= np.take(c_lo, em)) & (sm < np.take(c_hi, em))
-        del single, two, em, sm, span
+        del single, two, more, em, sm, span
         # bins of points start at 2; pieces get one extra bin each side so the integer
         # comparison is conservative whatever the rounding of floor()
         bin_lo = np.clip(np.floor(lo / q) + 1, 0, maxbin).astype(_INT)
