@@ -332,6 +332,22 @@ def _as_bool(values: npt.ArrayLike, n: int, name: str) -> npt.NDArray[np.bool_]:
     return arr.to_numpy(dtype=bool, na_value=False)
 
 
+def _distance_to_served(
+    x: npt.NDArray[np.float64],
+    y: npt.NDArray[np.float64],
+    served: npt.NDArray[np.bool_],
+    rows: npt.NDArray[np.intp],
+) -> npt.NDArray[np.float64]:
+    """Distance from each of ``rows`` to the nearest served address (inf: none served)."""
+    served_pts = np.column_stack([x[served], y[served]])
+    served_pts = served_pts[np.isfinite(served_pts).all(axis=1)]
+    if not (served_pts.size and rows.size):
+        return np.full(rows.size, np.inf)
+    # sliding-midpoint tree: half the build and query time of the balanced default
+    tree = cKDTree(served_pts, balanced_tree=False, compact_nodes=False)
+    return tree.query(np.column_stack([x[rows], y[rows]]))[0]
+
+
 def _strings_at(values: npt.ArrayLike, rows: npt.NDArray[np.intp]) -> pd.Series:
     """``values[rows]`` as a pandas string Series (missing values as NA)."""
     picked = pd.Series(values).iloc[rows] if not isinstance(values, np.ndarray) else values[rows]
@@ -444,6 +460,11 @@ def find_gap_areas(
             f"eligible addresses without coordinates (rows {rows}); fix or drop them"
         )
     address_area = np.full(n, -1, dtype=np.int64)
+    # the nearest served address of each eligible one, on a thread of its own while the
+    # areas are built (the tree query releases the GIL)
+    background = ThreadPoolExecutor(1)
+    near_served = background.submit(_distance_to_served, xs, ys, srv, idx)
+    background.shutdown(wait=False)  # runs the job, takes no more
     # the text columns of the eligible addresses only (conversion is the slow part)
     sites = _strings_at(site_type, idx).str.lower()
     ags_s = _strings_at(ags, idx)
@@ -492,13 +513,7 @@ def find_gap_areas(
         out["share_white"] = per_area(wht[idx].astype(float)) / addresses
 
     dist = np.full(n_areas, np.inf)
-    served_pts = np.column_stack([xs[srv], ys[srv]])
-    served_pts = served_pts[np.isfinite(served_pts).all(axis=1)]
-    if served_pts.size and idx.size:
-        # sliding-midpoint tree: half the build and query time of the balanced default
-        tree = cKDTree(served_pts, balanced_tree=False, compact_nodes=False)
-        d, _ = tree.query(np.column_stack([xs[idx], ys[idx]]))
-        np.minimum.at(dist, area, d)
+    np.minimum.at(dist, area, near_served.result()[member])
     dist = np.where(np.isfinite(dist), dist, np.nan)
     out["distance_to_served_m"] = dist
     out["trench_intra_m"] = trench_u[order["comp"].to_numpy()] if n_areas else np.zeros(0)
@@ -624,10 +639,14 @@ def _boundary_discs(
     v = (pts[:, 1] - origin[1]) / cell
     row = v.astype(np.intp)
     shape = (int(row.max()) + margin + 1, int(u.max()) + margin + 1)
+    order = np.argsort(row * shape[1] + u.astype(np.intp))  # raster order: local memory access
+    u, v, row = u[order], v[order], row[order]
     covered = _covered_squares(u, v, row, (inner - _EPS_M) / cell, shape)
     if not covered.any():
         return keep_all
-    return ~_on_covered(u, v, row, (radius + _EPS_M) / cell, covered)
+    keep = np.empty(n, dtype=bool)
+    keep[order] = ~_on_covered(u, v, row, (radius + _EPS_M) / cell, covered)
+    return keep
 
 
 def _covered_squares(
@@ -675,8 +694,10 @@ def _on_covered(
     the row tells whether that run holds none.
     """
     rows, cols = covered.shape
-    uncovered = np.zeros((rows, cols + 1), dtype=np.int32)
+    width = cols + 1
+    uncovered = np.zeros((rows, width), dtype=np.int32)
     np.cumsum(~covered, axis=1, out=uncovered[:, 1:])
+    uncovered = uncovered.ravel()
     inside = np.ones(u.size, dtype=bool)
     reach = math.ceil(r) + 1
     for di in range(-reach, reach + 1):
@@ -684,10 +705,10 @@ def _on_covered(
         near = np.maximum(np.maximum(i - v, v - (i + 1)), 0.0)
         ok = near <= r
         half = np.sqrt(np.maximum(r * r - near * near, 0.0))
-        first = np.floor(u - half).astype(np.intp)
-        last = np.floor(u + half).astype(np.intp)
-        i = np.where(ok, i, 0)
-        inside &= ~ok | (uncovered[i, last + 1] == uncovered[i, first])
+        base = np.where(ok, i, 0) * width
+        first = base + np.floor(u - half).astype(np.intp)
+        last = base + np.floor(u + half).astype(np.intp)
+        inside &= ~ok | (uncovered[last + 1] == uncovered[first])
     return inside
 
 
@@ -696,7 +717,7 @@ class _InUnion:
 
     def __init__(self, pts: npt.NDArray[np.float64], params: GapParams, inner: float) -> None:
         self.pts, self.params, self.inner = pts, params, inner
-        self.tree = cKDTree(pts)
+        self.tree = cKDTree(pts, balanced_tree=False, compact_nodes=False)
 
     def __call__(self, xy: npt.NDArray[np.float64]) -> npt.NDArray[np.bool_]:
         dist, _ = self.tree.query(xy)
