@@ -545,8 +545,9 @@ def _area_polygons(
 ) -> npt.NDArray[np.object_]:
     """Union of the discs around the distinct points ``(x, y)`` of each area (-1: none).
 
-    The work is GEOS-bound (shapely releases the GIL), so large jobs run on a few threads,
-    the largest areas first.
+    A one-point area is its disc, any other :func:`_disc_union`. The work is mostly GEOS
+    (shapely releases the GIL), so large jobs run on a few threads, the largest areas first;
+    every area gets the same polygon as serially.
     """
     geoms = np.empty(n_areas, dtype=object)
     if n_areas == 0:
