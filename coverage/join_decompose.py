@@ -277,29 +277,32 @@ class Decomposition:
     ) -> tuple[np.ndarray, ...]:
         """(poly, xa, ya, xb, yb) of the ring edges of a block of vertices (whole rings).
 
-        Edges wholly above or below the strips are dropped: they neither touch a strip
-        nor cross a centre line (edges left or right of the points are kept: their
-        crossings count). Edges are oriented upwards, ya <= yb (orientation never matters
-        here).
+        Every vertex but the block's last starts an edge to the next one; the last vertex
+        of a ring (equal to its first) gets a zero-length edge instead, which crosses
+        nothing and lies within the ring's own first and last edges: harmless, and
+        cheaper than leaving it out. Edges wholly above or below the strips are dropped:
+        they neither touch a strip nor cross a centre line (edges left or right of the
+        points are kept: their crossings count). Edges are oriented upwards, ya <= yb
+        (orientation never matters here).
         """
         st = self.st
-        y0, y1 = y[:-1], y[1:]
+        closing = np.flatnonzero(ring_last[: len(x) - 1])
+        x0, y0 = x[:-1], y[:-1]
+        x1, y1 = x[1:].copy(), y[1:].copy()
+        x1[closing], y1[closing] = x0[closing], y0[closing]
         up = y0 <= y1
-        ya = np.minimum(y0, y1)
-        yb = np.maximum(y0, y1)
-        ok = ~ring_last[:-1]
-        ok &= yb >= -st.pad
-        ok &= ya <= st.ns * st.h + st.pad
-        v = np.flatnonzero(ok)
-        up = np.take(up, v)
-        x0, x1 = np.take(x, v), np.take(x, v + 1)
-        return (
-            np.take(vertex_poly, v),
+        edges = (
+            vertex_poly[:-1],
             np.where(up, x0, x1),
-            np.take(ya, v),
+            np.minimum(y0, y1),
             np.where(up, x1, x0),
-            np.take(yb, v),
+            np.maximum(y0, y1),
         )
+        top = st.ns * st.h + st.pad
+        if float(y0.min(initial=0.0)) < -st.pad or float(y0.max(initial=0.0)) > top:
+            keep = np.flatnonzero((edges[4] >= -st.pad) & (edges[2] <= top))
+            edges = tuple(np.take(column, keep) for column in edges)
+        return edges
 
     def _decompose_block(
         self, poly: np.ndarray, xa: np.ndarray, ya: np.ndarray, xb: np.ndarray, yb: np.ndarray
