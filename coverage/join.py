@@ -180,15 +180,16 @@ def iter_points_in_polygons(
     fast = present & polygonal
     slow = present & ~polygonal
 
-    xf, yf = np.compress(finite, x), np.compress(finite, y)
+    all_finite = bool(finite.all())
+    xf, yf = (x, y) if all_finite else (np.compress(finite, x), np.compress(finite, y))
     if cell_size is None:
         # Every chunk looks up the pieces of the strips its points occupy, so the density
         # that matters is that of one chunk's points (a fifth of all of them in every
         # strip for 5 chunks of unsorted addresses; all of a region's for sorted ones).
         first = finite[:chunk_size]
         cell_size = choose_cell_size(
-            np.compress(first, x[:chunk_size]),
-            np.compress(first, y[:chunk_size]),
+            x[:chunk_size] if all_finite else np.compress(first, x[:chunk_size]),
+            y[:chunk_size] if all_finite else np.compress(first, y[:chunk_size]),
             shapely.bounds(geoms[present]),
         )
     st = Strips(xf, yf, cell_size, m)
@@ -215,7 +216,9 @@ def _join_chunk(
     idx = np.flatnonzero(finite)
     if len(idx) == 0:
         return np.empty(0, index_dtype), np.empty(0, index_dtype)
-    lx, ly = np.take(x, idx) - st.x0, np.take(y, idx) - st.y0  # local coordinates
+    xf, yf = (x, y) if len(idx) == len(x) else (np.take(x, idx), np.take(y, idx))
+    lx, ly = xf - st.x0, yf - st.y0  # local coordinates of the finite points
+    del xf, yf
     key = st.local_keys(lx, ly)
     # sorted by (strip, x): every piece is one contiguous slice
     order = np.argsort(key)
