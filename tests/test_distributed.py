@@ -103,6 +103,22 @@ def test_empty_inputs(scheduler: str) -> None:
     assert len(p) == 0
 
 
+def test_points_on_box_edges_at_cell_boundaries(scheduler: str) -> None:
+    """Polygons are shipped by the partition cells their box meets: edges that fall on
+    cell boundaries (1 m cells here) and points on them keep every pair."""
+    g = np.arange(257.0)
+    xx, yy = np.meshgrid(g, g)
+    x, y = xx.ravel() + X0, yy.ravel() + Y0
+    rng = np.random.default_rng(6)
+    x0, y0 = rng.integers(0, 256, (2, 3000)) + np.array([[X0], [Y0]])
+    w, h = rng.integers(1, 4, (2, 3000))
+    polys = shapely.box(x0, y0, x0 + w, y0 + h)
+    p, q = points_in_polygons(x, y, polys)
+    dp, dq = points_in_polygons_distributed(x, y, polys, scheduler=scheduler, partitions=16)
+    assert np.array_equal(dp, p) and np.array_equal(dq, q)
+    assert len(p) > 4 * 3000
+
+
 def test_more_partitions_than_points(scheduler: str) -> None:
     x, y = np.array([X0 + 1, np.nan, X0 + 3]), np.array([Y0 + 1, Y0, Y0 + 3])
     polys = [box(X0, Y0, X0 + 2, Y0 + 2), box(X0, Y0, X0 + 5, Y0 + 5)]
