@@ -372,7 +372,11 @@ def _ray_test(
     with the slope): there the float arithmetic could err, and the caller asks GEOS.
     """
     ya, yb, xa, inv = edges
-    ci, it = ranges(start, start + count)  # (candidate, edge) pairs
+    # (candidate, edge) pairs: edge = start of the candidate's edges + position in them
+    ends = np.cumsum(count)
+    ci = np.repeat(np.arange(len(count)), count)
+    it = np.take(start - ends + count, ci)
+    it += np.arange(len(ci))
     yy = np.take(ly, ci)
     below = np.take(yb, it) - yy  # how far the edge's upper end is above the point
     above = yy - np.take(ya, it)  # how far the point is above its lower end
