@@ -223,7 +223,8 @@ def _join_chunk(
     # sorted by (strip, x): every piece is one contiguous slice
     order = np.argsort(key)
     sorted_key = np.take(key, order)
-    point_of = np.take(idx, order)  # sorted position -> chunk-local point index
+    # sorted position -> chunk-local point index
+    point_of = order if len(idx) == len(x) else np.take(idx, order)
     lx, ly = np.take(lx, order), np.take(ly, order)
     del key, order
     # pair key = point << pbits | polygon; with int32 results the polygon takes the low
