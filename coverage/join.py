@@ -31,10 +31,17 @@ other decision is exact because rounding error stays far below the tolerance. On
 realistic data under 1 % of the points near edges need GEOS.
 
 Everything is integer bookkeeping over numpy arrays; there is no Python loop per point or
-per polygon (only per block of ~65k vertices and per block of ~1M output pairs). Points
-are processed in chunks (contiguous slices of the input order) so temporary arrays stay
-bounded; a chunk only looks at the pieces of the strips its points occupy (few, when the
-input is spatially sorted), and the pairs come out sorted by point index.
+per polygon (only per block of ~16k vertices, ~32k ray-tested points or ~256k output
+pairs, so temporaries stay cache-sized). Points are processed in chunks (contiguous
+slices of the input order) so temporary arrays stay bounded; a chunk only looks at the
+pieces of the strips its points occupy (few, when the input is spatially sorted), and the
+pairs come out sorted by point index: every pair is one 64-bit key (point, polygon),
+sorted once.
+
+Speed notes (numpy 2.x): ``np.take``/``np.compress`` instead of fancy and boolean
+indexing on large arrays (boolean indexing of a million elements is several times
+slower), unsigned 64-bit sorts (faster than signed ones), and value sorts of packed keys
+instead of argsorts where the keys leave room for an index.
 
 Polygons are expected to be valid (``schema.validate_offers`` repairs them with
 ``make_valid``). Geometry types other than Polygon/MultiPolygon (e.g. a GeometryCollection)
