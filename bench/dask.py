@@ -60,7 +60,10 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--addresses", type=int, default=2_000_000)
     parser.add_argument("--polygons", type=int, default=20_000)
     parser.add_argument(
-        "--partitions", type=int, default=None, help="default: the function's (2 per worker)"
+        "--partitions",
+        type=int,
+        default=None,
+        help="default: the function's (~250k points each, at least 2 per worker)",
     )
     parser.add_argument("--repeat", type=int, default=5)
     parser.add_argument("--seed", type=int, default=1)
