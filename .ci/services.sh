@@ -42,6 +42,13 @@ if [ -f "$URL_FILE" ] && as_pg "'$BIN/pg_ctl' -D '$PGDATA' status" >/dev/null 2>
   exit 0
 fi
 
+# The default port taken by something else (another cluster, a benchmark's throwaway
+# server): take a free one instead of failing.
+if [ -z "${GAPMAP_CI_PGPORT:-}" ] && (exec 3<>"/dev/tcp/127.0.0.1/$PGPORT") 2>/dev/null; then
+  PGPORT="$(python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')"
+  log "port 55432 is in use; the cluster listens on $PGPORT"
+fi
+
 # A cluster left over from an earlier call but not usable: stop it and start afresh.
 if [ -f "$PGDATA/postmaster.pid" ]; then
   as_pg "'$BIN/pg_ctl' -D '$PGDATA' -m immediate stop" >&2 2>&1 || true
