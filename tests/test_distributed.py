@@ -255,3 +255,7 @@ def test_pipeline_on_two_local_workers_equals_the_local_run(demo_inputs, tmp_pat
     assert (tmp_path / "local" / "summary_gemeinde.csv").read_bytes() == (
         tmp_path / "dask" / "summary_gemeinde.csv"
     ).read_bytes()
+    # the Dask call (cluster start included) is booked as the join, not lost between stages
+    timings = dask_run.manifest["timings_s"]
+    assert timings["join"] > timings["classify"] >= 0
+    assert sum(v for k, v in timings.items() if k != "total") <= timings["total"] + 0.01
