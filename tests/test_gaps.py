@@ -11,10 +11,11 @@ from scipy import sparse
 from scipy.sparse.csgraph import connected_components, minimum_spanning_tree
 from scipy.spatial.distance import cdist
 
-from coverage import gaps
+from coverage import disc_union, gaps, linkage
 from coverage.costs import CostParams, area_cost, priority_score
 from coverage.errors import InputDataError
-from coverage.gaps import GapParams, emst_edges, find_gap_areas, linkage_forest
+from coverage.gaps import GapParams, find_gap_areas
+from coverage.linkage import emst_edges, linkage_forest
 
 X0, Y0 = 420_000.0, 5_680_000.0  # Suedwestfalen, EPSG:25832
 
@@ -217,19 +218,19 @@ def _same_polygon(a, b) -> None:
 def test_sieved_disc_union_equals_the_plain_union_with_lakes_islands_and_a_pocket() -> None:
     params = GapParams()
     pts = _lake_scene(np.random.default_rng(3))
-    plain = shapely.union_all(gaps._discs(pts[:, 0], pts[:, 1], params))
+    plain = shapely.union_all(disc_union._discs(pts[:, 0], pts[:, 1], params))
     # the scene: town with the lake, island with its lake, islet
     assert shapely.get_num_geometries(plain) == 3 and _holes(plain) == [0, 1, 1]
     radius = params.radius_m
     inner = radius * np.cos(np.pi / (4 * params.quad_segs))
-    keep = gaps._boundary_discs(pts, radius, inner, radius / gaps._CELLS_PER_RADIUS)
+    keep = disc_union._boundary_discs(pts, radius, inner, radius / disc_union._CELLS_PER_RADIUS)
     assert keep.sum() < 0.2 * len(pts)  # the sieve does drop most discs
-    dropped = gaps._discs(pts[~keep, 0], pts[~keep, 1], params)
+    dropped = disc_union._discs(pts[~keep, 0], pts[~keep, 1], params)
     assert not shapely.intersects(dropped, shapely.boundary(plain)).any()  # and only those
-    partial = shapely.union_all(gaps._discs(pts[keep, 0], pts[keep, 1], params))
+    partial = shapely.union_all(disc_union._discs(pts[keep, 0], pts[keep, 1], params))
     # filling has work to do: holes inside the union, parts nested in them
     assert shapely.get_num_geometries(partial) > 3 and sum(_holes(partial)) > 2
-    _same_polygon(gaps._disc_union(pts, params), plain)
+    _same_polygon(disc_union._disc_union(pts, params), plain)
 
 
 @pytest.mark.parametrize("seed", [0, 1, 2])
@@ -239,8 +240,8 @@ def test_sieved_disc_union_equals_the_plain_union_on_random_clusters(seed: int) 
     pts = centres[rng.integers(0, 12, 4000)] + rng.normal(0, 250, (4000, 2))
     pts = np.unique(np.round(pts + np.array([X0, Y0]), 2), axis=0)
     for params in (GapParams(), GapParams(buffer_m=60.0, quad_segs=2)):
-        plain = shapely.union_all(gaps._discs(pts[:, 0], pts[:, 1], params))
-        _same_polygon(gaps._disc_union(pts, params), plain)
+        plain = shapely.union_all(disc_union._discs(pts[:, 0], pts[:, 1], params))
+        _same_polygon(disc_union._disc_union(pts, params), plain)
 
 
 def test_hole_filling_merges_nested_parts_and_splits_by_overlay() -> None:
@@ -250,11 +251,11 @@ def test_hole_filling_merges_nested_parts_and_splits_by_overlay() -> None:
     ringed = shapely.Polygon([(3, 3), (7, 3), (7, 7), (3, 7)], [[(4, 4), (6, 4), (6, 6), (4, 6)]])
     partial = shapely.MultiPolygon([square, ringed])
     # the gap between the parts lies inside the union, the inner hole does not
-    out = gaps._fill_holes(partial, lambda xy: ~((np.abs(xy - 5) < 1).all(axis=1)))
+    out = disc_union._fill_holes(partial, lambda xy: ~((np.abs(xy - 5) < 1).all(axis=1)))
     assert out.equals(shapely.Polygon(square.exterior, [ringed.interiors[0]]))
     # a nested part touching the hole at two points splits it; only the upper piece is in
     diamond = shapely.Polygon([(2, 5), (5, 5.5), (8, 5), (5, 4.5)])
-    out = gaps._fill_holes(shapely.MultiPolygon([square, diamond]), lambda xy: xy[:, 1] > 5)
+    out = disc_union._fill_holes(shapely.MultiPolygon([square, diamond]), lambda xy: xy[:, 1] > 5)
     upper = shapely.Polygon([(2, 5), (5, 5.5), (8, 5), (8, 8), (2, 8)])
     assert shapely.is_valid(out)
     assert out.area == pytest.approx(square.area + diamond.area + upper.area)
@@ -301,8 +302,8 @@ def test_strip_linkage_forest_equals_the_cut_emst(monkeypatch: pytest.MonkeyPatc
         assert np.allclose([length[k] for k in want_len], list(want_len.values()), rtol=1e-12)
 
     check()  # one strip
-    monkeypatch.setattr(gaps, "_PARALLEL_POINTS", 2)
-    monkeypatch.setattr(gaps, "_STRIP_POINTS", 150)
+    monkeypatch.setattr(linkage, "_PARALLEL_POINTS", 2)
+    monkeypatch.setattr(linkage, "_STRIP_POINTS", 150)
     check()  # about 25 strips on threads
     # Qhull takes over should GEOS hand back coordinates it was not given
     real = shapely.delaunay_triangles
@@ -315,8 +316,8 @@ def test_strip_linkage_forest_equals_the_cut_emst(monkeypatch: pytest.MonkeyPatc
 
 
 def test_linkage_forest_on_a_line_and_tiny_inputs(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(gaps, "_PARALLEL_POINTS", 2)
-    monkeypatch.setattr(gaps, "_STRIP_POINTS", 10)
+    monkeypatch.setattr(linkage, "_PARALLEL_POINTS", 2)
+    monkeypatch.setattr(linkage, "_STRIP_POINTS", 10)
     x = X0 + np.arange(100) * 100.0
     x[50:] += 200.0  # one gap of 300 m
     for xs, ys in ((x, np.full(100, Y0)), (np.full(100, X0), x - X0 + Y0)):
@@ -337,13 +338,13 @@ def test_find_gap_areas_same_with_and_without_the_fast_paths(
         X0 + centres[k, 0] + rng.normal(0, 200, 6000),
         Y0 + centres[k, 1] + rng.normal(0, 200, 6000),
     )
-    monkeypatch.setattr(gaps, "_PARALLEL_POINTS", 500)
-    monkeypatch.setattr(gaps, "_STRIP_POINTS", 700)
-    monkeypatch.setattr(gaps, "_THREADED_UNION_POINTS", 0)
+    monkeypatch.setattr(linkage, "_PARALLEL_POINTS", 500)
+    monkeypatch.setattr(linkage, "_STRIP_POINTS", 700)
+    monkeypatch.setattr(disc_union, "_THREADED_UNION_POINTS", 0)
     fast, fast_of = _run(x, y)
-    monkeypatch.setattr(gaps, "_PARALLEL_POINTS", 10**9)
-    monkeypatch.setattr(gaps, "_SIEVE_MIN_POINTS", 10**9)
-    monkeypatch.setattr(gaps, "_THREADED_UNION_POINTS", 10**9)
+    monkeypatch.setattr(linkage, "_PARALLEL_POINTS", 10**9)
+    monkeypatch.setattr(disc_union, "_SIEVE_MIN_POINTS", 10**9)
+    monkeypatch.setattr(disc_union, "_THREADED_UNION_POINTS", 10**9)
     slow, slow_of = _run(x, y)
     assert np.array_equal(fast_of, slow_of)
     cols = [c for c in slow.columns if c not in ("geometry", "area_km2", "density_per_km2")]
