@@ -91,7 +91,7 @@ def write_parquet(
         if isinstance(frame, gpd.GeoDataFrame):
             _write_geoframe(frame, tmp, rows_per_group)
         else:
-            pq.write_table(_to_arrow(frame, None), tmp)
+            pq.write_table(pa.Table.from_pandas(_decoded(frame), preserve_index=False), tmp)
     return Path(target)
 
 
@@ -106,10 +106,6 @@ def _decoded(frame: pd.DataFrame) -> pd.DataFrame:
         kind = "string" if categories.dtype == object or categories.dtype == "string" else None
         out[col] = frame[col].astype(kind) if kind else np.asarray(frame[col])
     return out
-
-
-def _to_arrow(frame: pd.DataFrame, schema: pa.Schema | None) -> pa.Table:
-    return pa.Table.from_pandas(_decoded(frame), schema=schema, preserve_index=False)
 
 
 def write_points_parquet(
