@@ -9,6 +9,7 @@ radio sectors and a few huge regional polygons, all overlapping, with 20-500 ver
 from __future__ import annotations
 
 import numpy as np
+import pandas as pd
 import shapely
 
 X_MIN, X_MAX = 390_000.0, 510_000.0
@@ -203,3 +204,37 @@ def make_polygons(
     if bad.any():  # not expected; keep the data valid as validate_offers would
         polys[bad] = shapely.make_valid(polys[bad])
     return polys
+
+
+PROVIDERS = np.array(
+    ["Telekom", "Vodafone", "Westnetz", "Muenet", "Sewikom", "1&1", "Deutsche Glasfaser"]
+)
+TECHNOLOGIES = np.array(["ftth", "docsis", "vdsl", "adsl", "fwa", "lte"])
+
+
+def make_offers(down: np.ndarray, seed: int = 1) -> pd.DataFrame:
+    """Canonical offer rows for the polygons of :func:`make_dataset` (one row each).
+
+    Providers, technologies, upload speeds and latencies vary; one offer in eight is
+    planned, with a date within three years, so a classification reads every column.
+    """
+    rng = np.random.default_rng(seed + 1)
+    m = len(down)
+    planned = rng.random(m) < 0.125
+    start = np.datetime64("2026-01-01")
+    return pd.DataFrame(
+        {
+            "provider": pd.array(rng.choice(PROVIDERS, m), dtype="string"),
+            "technology": pd.array(rng.choice(TECHNOLOGIES, m), dtype="string"),
+            "down_mbps": down,
+            "up_mbps": np.round(down * rng.choice([0.1, 0.2, 0.5, 1.0], m), 1),
+            "latency_ms": rng.choice([8.0, 15.0, 30.0, 60.0, 120.0], m),
+            "status": pd.array(np.where(planned, "planned", "existing"), dtype="string"),
+            "available_from": np.where(
+                planned,
+                start + rng.integers(0, 1100, m).astype("timedelta64[D]"),
+                np.datetime64("NaT"),
+            ).astype("datetime64[ms]"),
+            "source": pd.array(np.full(m, "bench"), dtype="string"),
+        }
+    )

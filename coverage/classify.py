@@ -13,12 +13,14 @@ smallest offer row. Missing speeds rank below every reported speed.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import date, datetime
-from typing import Final
+from typing import Final, NamedTuple
 
 import numpy as np
 import pandas as pd
 import pyarrow as pa
+from pandas.api.types import union_categoricals
 
 from coverage.errors import InputDataError, ProfileError
 from coverage.profiles import Profile
@@ -36,7 +38,17 @@ from coverage.rules.common import (
 )
 from coverage.schema import LOW_LATENCY_MS
 
-__all__ = ["REASON_CODES", "RESULT_COLUMNS", "classify"]
+__all__ = [
+    "ADDRESS_COLUMNS",
+    "OFFER_COLUMNS",
+    "REASON_CODES",
+    "RESULT_COLUMNS",
+    "Classified",
+    "OfferColumns",
+    "classify",
+    "classify_offers",
+    "concat_results",
+]
 
 #: Every reason code any rule engine emits -> what it means (codes are unique across engines;
 #: each engine module documents its own in ``coverage.rules.<method>.REASON_CODES``).
@@ -45,6 +57,25 @@ REASON_CODES: Final[dict[str, str]] = {
 }
 
 #: Result columns, in order.
+#: The address columns :func:`classify` reads (all others are carried along by the caller)
+ADDRESS_COLUMNS: Final[tuple[str, ...]] = ("site_type",)
+
+#: result columns that are attributes of an address's best existing or best planned offer:
+#: name -> (which offer, offer column, dtype)
+OFFER_COLUMNS: Final[dict[str, tuple[str, str, str]]] = {
+    "best_provider": ("best", "provider", "category"),
+    "best_technology": ("best", "technology", "category"),
+    "best_down_mbps": ("best", "down_mbps", "float64"),
+    "best_up_mbps": ("best", "up_mbps", "float64"),
+    "best_latency_ms": ("best", "latency_ms", "float64"),
+    "best_source": ("best", "source", "category"),
+    "planned_provider": ("planned", "provider", "category"),
+    "planned_technology": ("planned", "technology", "category"),
+    "planned_down_mbps": ("planned", "down_mbps", "float64"),
+    "planned_up_mbps": ("planned", "up_mbps", "float64"),
+    "planned_available_from": ("planned", "available_from", "datetime64[ms]"),
+}
+
 RESULT_COLUMNS: Final[tuple[str, ...]] = (
     "best_provider",
     "best_technology",
@@ -172,26 +203,39 @@ def _offer_arrays(
     )
 
 
-def _take(offers: pd.DataFrame, col: str, idx: np.ndarray, dtype: str) -> pd.Series:
-    """Column values at offer rows ``idx`` (-1 -> NA), as a Series of ``dtype``.
+def _lookup(offers: pd.DataFrame, col: str, dtype: str) -> Callable[[np.ndarray], pd.Series]:
+    """A function giving offer column ``col`` at offer rows ``idx`` (-1 -> NA) as a Series
+    of ``dtype``; the column is converted once, then each call is one gather.
 
     ``dtype="category"`` takes codes instead of values: the text of an offer column exists
-    once per distinct value, whatever the number of addresses.
+    once per distinct value, whatever the number of addresses. The converted values get a
+    missing value appended, which index -1 takes.
     """
     if col not in offers or len(offers) == 0:
         dtype_na = "string" if dtype == "category" else dtype
-        out = pd.Series(
-            pd.NA if dtype_na == "string" else np.nan, index=pd.RangeIndex(len(idx))
-        ).astype(dtype_na)
-        return out.astype("category") if dtype == "category" else out
+
+        def missing(idx: np.ndarray) -> pd.Series:
+            out = pd.Series(
+                pd.NA if dtype_na == "string" else np.nan, index=pd.RangeIndex(len(idx))
+            ).astype(dtype_na)
+            return out.astype("category") if dtype == "category" else out
+
+        return missing
+    column = offers[col]
     if dtype == "category":
-        codes, uniques = pd.factorize(offers[col].astype("string"), sort=True)
-        taken = np.where(idx >= 0, codes[np.maximum(idx, 0)], -1)
-        return pd.Series(
-            pd.Categorical.from_codes(taken, categories=pd.Index(uniques, dtype="string"))
+        codes, uniques = pd.factorize(column.astype("string"), sort=True)
+        codes = np.append(codes, -1).astype(np.min_scalar_type(-max(len(uniques), 1)))
+        categories = pd.Index(uniques, dtype="string")
+        return lambda idx: pd.Series(
+            pd.Categorical.from_codes(codes[idx], categories=categories, validate=False)
         )
-    values = offers[col].array.take(idx, allow_fill=True)
-    return pd.Series(values).astype(dtype)
+    if column.dtype.kind in "fiu" and np.dtype(dtype).kind == "f":
+        values = np.append(column.to_numpy(dtype=dtype, na_value=np.nan), np.nan)
+        return lambda idx: pd.Series(values[idx])
+    if column.dtype.kind == "M" and np.dtype(dtype).kind == "M":
+        values = np.append(column.to_numpy(dtype=dtype), np.datetime64("NaT"))
+        return lambda idx: pd.Series(values[idx])
+    return lambda idx: pd.Series(column.array.take(idx, allow_fill=True)).astype(dtype)
 
 
 def _categories(values: np.ndarray | pd.Series) -> pd.Series:
@@ -208,6 +252,36 @@ def _strings(values: np.ndarray) -> pd.Series:
     except (pa.ArrowInvalid, pa.ArrowTypeError):  # non-str values: let pandas stringify them
         return pd.Series(values, dtype="string")
     return pd.Series(pd.array(arr, dtype="string"))
+
+
+class OfferColumns:
+    """The result columns of :data:`OFFER_COLUMNS` for any addresses: attributes of each
+    address's best existing offer (row ``best[i]`` of ``offers``) and best planned offer
+    (-1: none, NA). Each offer column is converted once; each call is one gather per column.
+    """
+
+    def __init__(self, offers: pd.DataFrame) -> None:
+        self._columns = {
+            name: (which, _lookup(offers, col, dtype))
+            for name, (which, col, dtype) in OFFER_COLUMNS.items()
+        }
+
+    def __call__(self, best: np.ndarray, planned: np.ndarray) -> pd.DataFrame:
+        rows = {"best": best, "planned": planned}
+        out = pd.DataFrame(index=pd.RangeIndex(len(best)))
+        for name, (which, take) in self._columns.items():
+            out[name] = take(rows[which])
+        return out
+
+
+class Classified(NamedTuple):
+    """:func:`classify_offers`: the results, and the offer rows their ``best_*`` and
+    ``planned_*`` columns come from (-1: none), from which :class:`OfferColumns` rebuilds
+    those."""
+
+    results: pd.DataFrame
+    best: np.ndarray
+    planned: np.ndarray
 
 
 def classify(
@@ -260,6 +334,28 @@ def classify(
     ProfileError
         The profile names a method without a rule engine.
     """
+    return classify_offers(
+        addresses,
+        offers,
+        addr_idx,
+        offer_idx,
+        profile,
+        as_of=as_of,
+        include_planned=include_planned,
+    ).results
+
+
+def classify_offers(
+    addresses: pd.DataFrame,
+    offers: pd.DataFrame,
+    addr_idx: np.ndarray,
+    offer_idx: np.ndarray,
+    profile: Profile,
+    *,
+    as_of: date | None = None,
+    include_planned: bool = True,
+) -> Classified:
+    """:func:`classify`, also returning the best and best planned offer row of each address."""
     n, m = len(addresses), len(offers)
     a, o = _pairs(addr_idx, offer_idx, n, m)
     if profile.method not in ENGINES:
@@ -311,18 +407,7 @@ def classify(
         a, np.where(arr.existing_now | arr.planned_ok, net, -1)[o], n, bounds
     )
 
-    out = pd.DataFrame(index=pd.RangeIndex(n))
-    out["best_provider"] = _take(offers, "provider", best, "category")
-    out["best_technology"] = _take(offers, "technology", best, "category")
-    out["best_down_mbps"] = _take(offers, "down_mbps", best, "float64")
-    out["best_up_mbps"] = _take(offers, "up_mbps", best, "float64")
-    out["best_latency_ms"] = _take(offers, "latency_ms", best, "float64")
-    out["best_source"] = _take(offers, "source", best, "category")
-    out["planned_provider"] = _take(offers, "provider", planned, "category")
-    out["planned_technology"] = _take(offers, "technology", planned, "category")
-    out["planned_down_mbps"] = _take(offers, "down_mbps", planned, "float64")
-    out["planned_up_mbps"] = _take(offers, "up_mbps", planned, "float64")
-    out["planned_available_from"] = _take(offers, "available_from", planned, "datetime64[ms]")
+    out = OfferColumns(offers)(best, planned)
     out["networks_now"] = nets_now
     out["networks_planned"] = nets_plan
 
@@ -399,4 +484,20 @@ def classify(
         out[col] = pd.Categorical.from_codes(constant, categories=pd.Index([value], dtype="string"))
     out["networks_now"] = out["networks_now"].astype("int32")
     out["networks_planned"] = out["networks_planned"].astype("int32")
-    return out[list(RESULT_COLUMNS)]
+    return Classified(out[list(RESULT_COLUMNS)], best, planned)
+
+
+def concat_results(parts: list[pd.DataFrame]) -> pd.DataFrame:
+    """:func:`classify` results of consecutive address chunks as one frame (RangeIndex).
+
+    Categorical columns stay categorical, with sorted categories (``pd.concat`` turns
+    categoricals with different categories into object columns).
+    """
+    if len(parts) == 1:
+        return parts[0]
+    columns = list(parts[0].columns)
+    categorical = [c for c in columns if isinstance(parts[0][c].dtype, pd.CategoricalDtype)]
+    out = pd.concat([p.drop(columns=categorical) for p in parts], ignore_index=True)
+    for col in categorical:
+        out[col] = union_categoricals([p[col] for p in parts], sort_categories=True)
+    return out[columns]

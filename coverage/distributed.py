@@ -28,22 +28,35 @@ Dask is optional: it is imported only when this function runs, and a clear
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import itertools
 import logging
 import math
 import operator
 import os
-from collections.abc import Sequence
+from collections.abc import Callable, Iterator, Sequence
+from datetime import date
 from typing import Any, NamedTuple
 
 import numpy as np
+import pandas as pd
 import shapely
 
+from coverage.classify import (
+    ADDRESS_COLUMNS,
+    OFFER_COLUMNS,
+    RESULT_COLUMNS,
+    OfferColumns,
+    classify,
+    classify_offers,
+)
 from coverage.errors import GapmapError, SourceReadError
 from coverage.join import _as_geometry_array, points_in_polygons
+from coverage.profiles import Profile
 
 __all__ = [
+    "classify_distributed",
     "hilbert_keys",
     "local_cluster",
     "points_in_polygons_distributed",
@@ -58,6 +71,8 @@ _HILBERT_ORDER = 8
 #: this size (2M addresses x 20k polygons: 1.18 s in 8 partitions, 1.27 s in 4, 1.43 s in
 #: 2), and the 8 of them keep two workers within 5 % of each other
 _PARTITION_POINTS = 250_000
+#: integer result columns that travel in the narrowest dtype and arrive as int32
+_NETWORK_COLUMNS = ("networks_now", "networks_planned")
 #: seconds to wait for an existing scheduler
 _CONNECT_TIMEOUT = "10s"
 
@@ -411,7 +426,15 @@ def points_in_polygons_distributed(
         # the output is merged on the workers, one range of point ids each
         cuts = np.linspace(0, n, min(n_workers, len(parts)) + 1).astype(np.int64).tolist()
         joined = _submit(
-            client, n_workers, x, y, geoms, present, found, cuts, chunk_size, cell_size
+            client,
+            n_workers,
+            x,
+            y,
+            geoms,
+            present,
+            found,
+            _join_partition,
+            (cuts, chunk_size, cell_size),
         )
         ranges = []
         for r, (lo, hi) in enumerate(itertools.pairwise(cuts)):
@@ -435,6 +458,234 @@ def points_in_polygons_distributed(
     return point, poly
 
 
+def classify_distributed(
+    x: np.ndarray,
+    y: np.ndarray,
+    polygons: np.ndarray | Sequence[shapely.Geometry],
+    addresses: pd.DataFrame,
+    offers: pd.DataFrame,
+    profile: Profile,
+    *,
+    as_of: date,
+    include_planned: bool = True,
+    list_pairs: tuple[np.ndarray, np.ndarray] | None = None,
+    scheduler: str | None = None,
+    workers: int | None = None,
+    partitions: int | None = None,
+    chunk_size: int = 1_000_000,
+    cell_size: float | None = None,
+) -> tuple[pd.DataFrame, int]:
+    """The classification step on a Dask cluster: each address classified over its pairs.
+
+    Equal, row for row, to :func:`coverage.classify.classify` of ``addresses`` over the
+    pairs of :func:`coverage.join.points_in_polygons` (polygon ``j`` is row ``j`` of
+    ``offers``) merged with ``list_pairs``, which is what ``gapmap run`` computes locally.
+    The points are cut into spatial partitions as in :func:`points_in_polygons_distributed`;
+    each partition's task joins *and* classifies its addresses on the worker, so only
+    result rows come back (about 70 bytes per address instead of 2-3 bytes per pair, and
+    no pairs to expand on the client), and the client only puts the rows in order.
+
+    Parameters
+    ----------
+    x, y, polygons
+        As for :func:`points_in_polygons_distributed`.
+    addresses
+        One row per point; only :data:`~coverage.classify.ADDRESS_COLUMNS` travel.
+    offers
+        The canonical offer table: the coverage polygons' rows first (in order), then any
+        offer-list rows. Sent once to every worker.
+    profile, as_of, include_planned
+        As for :func:`coverage.classify.classify`.
+    list_pairs
+        (address positions, ``offers`` rows) matched by key rather than location.
+    scheduler, workers, partitions, chunk_size, cell_size
+        As for :func:`points_in_polygons_distributed`.
+
+    Returns
+    -------
+    results, pairs
+        :data:`~coverage.classify.RESULT_COLUMNS` with a RangeIndex aligned to
+        ``addresses``, and the number of address-offer pairs classified.
+    """
+    x = np.ascontiguousarray(x, dtype=np.float64).reshape(-1)
+    y = np.ascontiguousarray(y, dtype=np.float64).reshape(-1)
+    geoms = _as_geometry_array(polygons)
+    n = len(x)
+    if len(y) != n or len(addresses) != n:
+        raise ValueError(f"x, y and addresses differ in length: {n}, {len(y)}, {len(addresses)}")
+    if len(offers) < len(geoms):
+        raise ValueError(f"offers has {len(offers)} rows, fewer than the {len(geoms)} polygons")
+    # text columns travel as categories: codes, not one Python string per address
+    attrs = pd.DataFrame(
+        {c: addresses[c].astype("category").array for c in ADDRESS_COLUMNS if c in addresses},
+        index=pd.RangeIndex(n),
+    )
+    list_addr, list_offer = (np.asarray(a, dtype=np.int64) for a in (list_pairs or ([], [])))
+    options = {"as_of": as_of, "include_planned": include_planned}
+    if n == 0:
+        return classify(attrs, offers, list_addr, list_offer, profile, **options), 0
+    present = ~(shapely.is_missing(geoms) | shapely.is_empty(geoms))
+
+    client, cluster = _client(scheduler, workers)
+    try:
+        n_workers = max(1, len(client.scheduler_info().get("workers", {})))
+        k = partitions or max(2 * n_workers, math.ceil(n / _PARTITION_POINTS))
+        found = _partition(x, y, k)
+        parts = list(found.parts) if found else []
+        # points with non-finite coordinates are in no partition: one more group
+        unplaced = np.flatnonzero(~(np.isfinite(x) & np.isfinite(y)))
+        extra = _partition_extras(n, [*parts, unplaced], attrs, list_addr, list_offer)
+        offers_data = client.scatter(offers, broadcast=True, hash=False)
+        args = (offers_data, profile, options, chunk_size, cell_size)
+        futures = [
+            f
+            for f, _ in _submit(
+                client, n_workers, x, y, geoms, present, found, _classify_partition, args, extra
+            )
+        ]
+        if len(unplaced):  # classified over their offer-list pairs only
+            empty = np.empty(0, dtype=np.uint8)
+            batch = (x[unplaced], y[unplaced], unplaced, empty, empty, np.empty(0, np.int64))
+            batch += extra(len(parts), unplaced)
+            futures.append(client.submit(_classify_partition, batch, *args, pure=False))
+        groups = [idx for idx in [*parts, unplaced] if len(idx)]  # the tasks' order
+        results = _Results(n, OfferColumns(offers))
+        for (rows, pairs), group in _as_completed(client, futures, groups, scheduler):
+            results.add(group, rows, pairs)
+        del futures, offers_data
+    finally:
+        client.close()
+        if cluster is not None:
+            cluster.close()
+    return results.frame(), results.pairs
+
+
+class _Results:
+    """The result rows of :func:`classify_distributed`, written into place as the tasks'
+    compact rows arrive (so only the last tasks' share of this work is left once every
+    worker is done).
+
+    Each arriving group gets its offer columns from its ``best``/``planned`` rows and its
+    columns written straight into place. Categorical codes go through one growing
+    dictionary per column, and are renumbered at the end only where the dictionary's
+    order is not sorted: the result is what :func:`coverage.classify.concat_results` of the
+    rows, put back in address order, gives.
+    """
+
+    def __init__(self, n: int, offer_columns: OfferColumns) -> None:
+        self.n, self.pairs, self.offer_columns = n, 0, offer_columns
+        self.values: dict[str, np.ndarray] = {}
+        self.categories: dict[str, dict[Any, int]] = {}
+        self.category_dtype: dict[str, Any] = {}
+
+    def add(self, idx: np.ndarray, rows: pd.DataFrame, pairs: int) -> None:
+        """The compact rows of the addresses ``idx`` (see :func:`_classify_partition`)."""
+        self.pairs += pairs
+        best, planned = rows.pop("best").to_numpy(), rows.pop("planned").to_numpy()
+        frame = pd.concat([self.offer_columns(best, planned), rows], axis=1)
+        for col in RESULT_COLUMNS:
+            column = frame[col]
+            if isinstance(column.dtype, pd.CategoricalDtype):
+                self._add_codes(col, idx, column.array)
+            else:
+                dtype = np.int32 if col in _NETWORK_COLUMNS else column.dtype
+                if col not in self.values:
+                    self.values[col] = np.empty(self.n, dtype=dtype)
+                self.values[col][idx] = column.to_numpy()
+
+    def _add_codes(self, col: str, idx: np.ndarray, values: pd.Categorical) -> None:
+        known = self.categories.setdefault(col, {})
+        if col not in self.values:
+            self.values[col] = np.empty(self.n, dtype=np.int32)
+            self.category_dtype[col] = values.categories.dtype
+        recode = np.empty(len(values.categories) + 1, dtype=np.int32)
+        recode[-1] = -1  # code -1: missing
+        for i, value in enumerate(values.categories):
+            recode[i] = known.setdefault(value, len(known))
+        self.values[col][idx] = recode[values.codes]
+
+    def frame(self) -> pd.DataFrame:
+        """All rows, in address order, columns :data:`RESULT_COLUMNS`."""
+        columns = {}
+        for col in RESULT_COLUMNS:
+            values = self.values[col]
+            if col in self.categories:
+                categories = pd.Index(list(self.categories[col]), dtype=self.category_dtype[col])
+                order = categories.argsort()
+                if (np.diff(order) < 0).any():  # renumber in sorted order
+                    renumber = np.empty(len(order) + 1, dtype=np.int32)
+                    renumber[order] = np.arange(len(order))
+                    renumber[-1] = -1
+                    values = renumber[values]
+                    categories = categories[order]
+                codes = values.astype(np.min_scalar_type(-max(len(categories), 1)))
+                columns[col] = pd.Categorical.from_codes(codes, categories, validate=False)
+            else:
+                columns[col] = values
+        return pd.DataFrame(columns, index=pd.RangeIndex(self.n))
+
+
+def _partition_extras(
+    n: int,
+    groups: list[np.ndarray],
+    attrs: pd.DataFrame,
+    list_addr: np.ndarray,
+    list_offer: np.ndarray,
+) -> Callable[[int, np.ndarray], tuple[Any, ...]]:
+    """``extra`` of :func:`_submit` for :func:`_classify_partition`: group ``j``'s address
+    columns and its offer-list pairs, with addresses as positions in the group."""
+    group_of = np.zeros(n, dtype=np.int32)
+    position = np.zeros(n, dtype=np.int64)
+    for j, idx in enumerate(groups):
+        group_of[idx] = j
+        position[idx] = np.arange(len(idx))
+    owner = group_of[list_addr]
+    by_group = np.argsort(owner, kind="stable")
+    bounds = np.concatenate([[0], np.cumsum(np.bincount(owner, minlength=len(groups)))])
+
+    def extra(j: int, idx: np.ndarray) -> tuple[Any, ...]:
+        rows = by_group[bounds[j] : bounds[j + 1]]
+        return attrs.take(idx), position[list_addr[rows]], list_offer[rows]
+
+    return extra
+
+
+def _classify_partition(
+    batch: tuple[Any, ...],
+    offers: pd.DataFrame,
+    profile: Profile,
+    options: dict[str, Any],
+    chunk_size: int,
+    cell_size: float | None,
+) -> tuple[pd.DataFrame, int]:
+    """Worker task: join and classify one partition's addresses (see
+    :func:`classify_distributed`).
+
+    Returns their result rows in the partition's order, and the number of pairs. The rows
+    travel compact: the columns taken from offers (:data:`OFFER_COLUMNS`, 56 of about 70
+    bytes per address) are replaced by the two offer rows they come from, ``best`` and
+    ``planned`` (int32), and the network counts take the narrowest integer type.
+    """
+    x, y, _, polygon_ids, wkb, wkb_sizes, attrs, list_addr, list_offer = batch
+    p, q = points_in_polygons(
+        x, y, _unpack_wkb(wkb, wkb_sizes), chunk_size=chunk_size, cell_size=cell_size
+    )
+    q = np.take(polygon_ids.astype(np.int32), q)  # the polygon's row in `offers`
+    if len(list_addr):  # sorted by address, then offer, as in the local run
+        p = np.concatenate([p.astype(np.int64), list_addr])
+        q = np.concatenate([q.astype(np.int64), list_offer])
+        order = np.lexsort((q, p))
+        p, q = p[order], q[order]
+    attrs = attrs.reset_index(drop=True)
+    found = classify_offers(attrs, offers, p, q, profile, **options)
+    rows = found.results.drop(columns=list(OFFER_COLUMNS))
+    for col in _NETWORK_COLUMNS:
+        rows[col] = rows[col].astype(_narrowest(rows[col].to_numpy()))
+    rows["best"] = found.best.astype(np.int32)
+    rows["planned"] = found.planned.astype(np.int32)
+    return rows, len(p)
+
+
 def _submit(
     client: Any,
     n_workers: int,
@@ -443,11 +694,14 @@ def _submit(
     geoms: np.ndarray,
     present: np.ndarray,
     found: _Partitions | None,
-    cuts: list[int],
-    chunk_size: int,
-    cell_size: float | None,
+    task: Callable[..., Any],
+    args: tuple[Any, ...],
+    extra: Callable[[int, np.ndarray], tuple[Any, ...]] | None = None,
 ) -> list[tuple[Any, dict[str, Any]]]:
-    """One kernel task per partition, with its points and the polygons near them.
+    """One ``task(batch, *args)`` per partition, with its points and the polygons near them.
+
+    ``batch`` is (x, y, point ids, polygon ids, polygon WKB buffer, WKB sizes) plus
+    ``extra(partition number, point ids)``: whatever else the task needs of its points.
 
     A polygon is near a partition when its bounding box meets the partition's and one of
     the partition's cells (a box holding a point always holds the point's cell; the cells
@@ -495,28 +749,47 @@ def _submit(
             wkb[new] = shapely.to_wkb(geoms[new])
             converted[new] = True
             batch = (px, py, idx.astype(point_dtype), near.astype(poly_dtype))
-            batches.append(batch + _pack_wkb(wkb[near].tolist()))
+            batch += _pack_wkb(wkb[near].tolist())
+            batches.append(batch + extra(j, idx) if extra else batch)
         # straight to the workers, one each (round robin), not through the task graph
         data = client.scatter(batches, hash=False)
         who_has = client.who_has(data)
         for d in data:
             holders = list(who_has.get(d.key, ()))
             where = {"workers": holders, "allow_other_workers": True} if holders else {}
-            future = client.submit(
-                _join_partition, d, cuts, chunk_size, cell_size, pure=False, **where
-            )
+            future = client.submit(task, d, *args, pure=False, **where)
             futures.append((future, where))
     return futures
 
 
 def _gather(client: Any, futures: list[Any], scheduler: str | None) -> list[Any]:
     """Results of the tasks; cluster failures become GapmapError."""
+    with _cluster_errors(scheduler):
+        return client.gather(futures)
+
+
+def _as_completed(
+    client: Any, futures: list[Any], tags: list[Any], scheduler: str | None
+) -> Iterator[tuple[Any, Any]]:
+    """(result, tag) of each task as it completes; cluster failures become GapmapError."""
+    from distributed import as_completed
+
+    tag_of = {future.key: tag for future, tag in zip(futures, tags, strict=True)}
+    with _cluster_errors(scheduler):
+        for future, result in as_completed(futures, with_results=True):
+            yield result, tag_of[future.key]
+            future.release()
+
+
+@contextlib.contextmanager
+def _cluster_errors(scheduler: str | None) -> Iterator[None]:
+    """Failures of the cluster or its workers as GapmapError with what to do."""
     from distributed.client import FutureCancelledError
     from distributed.scheduler import KilledWorker
 
     where = scheduler or "the local Dask cluster"
     try:
-        return client.gather(futures)
+        yield
     except KilledWorker as exc:
         raise GapmapError(
             f"a Dask worker of {where} died while joining a partition ({exc}); this is "

@@ -19,11 +19,10 @@ from typing import Any
 import geopandas as gpd
 import numpy as np
 import pandas as pd
-from pandas.api.types import union_categoricals
 
 from coverage import __version__
 from coverage.aggregate import summarise
-from coverage.classify import classify
+from coverage.classify import classify, concat_results
 from coverage.crs import (
     DEFAULT_REGION,
     REGIONS,
@@ -227,16 +226,25 @@ def run(
     offer_table = pd.concat(
         [pd.DataFrame(offers.drop(columns="geometry")), *list_tables], ignore_index=True
     )
-    chunks = _pair_chunks(
-        *xy,
-        np.asarray(offers.geometry.values, dtype=object),
-        list_tables,
-        list_pairs,
-        options,
-    )
-    results, n_pairs = _classify_in_chunks(
-        attributes, offer_table, chunks, profile, as_of, options, tracker
-    )
+    polygons = np.asarray(offers.geometry.values, dtype=object)
+    if options.scheduler or options.workers:
+        results, n_pairs = _classify_on_dask(
+            xy,
+            polygons,
+            attributes,
+            offer_table,
+            list_tables,
+            list_pairs,
+            profile,
+            as_of,
+            options,
+            tracker,
+        )
+    else:
+        chunks = _pair_chunks(*xy, polygons, list_tables, list_pairs, options)
+        results, n_pairs = _classify_in_chunks(
+            attributes, offer_table, chunks, profile, as_of, options, tracker
+        )
     per_address = pd.concat([attributes, results], axis=1)
     release_free_memory()  # the last chunk's pairs and temporaries
 
@@ -397,30 +405,43 @@ def run(
     )
 
 
+def _offer_list_pairs(
+    polygons: np.ndarray,
+    list_tables: list[pd.DataFrame],
+    list_pairs: list[tuple[np.ndarray, np.ndarray]],
+) -> tuple[np.ndarray, np.ndarray]:
+    """The offer lists' (address, offer row) pairs, sorted by address then offer.
+
+    Offer rows count in the offer table: the coverage polygons, then the rows of each
+    offer list in turn.
+    """
+    offsets = np.cumsum([len(polygons), *(len(t) for t in list_tables)])[:-1]
+    addr = [np.asarray(a, dtype=np.int64) for a, _ in list_pairs]
+    offer = [
+        np.asarray(o, dtype=np.int64) + off for (_, o), off in zip(list_pairs, offsets, strict=True)
+    ]
+    a = np.concatenate(addr) if addr else np.empty(0, np.int64)
+    o = np.concatenate(offer) if offer else np.empty(0, np.int64)
+    order = np.lexsort((o, a))
+    return a[order], o[order]
+
+
 class _PairChunks:
     """Address-offer pairs chunk by chunk: ``(start, stop, address_idx, offer_idx)``.
 
     ``address_idx`` is local to the chunk ``[start, stop)``; pairs are sorted by address, then
     offer. Offers are the coverage polygons followed by the rows of each offer list (whose
-    pairs come from address matching); ``join_s`` accumulates the time spent producing them.
+    pairs, ``list_pairs``, come from address matching); ``join_s`` accumulates the time spent
+    producing them.
     """
 
     def __init__(
         self,
         source: Iterator[tuple[int, int, np.ndarray, np.ndarray]],
-        list_pairs: list[tuple[np.ndarray, np.ndarray]],
-        offsets: list[int],
-        join_s: float = 0.0,
+        list_pairs: tuple[np.ndarray, np.ndarray],
     ) -> None:
-        self.source, self.join_s = source, join_s
-        addr, offer = [], []
-        for (a_idx, o_idx), offset in zip(list_pairs, offsets, strict=True):
-            addr.append(np.asarray(a_idx, dtype=np.int64))
-            offer.append(np.asarray(o_idx, dtype=np.int64) + offset)
-        self.list_addr = np.concatenate(addr) if addr else np.empty(0, np.int64)
-        self.list_offer = np.concatenate(offer) if offer else np.empty(0, np.int64)
-        order = np.lexsort((self.list_offer, self.list_addr))
-        self.list_addr, self.list_offer = self.list_addr[order], self.list_offer[order]
+        self.source, self.join_s = source, 0.0
+        self.list_addr, self.list_offer = list_pairs
 
     def __iter__(self) -> Iterator[tuple[int, int, np.ndarray, np.ndarray]]:
         it = iter(self.source)
@@ -449,30 +470,48 @@ def _pair_chunks(
     list_pairs: list[tuple[np.ndarray, np.ndarray]],
     options: RunOptions,
 ) -> _PairChunks:
-    """The pairs of the coverage polygons (this machine's kernel, or Dask) plus offer lists."""
-    chunk = options.classify_chunk
-    join_s = 0.0
-    if options.scheduler or options.workers:
-        from coverage.distributed import points_in_polygons_distributed
+    """The pairs of the coverage polygons (this machine's kernel) plus the offer lists'."""
+    source = iter_points_in_polygons(x, y, polygons, chunk_size=options.classify_chunk)
+    return _PairChunks(source, _offer_list_pairs(polygons, list_tables, list_pairs))
 
-        t = time.perf_counter()
-        addr_idx, offer_idx = points_in_polygons_distributed(
-            x, y, polygons, scheduler=options.scheduler, workers=options.workers
-        )
-        join_s = time.perf_counter() - t
 
-        def slices() -> Iterator[tuple[int, int, np.ndarray, np.ndarray]]:
-            for start in range(0, len(x), chunk):
-                stop = min(start + chunk, len(x))
-                lo, hi = np.searchsorted(addr_idx, [start, stop])
-                yield start, stop, addr_idx[lo:hi] - start, offer_idx[lo:hi]
+def _classify_on_dask(
+    xy: tuple[np.ndarray, np.ndarray],
+    polygons: np.ndarray,
+    attributes: pd.DataFrame,
+    offer_table: pd.DataFrame,
+    list_tables: list[pd.DataFrame],
+    list_pairs: list[tuple[np.ndarray, np.ndarray]],
+    profile: Profile,
+    as_of: date,
+    options: RunOptions,
+    tracker: _Progress,
+) -> tuple[pd.DataFrame, int]:
+    """Join and classify on a Dask cluster (``coverage.distributed``); same results.
 
-        source: Iterator[tuple[int, int, np.ndarray, np.ndarray]] = slices()
-    else:
-        source = iter_points_in_polygons(x, y, polygons, chunk_size=chunk)
-    # the rows of each offer list follow the polygons (and the earlier lists) in the table
-    offsets = np.cumsum([len(polygons), *(len(t) for t in list_tables)])[:-1]
-    return _PairChunks(source, list_pairs, [int(o) for o in offsets], join_s)
+    The join runs inside the workers' classification tasks: its time is booked under
+    "classify", and "join" is 0.
+    """
+    from coverage.distributed import classify_distributed
+
+    t = time.perf_counter()
+    results, n_pairs = classify_distributed(
+        *xy,
+        polygons,
+        attributes,
+        offer_table,
+        profile,
+        as_of=as_of,
+        include_planned=options.include_planned,
+        list_pairs=_offer_list_pairs(polygons, list_tables, list_pairs),
+        scheduler=options.scheduler,
+        workers=options.workers,
+    )
+    results.index = attributes.index
+    tracker.timings["join"] = 0.0
+    tracker.timings["classify"] = round(time.perf_counter() - t, 3)
+    tracker.stage("classify", 1.0)
+    return results, n_pairs
 
 
 def _classify_in_chunks(
@@ -508,25 +547,12 @@ def _classify_in_chunks(
         classify_s += time.perf_counter() - t
         tracker.stage("join", stop / max(n, 1))
     t = time.perf_counter()
-    results = _concat_rows(parts)
+    results = concat_results(parts)
     results.index = attributes.index
     tracker.timings["join"] = round(chunks.join_s, 3)
     tracker.timings["classify"] = round(classify_s + time.perf_counter() - t, 3)
     tracker.stage("classify", 1.0)
     return results, n_pairs
-
-
-def _concat_rows(parts: list[pd.DataFrame]) -> pd.DataFrame:
-    """Row-wise concat that keeps categorical columns categorical, with sorted categories
-    (``pd.concat`` turns categoricals with different categories into object columns)."""
-    if len(parts) == 1:
-        return parts[0]
-    columns = list(parts[0].columns)
-    categorical = [c for c in columns if isinstance(parts[0][c].dtype, pd.CategoricalDtype)]
-    out = pd.concat([p.drop(columns=categorical) for p in parts], ignore_index=True)
-    for col in categorical:
-        out[col] = union_categoricals([p[col] for p in parts], sort_categories=True)
-    return out[columns]
 
 
 def _software_versions() -> dict[str, str]:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, fields
 from datetime import date
 from pathlib import Path
 from types import MappingProxyType
@@ -190,3 +190,18 @@ class Profile:
     def threshold(self, key: str) -> float:
         """One threshold value (Mbit/s, ms or a count, as the key name says)."""
         return self.thresholds[key]
+
+    def __reduce__(self) -> tuple[object, tuple[dict[str, object]]]:
+        """Pickle support (profiles travel to Dask workers): read-only mappings, which
+        pickle cannot copy, travel as dicts and are made read-only again on arrival."""
+        values = {f.name: getattr(self, f.name) for f in fields(self)}
+        return _profile_from_values, (
+            {k: dict(v) if isinstance(v, MappingProxyType) else v for k, v in values.items()},
+        )
+
+
+def _profile_from_values(values: dict[str, object]) -> Profile:
+    """The profile pickled by :meth:`Profile.__reduce__`."""
+    return Profile(
+        **{k: MappingProxyType(v) if isinstance(v, dict) else v for k, v in values.items()}  # type: ignore[arg-type]
+    )
