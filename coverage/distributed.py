@@ -482,8 +482,9 @@ def classify_distributed(
     ``offers``) merged with ``list_pairs``, which is what ``gapmap run`` computes locally.
     The points are cut into spatial partitions as in :func:`points_in_polygons_distributed`;
     each partition's task joins *and* classifies its addresses on the worker, so only
-    result rows come back (about 70 bytes per address instead of 2-3 bytes per pair, and
-    no pairs to expand on the client), and the client only puts the rows in order.
+    compact result rows come back (about 20 bytes per address, the offer columns as the
+    two offer rows they come from, instead of 2-3 bytes per pair), and the client only
+    writes them into place as they arrive and takes the offer columns from the offer rows.
 
     Parameters
     ----------
@@ -540,12 +541,22 @@ def classify_distributed(
         futures = [
             f
             for f, _ in _submit(
-                client, n_workers, x, y, geoms, present, found, _classify_partition, args, extra
+                client,
+                n_workers,
+                x,
+                y,
+                geoms,
+                present,
+                found,
+                _classify_partition,
+                args,
+                extra,
+                point_ids=False,  # the client keeps them
             )
         ]
         if len(unplaced):  # classified over their offer-list pairs only
             empty = np.empty(0, dtype=np.uint8)
-            batch = (x[unplaced], y[unplaced], unplaced, empty, empty, np.empty(0, np.int64))
+            batch = (x[unplaced], y[unplaced], None, empty, empty, np.empty(0, np.int64))
             batch += extra(len(parts), unplaced)
             futures.append(client.submit(_classify_partition, batch, *args, pure=False))
         groups = [idx for idx in [*parts, unplaced] if len(idx)]  # the tasks' order
@@ -565,52 +576,49 @@ class _Results:
     compact rows arrive (so only the last tasks' share of this work is left once every
     worker is done).
 
-    Each arriving group gets its offer columns from its ``best``/``planned`` rows and its
-    columns written straight into place. Categorical codes go through one growing
-    dictionary per column, and are renumbered at the end only where the dictionary's
-    order is not sorted: the result is what :func:`coverage.classify.concat_results` of the
-    rows, put back in address order, gives.
+    Each column of an arriving group is written straight into place. Categorical codes go
+    through one growing list of categories per column, and are renumbered at the end
+    only where that list is not sorted; the offer columns are taken from the offer rows
+    once all have arrived. The result is what :func:`coverage.classify.concat_results` of
+    the rows, put back in address order, gives.
     """
 
     def __init__(self, n: int, offer_columns: OfferColumns) -> None:
         self.n, self.pairs, self.offer_columns = n, 0, offer_columns
         self.values: dict[str, np.ndarray] = {}
-        self.categories: dict[str, dict[Any, int]] = {}
-        self.category_dtype: dict[str, Any] = {}
+        self.categories: dict[str, pd.Index] = {}
 
     def add(self, idx: np.ndarray, rows: pd.DataFrame, pairs: int) -> None:
         """The compact rows of the addresses ``idx`` (see :func:`_classify_partition`)."""
         self.pairs += pairs
-        best, planned = rows.pop("best").to_numpy(), rows.pop("planned").to_numpy()
-        frame = pd.concat([self.offer_columns(best, planned), rows], axis=1)
-        for col in RESULT_COLUMNS:
-            column = frame[col]
+        for col in rows.columns:
+            column = rows[col]
             if isinstance(column.dtype, pd.CategoricalDtype):
-                self._add_codes(col, idx, column.array)
+                values, codes = self._codes(col, column.array), column.cat.codes.to_numpy()
             else:
-                dtype = np.int32 if col in _NETWORK_COLUMNS else column.dtype
-                if col not in self.values:
-                    self.values[col] = np.empty(self.n, dtype=dtype)
-                self.values[col][idx] = column.to_numpy()
+                values, codes = None, column.to_numpy()
+            if col not in self.values:
+                dtype = np.int32 if values is not None or col in _NETWORK_COLUMNS else codes.dtype
+                self.values[col] = np.empty(self.n, dtype=dtype)
+            self.values[col][idx] = codes if values is None else values[codes]
 
-    def _add_codes(self, col: str, idx: np.ndarray, values: pd.Categorical) -> None:
-        known = self.categories.setdefault(col, {})
-        if col not in self.values:
-            self.values[col] = np.empty(self.n, dtype=np.int32)
-            self.category_dtype[col] = values.categories.dtype
-        recode = np.empty(len(values.categories) + 1, dtype=np.int32)
-        recode[-1] = -1  # code -1: missing
-        for i, value in enumerate(values.categories):
-            recode[i] = known.setdefault(value, len(known))
-        self.values[col][idx] = recode[values.codes]
+    def _codes(self, col: str, values: pd.Categorical) -> np.ndarray:
+        """This column's codes for each of ``values``' categories, then -1 (missing)."""
+        categories = values.categories
+        known = self.categories.setdefault(col, categories)
+        where = known.get_indexer(categories)
+        if (where < 0).any():  # new categories go to the end
+            known = self.categories[col] = known.append(categories[where < 0])
+            where = known.get_indexer(categories)
+        return np.append(where, -1).astype(np.int32)
 
     def frame(self) -> pd.DataFrame:
         """All rows, in address order, columns :data:`RESULT_COLUMNS`."""
-        columns = {}
-        for col in RESULT_COLUMNS:
-            values = self.values[col]
+        best, planned = self.values.pop("best"), self.values.pop("planned")
+        columns = dict(self.offer_columns(best, planned).items())
+        for col, values in self.values.items():
             if col in self.categories:
-                categories = pd.Index(list(self.categories[col]), dtype=self.category_dtype[col])
+                categories = self.categories[col]
                 order = categories.argsort()
                 if (np.diff(order) < 0).any():  # renumber in sorted order
                     renumber = np.empty(len(order) + 1, dtype=np.int32)
@@ -622,7 +630,8 @@ class _Results:
                 columns[col] = pd.Categorical.from_codes(codes, categories, validate=False)
             else:
                 columns[col] = values
-        return pd.DataFrame(columns, index=pd.RangeIndex(self.n))
+        frame = pd.DataFrame(columns, index=pd.RangeIndex(self.n), copy=False)
+        return frame[list(RESULT_COLUMNS)]
 
 
 def _partition_extras(
@@ -697,11 +706,13 @@ def _submit(
     task: Callable[..., Any],
     args: tuple[Any, ...],
     extra: Callable[[int, np.ndarray], tuple[Any, ...]] | None = None,
+    point_ids: bool = True,
 ) -> list[tuple[Any, dict[str, Any]]]:
     """One ``task(batch, *args)`` per partition, with its points and the polygons near them.
 
-    ``batch`` is (x, y, point ids, polygon ids, polygon WKB buffer, WKB sizes) plus
-    ``extra(partition number, point ids)``: whatever else the task needs of its points.
+    ``batch`` is (x, y, point ids or None without ``point_ids``, polygon ids, polygon WKB
+    buffer, WKB sizes) plus ``extra(partition number, point ids)``: whatever else the task
+    needs of its points.
 
     A polygon is near a partition when its bounding box meets the partition's and one of
     the partition's cells (a box holding a point always holds the point's cell; the cells
@@ -748,7 +759,8 @@ def _submit(
             new = near[~converted[near]]
             wkb[new] = shapely.to_wkb(geoms[new])
             converted[new] = True
-            batch = (px, py, idx.astype(point_dtype), near.astype(poly_dtype))
+            ids = idx.astype(point_dtype) if point_ids else None
+            batch = (px, py, ids, near.astype(poly_dtype))
             batch += _pack_wkb(wkb[near].tolist())
             batches.append(batch + extra(j, idx) if extra else batch)
         # straight to the workers, one each (round robin), not through the task graph
