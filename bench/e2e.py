@@ -1,6 +1,7 @@
 """End to end: ``coverage.pipeline.run`` on ~5M addresses, with stage timings and peak memory.
 
     python bench/e2e.py [--scale 13.2] [--data /tmp/gapmap-e2e] [--unsorted] [--quick]
+                        [--workers N]
 
 Inputs: the Suedwestfalen demo scaled up (``write_demo_inputs(scale=13.2)``: ~5.0M
 addresses on 14k coverage polygons of the real Gemeinde boundaries), generated once into
@@ -10,7 +11,8 @@ file should write (``--unsorted`` runs on the generator's order instead).
 
 Measured in this process: wall time, ``manifest["timings_s"]`` per stage, and peak memory
 (RSS sampled every 20 ms by a thread, per stage through the run's progress callback, and
-``ru_maxrss``).
+``ru_maxrss``). ``--workers N`` joins and classifies on a local Dask cluster (started inside
+the run, so its start-up counts); the sampled RSS then includes the worker processes.
 """
 
 from __future__ import annotations
@@ -39,7 +41,8 @@ TARGET_S, TARGET_BYTES = 60, 4 * 2**30
 
 
 class PeakRSS:
-    """Samples this process's resident set size (VmRSS) in a background thread."""
+    """Samples the resident set size of this process and its children (the Dask workers
+    of ``--workers``) in a background thread."""
 
     def __init__(self, interval: float = 0.02) -> None:
         self.interval, self.peak, self._stop = interval, 0, threading.Event()
@@ -48,14 +51,13 @@ class PeakRSS:
         self._thread = threading.Thread(target=self._run, daemon=True)
 
     def sample(self) -> int:
-        with Path("/proc/self/status").open() as fh:
-            for line in fh:
-                if line.startswith("VmRSS:"):
-                    rss = int(line.split()[1]) * 1024
-                    self.peak = max(self.peak, rss)
-                    self.by_stage[self.stage] = max(self.by_stage.get(self.stage, 0), rss)
-                    return rss
-        return 0
+        rss = _rss(Path("/proc/self/status"))
+        for child in Path("/proc/self/task").glob("*/children"):
+            for pid in child.read_text().split():
+                rss += _rss(Path(f"/proc/{pid}/status"))
+        self.peak = max(self.peak, rss)
+        self.by_stage[self.stage] = max(self.by_stage.get(self.stage, 0), rss)
+        return rss
 
     def progress(self, stage: str, fraction: float) -> None:
         rss = self.sample()
@@ -76,6 +78,18 @@ class PeakRSS:
     def __exit__(self, *exc: object) -> None:
         self._stop.set()
         self._thread.join()
+
+
+def _rss(status: Path) -> int:
+    """VmRSS in bytes from a /proc status file (0 for a process that has ended)."""
+    try:
+        with status.open() as fh:
+            for line in fh:
+                if line.startswith("VmRSS:"):
+                    return int(line.split()[1]) * 1024
+    except OSError:
+        pass
+    return 0
 
 
 def _mib(b: float) -> str:
@@ -114,6 +128,12 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--out", type=Path, default=None, help="run directory (default: tmp)")
     parser.add_argument("--unsorted", action="store_true", help="addresses in generator order")
     parser.add_argument("--quick", action="store_true", help="scale 1.0 (~380k addresses)")
+    parser.add_argument(
+        "--workers",
+        type=int,
+        default=None,
+        help="join and classify on a local Dask cluster of N workers (peak RSS includes them)",
+    )
     args = parser.parse_args(argv)
     if args.quick:
         args.scale, args.data = 1.0, args.data.with_name(args.data.name + "-quick")
@@ -126,7 +146,8 @@ def main(argv: list[str] | None = None) -> int:
     print(
         f"{n:,} addresses ({'generator order' if args.unsorted else 'Hilbert order'}), "
         f"{pq.ParquetFile(cover).metadata.num_rows:,} coverage polygons; {os.cpu_count()} "
-        f"cores, load average {os.getloadavg()[0]:.1f} (shared machine)",
+        f"cores, load average {os.getloadavg()[0]:.1f} (shared machine)"
+        + (f"; Dask: {args.workers} local workers" if args.workers else ""),
         flush=True,
     )
     inputs = RunInputs(
@@ -134,7 +155,8 @@ def main(argv: list[str] | None = None) -> int:
     )
     with PeakRSS() as rss:
         t = time.perf_counter()
-        result = run(inputs, out, RunOptions(as_of=as_of), progress=rss.progress)
+        options = RunOptions(as_of=as_of, workers=args.workers)
+        result = run(inputs, out, options, progress=rss.progress)
         wall = time.perf_counter() - t
     timings = result.manifest["timings_s"]
     counts = result.manifest["counts"]

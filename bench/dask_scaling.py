@@ -1,6 +1,6 @@
 """Throughput on 1 vs 2 local Dask workers: the classification step, and the join alone.
 
-    python bench/dask.py [--addresses 2000000] [--polygons 20000] [--repeat 5] [--quick]
+    python bench/dask_scaling.py [--addresses 2000000] [--polygons 20000] [--repeat 5] [--quick]
 
 Data: bench/kernel_data.py (addresses in file order, i.e. not spatially sorted), with
 synthetic offer rows for the polygons (providers, technologies, speeds, latencies, one in
@@ -38,7 +38,6 @@ for _var in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS"):
     os.environ[_var] = "1"
 
 import argparse  # noqa: E402
-import importlib.util  # noqa: E402
 import logging  # noqa: E402
 import resource  # noqa: E402
 import statistics  # noqa: E402
@@ -51,16 +50,9 @@ from pathlib import Path  # noqa: E402
 import numpy as np  # noqa: E402
 import pandas as pd  # noqa: E402
 
-# This file is called dask.py: drop its folder from the path so `import dask` finds the
-# real package, and load the data module by path.
-_HERE = Path(__file__).resolve().parent
-sys.path[:] = [p for p in sys.path if Path(p or ".").resolve() != _HERE]
-sys.path.insert(0, str(_HERE.parent))
-_spec = importlib.util.spec_from_file_location("kernel_data", _HERE / "kernel_data.py")
-kernel_data = importlib.util.module_from_spec(_spec)
-_spec.loader.exec_module(kernel_data)
-make_dataset = kernel_data.make_dataset
-make_offers = kernel_data.make_offers
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+from kernel_data import make_dataset, make_offers  # noqa: E402
 
 from coverage import distributed as dist  # noqa: E402
 from coverage.classify import classify, concat_results  # noqa: E402
@@ -95,6 +87,11 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--repeat", type=int, default=5)
     parser.add_argument("--seed", type=int, default=1)
     parser.add_argument("--quick", action="store_true", help="1M addresses, 2 runs each")
+    parser.add_argument(
+        "--unsorted",
+        action="store_true",
+        help="addresses in generator order instead of Hilbert order",
+    )
     args = parser.parse_args(argv)
     if args.quick:
         args.addresses, args.repeat = 1_000_000, 2
@@ -107,13 +104,17 @@ def main(argv: list[str] | None = None) -> int:
     # two clusters in one process: the second one's HTTP server takes another port
     warnings.filterwarnings("ignore", message="Port .* is already in use")
     x, y, polys, down = make_dataset(args.addresses, args.polygons, args.seed)
+    if not args.unsorted:  # the layout of bench/e2e.py's addresses
+        order = np.argsort(dist.hilbert_keys(x, y, order=16), kind="stable")
+        x, y = x[order], y[order]
     n = len(x)
     offers = make_offers(down, args.seed)
     site = np.where(np.arange(n) % 50 == 0, "school", "private")
     attrs = pd.DataFrame({"site_type": pd.array(site, dtype="string")})
     profile = load_profile(PROFILE)
     print(
-        f"{n:,} addresses x {len(polys):,} polygons, profile {PROFILE}; partitions: "
+        f"{n:,} addresses ({'generator' if args.unsorted else 'Hilbert'} order) x "
+        f"{len(polys):,} polygons, profile {PROFILE}; partitions: "
         f"{args.partitions or 'default'}; {os.cpu_count()} cores, load average "
         f"{os.getloadavg()[0]:.1f} before start",
         flush=True,
