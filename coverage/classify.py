@@ -227,14 +227,15 @@ def _lookup(offers: pd.DataFrame, col: str, dtype: str) -> Callable[[np.ndarray]
         codes = np.append(codes, -1).astype(np.min_scalar_type(-max(len(uniques), 1)))
         categories = pd.Index(uniques, dtype="string")
         return lambda idx: pd.Series(
-            pd.Categorical.from_codes(codes[idx], categories=categories, validate=False)
+            pd.Categorical.from_codes(codes[idx], categories=categories, validate=False),
+            copy=False,
         )
     if column.dtype.kind in "fiu" and np.dtype(dtype).kind == "f":
         values = np.append(column.to_numpy(dtype=dtype, na_value=np.nan), np.nan)
-        return lambda idx: pd.Series(values[idx])
+        return lambda idx: pd.Series(values[idx], copy=False)
     if column.dtype.kind == "M" and np.dtype(dtype).kind == "M":
         values = np.append(column.to_numpy(dtype=dtype), np.datetime64("NaT"))
-        return lambda idx: pd.Series(values[idx])
+        return lambda idx: pd.Series(values[idx], copy=False)
     return lambda idx: pd.Series(column.array.take(idx, allow_fill=True)).astype(dtype)
 
 
@@ -268,10 +269,9 @@ class OfferColumns:
 
     def __call__(self, best: np.ndarray, planned: np.ndarray) -> pd.DataFrame:
         rows = {"best": best, "planned": planned}
-        out = pd.DataFrame(index=pd.RangeIndex(len(best)))
-        for name, (which, take) in self._columns.items():
-            out[name] = take(rows[which])
-        return out
+        columns = {name: take(rows[which]) for name, (which, take) in self._columns.items()}
+        # the gathered arrays are new: no copy (pandas copies arrays by default)
+        return pd.DataFrame(columns, index=pd.RangeIndex(len(best)), copy=False)
 
 
 class Classified(NamedTuple):
