@@ -251,12 +251,12 @@ def run_cmd(
     scheduler: Annotated[
         str | None,
         typer.Option(
-            help="Run the spatial join on an existing Dask cluster, e.g. tcp://host:8786."
+            help="Join and classify on an existing Dask cluster, e.g. tcp://host:8786."
         ),
     ] = None,
     workers: Annotated[
         int | None,
-        typer.Option(help="Run the spatial join on a local Dask cluster of N processes.", min=1),
+        typer.Option(help="Join and classify on a local Dask cluster of N processes.", min=1),
     ] = None,
     raster: Annotated[
         list[str] | None,
