@@ -250,9 +250,7 @@ def run_cmd(
     ] = None,
     scheduler: Annotated[
         str | None,
-        typer.Option(
-            help="Join and classify on an existing Dask cluster, e.g. tcp://host:8786."
-        ),
+        typer.Option(help="Join and classify on an existing Dask cluster, e.g. tcp://host:8786."),
     ] = None,
     workers: Annotated[
         int | None,
