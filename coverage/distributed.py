@@ -52,7 +52,7 @@ from coverage.classify import (
     classify_offers,
 )
 from coverage.errors import GapmapError, SourceReadError
-from coverage.join import _as_geometry_array, points_in_polygons
+from coverage.join import _as_geometry_array, merge_pairs, points_in_polygons
 from coverage.profiles import Profile
 
 __all__ = [
@@ -654,7 +654,7 @@ def _partition_extras(
 
     def extra(j: int, idx: np.ndarray) -> tuple[Any, ...]:
         rows = by_group[bounds[j] : bounds[j + 1]]
-        return attrs.take(idx), position[list_addr[rows]], list_offer[rows]
+        return attrs.take(idx).reset_index(drop=True), position[list_addr[rows]], list_offer[rows]
 
     return extra
 
@@ -680,12 +680,7 @@ def _classify_partition(
         x, y, _unpack_wkb(wkb, wkb_sizes), chunk_size=chunk_size, cell_size=cell_size
     )
     q = np.take(polygon_ids.astype(np.int32), q)  # the polygon's row in `offers`
-    if len(list_addr):  # sorted by address, then offer, as in the local run
-        p = np.concatenate([p.astype(np.int64), list_addr])
-        q = np.concatenate([q.astype(np.int64), list_offer])
-        order = np.lexsort((q, p))
-        p, q = p[order], q[order]
-    attrs = attrs.reset_index(drop=True)
+    p, q = merge_pairs(p, q, list_addr, list_offer)  # ordered as in the local run
     found = classify_offers(attrs, offers, p, q, profile, **options)
     rows = found.results.drop(columns=list(OFFER_COLUMNS))
     for col in _NETWORK_COLUMNS:

@@ -71,6 +71,7 @@ __all__ = [
     "choose_cell_size",
     "count_distinct_per_point",
     "iter_points_in_polygons",
+    "merge_pairs",
     "points_in_polygons",
     "reduce_max_per_point",
 ]
@@ -141,6 +142,19 @@ def points_in_polygons(
     if not out_p:  # no points
         return np.empty(0, np.int32), np.empty(0, np.int32)
     return np.concatenate(out_p), np.concatenate(out_q)
+
+
+def merge_pairs(
+    p: np.ndarray, q: np.ndarray, more_p: np.ndarray, more_q: np.ndarray
+) -> tuple[np.ndarray, np.ndarray]:
+    """Pairs ``(p, q)`` plus ``(more_p, more_q)``, sorted by point then polygon (int64);
+    ``(p, q)`` unchanged when there are no more."""
+    if not len(more_p):
+        return p, q
+    p = np.concatenate([p.astype(np.int64), more_p])
+    q = np.concatenate([q.astype(np.int64), more_q])
+    order = np.lexsort((q, p))
+    return p[order], q[order]
 
 
 def iter_points_in_polygons(

@@ -39,7 +39,7 @@ from coverage.io.writers import (
     write_parquet,
     write_points_parquet,
 )
-from coverage.join import iter_points_in_polygons
+from coverage.join import iter_points_in_polygons, merge_pairs
 from coverage.memory import release_free_memory
 from coverage.privacy import suppress_small_counts
 from coverage.profiles import Profile, load_profile
@@ -451,13 +451,8 @@ class _PairChunks:
                 start, stop, p, q = next(it)
             except StopIteration:
                 return
-            if self.list_addr.size:
-                lo, hi = np.searchsorted(self.list_addr, [start, stop])
-                if hi > lo:
-                    p = np.concatenate([p.astype(np.int64), self.list_addr[lo:hi] - start])
-                    q = np.concatenate([q.astype(np.int64), self.list_offer[lo:hi]])
-                    order = np.lexsort((q, p))
-                    p, q = p[order], q[order]
+            lo, hi = np.searchsorted(self.list_addr, [start, stop])
+            p, q = merge_pairs(p, q, self.list_addr[lo:hi] - start, self.list_offer[lo:hi])
             self.join_s += time.perf_counter() - t
             yield start, stop, p, q
 
