@@ -13,7 +13,6 @@ smallest offer row. Missing speeds rank below every reported speed.
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from datetime import date, datetime
 from typing import Final, NamedTuple
 
@@ -203,40 +202,52 @@ def _offer_arrays(
     )
 
 
-def _lookup(offers: pd.DataFrame, col: str, dtype: str) -> Callable[[np.ndarray], pd.Series]:
-    """A function giving offer column ``col`` at offer rows ``idx`` (-1 -> NA) as a Series
-    of ``dtype``; the column is converted once, then each call is one gather.
+class _OfferColumn(NamedTuple):
+    """One offer column, converted once so that any addresses' values are one gather.
 
-    ``dtype="category"`` takes codes instead of values: the text of an offer column exists
-    once per distinct value, whatever the number of addresses. The converted values get a
-    missing value appended, which index -1 takes.
+    ``values`` holds the value of every offer row with a missing value appended, which
+    row -1 (no offer) takes. For ``category`` they are codes into ``categories``
+    (-1: missing): the text exists once per distinct value, whatever the number of
+    addresses.
     """
-    if col not in offers or len(offers) == 0:
-        dtype_na = "string" if dtype == "category" else dtype
 
-        def missing(idx: np.ndarray) -> pd.Series:
-            out = pd.Series(
-                pd.NA if dtype_na == "string" else np.nan, index=pd.RangeIndex(len(idx))
-            ).astype(dtype_na)
-            return out.astype("category") if dtype == "category" else out
+    values: np.ndarray
+    categories: pd.Index | None
 
-        return missing
-    column = offers[col]
-    if dtype == "category":
-        codes, uniques = pd.factorize(column.astype("string"), sort=True)
-        codes = np.append(codes, -1).astype(np.min_scalar_type(-max(len(uniques), 1)))
-        categories = pd.Index(uniques, dtype="string")
-        return lambda idx: pd.Series(
-            pd.Categorical.from_codes(codes[idx], categories=categories, validate=False),
-            copy=False,
-        )
-    if column.dtype.kind in "fiu" and np.dtype(dtype).kind == "f":
-        values = np.append(column.to_numpy(dtype=dtype, na_value=np.nan), np.nan)
-        return lambda idx: pd.Series(values[idx], copy=False)
-    if column.dtype.kind == "M" and np.dtype(dtype).kind == "M":
-        values = np.append(column.to_numpy(dtype=dtype), np.datetime64("NaT"))
-        return lambda idx: pd.Series(values[idx], copy=False)
-    return lambda idx: pd.Series(column.array.take(idx, allow_fill=True)).astype(dtype)
+    @classmethod
+    def of(cls, offers: pd.DataFrame, col: str, dtype: str) -> _OfferColumn:
+        """Column ``col`` of ``offers`` as ``dtype`` (all missing where there is none)."""
+        if dtype == "category":
+            if col in offers:
+                codes, uniques = pd.factorize(offers[col].astype("string"), sort=True)
+            else:
+                codes, uniques = np.full(len(offers), -1), []
+            codes = np.append(codes, -1).astype(np.min_scalar_type(-max(len(uniques), 1)))
+            return cls(codes, pd.Index(uniques, dtype="string"))
+        kind = np.dtype(dtype).kind
+        missing = np.datetime64("NaT") if kind == "M" else np.nan
+        if col not in offers:
+            return cls(np.full(len(offers) + 1, missing, dtype=dtype), None)
+        column = offers[col]
+        if column.dtype.kind in "fiu" and kind == "f":
+            values = column.to_numpy(dtype=dtype, na_value=np.nan)
+        elif column.dtype.kind == "M" and kind == "M":
+            values = column.to_numpy(dtype=dtype)
+        else:  # element-wise, so converting before the gathers gives what converting after did
+            values = column.astype(dtype).to_numpy(dtype=dtype)
+        return cls(np.append(values, np.array([missing], dtype=dtype)), None)
+
+    def take(self, rows: np.ndarray, out: np.ndarray | None = None) -> np.ndarray:
+        """The values of offer ``rows`` (-1: missing), into ``out`` if given."""
+        # "wrap" sends -1 to the appended missing value, and fills ``out`` directly ("raise"
+        # gathers into a temporary first)
+        return np.take(self.values, rows, out=out, mode="wrap")
+
+    def series(self, values: np.ndarray) -> pd.Series:
+        """Gathered ``values`` as the result column (no copy)."""
+        if self.categories is not None:
+            values = pd.Categorical.from_codes(values, categories=self.categories, validate=False)
+        return pd.Series(values, copy=False)
 
 
 def _categories(values: np.ndarray | pd.Series) -> pd.Series:
@@ -258,20 +269,51 @@ def _strings(values: np.ndarray) -> pd.Series:
 class OfferColumns:
     """The result columns of :data:`OFFER_COLUMNS` for any addresses: attributes of each
     address's best existing offer (row ``best[i]`` of ``offers``) and best planned offer
-    (-1: none, NA). Each offer column is converted once; each call is one gather per column.
+    (-1: none, NA). Each offer column is converted once; then every address's value is one
+    gather per column, at once (:meth:`__call__`) or a part of the addresses at a time
+    (:meth:`empty`, :meth:`fill`, :meth:`frame`).
     """
 
     def __init__(self, offers: pd.DataFrame) -> None:
         self._columns = {
-            name: (which, _lookup(offers, col, dtype))
+            name: (which, _OfferColumn.of(offers, col, dtype))
             for name, (which, col, dtype) in OFFER_COLUMNS.items()
         }
 
     def __call__(self, best: np.ndarray, planned: np.ndarray) -> pd.DataFrame:
         rows = {"best": best, "planned": planned}
-        columns = {name: take(rows[which]) for name, (which, take) in self._columns.items()}
+        return self.frame(
+            {name: column.take(rows[which]) for name, (which, column) in self._columns.items()}
+        )
+
+    def empty(self, n: int) -> dict[str, np.ndarray]:
+        """Uninitialised values of every offer column for ``n`` addresses."""
+        return {
+            name: np.empty(n, column.values.dtype) for name, (_, column) in self._columns.items()
+        }
+
+    def fill(
+        self,
+        values: dict[str, np.ndarray],
+        where: slice | np.ndarray,
+        best: np.ndarray,
+        planned: np.ndarray,
+    ) -> None:
+        """Write the values of addresses ``where`` (a slice or positions in :meth:`empty`'s
+        arrays), whose offer rows are ``best`` and ``planned``, into place."""
+        rows = {"best": best, "planned": planned}
+        for name, (which, column) in self._columns.items():
+            if isinstance(where, slice):  # straight into place
+                column.take(rows[which], out=values[name][where])
+            else:
+                values[name][where] = column.take(rows[which])
+
+    def frame(self, values: dict[str, np.ndarray]) -> pd.DataFrame:
+        """The offer columns of :meth:`empty`'s arrays once all are filled (no copies)."""
+        columns = {name: column.series(values[name]) for name, (_, column) in self._columns.items()}
+        n = len(next(iter(values.values()))) if values else 0
         # the gathered arrays are new: no copy (pandas copies arrays by default)
-        return pd.DataFrame(columns, index=pd.RangeIndex(len(best)), copy=False)
+        return pd.DataFrame(columns, index=pd.RangeIndex(n), copy=False)
 
 
 class Classified(NamedTuple):

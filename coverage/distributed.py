@@ -201,6 +201,14 @@ def _partition(x: np.ndarray, y: np.ndarray, partitions: int) -> _Partitions | N
     return _Partitions(np.split(order, bounds), grid, cell_part)
 
 
+def _rows(idx: np.ndarray) -> slice | np.ndarray:
+    """Ascending, distinct indices ``idx`` as a slice where they are one run (always for
+    spatially sorted input): views and block copies instead of gathers and scatters."""
+    if len(idx) and int(idx[-1]) - int(idx[0]) + 1 == len(idx):
+        return slice(int(idx[0]), int(idx[-1]) + 1)
+    return idx
+
+
 def _join_partition(
     batch: tuple[np.ndarray, ...], cuts: list[int], chunk_size: int, cell_size: float | None
 ) -> list[tuple[np.ndarray, np.ndarray, np.ndarray]]:
@@ -573,25 +581,29 @@ def classify_distributed(
 
 class _Results:
     """The result rows of :func:`classify_distributed`, written into place as the tasks'
-    compact rows arrive (so only the last tasks' share of this work is left once every
+    compact rows arrive (so only the last task's share of this work is left once every
     worker is done).
 
-    Each column of an arriving group is written straight into place. Categorical codes go
-    through one growing list of categories per column, and are renumbered at the end
-    only where that list is not sorted; the offer columns are taken from the offer rows
-    once all have arrived. The result is what :func:`coverage.classify.concat_results` of
-    the rows, put back in address order, gives.
+    Each column of an arriving group is written straight into place, the offer columns
+    taken from the group's offer rows. Categorical codes go through one growing list of
+    categories per column, and are renumbered at the end only where that list is not
+    sorted. The result is what :func:`coverage.classify.concat_results` of the rows, put
+    back in address order, gives.
     """
 
     def __init__(self, n: int, offer_columns: OfferColumns) -> None:
         self.n, self.pairs, self.offer_columns = n, 0, offer_columns
+        self.offer_values = offer_columns.empty(n)
         self.values: dict[str, np.ndarray] = {}
         self.categories: dict[str, pd.Index] = {}
 
     def add(self, idx: np.ndarray, rows: pd.DataFrame, pairs: int) -> None:
         """The compact rows of the addresses ``idx`` (see :func:`_classify_partition`)."""
         self.pairs += pairs
-        for col in rows.columns:
+        where = _rows(idx)
+        best, planned = rows["best"].to_numpy(), rows["planned"].to_numpy()
+        self.offer_columns.fill(self.offer_values, where, best, planned)
+        for col in rows.columns.drop(["best", "planned"]):
             column = rows[col]
             if isinstance(column.dtype, pd.CategoricalDtype):
                 values, codes = self._codes(col, column.array), column.cat.codes.to_numpy()
@@ -600,7 +612,7 @@ class _Results:
             if col not in self.values:
                 dtype = np.int32 if values is not None or col in _NETWORK_COLUMNS else codes.dtype
                 self.values[col] = np.empty(self.n, dtype=dtype)
-            self.values[col][idx] = codes if values is None else values[codes]
+            self.values[col][where] = codes if values is None else values[codes]
 
     def _codes(self, col: str, values: pd.Categorical) -> np.ndarray:
         """This column's codes for each of ``values``' categories, then -1 (missing)."""
@@ -614,8 +626,7 @@ class _Results:
 
     def frame(self) -> pd.DataFrame:
         """All rows, in address order, columns :data:`RESULT_COLUMNS`."""
-        best, planned = self.values.pop("best"), self.values.pop("planned")
-        columns = dict(self.offer_columns(best, planned).items())
+        columns = dict(self.offer_columns.frame(self.offer_values).items())
         for col, values in self.values.items():
             if col in self.categories:
                 categories = self.categories[col]
@@ -654,7 +665,8 @@ def _partition_extras(
 
     def extra(j: int, idx: np.ndarray) -> tuple[Any, ...]:
         rows = by_group[bounds[j] : bounds[j + 1]]
-        return attrs.take(idx).reset_index(drop=True), position[list_addr[rows]], list_offer[rows]
+        part = attrs.iloc[_rows(idx)].reset_index(drop=True)
+        return part, position[list_addr[rows]], list_offer[rows]
 
     return extra
 
@@ -673,7 +685,7 @@ def _classify_partition(
     Returns their result rows in the partition's order, and the number of pairs. The rows
     travel compact: the columns taken from offers (:data:`OFFER_COLUMNS`, 56 of about 70
     bytes per address) are replaced by the two offer rows they come from, ``best`` and
-    ``planned`` (int32), and the network counts take the narrowest integer type.
+    ``planned`` (both, like the network counts, in the narrowest integer type).
     """
     x, y, _, polygon_ids, wkb, wkb_sizes, attrs, list_addr, list_offer = batch
     p, q = points_in_polygons(
@@ -685,8 +697,9 @@ def _classify_partition(
     rows = found.results.drop(columns=list(OFFER_COLUMNS))
     for col in _NETWORK_COLUMNS:
         rows[col] = rows[col].astype(_narrowest(rows[col].to_numpy()))
-    rows["best"] = found.best.astype(np.int32)
-    rows["planned"] = found.planned.astype(np.int32)
+    rows_dtype = np.min_scalar_type(-len(offers))  # offer rows and -1 (none)
+    rows["best"] = found.best.astype(rows_dtype)
+    rows["planned"] = found.planned.astype(rows_dtype)
     return rows, len(p)
 
 
@@ -737,7 +750,7 @@ def _submit(
     for start in range(0, len(todo), n_workers):
         batches = []
         for j, idx in todo[start : start + n_workers]:
-            px, py = x[idx], y[idx]
+            px, py = x[_rows(idx)], y[_rows(idx)]
             # the partition's cells in any box of cells, by a summed-area table
             cells = np.zeros((found.grid.side + 1,) * 2, dtype=np.int32)
             np.cumsum(np.cumsum(found.cell_part == j, axis=0), axis=1, out=cells[1:, 1:])

@@ -551,3 +551,37 @@ def test_scale_400k_addresses_2m_pairs() -> None:
         r = classify(addresses, offers, a, o, profile, as_of=AS_OF)
         assert time.perf_counter() - t0 < 6.0  # ~1 s on a 2-core box; generous for CI noise
         assert r["reason"].notna().all() and (r["reason"].str.len() > 0).all()
+
+
+def test_offer_columns_filled_part_by_part_equal_one_gather() -> None:
+    """The offer columns written a block or a set of positions at a time (as Dask results
+    arrive) equal one gather over all addresses: text as categories, numbers given as text,
+    a missing column and addresses without an offer (-1)."""
+    from coverage.classify import OFFER_COLUMNS, OfferColumns
+
+    offers = pd.DataFrame(
+        {
+            "provider": pd.array(["Telekom", "Muenet", None, "Telekom"], dtype="string"),
+            "technology": ["ftth", "vdsl", "docsis", "ftth"],
+            "down_mbps": ["1000", "100", "250", None],  # text: converted element-wise
+            "up_mbps": [500.0, 40.0, np.nan, 200.0],
+            "available_from": pd.to_datetime(["2027-01-01", None, None, "2026-05-01"]),
+            # no latency_ms, no source: all missing
+        }
+    )
+    rng = np.random.default_rng(3)
+    best = rng.integers(-1, 4, 1000).astype(np.int16)
+    planned = rng.integers(-1, 4, 1000).astype(np.int16)
+    columns = OfferColumns(offers)
+    expected = columns(best, planned)
+    assert list(expected.columns) == list(OFFER_COLUMNS)
+    assert expected["best_down_mbps"].dtype == np.float64
+    assert expected["best_latency_ms"].isna().all() and expected["best_source"].isna().all()
+    assert expected.loc[best == 0, "best_down_mbps"].eq(1000.0).all()
+    assert expected.loc[best == -1].drop(columns=list(OFFER_COLUMNS)[6:]).isna().all().all()
+
+    values = columns.empty(len(best))
+    columns.fill(values, slice(0, 400), best[:400], planned[:400])
+    rest = np.arange(400, 1000)[::-1]  # positions, in any order
+    columns.fill(values, rest, best[rest], planned[rest])
+    pd.testing.assert_frame_equal(columns.frame(values), expected)

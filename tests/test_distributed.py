@@ -166,6 +166,37 @@ def test_classification_on_two_workers_equals_the_local_one(scheduler: str) -> N
     assert len(classes) >= 3 and site_rules > 0  # a test that can tell results apart
 
 
+def test_classification_of_spatially_sorted_addresses(scheduler: str) -> None:
+    """Addresses in Hilbert order (as a sorted GeoParquet gives them): every partition is
+    one run of rows, shipped and written back as blocks; still the local rows."""
+    from datetime import date
+
+    from coverage.classify import classify
+    from coverage.distributed import classify_distributed, hilbert_keys, spatial_partitions
+    from coverage.profiles import load_profile
+
+    x, y, polys = _scene(n=20_000, m=300)
+    finite = np.flatnonzero(np.isfinite(x) & np.isfinite(y))
+    order = finite[np.argsort(hilbert_keys(x[finite], y[finite], order=16), kind="stable")]
+    x, y = x[order], y[order]
+    for part in spatial_partitions(x, y, 4):  # the case under test: runs of rows
+        assert part[-1] - part[0] + 1 == len(part)
+    n, m = len(x), len(polys)
+    offers = _offers(m)
+    site = pd.array(np.where(np.arange(n) % 20 == 0, "school", "private"), dtype="string")
+    addresses = pd.DataFrame({"site_type": site})
+    p, q = points_in_polygons(x, y, polys)
+    profile = load_profile("de-gigabit-2023")
+    options = {"as_of": date(2026, 11, 1)}
+    expected = classify(addresses, offers, p, q, profile, **options)
+    got, pairs = classify_distributed(
+        x, y, polys, addresses, offers, profile, scheduler=scheduler, partitions=4, **options
+    )
+    pd.testing.assert_frame_equal(got, expected)
+    assert pairs == len(p) > 0
+    assert expected["best_down_mbps"].notna().sum() > n // 4
+
+
 def test_classification_of_no_addresses(scheduler: str) -> None:
     from datetime import date
 
