@@ -73,6 +73,8 @@ _HILBERT_ORDER = 8
 _PARTITION_POINTS = 250_000
 #: integer result columns that travel in the narrowest dtype and arrive as int32
 _NETWORK_COLUMNS = ("networks_now", "networks_planned")
+#: partitions a worker holds at most: the one it works on and the next one
+_QUEUED = 2
 #: seconds to wait for an existing scheduler
 _CONNECT_TIMEOUT = "10s"
 
@@ -433,17 +435,13 @@ def points_in_polygons_distributed(
         parts = [part for part in found.parts if len(part)] if found else []
         # the output is merged on the workers, one range of point ids each
         cuts = np.linspace(0, n, min(n_workers, len(parts)) + 1).astype(np.int64).tolist()
-        joined = _submit(
-            client,
-            n_workers,
-            x,
-            y,
-            geoms,
-            present,
-            found,
-            _join_partition,
-            (cuts, chunk_size, cell_size),
+        shipper = _Shipper(
+            client, x, y, geoms, present, found, _join_partition, (cuts, chunk_size, cell_size)
         )
+        joined = [
+            shipper.ship(k, addresses[k % len(addresses)] if addresses else None)
+            for k in range(len(shipper.todo))
+        ]
         ranges = []
         for r, (lo, hi) in enumerate(itertools.pairwise(cuts)):
             pieces = [
@@ -537,8 +535,8 @@ def classify_distributed(
 
     client, cluster = _client(scheduler, workers)
     try:
-        n_workers = max(1, len(client.scheduler_info().get("workers", {})))
-        k = partitions or max(2 * n_workers, math.ceil(n / _PARTITION_POINTS))
+        addresses = sorted(client.scheduler_info().get("workers", {}))
+        k = partitions or max(2 * len(addresses), 2, math.ceil(n / _PARTITION_POINTS))
         found = _partition(x, y, k)
         parts = list(found.parts) if found else []
         # points with non-finite coordinates are in no partition: one more group
@@ -546,32 +544,29 @@ def classify_distributed(
         extra = _partition_extras(n, [*parts, unplaced], attrs, list_addr, list_offer)
         offers_data = client.scatter(offers, broadcast=True, hash=False)
         args = (offers_data, profile, options, chunk_size, cell_size)
-        futures = [
-            f
-            for f, _ in _submit(
-                client,
-                n_workers,
-                x,
-                y,
-                geoms,
-                present,
-                found,
-                _classify_partition,
-                args,
-                extra,
-                point_ids=False,  # the client keeps them
-            )
-        ]
+        shipper = _Shipper(
+            client,
+            x,
+            y,
+            geoms,
+            present,
+            found,
+            _classify_partition,
+            args,
+            extra,
+            point_ids=False,  # the client keeps them
+        )
+        tasks = _Tasks(client, shipper, addresses)
         if len(unplaced):  # classified over their offer-list pairs only
             empty = np.empty(0, dtype=np.uint8)
             batch = (x[unplaced], y[unplaced], None, empty, empty, np.empty(0, np.int64))
             batch += extra(len(parts), unplaced)
-            futures.append(client.submit(_classify_partition, batch, *args, pure=False))
-        groups = [idx for idx in [*parts, unplaced] if len(idx)]  # the tasks' order
+            tasks.add(client.submit(_classify_partition, batch, *args, pure=False), unplaced)
         results = _Results(n, OfferColumns(offers))
-        for (rows, pairs), group in _as_completed(client, futures, groups, scheduler):
-            results.add(group, rows, pairs)
-        del futures, offers_data
+        with _cluster_errors(scheduler):
+            for (rows, pairs), group in tasks:
+                results.add(group, rows, pairs)
+        del tasks, offers_data
     finally:
         client.close()
         if cluster is not None:
@@ -652,7 +647,7 @@ def _partition_extras(
     list_addr: np.ndarray,
     list_offer: np.ndarray,
 ) -> Callable[[int, np.ndarray], tuple[Any, ...]]:
-    """``extra`` of :func:`_submit` for :func:`_classify_partition`: group ``j``'s address
+    """``extra`` of :class:`_Shipper` for :func:`_classify_partition`: group ``j``'s address
     columns and its offer-list pairs, with addresses as positions in the group."""
     group_of = np.zeros(n, dtype=np.int32)
     position = np.zeros(n, dtype=np.int64)
@@ -703,20 +698,9 @@ def _classify_partition(
     return rows, len(p)
 
 
-def _submit(
-    client: Any,
-    n_workers: int,
-    x: np.ndarray,
-    y: np.ndarray,
-    geoms: np.ndarray,
-    present: np.ndarray,
-    found: _Partitions | None,
-    task: Callable[..., Any],
-    args: tuple[Any, ...],
-    extra: Callable[[int, np.ndarray], tuple[Any, ...]] | None = None,
-    point_ids: bool = True,
-) -> list[tuple[Any, dict[str, Any]]]:
-    """One ``task(batch, *args)`` per partition, with its points and the polygons near them.
+class _Shipper:
+    """Ships partitions to workers, one task each: ``task(batch, *args)`` with the
+    partition's points and the polygons near them.
 
     ``batch`` is (x, y, point ids or None without ``point_ids``, polygon ids, polygon WKB
     buffer, WKB sizes) plus ``extra(partition number, point ids)``: whatever else the task
@@ -725,61 +709,73 @@ def _submit(
     A polygon is near a partition when its bounding box meets the partition's and one of
     the partition's cells (a box holding a point always holds the point's cell; the cells
     of a Hilbert run fill its bounding box only partly: a quarter fewer polygons to ship,
-    decode and decompose on 2M x 20k). Partitions are shipped in rounds of one per
-    worker, each round as soon as it is ready: every worker starts after the first round
-    while the client prepares the next. Polygons go as WKB, converted once each. Returns
-    (future, placement) per partition: the task and the slicing of its result stay where
-    its data went (left to itself, the scheduler moves a whole result to an idle worker
-    just to slice it there).
+    decode and decompose on 2M x 20k). Polygons go as WKB, converted once each, whenever
+    a partition first needs them. The batch is scattered straight to the chosen worker
+    (not through the task graph) and the task is placed there (left to itself, the
+    scheduler may move a whole partition to an idle worker).
     """
-    if found is None:
-        return []
-    n, m = len(x), len(geoms)
-    point_dtype = np.int32 if n < 2**31 else np.int64
-    poly_dtype = np.min_scalar_type(max(m - 1, 0))
-    bounds = shapely.bounds(geoms)
-    # cells of the polygons' bounding box corners (missing polygons: not `present`)
-    col0, row0 = found.grid.cells(*np.nan_to_num(bounds[:, :2]).T)
-    col1, row1 = found.grid.cells(*np.nan_to_num(bounds[:, 2:]).T)
-    col1 += 1
-    row1 += 1
-    wkb = np.empty(m, dtype=object)
-    converted = np.zeros(m, dtype=bool)
-    todo = [(j, idx) for j, idx in enumerate(found.parts) if len(idx)]
-    futures = []
-    for start in range(0, len(todo), n_workers):
-        batches = []
-        for j, idx in todo[start : start + n_workers]:
-            px, py = x[_rows(idx)], y[_rows(idx)]
-            # the partition's cells in any box of cells, by a summed-area table
-            cells = np.zeros((found.grid.side + 1,) * 2, dtype=np.int32)
-            np.cumsum(np.cumsum(found.cell_part == j, axis=0), axis=1, out=cells[1:, 1:])
-            in_box = cells[row1, col1] - cells[row0, col1] - cells[row1, col0] + cells[row0, col0]
-            # NaN bounds (missing polygons) compare False
-            near = np.flatnonzero(
-                present
-                & (in_box > 0)
-                & (bounds[:, 0] <= px.max())
-                & (bounds[:, 2] >= px.min())
-                & (bounds[:, 1] <= py.max())
-                & (bounds[:, 3] >= py.min())
-            )
-            new = near[~converted[near]]
-            wkb[new] = shapely.to_wkb(geoms[new])
-            converted[new] = True
-            ids = idx.astype(point_dtype) if point_ids else None
-            batch = (px, py, ids, near.astype(poly_dtype))
-            batch += _pack_wkb(wkb[near].tolist())
-            batches.append(batch + extra(j, idx) if extra else batch)
-        # straight to the workers, one each (round robin), not through the task graph
-        data = client.scatter(batches, hash=False)
-        who_has = client.who_has(data)
-        for d in data:
-            holders = list(who_has.get(d.key, ()))
-            where = {"workers": holders, "allow_other_workers": True} if holders else {}
-            future = client.submit(task, d, *args, pure=False, **where)
-            futures.append((future, where))
-    return futures
+
+    def __init__(
+        self,
+        client: Any,
+        x: np.ndarray,
+        y: np.ndarray,
+        geoms: np.ndarray,
+        present: np.ndarray,
+        found: _Partitions | None,
+        task: Callable[..., Any],
+        args: tuple[Any, ...],
+        extra: Callable[[int, np.ndarray], tuple[Any, ...]] | None = None,
+        point_ids: bool = True,
+    ) -> None:
+        self.client, self.x, self.y, self.geoms, self.present = client, x, y, geoms, present
+        self.found, self.task, self.args, self.extra = found, task, args, extra
+        #: the partitions to ship: (partition number, point indices), none empty
+        self.todo = [(j, idx) for j, idx in enumerate(found.parts) if len(idx)] if found else []
+        n, m = len(x), len(geoms)
+        self.point_dtype = (np.int32 if n < 2**31 else np.int64) if point_ids else None
+        self.poly_dtype = np.min_scalar_type(max(m - 1, 0))
+        self.bounds = bounds = shapely.bounds(geoms)
+        if found is not None:
+            # cells of the polygons' bounding box corners (missing polygons: not `present`)
+            col0, row0 = found.grid.cells(*np.nan_to_num(bounds[:, :2]).T)
+            col1, row1 = found.grid.cells(*np.nan_to_num(bounds[:, 2:]).T)
+            self.box_cells = (col0, row0, col1 + 1, row1 + 1)
+        self.wkb = np.empty(m, dtype=object)
+        self.converted = np.zeros(m, dtype=bool)
+
+    def ship(self, k: int, worker: str | None) -> tuple[Any, dict[str, Any]]:
+        """The task of partition ``todo[k]`` on ``worker`` (None: where the scheduler
+        puts the data): (future, placement)."""
+        j, idx = self.todo[k]
+        x, y = self.x[_rows(idx)], self.y[_rows(idx)]
+        col0, row0, col1, row1 = self.box_cells
+        # the partition's cells in any box of cells, by a summed-area table
+        assert self.found is not None
+        cells = np.zeros((self.found.grid.side + 1,) * 2, dtype=np.int32)
+        np.cumsum(np.cumsum(self.found.cell_part == j, axis=0), axis=1, out=cells[1:, 1:])
+        in_box = cells[row1, col1] - cells[row0, col1] - cells[row1, col0] + cells[row0, col0]
+        bounds = self.bounds  # NaN bounds (missing polygons) compare False
+        near = np.flatnonzero(
+            self.present
+            & (in_box > 0)
+            & (bounds[:, 0] <= x.max())
+            & (bounds[:, 2] >= x.min())
+            & (bounds[:, 1] <= y.max())
+            & (bounds[:, 3] >= y.min())
+        )
+        new = near[~self.converted[near]]
+        self.wkb[new] = shapely.to_wkb(self.geoms[new])
+        self.converted[new] = True
+        ids = None if self.point_dtype is None else idx.astype(self.point_dtype)
+        batch = (x, y, ids, near.astype(self.poly_dtype), *_pack_wkb(self.wkb[near].tolist()))
+        if self.extra:
+            batch += self.extra(j, idx)
+        target = [worker] if worker else None
+        # as one item (a tuple on its own would be scattered element by element)
+        [data] = self.client.scatter([batch], workers=target, hash=False)
+        where = {"workers": target, "allow_other_workers": True} if target else {}
+        return self.client.submit(self.task, data, *self.args, pure=False, **where), where
 
 
 def _gather(client: Any, futures: list[Any], scheduler: str | None) -> list[Any]:
@@ -788,17 +784,47 @@ def _gather(client: Any, futures: list[Any], scheduler: str | None) -> list[Any]
         return client.gather(futures)
 
 
-def _as_completed(
-    client: Any, futures: list[Any], tags: list[Any], scheduler: str | None
-) -> Iterator[tuple[Any, Any]]:
-    """(result, tag) of each task as it completes; cluster failures become GapmapError."""
-    from distributed import as_completed
+class _Tasks:
+    """The partitions' tasks, shipped as workers become free; iterating gives (result,
+    point indices) of each task as it completes.
 
-    tag_of = {future.key: tag for future, tag in zip(futures, tags, strict=True)}
-    with _cluster_errors(scheduler):
-        for future, result in as_completed(futures, with_results=True):
-            yield result, tag_of[future.key]
+    Each worker gets :data:`_QUEUED` partitions at first (one to work on, the next one's
+    data already there); then every finished task brings its worker the next partition.
+    So a worker that is faster (its partitions are sparser, or it shares its core with
+    the client less) does more of them, and the workers finish together; partitions
+    dealt out round robin at once left one worker up to a task's time behind the other.
+    Without known workers, everything is shipped at once.
+    """
+
+    def __init__(self, client: Any, shipper: _Shipper, workers: list[str]) -> None:
+        from distributed import as_completed
+
+        self.shipper, self.next = shipper, 0
+        self.done = as_completed(with_results=True)
+        self.tagged: dict[str, tuple[np.ndarray, str | None]] = {}
+        for _ in range(_QUEUED if workers else 1):
+            for worker in workers or [None] * len(shipper.todo):
+                self._ship(worker)
+
+    def _ship(self, worker: str | None) -> None:
+        """The next partition, if any is left, to ``worker``."""
+        if self.next < len(self.shipper.todo):
+            future, _ = self.shipper.ship(self.next, worker)
+            self.add(future, self.shipper.todo[self.next][1], worker)
+            self.next += 1
+
+    def add(self, future: Any, idx: np.ndarray, worker: str | None = None) -> None:
+        """Another task, for the points ``idx``."""
+        self.tagged[future.key] = (idx, worker)
+        self.done.add(future)
+
+    def __iter__(self) -> Iterator[tuple[Any, np.ndarray]]:
+        for future, result in self.done:
+            idx, worker = self.tagged.pop(future.key)
+            if worker is not None:
+                self._ship(worker)  # first: the worker's next data is on its way
             future.release()
+            yield result, idx
 
 
 @contextlib.contextmanager
