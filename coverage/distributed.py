@@ -6,10 +6,9 @@ returns (same pairs, same order, same dtype):
 1. the client cuts the points into partitions of about equal size (~250k points) along a
    Hilbert curve over their extent, so each is a run of grid cells; a partition holds its
    point indices in ascending order;
-2. partitions are scattered straight to the workers in rounds of one per worker, each
-   round as soon as it is ready: the points, their indices and only the coverage polygons
-   whose bounding box meets one of the partition's cells (WKB in one buffer, each polygon
-   converted once);
+2. partitions are scattered straight to the workers, round robin, each as soon as it is
+   ready: the points, their indices and only the coverage polygons whose bounding box
+   meets one of the partition's cells (WKB in one buffer, each polygon converted once);
 3. each task runs the local kernel; as the indices ascend, its pairs are already sorted by
    global point, then polygon. It cuts them into one slice per output range of point
    indices (one range per worker), as pair counts per point and polygon ids, in the
