@@ -55,7 +55,6 @@ REASON_CODES: Final[dict[str, str]] = {
     code: text for engine in ENGINES.values() for code, text in engine.REASON_CODES.items()
 }
 
-#: Result columns, in order.
 #: The address columns :func:`classify` reads (all others are carried along by the caller)
 ADDRESS_COLUMNS: Final[tuple[str, ...]] = ("site_type",)
 
@@ -75,6 +74,7 @@ OFFER_COLUMNS: Final[dict[str, tuple[str, str, str]]] = {
     "planned_available_from": ("planned", "available_from", "datetime64[ms]"),
 }
 
+#: Result columns, in order.
 RESULT_COLUMNS: Final[tuple[str, ...]] = (
     "best_provider",
     "best_technology",

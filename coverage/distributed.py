@@ -534,8 +534,8 @@ def classify_distributed(
 
     client, cluster = _client(scheduler, workers)
     try:
-        addresses = sorted(client.scheduler_info().get("workers", {}))
-        k = partitions or max(2 * len(addresses), 2, math.ceil(n / _PARTITION_POINTS))
+        worker_list = sorted(client.scheduler_info().get("workers", {}))
+        k = partitions or max(2 * len(worker_list), 2, math.ceil(n / _PARTITION_POINTS))
         found = _partition(x, y, k)
         parts = list(found.parts) if found else []
         # points with non-finite coordinates are in no partition: one more group
@@ -555,7 +555,7 @@ def classify_distributed(
             extra,
             point_ids=False,  # the client keeps them
         )
-        tasks = _Tasks(client, shipper, addresses)
+        tasks = _Tasks(shipper, worker_list)
         if len(unplaced):  # classified over their offer-list pairs only
             empty = np.empty(0, dtype=np.uint8)
             batch = (x[unplaced], y[unplaced], None, empty, empty, np.empty(0, np.int64))
@@ -795,15 +795,17 @@ class _Tasks:
     Without known workers, everything is shipped at once.
     """
 
-    def __init__(self, client: Any, shipper: _Shipper, workers: list[str]) -> None:
+    def __init__(self, shipper: _Shipper, workers: list[str]) -> None:
         from distributed import as_completed
 
         self.shipper, self.next = shipper, 0
         self.done = as_completed(with_results=True)
         self.tagged: dict[str, tuple[np.ndarray, str | None]] = {}
-        for _ in range(_QUEUED if workers else 1):
-            for worker in workers or [None] * len(shipper.todo):
+        for _ in range(_QUEUED):
+            for worker in workers:
                 self._ship(worker)
+        while not workers and self.next < len(shipper.todo):
+            self._ship(None)
 
     def _ship(self, worker: str | None) -> None:
         """The next partition, if any is left, to ``worker``."""
