@@ -34,6 +34,7 @@ import logging
 import math
 import operator
 import os
+import threading
 from collections.abc import Callable, Iterator, Sequence
 from datetime import date
 from typing import Any, NamedTuple
@@ -307,8 +308,10 @@ def _merge_range(
     return counts, joined[index]
 
 
-def _client(scheduler: str | None, workers: int | None) -> tuple[Any, Any]:
-    """(client, cluster or None): connect to ``scheduler`` or start a LocalCluster."""
+@contextlib.contextmanager
+def _connect(scheduler: Any, workers: int | None) -> Iterator[Any]:
+    """A client of ``scheduler`` (an address, or a ``distributed.Client`` that stays open)
+    or of a LocalCluster with ``workers`` processes started for the call."""
     try:
         from distributed import Client
     except ImportError as exc:
@@ -316,15 +319,21 @@ def _client(scheduler: str | None, workers: int | None) -> tuple[Any, Any]:
             f"the distributed join needs dask.distributed, which is not installed ({exc}); "
             f"install it with {_INSTALL_HINT}, or run without --scheduler/--workers"
         ) from exc
+    if isinstance(scheduler, Client):  # the caller's: one connection for many calls
+        yield scheduler
+        return
     if scheduler:
         try:
-            return Client(scheduler, timeout=_CONNECT_TIMEOUT), None
+            client = Client(scheduler, timeout=_CONNECT_TIMEOUT)
         except (OSError, TimeoutError, ValueError) as exc:
             raise SourceReadError(
                 f"cannot reach the Dask scheduler at {scheduler!r} ({exc}); check the address "
                 "(e.g. tcp://host:8786), that `dask scheduler` runs there and that the port is "
                 "open, or use --workers N for a local cluster"
             ) from exc
+        with client:
+            yield client
+        return
     n = workers or 2
     if n < 1:
         raise GapmapError(f"workers must be >= 1, got {n}")
@@ -332,7 +341,10 @@ def _client(scheduler: str | None, workers: int | None) -> tuple[Any, Any]:
         cluster = local_cluster(n)
     except Exception as exc:  # distributed raises many types when processes cannot start
         raise GapmapError(f"cannot start a local Dask cluster with {n} workers ({exc})") from exc
-    return Client(cluster), cluster
+    # its workers are on this machine: data goes to and comes from them directly, not
+    # through the scheduler (which would copy every byte once more, in this process)
+    with cluster, Client(cluster, direct_to_workers=True) as client:
+        yield client
 
 
 def local_cluster(workers: int) -> Any:
@@ -376,7 +388,7 @@ def points_in_polygons_distributed(
     y: np.ndarray,
     polygons: np.ndarray | Sequence[shapely.Geometry],
     *,
-    scheduler: str | None = None,
+    scheduler: str | Any | None = None,
     workers: int | None = None,
     partitions: int | None = None,
     chunk_size: int = 1_000_000,
@@ -391,10 +403,12 @@ def points_in_polygons_distributed(
         Germany). Non-finite points match nothing.
     polygons : array or sequence of shapely geometries
         Coverage areas; ``None``/empty match nothing (as in the local kernel).
-    scheduler : str, optional
-        Address of a running Dask scheduler (``tcp://host:8786``). Its workers must have
-        gapmap installed (same version). When None, a LocalCluster is started for the
-        call with ``workers`` processes of one thread each, and closed afterwards.
+    scheduler : str or distributed.Client, optional
+        Address of a running Dask scheduler (``tcp://host:8786``), or a connected
+        ``distributed.Client`` (left open: one connection for many calls, as a service or a
+        benchmark makes them). Its workers must have gapmap installed (same version). When
+        None, a LocalCluster is started for the call with ``workers`` processes of one
+        thread each, and closed afterwards.
     workers : int, optional
         Local worker processes when no scheduler is given (default 2).
     partitions : int, optional
@@ -425,8 +439,7 @@ def points_in_polygons_distributed(
     index_dtype = np.int32 if max(n, m) < 2**31 else np.int64
     present = ~(shapely.is_missing(geoms) | shapely.is_empty(geoms)) if m else np.zeros(0, bool)
 
-    client, cluster = _client(scheduler, workers)
-    try:
+    with _connect(scheduler, workers) as client:
         addresses = sorted(client.scheduler_info().get("workers", {}))
         n_workers = max(1, len(addresses))
         k = partitions or max(2 * n_workers, math.ceil(n / _PARTITION_POINTS))
@@ -451,10 +464,6 @@ def points_in_polygons_distributed(
             ranges.append(client.submit(_merge_range, lo, hi, *pieces, pure=False, **where))
         results = _gather(client, ranges, scheduler) if parts else []
         del joined, ranges
-    finally:
-        client.close()
-        if cluster is not None:
-            cluster.close()
     if not results:
         return np.empty(0, index_dtype), np.empty(0, index_dtype)
     counts = np.concatenate([c for c, _ in results])
@@ -474,7 +483,7 @@ def classify_distributed(
     as_of: date,
     include_planned: bool = True,
     list_pairs: tuple[np.ndarray, np.ndarray] | None = None,
-    scheduler: str | None = None,
+    scheduler: str | Any | None = None,
     workers: int | None = None,
     partitions: int | None = None,
     chunk_size: int = 1_000_000,
@@ -532,8 +541,7 @@ def classify_distributed(
         return classify(attrs, offers, list_addr, list_offer, profile, **options), 0
     present = ~(shapely.is_missing(geoms) | shapely.is_empty(geoms))
 
-    client, cluster = _client(scheduler, workers)
-    try:
+    with _connect(scheduler, workers) as client:
         worker_list = sorted(client.scheduler_info().get("workers", {}))
         k = partitions or max(2 * len(worker_list), 2, math.ceil(n / _PARTITION_POINTS))
         found = _partition(x, y, k)
@@ -566,10 +574,6 @@ def classify_distributed(
             for (rows, pairs), group in tasks:
                 results.add(group, rows, pairs)
         del tasks, offers_data
-    finally:
-        client.close()
-        if cluster is not None:
-            cluster.close()
     return results.frame(), results.pairs
 
 
@@ -740,8 +744,7 @@ class _Shipper:
             col0, row0 = found.grid.cells(*np.nan_to_num(bounds[:, :2]).T)
             col1, row1 = found.grid.cells(*np.nan_to_num(bounds[:, 2:]).T)
             self.box_cells = (col0, row0, col1 + 1, row1 + 1)
-        self.wkb = np.empty(m, dtype=object)
-        self.converted = np.zeros(m, dtype=bool)
+        self.wkb, self.converted = _polygon_wkb(geoms)
 
     def ship(self, k: int, worker: str | None) -> tuple[Any, dict[str, Any]]:
         """The task of partition ``todo[k]`` on ``worker`` (None: where the scheduler
@@ -777,7 +780,39 @@ class _Shipper:
         return self.client.submit(self.task, data, *self.args, pure=False, **where), where
 
 
-def _gather(client: Any, futures: list[Any], scheduler: str | None) -> list[Any]:
+class _Wkb(NamedTuple):
+    """The WKB of a set of polygons, filled in as partitions need them."""
+
+    polygons: np.ndarray  # the geometry objects (kept alive, so their ids stay theirs)
+    ids: np.ndarray  # id() of each
+    wkb: np.ndarray  # object array: WKB bytes where converted
+    converted: np.ndarray  # bool
+
+
+#: the WKB of the last set of polygons shipped, for the next call with the same geometry
+#: objects (another profile, date or address set over the same coverage): converting
+#: 20k polygons costs the client ~0.07 s per call, which on a small machine is CPU taken
+#: from the workers. One set at a time; shapely geometries are immutable, so the same
+#: objects always have the same WKB.
+_last_wkb: list[_Wkb] = []
+_wkb_lock = threading.Lock()
+
+
+def _polygon_wkb(geoms: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """(WKB object array, converted mask) for ``geoms``, shared with earlier calls for the
+    same geometry objects (:data:`_last_wkb`); fill both in place as polygons convert."""
+    ids = np.fromiter(map(id, geoms), dtype=np.uintp, count=len(geoms))
+    with _wkb_lock:
+        if _last_wkb and np.array_equal(_last_wkb[0].ids, ids):
+            return _last_wkb[0].wkb, _last_wkb[0].converted
+        memo = _Wkb(
+            geoms.copy(), ids, np.empty(len(geoms), dtype=object), np.zeros(len(geoms), bool)
+        )
+        _last_wkb[:] = [memo]
+    return memo.wkb, memo.converted
+
+
+def _gather(client: Any, futures: list[Any], scheduler: str | Any | None) -> list[Any]:
     """Results of the tasks; cluster failures become GapmapError."""
     with _cluster_errors(scheduler):
         return client.gather(futures)
@@ -799,7 +834,8 @@ class _Tasks:
         from distributed import as_completed
 
         self.shipper, self.next = shipper, 0
-        self.done = as_completed(with_results=True)
+        # on the client's loop: the default client may be another one (two clusters)
+        self.done = as_completed(loop=shipper.client.loop, with_results=True)
         self.tagged: dict[str, tuple[np.ndarray, str | None]] = {}
         for _ in range(_QUEUED):
             for worker in workers:
@@ -829,12 +865,17 @@ class _Tasks:
 
 
 @contextlib.contextmanager
-def _cluster_errors(scheduler: str | None) -> Iterator[None]:
+def _cluster_errors(scheduler: str | Any | None) -> Iterator[None]:
     """Failures of the cluster or its workers as GapmapError with what to do."""
     from distributed.client import FutureCancelledError
     from distributed.scheduler import KilledWorker
 
-    where = scheduler or "the local Dask cluster"
+    if scheduler is None:
+        where = "the local Dask cluster"
+    elif isinstance(scheduler, str):
+        where = scheduler
+    else:  # a Client
+        where = f"the Dask scheduler at {scheduler.scheduler.address}"
     try:
         yield
     except KilledWorker as exc:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import sys
+import time
 
 import numpy as np
 import pandas as pd
@@ -195,6 +196,45 @@ def test_classification_of_spatially_sorted_addresses(scheduler: str) -> None:
     pd.testing.assert_frame_equal(got, expected)
     assert pairs == len(p) > 0
     assert expected["best_down_mbps"].notna().sum() > n // 4
+
+
+def test_a_callers_client_serves_many_calls_and_stays_open(scheduler: str) -> None:
+    """A connected Client as ``scheduler``: used as is (one connection for many calls, data
+    straight to the workers) and left open; polygons changed in place between calls (same
+    array, one geometry replaced) still give the local pairs, not the earlier call's."""
+    from distributed import Client
+
+    x, y, polys = _scene(n=20_000, m=300)
+    with Client(scheduler, direct_to_workers=True) as client:
+        for call in range(3):
+            if call == 2:  # the biggest polygon gone: its pairs must go too
+                polys[-1] = box(X0, Y0, X0 + 10, Y0 + 10)
+            p, q = points_in_polygons(x, y, polys)
+            dp, dq = points_in_polygons_distributed(x, y, polys, scheduler=client, partitions=4)
+            np.testing.assert_array_equal(dp, p)
+            np.testing.assert_array_equal(dq, q)
+            assert client.status == "running"
+        # nothing of the calls left on the cluster (releases reach the scheduler async)
+        deadline = time.monotonic() + 10
+        while client.who_has() and time.monotonic() < deadline:
+            time.sleep(0.05)
+        assert not client.who_has()
+
+
+def test_polygon_wkb_is_kept_for_the_same_geometries_only() -> None:
+    """The WKB memo is shared by calls over the same geometry objects (any container) and
+    replaced when any object differs."""
+    polys = np.array([box(0, 0, 1, 1), None, box(2, 2, 3, 3)], dtype=object)
+    wkb, converted = dist._polygon_wkb(polys)
+    wkb[[0, 2]] = shapely.to_wkb(polys[[0, 2]])
+    converted[[0, 2]] = True
+    same, same_converted = dist._polygon_wkb(np.array(list(polys), dtype=object))
+    assert same is wkb and same_converted is converted
+    changed = polys.copy()
+    changed[2] = box(2, 2, 3, 3)  # equal, but another object: converted afresh
+    other, other_converted = dist._polygon_wkb(changed)
+    assert other is not wkb and not other_converted.any()
+    assert dist._polygon_wkb(polys)[0] is not wkb  # one set at a time
 
 
 def test_classification_of_no_addresses(scheduler: str) -> None:
