@@ -12,29 +12,34 @@ one partition per address partition, which the workers write or reduce themselve
 
 Data flow:
 
-1. the partitions' extents: ``addresses.spatial_partitions`` (GeoParquet parts written by
-   geopandas or dask-geopandas carry their bounding boxes), computed once if unknown;
-2. per partition, the client picks the polygons whose bounding box meets the partition's
-   extent and scatters them once as WKB (:class:`coverage.distributed._Shipper`'s format;
-   the WKB of each polygon is converted once), with the offer table broadcast;
-3. per partition, a task reads the partition, joins its points with the local kernel and
-   classifies them: :data:`~coverage.classify.RESULT_COLUMNS`, indexed like the addresses.
+1. the client converts every polygon to WKB once (kept for later calls over the same
+   geometry objects, as in :mod:`coverage.distributed`) and broadcasts them, with their
+   bounding boxes and the offer table, to every worker;
+2. one task per address partition, fused by Dask with the read of the partition: it takes
+   the polygons whose bounding box meets its points' bounding box, joins its points with
+   the local kernel and classifies them: :data:`~coverage.classify.RESULT_COLUMNS`,
+   indexed like the addresses. The tasks need no data but their partition and what every
+   worker holds, so no address moves between workers or through the client; spatially
+   compact partitions (a sorted GeoParquet, ``spatial_shuffle()``) need fewest polygons.
 
 Dask and dask-geopandas are optional: imported only when :func:`classify_frame` runs.
 """
 
 from __future__ import annotations
 
+import json
+import os
 from collections.abc import Sequence
 from datetime import date
-from typing import Any
+from typing import Any, NamedTuple
 
 import numpy as np
 import pandas as pd
+import pyarrow as pa
 import shapely
 
 from coverage.classify import ADDRESS_COLUMNS, classify
-from coverage.distributed import _INSTALL_HINT, _pack_wkb, _polygon_wkb, _unpack_wkb
+from coverage.distributed import _INSTALL_HINT, _pack_wkb, _polygon_wkb
 from coverage.errors import GapmapError, InputDataError
 from coverage.join import points_in_polygons
 from coverage.join_reduce import _as_geometry_array
@@ -54,15 +59,20 @@ def classify_frame(
     keep: Sequence[str] = ("address_id",),
     client: Any = None,
 ) -> Any:
-    """The classification step over a dask-geopandas frame of address points; lazy.
+    """The classification step over address points that stay on the cluster; lazy.
 
     Parameters
     ----------
-    addresses : dask_geopandas.GeoDataFrame
+    addresses : dask_geopandas.GeoDataFrame, or path of GeoParquet
         Address points in the polygons' projected CRS (EPSG:25832 in Germany), with the
         columns of :data:`~coverage.classify.ADDRESS_COLUMNS` where present. Missing or
-        empty points match no polygon. Spatially compact partitions (sorted GeoParquet
-        parts, ``spatial_shuffle()``) need only the polygons near them.
+        empty points match no polygon. A path (a GeoParquet file or a directory of parts,
+        as ``to_parquet`` writes them; local or any fsspec URL the workers can read) is
+        read by the tasks themselves, each part fused with its classification: nothing
+        moves between workers. (dask-geopandas' own ``read_parquet`` is a separate task
+        whose geometries Dask may move to another worker before classifying.) Spatially
+        compact partitions (sorted GeoParquet parts, ``spatial_shuffle()``) need the
+        fewest polygons.
     polygons : array or sequence of shapely geometries
         Coverage areas; polygon ``j`` is row ``j`` of ``offers``.
     offers : pandas.DataFrame
@@ -75,40 +85,43 @@ def classify_frame(
         the index; add ``ags`` to group by Gemeinde on the workers).
     client : distributed.Client, optional
         Default: the current client (``distributed.get_client()``). The polygons and
-        offers are scattered through it and stay on the cluster while the result lives.
+        offers are scattered through it and stay on its cluster while the result lives:
+        compute the result there (it is the default client, or ``with client.as_current()``).
 
     Returns
     -------
     dask.dataframe.DataFrame
         The ``keep`` columns, then :data:`~coverage.classify.RESULT_COLUMNS`, per address,
-        indexed and partitioned like ``addresses``; row for row what :func:`coverage.classify.classify` gives for the
-        same points computed locally. Categorical columns have unknown categories
-        (each partition has its own).
+        indexed and partitioned like ``addresses``; row for row what
+        :func:`coverage.classify.classify` gives for the same points computed locally,
+        except that its categorical columns are strings (``string[pyarrow]``: one type for
+        every partition, so ``to_parquet`` writes the parts as they come).
 
     Raises
     ------
     GapmapError
         Dask, distributed or dask-geopandas is missing, or there is no client.
     InputDataError
-        ``addresses`` is not a dask-geopandas frame or is in degrees (the points must be in
-        the polygons' projected CRS); when computed: a geometry that is not a point.
+        ``addresses`` is neither a dask-geopandas frame nor GeoParquet, or is in degrees
+        (the points must be in the polygons' projected CRS); when computed: a geometry
+        that is not a point.
     """
     try:
         import dask
-        import dask.dataframe as dd
         import dask_geopandas
-        from dask.dataframe.utils import clear_known_categories
         from distributed import get_client
     except ImportError as exc:
         raise GapmapError(
             f"classifying a Dask frame needs dask, distributed and dask-geopandas ({exc}); "
             f"install them with {_INSTALL_HINT} 'dask-geopandas>=0.4'"
         ) from exc
-    if not isinstance(addresses, dask_geopandas.GeoDataFrame):
+    if isinstance(addresses, str | os.PathLike):
+        addresses = _read_geoparquet(addresses, keep)
+    elif not isinstance(addresses, dask_geopandas.GeoDataFrame):
         raise InputDataError(
-            f"addresses must be a dask_geopandas.GeoDataFrame, got {type(addresses).__name__}; "
-            "read them with dask_geopandas.read_parquet(...) or "
-            "dask_geopandas.from_geopandas(frame, npartitions=...)"
+            f"addresses must be a dask_geopandas.GeoDataFrame or a GeoParquet path, got "
+            f"{type(addresses).__name__}; read them with dask_geopandas.read_parquet(...) "
+            "or dask_geopandas.from_geopandas(frame, npartitions=...)"
         )
     crs = addresses.crs
     if crs is not None and crs.is_geographic:
@@ -128,54 +141,99 @@ def classify_frame(
                 "distributed.Client('tcp://host:8786'), or pass client="
             ) from exc
 
-    extents = addresses.spatial_partitions
-    if extents is not None:
-        boxes = shapely.bounds(np.asarray(extents.values, dtype=object))  # (partitions, 4)
-    else:  # unknown: one pass over the data (finite coordinates only)
-        boxes = addresses.geometry.map_partitions(_extent, meta=_extent(addresses._meta.geometry))
-        boxes = boxes.compute().to_numpy(dtype=np.float64)
+    # every polygon once as WKB, with its bounding box, on every worker: each task takes
+    # the polygons near its own points, so any partitioning is right (compact partitions
+    # are faster), and the task depends on nothing but data every worker has, so it runs
+    # fused with the read of its partition, wherever that is, and no address moves
     present = ~(shapely.is_missing(geoms) | shapely.is_empty(geoms))
-    bounds = shapely.bounds(geoms)  # NaN for missing: compares False
     wkb, converted = _polygon_wkb(geoms)
-    poly_dtype = np.min_scalar_type(max(len(geoms) - 1, 0))
-
-    polygon_batches = []
-    for x0, y0, x1, y1 in boxes:
-        near = np.flatnonzero(
-            present
-            & (bounds[:, 0] <= x1)
-            & (bounds[:, 2] >= x0)
-            & (bounds[:, 1] <= y1)
-            & (bounds[:, 3] >= y0)
-        )
-        new = near[~converted[near]]
-        wkb[new] = shapely.to_wkb(geoms[new])
-        converted[new] = True
-        polygon_batches.append((near.astype(poly_dtype), *_pack_wkb(wkb[near].tolist())))
-    # one scatter call: the batches spread over the workers, the offers to every worker
-    batch_futures = client.scatter(polygon_batches, hash=False)
+    todo = np.flatnonzero(present & ~converted)
+    wkb[todo] = shapely.to_wkb(geoms[todo])
+    converted[todo] = True
+    items = [w if ok else b"" for w, ok in zip(wkb.tolist(), present.tolist(), strict=True)]
+    bounds = np.where(present[:, None], shapely.bounds(geoms), np.nan)  # NaN: never near
+    # as one item (a tuple on its own would be scattered element by element)
+    [polygon_set] = client.scatter([(bounds, *_pack_wkb(items))], broadcast=True, hash=False)
     offers_future = client.scatter(offers, broadcast=True, hash=False)
 
     options = {"as_of": as_of, "include_planned": include_planned}
     columns = [c for c in ADDRESS_COLUMNS if c in addresses.columns]
-    kept = list(dict.fromkeys(c for c in keep if c in addresses.columns))
-    no_polygons = (np.empty(0, poly_dtype), *_pack_wkb([]))
-    meta = _classify_part(addresses._meta, no_polygons, offers, profile, columns, kept, options)
-    meta = clear_known_categories(meta, cols=list(meta.select_dtypes("category").columns))
-    task = dask.delayed(_classify_part, pure=False)
-    parts = [
-        task(part, batch, offers_future, profile, columns, kept, options)
-        for part, batch in zip(addresses.to_delayed(), batch_futures, strict=True)
-    ]
-    return dd.from_delayed(parts, meta=meta, divisions=addresses.divisions, verify_meta=False)
+    kept = list(dict.fromkeys(c for c in keep if c in addresses.columns and c != "geometry"))
+    no_polygons = (np.empty((0, 4)), *_pack_wkb([]))
+    frame = addresses.frame if isinstance(addresses, _Parquet) else addresses
+    meta = _classify_part(frame._meta, no_polygons, offers, profile, columns, kept, options)
+    result = frame.map_partitions(
+        _classify_part,
+        dask.delayed(polygon_set),
+        dask.delayed(offers_future),
+        profile,
+        columns,
+        kept,
+        options,
+        meta=meta,
+        enforce_metadata=False,
+    )
+    # fused now (read and classification one task per part, for a path): operations the
+    # caller adds later (to_parquet's) are not fused with the read again, and unfused,
+    # Dask may classify a part on another worker than the one that read it
+    return result.optimize()
 
 
-def _extent(points: Any) -> pd.DataFrame:
-    """Bounding box of a partition's finite points as one row (NaN without any)."""
-    xy = shapely.get_coordinates(np.asarray(points.array, dtype=object))
-    xy = xy[np.isfinite(xy).all(axis=1)]
-    box = [*xy.min(axis=0), *xy.max(axis=0)] if len(xy) else [np.nan] * 4
-    return pd.DataFrame([box], columns=["minx", "miny", "maxx", "maxy"])
+class _Parquet(NamedTuple):
+    """GeoParquet read by plain Dask tasks: the geometry column as WKB."""
+
+    frame: Any  # dask.dataframe.DataFrame
+    crs: Any  # pyproj.CRS or None
+    columns: list[str]
+
+
+def _read_geoparquet(path: str | os.PathLike[str], keep: Sequence[str]) -> _Parquet:
+    """The address columns of a GeoParquet file or directory, lazily, geometry as WKB
+    in the column ``geometry`` (whatever its name in the file)."""
+    import dask.dataframe as dd
+    import pyarrow.dataset as ds
+
+    try:
+        schema = ds.dataset(os.fspath(path), format="parquet").schema
+    except (OSError, pa.ArrowInvalid) as exc:
+        raise InputDataError(f"{path}: cannot read as Parquet ({exc})") from exc
+    try:
+        geo = json.loads(schema.metadata[b"geo"])
+        name = geo["primary_column"]
+        encoding = geo["columns"][name].get("encoding", "WKB")
+    except (KeyError, TypeError, ValueError) as exc:
+        raise InputDataError(
+            f"{path}: no GeoParquet metadata (the 'geo' key); write the addresses with "
+            "geopandas or dask-geopandas to_parquet"
+        ) from exc
+    if encoding.upper() != "WKB":
+        raise InputDataError(
+            f"{path}: geometry column {name!r} is encoded as {encoding}; write it as WKB "
+            "(to_parquet(..., geometry_encoding='WKB'))"
+        )
+    crs = geo["columns"][name].get("crs", "OGC:CRS84")  # GeoParquet: absent means CRS84
+    if crs is not None:
+        from pyproj import CRS
+
+        crs = CRS.from_user_input(crs)
+    wanted = [c for c in (*ADDRESS_COLUMNS, *keep) if c in schema.names and c != name]
+    frame = dd.read_parquet(
+        os.fspath(path), columns=[name, *dict.fromkeys(wanted)], dtype_backend="pyarrow"
+    )
+    if name != "geometry":
+        frame = frame.rename(columns={name: "geometry"})
+    return _Parquet(frame, crs, list(frame.columns))
+
+
+def _strings(values: pd.Categorical) -> pd.arrays.ArrowStringArray:
+    """A categorical as Arrow strings. Each partition has its own categories, and pandas
+    stores their codes as int8 or int16 by how many there are, while Dask's
+    ``to_parquet`` holds every part to the first one's types; strings have one type (and
+    Parquet dictionary-encodes them again in the file)."""
+    codes = pa.array(values.codes, mask=values.codes < 0, type=pa.int32())
+    categories = pa.array(np.asarray(values.categories, dtype=object), type=pa.large_string())
+    decoded = pa.DictionaryArray.from_arrays(codes, categories).cast(pa.large_string())
+    return pd.arrays.ArrowStringArray(decoded)
 
 
 def _classify_part(
@@ -187,10 +245,21 @@ def _classify_part(
     kept: list[str],
     options: dict[str, Any],
 ) -> pd.DataFrame:
-    """Worker task: join and classify one partition of address points; the ``kept``
-    address columns in front."""
-    polygon_ids, buffer, sizes = polygons
-    points = np.asarray(frame.geometry.array, dtype=object)
+    """Worker task: join and classify one partition of address points over the polygons
+    (bounding boxes, WKB buffer, WKB sizes) whose box meets the partition's points' box;
+    the ``kept`` address columns in front."""
+    rest = {"columns": columns, "kept": kept, "options": options}
+    points = frame["geometry"]
+    if points.dtype != "geometry":  # WKB read by plain Dask (from GeoParquet), Arrow-backed
+        wkb = pa.array(points)  # no copy for Arrow-backed; bytes objects copied once
+        if isinstance(wkb, pa.ChunkedArray):
+            wkb = wkb.combine_chunks()
+        xy = _point_wkb_coordinates(wkb)
+        if xy is not None:  # all plain 2D points (or missing)
+            return _classify_points(frame, xy[0], xy[1], polygons, offers, profile, **rest)
+        points = shapely.from_wkb(np.asarray(points, dtype=object))
+    else:
+        points = np.asarray(points.array, dtype=object)
     types = shapely.get_type_id(points)
     bad = ~np.isin(types, (-1, int(shapely.GeometryType.POINT)))
     if bad.any():
@@ -200,10 +269,68 @@ def _classify_part(
             "addresses as points (e.g. their centroids)"
         )
     x, y = shapely.get_x(points), shapely.get_y(points)  # NaN for missing/empty
-    p, q = points_in_polygons(x, y, _unpack_wkb(buffer, sizes))
-    q = np.take(polygon_ids.astype(np.int64), q)
+    return _classify_points(frame, x, y, polygons, offers, profile, **rest)
+
+
+#: little-endian WKB of a 2D point: byte order 1, type 1, then x and y as float64
+_POINT_WKB_HEAD = np.array([1, 1, 0, 0, 0], dtype=np.uint8)
+
+
+def _point_wkb_coordinates(wkb: pa.Array) -> tuple[np.ndarray, np.ndarray] | None:
+    """x, y of an Arrow binary array of WKB that are all little-endian 2D points (21
+    bytes) or null (NaN), read straight from its buffers; None when any is something
+    else (then shapely decodes them). A fraction of ``shapely.from_wkb``'s time for the
+    point layout GeoParquet writers use."""
+    if not pa.types.is_binary(wkb.type) and not pa.types.is_large_binary(wkb.type):
+        return None
+    n = len(wkb)
+    valid = np.ones(n, dtype=bool) if wkb.null_count == 0 else ~wkb.is_null().to_numpy(False)
+    offset_type = np.int64 if pa.types.is_large_binary(wkb.type) else np.int32
+    _, offsets, data = wkb.buffers()
+    offsets = np.frombuffer(offsets, dtype=offset_type)[wkb.offset : wkb.offset + n + 1]
+    if not (np.diff(offsets)[valid] == 21).all():
+        return None
+    raw = np.frombuffer(data, dtype=np.uint8)[offsets[0] : offsets[-1]].reshape(-1, 21)
+    if not (raw[:, :5] == _POINT_WKB_HEAD).all():
+        return None
+    coords = np.full((n, 2), np.nan)
+    coords[valid] = raw[:, 5:].copy().view("<f8")
+    return coords[:, 0], coords[:, 1]
+
+
+def _classify_points(
+    frame: pd.DataFrame,
+    x: np.ndarray,
+    y: np.ndarray,
+    polygons: tuple[np.ndarray, np.ndarray, np.ndarray],
+    offers: pd.DataFrame,
+    profile: Profile,
+    columns: list[str],
+    kept: list[str],
+    options: dict[str, Any],
+) -> pd.DataFrame:
+    """:func:`_classify_part` of a partition's point coordinates."""
+    bounds, buffer, sizes = polygons
+    finite = np.isfinite(x) & np.isfinite(y)
+    near = np.empty(0, dtype=np.int64)
+    if finite.any():
+        fx, fy = x[finite], y[finite]
+        near = np.flatnonzero(
+            (bounds[:, 0] <= fx.max())
+            & (bounds[:, 2] >= fx.min())
+            & (bounds[:, 1] <= fy.max())
+            & (bounds[:, 3] >= fy.min())
+        )
+    ends = np.cumsum(sizes)
+    starts = ends - sizes
+    data = buffer.tobytes()
+    geoms = shapely.from_wkb([data[starts[j] : ends[j]] for j in near.tolist()])
+    p, q = points_in_polygons(x, y, geoms)
+    q = np.take(near, q)
     attrs = pd.DataFrame({c: frame[c].to_numpy() for c in columns}, index=pd.RangeIndex(len(frame)))
     result = classify(attrs, offers, p, q, profile, **options)
+    for col in result.columns[result.dtypes == "category"]:
+        result[col] = _strings(result[col].array)
     result.index = frame.index
     if kept:
         result = pd.concat([frame[kept], result], axis=1)

@@ -7,6 +7,7 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
+import pyarrow as pa
 import pytest
 import shapely
 
@@ -14,7 +15,7 @@ from coverage.classify import classify
 from coverage.errors import InputDataError
 from coverage.join import points_in_polygons
 from coverage.profiles import load_profile
-from tests.test_distributed import _offers, _scene
+from tests.test_distributed import X0, Y0, _offers, _scene
 
 dask_geopandas = pytest.importorskip(
     "dask_geopandas", reason="dask-geopandas not installed (pip install 'gapmap[dask]')"
@@ -59,8 +60,8 @@ def scene():
 
 
 def _assert_same_rows(got: pd.DataFrame, expected: pd.DataFrame, ids: pd.Series) -> None:
-    """Row for row (by address_id) and column for column; categoricals by value (each
-    partition brings its own categories, so their order differs)."""
+    """Row for row (by address_id) and column for column; the local categoricals are
+    strings in a Dask frame (each partition has its own categories)."""
     assert list(got.columns) == ["address_id", *expected.columns]
     got = got.set_index("address_id").loc[ids.to_numpy()]
     got.index = expected.index
@@ -68,54 +69,117 @@ def _assert_same_rows(got: pd.DataFrame, expected: pd.DataFrame, ids: pd.Series)
     for col in expected.columns:
         a, b = got[col], expected[col]
         if isinstance(b.dtype, pd.CategoricalDtype):
-            assert isinstance(a.dtype, pd.CategoricalDtype), col
-            a = a.astype(object).where(a.notna(), None)
-            b = b.astype(object).where(b.notna(), None)
+            assert a.dtype == "string", col
+            b = b.astype(a.dtype)
         pd.testing.assert_series_equal(a, b, check_names=False)
 
 
 def test_geoparquet_parts_classified_and_written_by_the_workers(
     client, scene, tmp_path: Path
 ) -> None:
-    """GeoParquet parts in Hilbert order (as ``spatial_shuffle`` writes them) carry their
-    extents; the workers read, classify and write the results, equal to the local run."""
+    """GeoParquet parts in Hilbert order (``spatial_shuffle``), as a dask-geopandas frame
+    or as a path the tasks read themselves: the workers read, classify and write the
+    results, equal to the local run."""
     frame, polys, offers, profile, expected = scene
     finite = frame[np.isfinite(shapely.get_x(frame.geometry.values))]  # Hilbert needs them
     parts = dask_geopandas.from_geopandas(finite, npartitions=6).spatial_shuffle(npartitions=6)
     parts.to_parquet(tmp_path / "addresses")
     addresses = dask_geopandas.read_parquet(tmp_path / "addresses")
-    assert addresses.spatial_partitions is not None and addresses.npartitions == 6
+    assert addresses.npartitions == 6
 
-    result = classify_frame(addresses, polys, offers, profile, as_of=AS_OF, client=client)
-    result.to_parquet(tmp_path / "results")
+    for source in (addresses, tmp_path / "addresses", str(tmp_path / "addresses")):
+        result = classify_frame(source, polys, offers, profile, as_of=AS_OF, client=client)
+        result.to_parquet(tmp_path / "results", overwrite=True)
 
-    got = pd.read_parquet(tmp_path / "results")
-    _assert_same_rows(got, expected.loc[finite.index], finite["address_id"])
+        got = pd.read_parquet(tmp_path / "results")
+        _assert_same_rows(got, expected.loc[finite.index], finite["address_id"])
 
 
-def test_unknown_extents_and_points_without_coordinates(client, scene) -> None:
-    """A frame without extents (from pandas, a NaN point, a missing geometry): extents are
-    computed from the finite points; missing points match nothing, as locally."""
+def test_points_without_coordinates(client, scene, tmp_path: Path) -> None:
+    """A NaN point and a missing geometry, in a frame from pandas and in GeoParquet read
+    by the tasks: they match nothing, as locally."""
     frame, polys, offers, profile, _ = scene
     frame = frame.copy()
     frame.loc[7, "geometry"] = None
-    addresses = dask_geopandas.from_geopandas(frame, npartitions=4)
-    assert addresses.spatial_partitions is None
-    with client.as_current():  # the current client is the default
-        got = classify_frame(addresses, polys, offers, profile, as_of=AS_OF).compute()
+    frame.to_parquet(tmp_path / "addresses.parquet")
     x, y = shapely.get_x(frame.geometry.values), shapely.get_y(frame.geometry.values)
     p, q = points_in_polygons(x, y, polys)
     local = classify(frame[["site_type"]], offers, p, q, profile, as_of=AS_OF)
-    _assert_same_rows(got, local, frame["address_id"])
+    sources = (dask_geopandas.from_geopandas(frame, npartitions=4), tmp_path / "addresses.parquet")
+    for source in sources:
+        with client.as_current():  # the current client is the default
+            got = classify_frame(source, polys, offers, profile, as_of=AS_OF).compute()
+        _assert_same_rows(got, local, frame["address_id"])
 
 
-def test_bad_inputs_name_the_fix(client, scene) -> None:
+def test_point_wkb_read_from_its_buffers() -> None:
+    """Plain 2D little-endian points (and nulls) straight from the Arrow buffers, also in
+    a slice; anything else is left to shapely."""
+    from coverage.dask_frames import _point_wkb_coordinates
+
+    pts = [shapely.Point(1.5, -2.0), None, shapely.Point(3e5, 5.6e6)]
+    wkb = pa.array([None if g is None else shapely.to_wkb(g) for g in pts], pa.binary())
+    x, y = _point_wkb_coordinates(wkb)
+    np.testing.assert_array_equal(x, [1.5, np.nan, 3e5])
+    np.testing.assert_array_equal(y, [-2.0, np.nan, 5.6e6])
+    x, y = _point_wkb_coordinates(wkb.slice(1))
+    np.testing.assert_array_equal(x, [np.nan, 3e5])
+    for other in (
+        shapely.to_wkb(shapely.Point(1, 2, 3)),  # 3D
+        shapely.to_wkb(shapely.Point(1, 2), byte_order=0),  # big endian
+        shapely.to_wkb(shapely.box(0, 0, 1, 1)),
+    ):
+        assert _point_wkb_coordinates(pa.array([wkb[0].as_py(), other], pa.binary())) is None
+
+
+def test_partitions_with_few_and_many_reasons_write_as_one_parquet_dataset(
+    client, tmp_path: Path
+) -> None:
+    """One part with one reason text, the next with over 127 (a provider per box): as
+    categoricals their codes would be int8 in one part and int16 in the other, which
+    Dask's ``to_parquet`` rejects; the result writes and reads back whole."""
+    n_boxes = 300
+    xs = np.concatenate([np.linspace(0, 900, 300), 2_000 + 10 * np.arange(n_boxes)]) + X0
+    points = gpd.GeoDataFrame(
+        {"address_id": [f"A{i}" for i in range(len(xs))], "site_type": "private"},
+        geometry=shapely.points(xs, np.full(len(xs), Y0)),
+        crs=25832,
+    )
+    boxes = [shapely.box(X0 - 1, Y0 - 1, X0 + 1000, Y0 + 1)]
+    boxes += [shapely.box(x - 1, Y0 - 1, x + 1, Y0 + 1) for x in xs[300:]]
+    offers = _offers(len(boxes))
+    offers["provider"] = pd.array(["Solo", *(f"P{i}" for i in range(n_boxes))], dtype="string")
+    offers["status"] = pd.array(["existing"] * len(boxes), dtype="string")
+    offers["available_from"] = pd.NaT
+    profile = load_profile("de-gigabit-2023")
+    addresses = dask_geopandas.from_geopandas(points, npartitions=2)
+    result = classify_frame(addresses, boxes, offers, profile, as_of=AS_OF, client=client)
+    result.to_parquet(tmp_path / "results")
+
+    got = pd.read_parquet(tmp_path / "results")
+    reasons = got.groupby(got.index < 300)["reason"].nunique()
+    assert reasons[True] < 128 <= reasons[False]  # int8 and int16 codes as categoricals
+    x, y = shapely.get_x(points.geometry.values), shapely.get_y(points.geometry.values)
+    p, q = points_in_polygons(x, y, boxes)
+    local = classify(points[["site_type"]], offers, p, q, profile, as_of=AS_OF)
+    _assert_same_rows(got, local, points["address_id"])
+
+
+def test_bad_inputs_name_the_fix(client, scene, tmp_path: Path) -> None:
     frame, polys, offers, profile, _ = scene
     with pytest.raises(InputDataError, match=r"dask_geopandas\.GeoDataFrame"):
         classify_frame(frame, polys, offers, profile, as_of=AS_OF, client=client)
     degrees = dask_geopandas.from_geopandas(frame.iloc[:10].to_crs(4326), npartitions=1)
     with pytest.raises(InputDataError, match="to_crs"):
         classify_frame(degrees, polys, offers, profile, as_of=AS_OF, client=client)
+    frame.iloc[:10].to_crs(4326).to_parquet(tmp_path / "degrees.parquet")
+    with pytest.raises(InputDataError, match=r"degrees.*to_crs"):
+        classify_frame(tmp_path / "degrees.parquet", polys, offers, profile, as_of=AS_OF)
+    pd.DataFrame({"a": [1]}).to_parquet(tmp_path / "plain.parquet")
+    with pytest.raises(InputDataError, match=r"plain\.parquet: no GeoParquet metadata"):
+        classify_frame(tmp_path / "plain.parquet", polys, offers, profile, as_of=AS_OF)
+    with pytest.raises(InputDataError, match=r"missing\.parquet: cannot read"):
+        classify_frame(tmp_path / "missing.parquet", polys, offers, profile, as_of=AS_OF)
     areas = frame.iloc[:10].copy()
     areas.loc[3, "geometry"] = shapely.box(0, 0, 1, 1)
     lazy = classify_frame(
