@@ -1,14 +1,13 @@
-"""Classification of a dask-geopandas frame of addresses: the workers read, join and
+"""Classification of addresses that stay on the cluster: the workers read, join and
 classify their own partitions, so no address passes through the client.
 
 :func:`coverage.distributed.classify_distributed` serves ``gapmap run``: the client holds
 every address (it reads them, and writes the run's outputs), cuts them along a Hilbert
 curve and ships the partitions. Beyond one machine's memory (the EU's addresses) the
-addresses stay where they are: a ``dask_geopandas.GeoDataFrame`` (typically
-``dask_geopandas.read_parquet`` of GeoParquet parts, spatially sorted, e.g. by
-``spatial_shuffle()``), and :func:`classify_frame` returns a lazy Dask frame of result rows,
-one partition per address partition, which the workers write or reduce themselves
-(``to_parquet``, ``value_counts``, ``groupby``).
+addresses stay where they are: GeoParquet parts, spatially sorted (e.g. by dask-geopandas'
+``spatial_shuffle()``), or a ``dask_geopandas.GeoDataFrame``; :func:`classify_frame`
+returns a lazy Dask frame of result rows, one partition per address partition, which the
+workers write or reduce themselves (``to_parquet``, ``value_counts``, ``groupby``).
 
 Data flow:
 
@@ -248,7 +247,7 @@ def _classify_part(
     """Worker task: join and classify one partition of address points over the polygons
     (bounding boxes, WKB buffer, WKB sizes) whose box meets the partition's points' box;
     the ``kept`` address columns in front."""
-    rest = {"columns": columns, "kept": kept, "options": options}
+    rest: dict[str, Any] = {"columns": columns, "kept": kept, "options": options}
     points = frame["geometry"]
     if points.dtype != "geometry":  # WKB read by plain Dask (from GeoParquet), Arrow-backed
         wkb = pa.array(points)  # no copy for Arrow-backed; bytes objects copied once
