@@ -94,6 +94,21 @@ def test_geoparquet_parts_classified_and_written_by_the_workers(
         got = pd.read_parquet(tmp_path / "results")
         _assert_same_rows(got, expected.loc[finite.index], finite["address_id"])
 
+    # reduced on the workers: counts per class and site type, as the local rows give
+    with client.as_current():
+        counts = (
+            classify_frame(
+                tmp_path / "addresses", polys, offers, profile, as_of=AS_OF, keep=["site_type"]
+            )
+            .groupby(["site_type", "class"])
+            .size()
+            .compute()
+        )
+    local = expected.loc[finite.index].assign(site_type=finite["site_type"].to_numpy())
+    local_counts = local.groupby(["site_type", "class"], observed=True).size()
+    assert counts.sort_index().to_dict() == local_counts.sort_index().to_dict()
+    assert counts.sum() == len(finite)
+
 
 def test_points_without_coordinates(client, scene, tmp_path: Path) -> None:
     """A NaN point and a missing geometry, in a frame from pandas and in GeoParquet read
