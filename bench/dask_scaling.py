@@ -1,4 +1,5 @@
-"""Throughput on 1 vs 2 local Dask workers: the classification step, and the join alone.
+"""Throughput on 1 vs 2 local Dask workers: the classification step, the join alone, and
+a dask-geopandas frame classified where it lies.
 
     python bench/dask_scaling.py [--addresses 2000000] [--polygons 20000] [--repeat 5] [--quick]
 
@@ -6,7 +7,7 @@ Data: bench/kernel_data.py (addresses in file order, i.e. not spatially sorted),
 synthetic offer rows for the polygons (providers, technologies, speeds, latencies, one in
 eight planned) and one address in fifty a school, classified under ``de-gigabit-2023``.
 
-Two steps are timed, each whole, per call:
+Three steps are timed, each whole, per call:
 
 * **classification step** (what ``gapmap run --workers N`` distributes):
   ``classify_distributed``, i.e. every address joined to the polygons and classified on
@@ -14,8 +15,12 @@ Two steps are timed, each whole, per call:
   ``gapmap run`` does it: the kernel and ``classify`` one chunk of 1M addresses at a time.
 * **join alone**: ``points_in_polygons_distributed``, the address-polygon pairs gathered
   back in global order (2-3 bytes per pair to ship and expand on the client).
+* **dask-geopandas frame** (skipped without dask-geopandas):
+  ``coverage.dask_frames.classify_frame`` over GeoParquet parts written once; the workers
+  read, classify and write Parquet, no address passes through the client (see
+  ``_frame_step``).
 
-Each includes Hilbert partitioning and shipping points and per-partition polygons. One
+The first two include Hilbert partitioning and shipping points and per-partition polygons. One
 LocalCluster per worker count (``coverage.distributed.local_cluster``: processes with one
 thread each, the scheduler in this process), both started before timing, each with one
 connected client that every call uses (as a long-lived service would; connecting costs
