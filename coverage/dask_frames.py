@@ -38,7 +38,13 @@ import pyarrow as pa
 import shapely
 
 from coverage.classify import ADDRESS_COLUMNS, classify
-from coverage.distributed import _INSTALL_HINT, _pack_wkb, _polygon_wkb
+from coverage.distributed import (
+    _INSTALL_HINT,
+    _pack_wkb,
+    _polygon_wkb,
+    _unpack_wkb,
+    _wkb_items,
+)
 from coverage.errors import GapmapError, InputDataError
 from coverage.join import points_in_polygons
 from coverage.join_reduce import _as_geometry_array
@@ -145,14 +151,13 @@ def classify_frame(
     # are faster), and the task depends on nothing but data every worker has, so it runs
     # fused with the read of its partition, wherever that is, and no address moves
     present = ~(shapely.is_missing(geoms) | shapely.is_empty(geoms))
-    wkb, converted = _polygon_wkb(geoms)
-    todo = np.flatnonzero(present & ~converted)
-    wkb[todo] = shapely.to_wkb(geoms[todo])
-    converted[todo] = True
-    items = [w if ok else b"" for w, ok in zip(wkb.tolist(), present.tolist(), strict=True)]
-    bounds = np.where(present[:, None], shapely.bounds(geoms), np.nan)  # NaN: never near
+    items = np.full(len(geoms), b"", dtype=object)  # missing/empty: never near, no WKB
+    items[present] = _wkb_items(geoms, np.flatnonzero(present), _polygon_wkb(geoms))
+    bounds = np.where(present[:, None], shapely.bounds(geoms), np.nan)
     # as one item (a tuple on its own would be scattered element by element)
-    [polygon_set] = client.scatter([(bounds, *_pack_wkb(items))], broadcast=True, hash=False)
+    [polygon_set] = client.scatter(
+        [(bounds, *_pack_wkb(items.tolist()))], broadcast=True, hash=False
+    )
     offers_future = client.scatter(offers, broadcast=True, hash=False)
 
     options = {"as_of": as_of, "include_planned": include_planned}
@@ -183,7 +188,10 @@ class _Parquet(NamedTuple):
 
     frame: Any  # dask.dataframe.DataFrame
     crs: Any  # pyproj.CRS or None
-    columns: list[str]
+
+    @property
+    def columns(self) -> Any:
+        return self.frame.columns
 
 
 def _read_geoparquet(path: str | os.PathLike[str], keep: Sequence[str]) -> _Parquet:
@@ -221,7 +229,7 @@ def _read_geoparquet(path: str | os.PathLike[str], keep: Sequence[str]) -> _Parq
     )
     if name != "geometry":
         frame = frame.rename(columns={name: "geometry"})
-    return _Parquet(frame, crs, list(frame.columns))
+    return _Parquet(frame, crs)
 
 
 def _strings(values: pd.Categorical) -> pd.arrays.ArrowStringArray:
@@ -247,7 +255,32 @@ def _classify_part(
     """Worker task: join and classify one partition of address points over the polygons
     (bounding boxes, WKB buffer, WKB sizes) whose box meets the partition's points' box;
     the ``kept`` address columns in front."""
-    rest: dict[str, Any] = {"columns": columns, "kept": kept, "options": options}
+    x, y = _coordinates(frame)
+    bounds, buffer, sizes = polygons
+    finite = np.isfinite(x) & np.isfinite(y)
+    near = np.empty(0, dtype=np.int64)
+    if finite.any():
+        fx, fy = x[finite], y[finite]
+        near = np.flatnonzero(
+            (bounds[:, 0] <= fx.max())
+            & (bounds[:, 2] >= fx.min())
+            & (bounds[:, 1] <= fy.max())
+            & (bounds[:, 3] >= fy.min())
+        )
+    p, q = points_in_polygons(x, y, _unpack_wkb(buffer, sizes, near))
+    q = np.take(near, q)
+    attrs = pd.DataFrame({c: frame[c].to_numpy() for c in columns}, index=pd.RangeIndex(len(frame)))
+    result = classify(attrs, offers, p, q, profile, **options)
+    for col in result.columns[result.dtypes == "category"]:
+        result[col] = _strings(result[col].array)
+    result.index = frame.index
+    if kept:
+        result = pd.concat([frame[kept], result], axis=1)
+    return result
+
+
+def _coordinates(frame: pd.DataFrame) -> tuple[np.ndarray, np.ndarray]:
+    """x, y of the partition's address points (NaN for missing or empty ones)."""
     points = frame["geometry"]
     if points.dtype != "geometry":  # WKB read by plain Dask (from GeoParquet), Arrow-backed
         wkb = pa.array(points)  # no copy for Arrow-backed; bytes objects copied once
@@ -255,7 +288,7 @@ def _classify_part(
             wkb = wkb.combine_chunks()
         xy = _point_wkb_coordinates(wkb)
         if xy is not None:  # all plain 2D points (or missing)
-            return _classify_points(frame, xy[0], xy[1], polygons, offers, profile, **rest)
+            return xy
         points = shapely.from_wkb(np.asarray(points, dtype=object))
     else:
         points = np.asarray(points.array, dtype=object)
@@ -267,8 +300,7 @@ def _classify_part(
             f"address {row!r}: geometry is a {points[bad][0].geom_type}, not a point; give "
             "addresses as points (e.g. their centroids)"
         )
-    x, y = shapely.get_x(points), shapely.get_y(points)  # NaN for missing/empty
-    return _classify_points(frame, x, y, polygons, offers, profile, **rest)
+    return shapely.get_x(points), shapely.get_y(points)
 
 
 #: little-endian WKB of a 2D point: byte order 1, type 1, then x and y as float64
@@ -295,42 +327,3 @@ def _point_wkb_coordinates(wkb: pa.Array) -> tuple[np.ndarray, np.ndarray] | Non
     coords = np.full((n, 2), np.nan)
     coords[valid] = raw[:, 5:].copy().view("<f8")
     return coords[:, 0], coords[:, 1]
-
-
-def _classify_points(
-    frame: pd.DataFrame,
-    x: np.ndarray,
-    y: np.ndarray,
-    polygons: tuple[np.ndarray, np.ndarray, np.ndarray],
-    offers: pd.DataFrame,
-    profile: Profile,
-    columns: list[str],
-    kept: list[str],
-    options: dict[str, Any],
-) -> pd.DataFrame:
-    """:func:`_classify_part` of a partition's point coordinates."""
-    bounds, buffer, sizes = polygons
-    finite = np.isfinite(x) & np.isfinite(y)
-    near = np.empty(0, dtype=np.int64)
-    if finite.any():
-        fx, fy = x[finite], y[finite]
-        near = np.flatnonzero(
-            (bounds[:, 0] <= fx.max())
-            & (bounds[:, 2] >= fx.min())
-            & (bounds[:, 1] <= fy.max())
-            & (bounds[:, 3] >= fy.min())
-        )
-    ends = np.cumsum(sizes)
-    starts = ends - sizes
-    data = buffer.tobytes()
-    geoms = shapely.from_wkb([data[starts[j] : ends[j]] for j in near.tolist()])
-    p, q = points_in_polygons(x, y, geoms)
-    q = np.take(near, q)
-    attrs = pd.DataFrame({c: frame[c].to_numpy() for c in columns}, index=pd.RangeIndex(len(frame)))
-    result = classify(attrs, offers, p, q, profile, **options)
-    for col in result.columns[result.dtypes == "category"]:
-        result[col] = _strings(result[col].array)
-    result.index = frame.index
-    if kept:
-        result = pd.concat([frame[kept], result], axis=1)
-    return result

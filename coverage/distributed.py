@@ -261,12 +261,18 @@ def _pack_wkb(items: list[bytes]) -> tuple[np.ndarray, np.ndarray]:
     return np.frombuffer(b"".join(items), dtype=np.uint8), sizes
 
 
-def _unpack_wkb(buffer: np.ndarray, sizes: np.ndarray) -> np.ndarray:
-    """The geometries of :func:`_pack_wkb`'s buffer."""
+def _unpack_wkb(
+    buffer: np.ndarray, sizes: np.ndarray, which: np.ndarray | None = None
+) -> np.ndarray:
+    """The geometries of :func:`_pack_wkb`'s buffer (only items ``which``, if given)."""
     data = buffer.tobytes()
-    ends = np.cumsum(sizes).tolist()
-    starts = [0, *ends][:-1]
-    return shapely.from_wkb([data[a:b] for a, b in zip(starts, ends, strict=True)])
+    ends = np.cumsum(sizes)
+    starts = ends - sizes
+    if which is not None:
+        starts, ends = starts[which], ends[which]
+    return shapely.from_wkb(
+        [data[a:b] for a, b in zip(starts.tolist(), ends.tolist(), strict=True)]
+    )
 
 
 def _narrowest(values: np.ndarray) -> np.dtype:
@@ -744,7 +750,7 @@ class _Shipper:
             col0, row0 = found.grid.cells(*np.nan_to_num(bounds[:, :2]).T)
             col1, row1 = found.grid.cells(*np.nan_to_num(bounds[:, 2:]).T)
             self.box_cells = (col0, row0, col1 + 1, row1 + 1)
-        self.wkb, self.converted = _polygon_wkb(geoms)
+        self.wkb = _polygon_wkb(geoms)
 
     def ship(self, k: int, worker: str | None) -> tuple[Any, dict[str, Any]]:
         """The task of partition ``todo[k]`` on ``worker`` (None: where the scheduler
@@ -766,11 +772,14 @@ class _Shipper:
             & (bounds[:, 1] <= y.max())
             & (bounds[:, 3] >= y.min())
         )
-        new = near[~self.converted[near]]
-        self.wkb[new] = shapely.to_wkb(self.geoms[new])
-        self.converted[new] = True
         ids = None if self.point_dtype is None else idx.astype(self.point_dtype)
-        batch = (x, y, ids, near.astype(self.poly_dtype), *_pack_wkb(self.wkb[near].tolist()))
+        batch = (
+            x,
+            y,
+            ids,
+            near.astype(self.poly_dtype),
+            *_pack_wkb(_wkb_items(self.geoms, near, self.wkb)),
+        )
         if self.extra:
             batch += self.extra(j, idx)
         target = [worker] if worker else None
@@ -796,6 +805,18 @@ class _Wkb(NamedTuple):
 #: objects always have the same WKB.
 _last_wkb: list[_Wkb] = []
 _wkb_lock = threading.Lock()
+
+
+def _wkb_items(
+    geoms: np.ndarray, which: np.ndarray, memo: tuple[np.ndarray, np.ndarray]
+) -> list[bytes]:
+    """The WKB of the polygons ``which`` (present ones), each converted once into
+    ``memo`` (:func:`_polygon_wkb` of ``geoms``)."""
+    wkb, converted = memo
+    new = which[~converted[which]]
+    wkb[new] = shapely.to_wkb(geoms[new])
+    converted[new] = True
+    return wkb[which].tolist()
 
 
 def _polygon_wkb(geoms: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
