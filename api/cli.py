@@ -324,6 +324,117 @@ def run_cmd(
         )
 
 
+@app.command("cluster-run")
+def cluster_run_cmd(
+    addresses: Annotated[
+        str,
+        typer.Option(
+            help="GeoParquet file or directory of parts (local or fsspec URL the workers read), "
+            "in the region's working CRS (EPSG:25832)."
+        ),
+    ],
+    out_dir: Annotated[
+        Path,
+        typer.Option(
+            "--out",
+            help="Run directory (replaced only on success); the workers write into it, so a "
+            "remote cluster needs it on a shared filesystem.",
+        ),
+    ],
+    coverage: Annotated[
+        list[Path],
+        typer.Option(help="Coverage polygons with offer columns; repeat for several files."),
+    ],
+    boundaries: Annotated[
+        Path | None,
+        typer.Option(
+            help="Gemeinde (and Kreis) polygons: names, and the ags of addresses without."
+        ),
+    ] = None,
+    profile: Annotated[
+        str, typer.Option(help="Rule profile id or path to a profile TOML.")
+    ] = "de-gigabit-2023",
+    as_of: Annotated[
+        str | None, typer.Option("--as-of", help="Reference date YYYY-MM-DD (default: today).")
+    ] = None,
+    include_planned: Annotated[
+        bool,
+        typer.Option(
+            "--include-planned/--existing-only",
+            help="Count planned roll-outs within the profile's horizon.",
+        ),
+    ] = True,
+    region: Annotated[str, typer.Option(help="Jurisdiction: de (EPSG:25832), us, uk.")] = "de",
+    coverage_crs: Annotated[
+        str | None, typer.Option(help="CRS of the coverage files if they have none.")
+    ] = None,
+    coverage_columns: Annotated[
+        str | None, typer.Option(help="Column mapping SOURCE=CANONICAL,... for the coverage files.")
+    ] = None,
+    boundary_columns: Annotated[
+        str | None, typer.Option(help="Column mapping for the boundary file.")
+    ] = None,
+    min_count: Annotated[
+        int, typer.Option(help="Public summaries hide counts between 1 and this minus one.", min=1)
+    ] = 3,
+    scheduler: Annotated[
+        str | None,
+        typer.Option(help="An existing Dask cluster, e.g. tcp://host:8786."),
+    ] = None,
+    workers: Annotated[
+        int | None,
+        typer.Option(help="A local Dask cluster of N processes (default 2).", min=1),
+    ] = None,
+) -> None:
+    """Classify addresses that stay on a Dask cluster: workers read, classify and write parts.
+
+    For address sets beyond one machine's memory. Writes per-address GeoParquet parts,
+    Gemeinde and Kreis tables and a manifest; no rural gap analysis (use run per Land or
+    Kreis for that).
+    """
+    from api.render import kreis_table
+    from coverage.cluster_run import ClusterRunOptions, cluster_run
+    from coverage.pipeline import LayerSpec
+
+    try:
+        ref = date.fromisoformat(as_of) if as_of else None
+    except ValueError:
+        raise typer.BadParameter(
+            f"not a date: {as_of!r}; use YYYY-MM-DD", param_hint="--as-of"
+        ) from None
+    mapping = _parse_mapping(coverage_columns, "--coverage-columns")
+    with _user_errors(), out.status("classifying on the Dask cluster ..."):
+        result = cluster_run(
+            addresses,
+            [LayerSpec(p, coverage_crs, mapping) for p in coverage],
+            out_dir,
+            ClusterRunOptions(
+                profile=profile,
+                region=region,
+                as_of=ref,
+                include_planned=include_planned,
+                scheduler=scheduler,
+                workers=workers,
+                public_min_count=min_count,
+            ),
+            boundaries=LayerSpec(
+                boundaries, None, _parse_mapping(boundary_columns, "--boundary-columns")
+            )
+            if boundaries
+            else None,
+        )
+    manifest = result.manifest
+    prof, c = manifest["profile"], manifest["counts"]
+    title = f"{prof['id']} v{prof['version']}: {prof['title']} (as of {manifest['parameters']['as_of']})"
+    out.print(kreis_table(result.summary_kreis, prof["classes"], title))
+    out.print(
+        f"{c['addresses']:,} addresses in {c['address_parts']:,} parts, "
+        f"{c['coverage_features']:,} coverage features; eligible {c['eligible']:,}; "
+        f"total {manifest['timings_s']['total']:.1f} s"
+    )
+    out.print(f"run directory: [bold]{out_dir}[/] (per-address rows in {out_dir / 'addresses'})")
+
+
 def _rural_options(rule: str, min_count: int, household_size: float = 2.1) -> Any:
     from coverage.rural import RuralOptions
 

@@ -11,19 +11,20 @@ from rich.table import Table
 
 
 def kreis_table(summary: pd.DataFrame, classes: list[str], title: str) -> Table:
-    """Per-Kreis addresses, eligible and rural gaps (count and share) and class shares, plus a total row."""
+    """Per-Kreis addresses, eligible and rural gaps (count and share; where the summary has
+    them) and class shares, plus a total row."""
     table = Table(title=title, title_justify="left")
+    has_rural = "rural_gap" in summary
     for col, justify in (
         ("Kreis", "left"),
         ("AGS", "left"),
         ("addresses", "right"),
         ("eligible", "right"),
-        ("rural gaps", "right"),
+        *([("rural gaps", "right")] if has_rural else []),
     ):
         table.add_column(col, justify=justify)  # type: ignore[arg-type]
     for c in classes:
         table.add_column(c, justify="right")
-    has_rural = "rural_gap" in summary
     for row in summary.to_dict("records"):
         n = row["addresses"] or 1
         cells = [
@@ -31,8 +32,9 @@ def kreis_table(summary: pd.DataFrame, classes: list[str], title: str) -> Table:
             str(row["ags"]),
             f"{row['addresses']:,}",
             f"{row['eligible']:,} ({row['eligible'] / n:.1%})",
-            f"{int(row['rural_gap']):,} ({row['rural_gap'] / n:.1%})" if has_rural else "-",
         ]
+        if has_rural:
+            cells.append(f"{int(row['rural_gap']):,} ({row['rural_gap'] / n:.1%})")
         cells += [f"{row[f'share_{c}']:.1%}" for c in classes]
         table.add_row(*cells)
     if len(summary) > 1 and summary["addresses"].sum() > 0:
@@ -43,8 +45,9 @@ def kreis_table(summary: pd.DataFrame, classes: list[str], title: str) -> Table:
             "",
             f"{int(n):,}",
             f"{int(tot['eligible']):,} ({tot['eligible'] / n:.1%})",
-            f"{int(tot['rural_gap']):,} ({tot['rural_gap'] / n:.1%})" if has_rural else "-",
         ]
+        if has_rural:
+            cells.append(f"{int(tot['rural_gap']):,} ({tot['rural_gap'] / n:.1%})")
         cells += [f"{tot[f'n_{c}'] / n:.1%}" for c in classes]
         table.add_row(*cells)
     return table

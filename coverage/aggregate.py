@@ -62,6 +62,7 @@ def summarise(
     level: str,
     names: Mapping[str, str] | None = None,
     classes: Sequence[str],
+    count: str | None = None,
 ) -> pd.DataFrame:
     """Count addresses, households and classes per Gemeinde or Kreis.
 
@@ -76,6 +77,10 @@ def summarise(
         Key -> name (e.g. from the boundary layer); missing keys get NA names.
     classes
         The profile's class names in order; one ``n_<c>``/``share_<c>`` pair each.
+    count
+        Column holding the number of addresses each row stands for, when the rows are
+        already grouped (as a cluster run's workers send them: one row per AGS, class and
+        eligibility, ``households`` summed). Default: one row per address.
 
     Returns
     -------
@@ -94,7 +99,11 @@ def summarise(
         raise InputDataError(
             f"unknown aggregation level {level!r}; use one of: {', '.join(LEVELS)}"
         )
-    missing = [c for c in ("ags", "households", "class", "eligible") if c not in results]
+    missing = [
+        c
+        for c in ("ags", "households", "class", "eligible", *([count] if count else []))
+        if c not in results
+    ]
     if missing:
         raise InputDataError(f"results are missing column(s) {', '.join(missing)}")
     klass = results["class"]
@@ -108,18 +117,23 @@ def summarise(
     key, keys = ags_prefix_codes(results["ags"], LEVELS[level])
     hh = pd.to_numeric(results["households"], errors="coerce").fillna(0).to_numpy("int64")
     elig = results["eligible"].astype("boolean").fillna(False).to_numpy(bool)
+    n = (
+        np.ones(len(results), dtype="int64")
+        if count is None
+        else pd.to_numeric(results[count]).to_numpy("int64")
+    )
 
-    def total(weights: np.ndarray | None) -> np.ndarray:
+    def total(weights: np.ndarray) -> np.ndarray:
         return np.bincount(key, weights=weights, minlength=len(keys)).astype("int64")
 
     counts = {
-        "addresses": total(None),
+        "addresses": total(n),
         "households": total(hh),
-        "eligible": total(elig.astype("int64")),
+        "eligible": total(np.where(elig, n, 0)),
         "eligible_households": total(np.where(elig, hh, 0)),
     }
     for c in classes:
-        counts[f"n_{c}"] = total((klass == c).to_numpy(dtype="int64"))
+        counts[f"n_{c}"] = total(np.where((klass == c).to_numpy(dtype=bool), n, 0))
     used = counts["addresses"] > 0
     table = pd.DataFrame({"ags": keys[used], **{k: v[used] for k, v in counts.items()}})
     table["ags"] = table["ags"].astype("string")

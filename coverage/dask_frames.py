@@ -50,7 +50,7 @@ from coverage.join import points_in_polygons
 from coverage.join_reduce import _as_geometry_array
 from coverage.profiles import Profile
 
-__all__ = ["classify_frame"]
+__all__ = ["broadcast_polygons", "classify_frame", "near_polygons"]
 
 
 def classify_frame(
@@ -150,14 +150,7 @@ def classify_frame(
     # the polygons near its own points, so any partitioning is right (compact partitions
     # are faster), and the task depends on nothing but data every worker has, so it runs
     # fused with the read of its partition, wherever that is, and no address moves
-    present = ~(shapely.is_missing(geoms) | shapely.is_empty(geoms))
-    items = np.full(len(geoms), b"", dtype=object)  # missing/empty: never near, no WKB
-    items[present] = _wkb_items(geoms, np.flatnonzero(present), _polygon_wkb(geoms))
-    bounds = np.where(present[:, None], shapely.bounds(geoms), np.nan)
-    # as one item (a tuple on its own would be scattered element by element)
-    [polygon_set] = client.scatter(
-        [(bounds, *_pack_wkb(items.tolist()))], broadcast=True, hash=False
-    )
+    polygon_set = broadcast_polygons(client, geoms)
     offers_future = client.scatter(offers, broadcast=True, hash=False)
 
     options = {"as_of": as_of, "include_planned": include_planned}
@@ -181,6 +174,40 @@ def classify_frame(
     # caller adds later (to_parquet's) are not fused with the read again, and unfused,
     # Dask may classify a part on another worker than the one that read it
     return result.optimize()
+
+
+def broadcast_polygons(client: Any, geoms: np.ndarray) -> Any:
+    """Every polygon's WKB (one buffer, each converted once) and bounding box on every
+    worker of ``client``: the future of (bounds, WKB buffer, WKB sizes), which
+    :func:`near_polygons` takes apart in a task. Missing and empty polygons are never near."""
+    present = ~(shapely.is_missing(geoms) | shapely.is_empty(geoms))
+    items = np.full(len(geoms), b"", dtype=object)  # missing/empty: never near, no WKB
+    items[present] = _wkb_items(geoms, np.flatnonzero(present), _polygon_wkb(geoms))
+    bounds = np.where(present[:, None], shapely.bounds(geoms), np.nan)
+    # as one item (a tuple on its own would be scattered element by element)
+    [polygon_set] = client.scatter(
+        [(bounds, *_pack_wkb(items.tolist()))], broadcast=True, hash=False
+    )
+    return polygon_set
+
+
+def near_polygons(
+    polygons: tuple[np.ndarray, np.ndarray, np.ndarray], x: np.ndarray, y: np.ndarray
+) -> tuple[np.ndarray, np.ndarray]:
+    """Of a :func:`broadcast_polygons` set: the numbers of the polygons whose bounding box
+    meets that of the finite points ``x, y``, and those polygons (decoded)."""
+    bounds, buffer, sizes = polygons
+    finite = np.isfinite(x) & np.isfinite(y)
+    near = np.empty(0, dtype=np.int64)
+    if finite.any():
+        fx, fy = x[finite], y[finite]
+        near = np.flatnonzero(
+            (bounds[:, 0] <= fx.max())
+            & (bounds[:, 2] >= fx.min())
+            & (bounds[:, 1] <= fy.max())
+            & (bounds[:, 3] >= fy.min())
+        )
+    return near, _unpack_wkb(buffer, sizes, near)
 
 
 class _Parquet(NamedTuple):
@@ -251,23 +278,14 @@ def _classify_part(
     columns: list[str],
     kept: list[str],
     options: dict[str, Any],
+    xy: tuple[np.ndarray, np.ndarray] | None = None,
 ) -> pd.DataFrame:
     """Worker task: join and classify one partition of address points over the polygons
-    (bounding boxes, WKB buffer, WKB sizes) whose box meets the partition's points' box;
-    the ``kept`` address columns in front."""
-    x, y = _coordinates(frame)
-    bounds, buffer, sizes = polygons
-    finite = np.isfinite(x) & np.isfinite(y)
-    near = np.empty(0, dtype=np.int64)
-    if finite.any():
-        fx, fy = x[finite], y[finite]
-        near = np.flatnonzero(
-            (bounds[:, 0] <= fx.max())
-            & (bounds[:, 2] >= fx.min())
-            & (bounds[:, 1] <= fy.max())
-            & (bounds[:, 3] >= fy.min())
-        )
-    p, q = points_in_polygons(x, y, _unpack_wkb(buffer, sizes, near))
+    (a :func:`broadcast_polygons` set) whose box meets the partition's points' box; the
+    ``kept`` address columns in front. ``xy``: the points' coordinates, if already read."""
+    x, y = _coordinates(frame) if xy is None else xy
+    near, geoms = near_polygons(polygons, x, y)
+    p, q = points_in_polygons(x, y, geoms)
     q = np.take(near, q)
     attrs = pd.DataFrame({c: frame[c].to_numpy() for c in columns}, index=pd.RangeIndex(len(frame)))
     result = classify(attrs, offers, p, q, profile, **options)
