@@ -210,6 +210,13 @@ def near_polygons(
     return near, _unpack_wkb(buffer, sizes, near)
 
 
+#: uncompressed bytes per partition read from GeoParquet: ~250k addresses (point, id, ags,
+#: households, site type; about 65 bytes each). Dask joins partitions where only some of a
+#: file's columns are read (two of them when half are), so tasks get 250k-1M addresses:
+#: a few hundred MB of work each, and enough tasks to keep every worker busy to the end
+_PART_BYTES = "16 MiB"
+
+
 class _Parquet(NamedTuple):
     """GeoParquet read by plain Dask tasks: the geometry column as WKB."""
 
@@ -252,7 +259,13 @@ def _read_geoparquet(path: str | os.PathLike[str], keep: Sequence[str]) -> _Parq
         crs = CRS.from_user_input(crs)
     wanted = [c for c in (*ADDRESS_COLUMNS, *keep) if c in schema.names and c != name]
     frame = dd.read_parquet(
-        os.fspath(path), columns=[name, *dict.fromkeys(wanted)], dtype_backend="pyarrow"
+        os.fspath(path),
+        columns=[name, *dict.fromkeys(wanted)],
+        dtype_backend="pyarrow",
+        # row groups, not whole files: one 5M-address file is otherwise one partition
+        # (one task, 8 GB); row groups are joined up to this size
+        split_row_groups="adaptive",
+        blocksize=_PART_BYTES,
     )
     if name != "geometry":
         frame = frame.rename(columns={name: "geometry"})
