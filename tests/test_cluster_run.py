@@ -265,3 +265,20 @@ def test_summaries_over_grouped_rows_equal_those_over_addresses() -> None:
             summarise(grouped, level=level, classes=classes, count="addresses"),
             summarise(rows, level=level, classes=classes),
         )
+
+
+def test_one_file_is_read_as_parts_by_row_group(
+    client, demo_inputs: DemoInputs, local_run: Path, tmp_path: Path, monkeypatch
+) -> None:
+    """One GeoParquet file (as ``gapmap run`` takes it) is split into tasks by its row groups,
+    not classified as one partition; the counts are the local run's."""
+    import coverage.dask_frames
+
+    monkeypatch.setattr(coverage.dask_frames, "_PART_BYTES", "64 KiB")
+    _addresses(demo_inputs).to_parquet(tmp_path / "one.parquet", row_group_size=1_000)
+    result = _cluster(demo_inputs, tmp_path / "one.parquet", tmp_path / "out", client)
+    counts = result.manifest["counts"]
+    assert counts["address_parts"] >= 3
+    assert len(list((tmp_path / "out" / "addresses").iterdir())) == counts["address_parts"]
+    local = json.loads((local_run / "manifest.json").read_text())["counts"]
+    assert counts["by_class"] == local["by_class"] and counts["addresses"] == local["addresses"]
