@@ -1,7 +1,7 @@
 """End to end: ``coverage.pipeline.run`` on ~5M addresses, with stage timings and peak memory.
 
     python bench/e2e.py [--scale 13.2] [--data /tmp/gapmap-e2e] [--unsorted] [--quick]
-                        [--workers N]
+                        [--workers N] [--cluster-run]
 
 Inputs: the Suedwestfalen demo scaled up (``write_demo_inputs(scale=13.2)``: ~5.0M
 addresses on 14k coverage polygons of the real Gemeinde boundaries), generated once into
@@ -13,6 +13,8 @@ Measured in this process: wall time, ``manifest["timings_s"]`` per stage, and pe
 (RSS sampled every 20 ms by a thread, per stage through the run's progress callback, and
 ``ru_maxrss``). ``--workers N`` joins and classifies on a local Dask cluster (started inside
 the run, so its start-up counts); the sampled RSS then includes the worker processes.
+``--cluster-run`` then times ``gapmap cluster-run`` on the same inputs (1 and 2 local
+workers; the addresses stay with the workers) and checks its tables against the run's.
 """
 
 from __future__ import annotations
@@ -34,6 +36,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from coverage.distributed import hilbert_keys
 from coverage.io.demo_files import write_demo_inputs
+from coverage.memory import release_free_memory
 from coverage.pipeline import LayerSpec, RunInputs, RunOptions, run
 
 #: end-to-end targets for 5M addresses on the 2-core machine
@@ -134,6 +137,11 @@ def main(argv: list[str] | None = None) -> int:
         default=None,
         help="join and classify on a local Dask cluster of N workers (peak RSS includes them)",
     )
+    parser.add_argument(
+        "--cluster-run",
+        action="store_true",
+        help="then also gapmap cluster-run on the same inputs, 1 and 2 local workers, twice each",
+    )
     args = parser.parse_args(argv)
     if args.quick:
         args.scale, args.data = 1.0, args.data.with_name(args.data.name + "-quick")
@@ -180,7 +188,49 @@ def main(argv: list[str] | None = None) -> int:
             f"targets for 5M: <= {TARGET_S} s: {'met' if ok_time else 'NOT met'} ({wall:.1f} s); "
             f"peak <= 4 GiB: {'met' if ok_mem else 'NOT met'} ({_mib(rss.peak)})"
         )
+    if args.cluster_run:
+        del result  # the cluster runs' peak RSS is theirs alone
+        release_free_memory()
+        cluster_runs(addresses, cover, bounds, as_of, out)
     return 0
+
+
+def cluster_runs(addresses: Path, cover: Path, bounds: Path, as_of: date, run_dir: Path) -> None:
+    """``gapmap cluster-run`` (``coverage.cluster_run``) on the run's inputs: 1 and 2 local
+    workers alternating, each call whole (cluster start, reading the coverage, the
+    workers reading, classifying and writing the parts, the tables); its tables must equal
+    the run's (``run_dir``) in every column they share."""
+    import pandas as pd
+
+    from coverage.cluster_run import ClusterRunOptions, cluster_run
+
+    out = run_dir.with_name(run_dir.name + "-cluster")
+    walls: dict[int, list[float]] = {1: [], 2: []}
+    same = True
+    for workers in (1, 2, 1, 2):
+        with PeakRSS() as rss:
+            t = time.perf_counter()
+            result = cluster_run(
+                addresses,
+                [LayerSpec(cover)],
+                out,
+                ClusterRunOptions(as_of=as_of, workers=workers),
+                boundaries=LayerSpec(bounds),
+            )
+            walls[workers].append(time.perf_counter() - t)
+        for name in ("summary_gemeinde.csv", "summary_kreis.csv"):
+            mine = pd.read_csv(out / name, dtype={"ags": str})
+            theirs = pd.read_csv(run_dir / name, dtype={"ags": str})
+            same &= mine.equals(theirs[mine.columns])
+        print(
+            f"gapmap cluster-run, {workers} worker(s): {walls[workers][-1]:.1f} s wall, "
+            f"{result.manifest['counts']['address_parts']} parts, peak RSS with workers "
+            f"{_mib(rss.peak)} (sampled)",
+            flush=True,
+        )
+    one, two = min(walls[1]), min(walls[2])
+    print(f"cluster-run 2 workers vs 1: {one / two:.2f}x (best of 2, whole command)")
+    print(f"cluster-run tables equal gapmap run's (shared columns): {'yes' if same else 'NO'}")
 
 
 if __name__ == "__main__":

@@ -177,7 +177,8 @@ def cluster_run(
             dask.delayed(broadcast_polygons(client, polygons)),
             dask.delayed(client.scatter(offer_table, broadcast=True, hash=False)),
             dask.delayed(broadcast_polygons(client, gemeinden)),
-            gemeinden_ags,
+            # once to every worker, not in every task (the EU has ~100k municipalities)
+            dask.delayed(client.scatter(gemeinden_ags, broadcast=True, hash=False)),
             meta=pd.DataFrame({c: pd.Series(dtype=t) for c, t in _COUNT_COLUMNS.items()}),
             enforce_metadata=False,
         )
