@@ -42,7 +42,7 @@ import pandas as pd
 from coverage import __version__
 from coverage.aggregate import summarise
 from coverage.crs import Region, check_coordinates, crs_label
-from coverage.errors import InputDataError
+from coverage.errors import GapmapError, InputDataError
 from coverage.io.writers import RunDirectory, write_csv, write_json, write_points_parquet
 from coverage.join import points_in_polygons
 from coverage.privacy import suppress_small_counts
@@ -128,7 +128,15 @@ def cluster_run(
         Dask is missing, the cluster fails, or the workers cannot write ``out_dir``.
     """
     from coverage.dask_frames import _read_geoparquet, broadcast_polygons
-    from coverage.distributed import _cluster_errors, _connect
+    from coverage.distributed import _INSTALL_HINT, _cluster_errors, _connect
+
+    try:
+        import dask
+        import distributed  # noqa: F401
+    except ImportError as exc:
+        raise GapmapError(
+            f"a cluster run needs dask and distributed ({exc}); install them with {_INSTALL_HINT}"
+        ) from exc
 
     options = options or ClusterRunOptions()
     t_start = time.perf_counter()
@@ -170,8 +178,6 @@ def cluster_run(
             options={"as_of": as_of, "include_planned": options.include_planned},
             out_dir=str(parts_dir),
         )
-        import dask
-
         counts = parquet.frame.map_partitions(
             task,
             dask.delayed(broadcast_polygons(client, polygons)),
