@@ -30,6 +30,7 @@ import json
 import os
 from collections.abc import Sequence
 from datetime import date
+from pathlib import Path
 from typing import Any, NamedTuple
 
 import numpy as np
@@ -234,10 +235,19 @@ def _read_geoparquet(path: str | os.PathLike[str], keep: Sequence[str]) -> _Parq
     import dask.dataframe as dd
     import pyarrow.dataset as ds
 
+    text = os.fspath(path)
+    if "://" not in text and not Path(text).exists():
+        raise InputDataError(
+            f"{path}: no such file or directory; give a GeoParquet file or a directory of parts"
+        )
     try:
-        schema = ds.dataset(os.fspath(path), format="parquet").schema
+        schema = ds.dataset(text, format="parquet").schema
     except (OSError, pa.ArrowInvalid) as exc:
-        raise InputDataError(f"{path}: cannot read as Parquet ({exc})") from exc
+        raise InputDataError(
+            f"{path}: cannot read as Parquet ({exc}); the addresses must be GeoParquet: convert "
+            "them once, e.g. geopandas.read_file(path).to_parquet('addresses.parquet') or "
+            "ogr2ogr -f Parquet addresses.parquet path"
+        ) from exc
     try:
         geo = json.loads(schema.metadata[b"geo"])
         name = geo["primary_column"]
@@ -259,7 +269,7 @@ def _read_geoparquet(path: str | os.PathLike[str], keep: Sequence[str]) -> _Parq
         crs = CRS.from_user_input(crs)
     wanted = [c for c in (*ADDRESS_COLUMNS, *keep) if c in schema.names and c != name]
     frame = dd.read_parquet(
-        os.fspath(path),
+        text,
         columns=[name, *dict.fromkeys(wanted)],
         dtype_backend="pyarrow",
         # row groups, not whole files: one 5M-address file is otherwise one partition

@@ -193,8 +193,11 @@ def test_bad_inputs_name_the_fix(client, scene, tmp_path: Path) -> None:
     pd.DataFrame({"a": [1]}).to_parquet(tmp_path / "plain.parquet")
     with pytest.raises(InputDataError, match=r"plain\.parquet: no GeoParquet metadata"):
         classify_frame(tmp_path / "plain.parquet", polys, offers, profile, as_of=AS_OF)
-    with pytest.raises(InputDataError, match=r"missing\.parquet: cannot read"):
+    with pytest.raises(InputDataError, match=r"missing\.parquet: no such file or directory"):
         classify_frame(tmp_path / "missing.parquet", polys, offers, profile, as_of=AS_OF)
+    (tmp_path / "addresses.csv").write_text("address_id,x,y\nA1,400000,5700000\n")
+    with pytest.raises(InputDataError, match=r"addresses\.csv: cannot read as Parquet.*ogr2ogr"):
+        classify_frame(tmp_path / "addresses.csv", polys, offers, profile, as_of=AS_OF)
     areas = frame.iloc[:10].copy()
     areas.loc[3, "geometry"] = shapely.box(0, 0, 1, 1)
     lazy = classify_frame(
