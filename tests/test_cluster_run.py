@@ -282,3 +282,52 @@ def test_one_file_is_read_as_parts_by_row_group(
     assert len(list((tmp_path / "out" / "addresses").iterdir())) == counts["address_parts"]
     local = json.loads((local_run / "manifest.json").read_text())["counts"]
     assert counts["by_class"] == local["by_class"] and counts["addresses"] == local["addresses"]
+
+
+def test_real_schools_get_their_official_gemeinde_on_the_workers(
+    client, shared_data: Path, demo_inputs: DemoInputs, tmp_path: Path
+) -> None:
+    """The 496 schools of the NRW school register (real addresses, EPSG:25832) without
+    their key, on the real VG250 Gemeinden: the ags each worker fills in is the register's
+    Gemeindeschluessel for every school, and the classes equal ``gapmap run``'s."""
+    from coverage.io.vector import read_vector
+
+    schools = read_vector(
+        shared_data / "points" / "schulen_nrw_suedwestfalen.csv",
+        crs="EPSG:25832",
+        x="UTMRechtswert",
+        y="UTMHochwert",
+        columns={"Schulnummer": "address_id", "Gemeindeschluessel": "ags"},
+    ).frame
+    official = dict(zip(schools["address_id"].astype(str), schools["ags"], strict=True))
+    frame = gpd.GeoDataFrame(
+        {
+            "address_id": schools["address_id"].astype(str),
+            "site_type": "school",
+            "households": 1,
+        },
+        geometry=schools.geometry.values,
+        crs=25832,
+    )
+    frame.to_parquet(tmp_path / "schools.parquet")
+    boundaries = LayerSpec(shared_data / "boundaries" / "vg250_gemeinden_suedwestfalen.geojson")
+    result = cluster_run(
+        tmp_path / "schools.parquet",
+        [LayerSpec(demo_inputs.coverage)],
+        tmp_path / "out",
+        ClusterRunOptions(as_of=demo_inputs.as_of, scheduler=client),
+        boundaries=boundaries,
+    )
+    rows = gpd.read_parquet(tmp_path / "out" / "addresses")
+    assert len(rows) == 496
+    assert dict(zip(rows["address_id"], rows["ags"], strict=True)) == official
+    assert result.manifest["counts"]["addresses_without_ags"] == 0
+    assert result.summary_gemeinde["addresses"].sum() == 496
+
+    local = run(
+        RunInputs(LayerSpec(tmp_path / "schools.parquet"), (LayerSpec(demo_inputs.coverage),)),
+        tmp_path / "local",
+        RunOptions(as_of=demo_inputs.as_of),
+    )
+    expected = dict(zip(local.addresses["address_id"], local.addresses["class"], strict=True))
+    assert dict(zip(rows["address_id"], rows["class"], strict=True)) == expected
