@@ -392,7 +392,6 @@ def cluster_run_cmd(
     Gemeinde and Kreis tables and a manifest; no rural gap analysis (use run per Land or
     Kreis for that).
     """
-    from api.render import kreis_table
     from coverage.cluster_run import ClusterRunOptions, cluster_run
     from coverage.pipeline import LayerSpec
 
@@ -423,16 +422,8 @@ def cluster_run_cmd(
             if boundaries
             else None,
         )
-    manifest = result.manifest
-    prof, c = manifest["profile"], manifest["counts"]
-    title = f"{prof['id']} v{prof['version']}: {prof['title']} (as of {manifest['parameters']['as_of']})"
-    out.print(kreis_table(result.summary_kreis, prof["classes"], title))
-    out.print(
-        f"{c['addresses']:,} addresses in {c['address_parts']:,} parts, "
-        f"{c['coverage_features']:,} coverage features; eligible {c['eligible']:,}; "
-        f"total {manifest['timings_s']['total']:.1f} s"
-    )
-    out.print(f"run directory: [bold]{out_dir}[/] (per-address rows in {out_dir / 'addresses'})")
+    _print_run(out_dir, result.manifest, result.summary_kreis)
+    out.print(f"per-address rows: [bold]{out_dir / 'addresses'}[/] (GeoParquet parts)")
 
 
 def _rural_options(rule: str, min_count: int, household_size: float = 2.1) -> Any:
@@ -562,8 +553,6 @@ def diff(
     limit: Annotated[int, typer.Option(help="Changed addresses to print.")] = 20,
 ) -> None:
     """List addresses whose class changed between two runs, and the changes per Gemeinde."""
-    import geopandas as gpd
-
     from coverage.diff import diff_runs
     from coverage.errors import NotFoundError
     from coverage.io.writers import write_csv
@@ -576,7 +565,14 @@ def diff(
                 raise NotFoundError(f"{rd}: not a run directory (no manifest.json)")
             manifest = json.loads((rd / "manifest.json").read_text(encoding="utf-8"))
             cols = ["address_id", "ags", "class", "eligible"]
-            frames.append(gpd.read_parquet(rd / "addresses.parquet", columns=cols))
+            # a cluster run writes its addresses as a directory of parts
+            path = rd / "addresses.parquet"
+            if not path.is_file() and (rd / "addresses").is_dir():
+                path = rd / "addresses"
+            if not path.exists():
+                raise NotFoundError(f"{rd}: no addresses.parquet; is it a finished run?")
+            # the keys and classes only: no geometry (geopandas refuses to read without it)
+            frames.append(pd.read_parquet(path, columns=cols))
             ranks.append([c.name for c in load_profile(manifest["profile"]["id"]).classes])
         result = diff_runs(frames[0], frames[1], rank_a=ranks[0], rank_b=ranks[1])
         if out_csv:

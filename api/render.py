@@ -109,12 +109,19 @@ def print_run(
     if areas is not None and len(areas):
         console.print(gap_area_table(areas, names))
     c = manifest["counts"]
-    console.print(
-        f"{c['addresses']:,} addresses, {c['coverage_features']:,} coverage features, "
-        f"{c['address_offer_pairs']:,} address-offer pairs; "
-        f"rural gaps: {c.get('rural_gap', 0):,} (rule: {manifest['parameters'].get('rural_rule', '-')}); "
-        f"total {manifest['timings_s']['total']:.1f} s"
-    )
+    if manifest.get("created_by") == "gapmap cluster-run":
+        console.print(
+            f"{c['addresses']:,} addresses in {c['address_parts']:,} parts, "
+            f"{c['coverage_features']:,} coverage features; eligible {c['eligible']:,}; "
+            f"no rural gap analysis (cluster run); total {manifest['timings_s']['total']:.1f} s"
+        )
+    else:
+        console.print(
+            f"{c['addresses']:,} addresses, {c['coverage_features']:,} coverage features, "
+            f"{c['address_offer_pairs']:,} address-offer pairs; "
+            f"rural gaps: {c.get('rural_gap', 0):,} (rule: {manifest['parameters'].get('rural_rule', '-')}); "
+            f"total {manifest['timings_s']['total']:.1f} s"
+        )
     if manifest.get("synthetic_data"):
         console.print(f"[yellow]{manifest['synthetic_data']}[/]")
     console.print(f"run directory: [bold]{run_dir}[/]")

@@ -108,6 +108,28 @@ def test_summary_command_prints_the_kreis_table(
     assert "Hochsauerlandkreis" in text and "Soest" in text and "run directory" in text
 
 
+def test_diff_lists_the_addresses_whose_class_changed(
+    demo_inputs: DemoInputs, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """The same addresses with and without planned roll-outs: ``gapmap diff`` lists exactly
+    the addresses whose class differs, in the CSV and in the count it prints."""
+    a, b = tmp_path / "with_planned", tmp_path / "existing_only"
+    assert gapmap(*run_args(demo_inputs, a)) == 0
+    assert gapmap(*run_args(demo_inputs, b), "--existing-only") == 0
+    capsys.readouterr()
+    assert gapmap("diff", a, b, "--out", tmp_path / "changes.csv") == 0
+    printed = capsys.readouterr().out
+    cols = ["address_id", "class"]
+    both = pd.read_parquet(a / "addresses.parquet", columns=cols).merge(
+        pd.read_parquet(b / "addresses.parquet", columns=cols), on="address_id"
+    )
+    changed = both.loc[both["class_x"] != both["class_y"], "address_id"]
+    assert len(changed) > 0  # planned roll-outs change some classes in the demo
+    listed = pd.read_csv(tmp_path / "changes.csv", dtype={"address_id": str})
+    assert sorted(listed["address_id"]) == sorted(changed)
+    assert f"{len(changed):,} address(es) changed; 0 added, 0 removed" in printed
+
+
 def test_profiles_lists_both_starting_profiles(capsys: pytest.CaptureFixture[str]) -> None:
     assert gapmap("profiles") == 0
     text = capsys.readouterr().out

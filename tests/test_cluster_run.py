@@ -331,3 +331,23 @@ def test_real_schools_get_their_official_gemeinde_on_the_workers(
     )
     expected = dict(zip(local.addresses["address_id"], local.addresses["class"], strict=True))
     assert dict(zip(rows["address_id"], rows["class"], strict=True)) == expected
+
+
+def test_summary_diff_and_maps_read_a_cluster_run(
+    client, demo_inputs: DemoInputs, local_run: Path, tmp_path: Path, capsys
+) -> None:
+    """``gapmap summary`` prints its Kreis table, ``gapmap diff`` against the local run finds
+    no change, and the maps' reader says what a cluster run directory lacks."""
+    from api.cli import main
+    from coverage.io.rundir import load_run
+
+    out = tmp_path / "out"
+    _cluster(demo_inputs, _parts(_addresses(demo_inputs), tmp_path / "parts", 3), out, client)
+    capsys.readouterr()
+    assert main(["summary", str(out)]) == 0
+    printed = capsys.readouterr().out
+    assert "Hochsauerlandkreis" in printed and "no rural gap analysis (cluster run)" in printed
+    assert main(["diff", str(local_run), str(out)]) == 0
+    assert "0 address(es) changed; 0 added, 0 removed" in capsys.readouterr().out
+    with pytest.raises(InputDataError, match=r"gapmap cluster-run directory.*gapmap run per"):
+        load_run(out)

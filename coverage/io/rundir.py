@@ -230,6 +230,12 @@ def load_run(
     missing = [name for name in REQUIRED if not (root / name).is_file()]
     if missing:
         hint = " (did you mean its run/ subdirectory?)" if (root / "run").is_dir() else ""
+        if (root / "addresses").is_dir() and (root / "manifest.json").is_file():
+            hint = (
+                " (a gapmap cluster-run directory: its tables and per-address parts are "
+                "there, but no boundaries or rural analysis for maps and evidence packs; "
+                "run gapmap run per Kreis or Land for those)"
+            )
         raise InputDataError(
             f"{root} is not a complete run directory{hint}: missing {', '.join(missing)}"
         )
