@@ -93,6 +93,43 @@ def _parse_mapping(text: str | None, option: str) -> dict[str, str] | None:
     return mapping
 
 
+def _parse_as_of(text: str | None) -> date | None:
+    """``--as-of`` YYYY-MM-DD (None: today, decided by the run)."""
+    try:
+        return date.fromisoformat(text) if text else None
+    except ValueError:
+        raise typer.BadParameter(
+            f"not a date: {text!r}; use YYYY-MM-DD", param_hint="--as-of"
+        ) from None
+
+
+# options `run` and `cluster-run` share
+ProfileOption = Annotated[str, typer.Option(help="Rule profile id or path to a profile TOML.")]
+AsOfOption = Annotated[
+    str | None, typer.Option("--as-of", help="Reference date YYYY-MM-DD (default: today).")
+]
+IncludePlannedOption = Annotated[
+    bool,
+    typer.Option(
+        "--include-planned/--existing-only",
+        help="Count planned roll-outs within the profile's horizon.",
+    ),
+]
+RegionOption = Annotated[str, typer.Option(help="Jurisdiction: de (EPSG:25832), us, uk.")]
+CoverageCrsOption = Annotated[
+    str | None, typer.Option(help="CRS of the coverage files if they have none.")
+]
+CoverageColumnsOption = Annotated[
+    str | None, typer.Option(help="Column mapping for the coverage files.")
+]
+BoundaryColumnsOption = Annotated[
+    str | None, typer.Option(help="Column mapping for the boundary file.")
+]
+MinCountOption = Annotated[
+    int, typer.Option(help="Public summaries hide counts between 1 and this minus one.", min=1)
+]
+
+
 def _print_run(run_dir: Path, manifest: dict[str, Any], summary_kreis: pd.DataFrame) -> None:
     """Print the end-of-run report, reading gap areas and names from the run directory."""
     import geopandas as gpd
@@ -186,38 +223,22 @@ def run_cmd(
     boundaries: Annotated[
         Path | None, typer.Option(help="Gemeinde (and Kreis) polygons with ags and name.")
     ] = None,
-    profile: Annotated[
-        str, typer.Option(help="Rule profile id or path to a profile TOML.")
-    ] = "de-gigabit-2023",
-    as_of: Annotated[
-        str | None, typer.Option("--as-of", help="Reference date YYYY-MM-DD (default: today).")
-    ] = None,
-    include_planned: Annotated[
-        bool,
-        typer.Option(
-            "--include-planned/--existing-only",
-            help="Count planned roll-outs within the profile's horizon.",
-        ),
-    ] = True,
-    region: Annotated[str, typer.Option(help="Jurisdiction: de (EPSG:25832), us, uk.")] = "de",
+    profile: ProfileOption = "de-gigabit-2023",
+    as_of: AsOfOption = None,
+    include_planned: IncludePlannedOption = True,
+    region: RegionOption = "de",
     addresses_crs: Annotated[
         str | None, typer.Option(help="CRS of the address file if it has none, e.g. EPSG:25832.")
     ] = None,
-    coverage_crs: Annotated[
-        str | None, typer.Option(help="CRS of the coverage files if they have none.")
-    ] = None,
+    coverage_crs: CoverageCrsOption = None,
     boundaries_crs: Annotated[
         str | None, typer.Option(help="CRS of the boundary file if it has none.")
     ] = None,
     address_columns: Annotated[
         str | None, typer.Option(help="Column mapping SOURCE=CANONICAL,... for the address file.")
     ] = None,
-    coverage_columns: Annotated[
-        str | None, typer.Option(help="Column mapping for the coverage files.")
-    ] = None,
-    boundary_columns: Annotated[
-        str | None, typer.Option(help="Column mapping for the boundary file.")
-    ] = None,
+    coverage_columns: CoverageColumnsOption = None,
+    boundary_columns: BoundaryColumnsOption = None,
     offers_columns: Annotated[
         str | None, typer.Option(help="Column mapping for the offer lists.")
     ] = None,
@@ -231,9 +252,7 @@ def run_cmd(
         str,
         typer.Option(help="Rural gap = eligible address in a rural cell | municipality | both."),
     ] = "cell",
-    min_count: Annotated[
-        int, typer.Option(help="Public summaries hide counts between 1 and this minus one.", min=1)
-    ] = 3,
+    min_count: MinCountOption = 3,
     household_size: Annotated[
         float,
         typer.Option(
@@ -266,12 +285,7 @@ def run_cmd(
     """Classify addresses against coverage under a rule profile and write a run directory."""
     from coverage.pipeline import LayerSpec, RunInputs, RunOptions, run
 
-    try:
-        ref = date.fromisoformat(as_of) if as_of else None
-    except ValueError:
-        raise typer.BadParameter(
-            f"not a date: {as_of!r}; use YYYY-MM-DD", param_hint="--as-of"
-        ) from None
+    ref = _parse_as_of(as_of)
     inputs = RunInputs(
         addresses=LayerSpec(
             addresses, addresses_crs, _parse_mapping(address_columns, "--address-columns")
@@ -351,32 +365,14 @@ def cluster_run_cmd(
             help="Gemeinde (and Kreis) polygons: names, and the ags of addresses without."
         ),
     ] = None,
-    profile: Annotated[
-        str, typer.Option(help="Rule profile id or path to a profile TOML.")
-    ] = "de-gigabit-2023",
-    as_of: Annotated[
-        str | None, typer.Option("--as-of", help="Reference date YYYY-MM-DD (default: today).")
-    ] = None,
-    include_planned: Annotated[
-        bool,
-        typer.Option(
-            "--include-planned/--existing-only",
-            help="Count planned roll-outs within the profile's horizon.",
-        ),
-    ] = True,
-    region: Annotated[str, typer.Option(help="Jurisdiction: de (EPSG:25832), us, uk.")] = "de",
-    coverage_crs: Annotated[
-        str | None, typer.Option(help="CRS of the coverage files if they have none.")
-    ] = None,
-    coverage_columns: Annotated[
-        str | None, typer.Option(help="Column mapping SOURCE=CANONICAL,... for the coverage files.")
-    ] = None,
-    boundary_columns: Annotated[
-        str | None, typer.Option(help="Column mapping for the boundary file.")
-    ] = None,
-    min_count: Annotated[
-        int, typer.Option(help="Public summaries hide counts between 1 and this minus one.", min=1)
-    ] = 3,
+    profile: ProfileOption = "de-gigabit-2023",
+    as_of: AsOfOption = None,
+    include_planned: IncludePlannedOption = True,
+    region: RegionOption = "de",
+    coverage_crs: CoverageCrsOption = None,
+    coverage_columns: CoverageColumnsOption = None,
+    boundary_columns: BoundaryColumnsOption = None,
+    min_count: MinCountOption = 3,
     scheduler: Annotated[
         str | None,
         typer.Option(help="An existing Dask cluster, e.g. tcp://host:8786."),
@@ -395,12 +391,7 @@ def cluster_run_cmd(
     from coverage.cluster_run import ClusterRunOptions, cluster_run
     from coverage.pipeline import LayerSpec
 
-    try:
-        ref = date.fromisoformat(as_of) if as_of else None
-    except ValueError:
-        raise typer.BadParameter(
-            f"not a date: {as_of!r}; use YYYY-MM-DD", param_hint="--as-of"
-        ) from None
+    ref = _parse_as_of(as_of)
     mapping = _parse_mapping(coverage_columns, "--coverage-columns")
     with _user_errors(), out.status("classifying on the Dask cluster ..."):
         result = cluster_run(
