@@ -45,7 +45,12 @@ from coverage.crs import Region, check_coordinates, crs_label
 from coverage.errors import GapmapError, InputDataError
 from coverage.io.writers import RunDirectory, write_csv, write_json, write_points_parquet
 from coverage.join import points_in_polygons
-from coverage.privacy import suppress_small_counts
+from coverage.pipeline import (
+    MANIFEST_VERSION,
+    profile_record,
+    public_summary,
+    software_versions,
+)
 from coverage.profiles import Profile, load_profile
 from coverage.run_inputs import (
     LayerSpec,
@@ -213,18 +218,7 @@ def cluster_run(
             )
             for level in ("gemeinde", "kreis")
         }
-        public = suppress_small_counts(
-            summaries["gemeinde"],
-            ["addresses", "households", "eligible", "eligible_households"]
-            + [f"n_{c}" for c in classes],
-            options.public_min_count,
-            share_columns={
-                "eligible_share": ["eligible", "addresses"],
-                **{f"share_{c}": [f"n_{c}", "addresses"] for c in classes},
-            },
-            groups={"addresses": [f"n_{c}" for c in classes]},
-            row_count_column="addresses",
-        )
+        public = public_summary(summaries["gemeinde"], classes, options.public_min_count)
         n_addresses = int(grouped["addresses"].sum())
         by_class = grouped.groupby("class", observed=True)["addresses"].sum()
         manifest = _manifest(
@@ -311,9 +305,6 @@ def _manifest(
     counts: dict[str, Any],
     validation: dict[str, Any],
 ) -> dict[str, Any]:
-    from coverage.pipeline import MANIFEST_VERSION, _software_versions
-
-    classes = [c.name for c in profile.classes]
     scheduler = options.scheduler
     if scheduler is not None and not isinstance(scheduler, str):  # a Client
         scheduler = scheduler.scheduler.address
@@ -321,15 +312,7 @@ def _manifest(
         "manifest_version": MANIFEST_VERSION,
         "gapmap_version": __version__,
         "created_by": "gapmap cluster-run",
-        "profile": {
-            "id": profile.id,
-            "version": profile.version,
-            "title": profile.title,
-            "sha256": profile.sha256,
-            "source_url": profile.source_url,
-            "classes": classes,
-            "eligible_classes": [c for c in classes if c in profile.eligible_classes],
-        },
+        "profile": profile_record(profile),
         "parameters": {
             "region": region.code,
             "as_of": as_of.isoformat(),
@@ -344,7 +327,7 @@ def _manifest(
             for source, report in validation.items()
         },
         "counts": counts,
-        "software": _software_versions(),
+        "software": software_versions(),
     }
 
 

@@ -291,17 +291,7 @@ def run(
             table = table.merge(rural.degurba_gemeinde[["ags", "degurba"]], on="ags", how="left")
         summaries[level] = table
     summary_gemeinde, summary_kreis = summaries["gemeinde"], summaries["kreis"]
-    public_gemeinde = suppress_small_counts(
-        summary_gemeinde,
-        [*BASE_COUNT_COLUMNS, *(f"n_{c}" for c in classes)],
-        options.rural.public_min_count,
-        share_columns={
-            "eligible_share": ["eligible", "addresses"],
-            **{f"share_{c}": [f"n_{c}", "addresses"] for c in classes},
-        },
-        groups={"addresses": [f"n_{c}" for c in classes]},
-        row_count_column="addresses",
-    )
+    public_gemeinde = public_summary(summary_gemeinde, classes, options.rural.public_min_count)
     tracker.done("aggregate", t)
 
     areas = rural.gap_areas
@@ -326,15 +316,7 @@ def run(
         "manifest_version": MANIFEST_VERSION,
         "gapmap_version": __version__,
         "created_by": "gapmap run",
-        "profile": {
-            "id": profile.id,
-            "version": profile.version,
-            "title": profile.title,
-            "sha256": profile.sha256,
-            "source_url": profile.source_url,
-            "classes": classes,
-            "eligible_classes": [c for c in classes if c in profile.eligible_classes],
-        },
+        "profile": profile_record(profile),
         "parameters": {
             "region": region.code,
             "as_of": as_of.isoformat(),
@@ -357,7 +339,7 @@ def run(
             r.source: {k: v for k, v in r.to_dict().items() if k != "dropped"} for r in reports
         },
         "counts": counts,
-        "software": _software_versions(),
+        "software": software_versions(),
         "synthetic_data": options.synthetic_note,
     }
 
@@ -550,7 +532,38 @@ def _classify_in_chunks(
     return results, n_pairs
 
 
-def _software_versions() -> dict[str, str]:
+def public_summary(summary: pd.DataFrame, classes: list[str], min_count: int) -> pd.DataFrame:
+    """A Gemeinde table for publication: counts between 1 and ``min_count`` - 1 hidden,
+    with complementary suppression, over the count columns it has (a cluster run's table
+    has no rural ones)."""
+    return suppress_small_counts(
+        summary,
+        [*(c for c in BASE_COUNT_COLUMNS if c in summary), *(f"n_{c}" for c in classes)],
+        min_count,
+        share_columns={
+            "eligible_share": ["eligible", "addresses"],
+            **{f"share_{c}": [f"n_{c}", "addresses"] for c in classes},
+        },
+        groups={"addresses": [f"n_{c}" for c in classes]},
+        row_count_column="addresses",
+    )
+
+
+def profile_record(profile: Profile) -> dict[str, Any]:
+    """The manifest's ``profile`` block: which rules, in which version, classified."""
+    classes = [c.name for c in profile.classes]
+    return {
+        "id": profile.id,
+        "version": profile.version,
+        "title": profile.title,
+        "sha256": profile.sha256,
+        "source_url": profile.source_url,
+        "classes": classes,
+        "eligible_classes": [c for c in classes if c in profile.eligible_classes],
+    }
+
+
+def software_versions() -> dict[str, str]:
     import geopandas
     import pyogrio
     import pyproj
