@@ -32,3 +32,17 @@ def shared_data() -> Path:
             "real Suedwestfalen data not available: set GAPMAP_SHARED_DATA to the shared/data directory"
         )
     return Path(value)
+
+
+@pytest.fixture(scope="module")
+def dask_client():
+    """A client of a LocalCluster with 2 single-threaded worker processes (one per test
+    module, so what a module leaves on the cluster stays its own)."""
+    distributed = pytest.importorskip("distributed", reason="dask.distributed not installed")
+    with (
+        distributed.LocalCluster(
+            n_workers=2, threads_per_worker=1, processes=True, dashboard_address=None
+        ) as cluster,
+        distributed.Client(cluster) as client,
+    ):
+        yield client

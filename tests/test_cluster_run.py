@@ -27,18 +27,6 @@ from coverage.pipeline import LayerSpec, RunInputs, RunOptions, run  # noqa: E40
 
 
 @pytest.fixture(scope="module")
-def client():
-    """A client of a LocalCluster with 2 single-threaded worker processes."""
-    with (
-        distributed.LocalCluster(
-            n_workers=2, threads_per_worker=1, processes=True, dashboard_address=None
-        ) as cluster,
-        distributed.Client(cluster) as client,
-    ):
-        yield client
-
-
-@pytest.fixture(scope="module")
 def local_run(demo_inputs: DemoInputs, tmp_path_factory: pytest.TempPathFactory) -> Path:
     """``gapmap run`` of the demo inputs: the reference."""
     out = tmp_path_factory.mktemp("cluster") / "local"
@@ -63,18 +51,18 @@ def _addresses(demo_inputs: DemoInputs) -> gpd.GeoDataFrame:
     return gpd.read_parquet(demo_inputs.addresses)
 
 
-def _cluster(demo_inputs: DemoInputs, parts: Path, out: Path, client, **options) -> object:
+def _cluster(demo_inputs: DemoInputs, parts: Path, out: Path, dask_client, **options) -> object:
     return cluster_run(
         parts,
         [LayerSpec(demo_inputs.coverage)],
         out,
-        ClusterRunOptions(as_of=demo_inputs.as_of, scheduler=client, **options),
+        ClusterRunOptions(as_of=demo_inputs.as_of, scheduler=dask_client, **options),
         boundaries=LayerSpec(demo_inputs.boundaries),
     )
 
 
 def test_cluster_run_equals_the_local_run(
-    client, demo_inputs: DemoInputs, local_run: Path, tmp_path: Path
+    dask_client, demo_inputs: DemoInputs, local_run: Path, tmp_path: Path
 ) -> None:
     """Every address's classification, offer columns, keys and point, and the Gemeinde and
     Kreis tables equal the local run's; a third of the addresses get their ags from the
@@ -83,7 +71,7 @@ def test_cluster_run_equals_the_local_run(
     assert addresses["ags"].notna().all()
     addresses.loc[addresses.index % 3 == 0, "ags"] = None
     parts = _parts(addresses, tmp_path / "parts")
-    result = _cluster(demo_inputs, parts, tmp_path / "out", client)
+    result = _cluster(demo_inputs, parts, tmp_path / "out", dask_client)
 
     out = tmp_path / "out"
     manifest = json.loads((out / "manifest.json").read_text())
@@ -197,19 +185,19 @@ def _no_point(frame: gpd.GeoDataFrame, i: int) -> gpd.GeoDataFrame:
     ids=["site_type", "households<0", "households=1.5", "ags", "address_id", "polygon", "empty"],
 )
 def test_a_bad_address_fails_the_run_and_keeps_the_earlier_one(
-    client, demo_inputs: DemoInputs, tmp_path: Path, change, message: str
+    dask_client, demo_inputs: DemoInputs, tmp_path: Path, change, message: str
 ) -> None:
     """A worker's check names the part, the address_id (where there is one) and the field;
     the run directory from before stays as it was and no partial directory is left."""
     good = _addresses(demo_inputs)
     out = tmp_path / "out"
-    _cluster(demo_inputs, _parts(good, tmp_path / "good", 2), out, client)
+    _cluster(demo_inputs, _parts(good, tmp_path / "good", 2), out, dask_client)
     before = {p: p.read_bytes() for p in out.rglob("*") if p.is_file()}
 
     i = len(good) // 2
     bad = change(good, i)
     with pytest.raises(InputDataError, match=message) as err:
-        _cluster(demo_inputs, _parts(bad, tmp_path / "bad", 2, sort=False), out, client)
+        _cluster(demo_inputs, _parts(bad, tmp_path / "bad", 2, sort=False), out, dask_client)
     assert str(tmp_path / "bad") in str(err.value)
     if "address_id" not in message:
         assert repr(str(good["address_id"].iloc[i])) in str(err.value)
@@ -218,7 +206,7 @@ def test_a_bad_address_fails_the_run_and_keeps_the_earlier_one(
 
 
 def test_addresses_checked_before_the_cluster_works(
-    client, demo_inputs: DemoInputs, tmp_path: Path
+    dask_client, demo_inputs: DemoInputs, tmp_path: Path
 ) -> None:
     """Wrong CRS (EPSG:3035, EPSG:4326), no address_id, or plain Parquet without GeoParquet
     metadata: a clear error naming the file, before any part is classified."""
@@ -231,11 +219,11 @@ def test_addresses_checked_before_the_cluster_works(
     for name, (frame, message) in cases.items():
         frame.to_parquet(tmp_path / f"{name}.parquet")
         with pytest.raises(InputDataError, match=message):
-            _cluster(demo_inputs, tmp_path / f"{name}.parquet", tmp_path / name, client)
+            _cluster(demo_inputs, tmp_path / f"{name}.parquet", tmp_path / name, dask_client)
         assert not (tmp_path / name).exists()
     pd.DataFrame(good.drop(columns="geometry")).to_parquet(tmp_path / "plain.parquet")
     with pytest.raises(InputDataError, match="no GeoParquet metadata"):
-        _cluster(demo_inputs, tmp_path / "plain.parquet", tmp_path / "plain", client)
+        _cluster(demo_inputs, tmp_path / "plain.parquet", tmp_path / "plain", dask_client)
 
 
 def test_summaries_over_grouped_rows_equal_those_over_addresses() -> None:
@@ -268,7 +256,7 @@ def test_summaries_over_grouped_rows_equal_those_over_addresses() -> None:
 
 
 def test_one_file_is_read_as_parts_by_row_group(
-    client, demo_inputs: DemoInputs, local_run: Path, tmp_path: Path, monkeypatch
+    dask_client, demo_inputs: DemoInputs, local_run: Path, tmp_path: Path, monkeypatch
 ) -> None:
     """One GeoParquet file (as ``gapmap run`` takes it) is split into tasks by its row groups,
     not classified as one partition; the counts are the local run's."""
@@ -276,7 +264,7 @@ def test_one_file_is_read_as_parts_by_row_group(
 
     monkeypatch.setattr(coverage.dask_frames, "_PART_BYTES", "64 KiB")
     _addresses(demo_inputs).to_parquet(tmp_path / "one.parquet", row_group_size=1_000)
-    result = _cluster(demo_inputs, tmp_path / "one.parquet", tmp_path / "out", client)
+    result = _cluster(demo_inputs, tmp_path / "one.parquet", tmp_path / "out", dask_client)
     counts = result.manifest["counts"]
     assert counts["address_parts"] >= 3
     assert len(list((tmp_path / "out" / "addresses").iterdir())) == counts["address_parts"]
@@ -285,7 +273,7 @@ def test_one_file_is_read_as_parts_by_row_group(
 
 
 def test_real_schools_get_their_official_gemeinde_on_the_workers(
-    client, shared_data: Path, demo_inputs: DemoInputs, tmp_path: Path
+    dask_client, shared_data: Path, demo_inputs: DemoInputs, tmp_path: Path
 ) -> None:
     """The 496 schools of the NRW school register (real addresses, EPSG:25832) without
     their key, on the real VG250 Gemeinden: the ags each worker fills in is the register's
@@ -315,7 +303,7 @@ def test_real_schools_get_their_official_gemeinde_on_the_workers(
         tmp_path / "schools.parquet",
         [LayerSpec(demo_inputs.coverage)],
         tmp_path / "out",
-        ClusterRunOptions(as_of=demo_inputs.as_of, scheduler=client),
+        ClusterRunOptions(as_of=demo_inputs.as_of, scheduler=dask_client),
         boundaries=boundaries,
     )
     rows = gpd.read_parquet(tmp_path / "out" / "addresses")
@@ -334,7 +322,7 @@ def test_real_schools_get_their_official_gemeinde_on_the_workers(
 
 
 def test_summary_diff_and_maps_read_a_cluster_run(
-    client, demo_inputs: DemoInputs, local_run: Path, tmp_path: Path, capsys
+    dask_client, demo_inputs: DemoInputs, local_run: Path, tmp_path: Path, capsys
 ) -> None:
     """``gapmap summary`` prints its Kreis table, ``gapmap diff`` against the local run finds
     no change, and the maps' reader says what a cluster run directory lacks."""
@@ -342,7 +330,7 @@ def test_summary_diff_and_maps_read_a_cluster_run(
     from coverage.io.rundir import load_run
 
     out = tmp_path / "out"
-    _cluster(demo_inputs, _parts(_addresses(demo_inputs), tmp_path / "parts", 3), out, client)
+    _cluster(demo_inputs, _parts(_addresses(demo_inputs), tmp_path / "parts", 3), out, dask_client)
     capsys.readouterr()
     assert main(["summary", str(out)]) == 0
     printed = capsys.readouterr().out

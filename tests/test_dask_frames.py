@@ -29,18 +29,6 @@ AS_OF = date(2026, 11, 1)
 
 
 @pytest.fixture(scope="module")
-def client():
-    """A client of a LocalCluster with 2 single-threaded worker processes."""
-    with (
-        distributed.LocalCluster(
-            n_workers=2, threads_per_worker=1, processes=True, dashboard_address=None
-        ) as cluster,
-        distributed.Client(cluster) as client,
-    ):
-        yield client
-
-
-@pytest.fixture(scope="module")
 def scene():
     """Addresses (a point with NaN coordinates, one school in 20), polygons, offers, profile
     and the local classification."""
@@ -75,7 +63,7 @@ def _assert_same_rows(got: pd.DataFrame, expected: pd.DataFrame, ids: pd.Series)
 
 
 def test_geoparquet_parts_classified_and_written_by_the_workers(
-    client, scene, tmp_path: Path
+    dask_client, scene, tmp_path: Path
 ) -> None:
     """GeoParquet parts in Hilbert order (``spatial_shuffle``), as a dask-geopandas frame
     or as a path the tasks read themselves: the workers read, classify and write the
@@ -88,14 +76,14 @@ def test_geoparquet_parts_classified_and_written_by_the_workers(
     assert addresses.npartitions == 6
 
     for source in (addresses, tmp_path / "addresses", str(tmp_path / "addresses")):
-        result = classify_frame(source, polys, offers, profile, as_of=AS_OF, client=client)
+        result = classify_frame(source, polys, offers, profile, as_of=AS_OF, client=dask_client)
         result.to_parquet(tmp_path / "results", overwrite=True)
 
         got = pd.read_parquet(tmp_path / "results")
         _assert_same_rows(got, expected.loc[finite.index], finite["address_id"])
 
     # reduced on the workers: counts per class and site type, as the local rows give
-    with client.as_current():
+    with dask_client.as_current():
         counts = (
             classify_frame(
                 tmp_path / "addresses", polys, offers, profile, as_of=AS_OF, keep=["site_type"]
@@ -110,7 +98,7 @@ def test_geoparquet_parts_classified_and_written_by_the_workers(
     assert counts.sum() == len(finite)
 
 
-def test_points_without_coordinates(client, scene, tmp_path: Path) -> None:
+def test_points_without_coordinates(dask_client, scene, tmp_path: Path) -> None:
     """A NaN point and a missing geometry, in a frame from pandas and in GeoParquet read
     by the tasks: they match nothing, as locally."""
     frame, polys, offers, profile, _ = scene
@@ -122,7 +110,7 @@ def test_points_without_coordinates(client, scene, tmp_path: Path) -> None:
     local = classify(frame[["site_type"]], offers, p, q, profile, as_of=AS_OF)
     sources = (dask_geopandas.from_geopandas(frame, npartitions=4), tmp_path / "addresses.parquet")
     for source in sources:
-        with client.as_current():  # the current client is the default
+        with dask_client.as_current():  # the current client is the default
             got = classify_frame(source, polys, offers, profile, as_of=AS_OF).compute()
         _assert_same_rows(got, local, frame["address_id"])
 
@@ -148,7 +136,7 @@ def test_point_wkb_read_from_its_buffers() -> None:
 
 
 def test_partitions_with_few_and_many_reasons_write_as_one_parquet_dataset(
-    client, tmp_path: Path
+    dask_client, tmp_path: Path
 ) -> None:
     """One part with one reason text, the next with over 127 (a provider per box): as
     categoricals their codes would be int8 in one part and int16 in the other, which
@@ -168,7 +156,7 @@ def test_partitions_with_few_and_many_reasons_write_as_one_parquet_dataset(
     offers["available_from"] = pd.NaT
     profile = load_profile("de-gigabit-2023")
     addresses = dask_geopandas.from_geopandas(points, npartitions=2)
-    result = classify_frame(addresses, boxes, offers, profile, as_of=AS_OF, client=client)
+    result = classify_frame(addresses, boxes, offers, profile, as_of=AS_OF, client=dask_client)
     result.to_parquet(tmp_path / "results")
 
     got = pd.read_parquet(tmp_path / "results")
@@ -180,13 +168,13 @@ def test_partitions_with_few_and_many_reasons_write_as_one_parquet_dataset(
     _assert_same_rows(got, local, points["address_id"])
 
 
-def test_bad_inputs_name_the_fix(client, scene, tmp_path: Path) -> None:
+def test_bad_inputs_name_the_fix(dask_client, scene, tmp_path: Path) -> None:
     frame, polys, offers, profile, _ = scene
     with pytest.raises(InputDataError, match=r"dask_geopandas\.GeoDataFrame"):
-        classify_frame(frame, polys, offers, profile, as_of=AS_OF, client=client)
+        classify_frame(frame, polys, offers, profile, as_of=AS_OF, client=dask_client)
     degrees = dask_geopandas.from_geopandas(frame.iloc[:10].to_crs(4326), npartitions=1)
     with pytest.raises(InputDataError, match="to_crs"):
-        classify_frame(degrees, polys, offers, profile, as_of=AS_OF, client=client)
+        classify_frame(degrees, polys, offers, profile, as_of=AS_OF, client=dask_client)
     frame.iloc[:10].to_crs(4326).to_parquet(tmp_path / "degrees.parquet")
     with pytest.raises(InputDataError, match=r"degrees.*to_crs"):
         classify_frame(tmp_path / "degrees.parquet", polys, offers, profile, as_of=AS_OF)
@@ -206,7 +194,7 @@ def test_bad_inputs_name_the_fix(client, scene, tmp_path: Path) -> None:
         offers,
         profile,
         as_of=AS_OF,
-        client=client,
+        client=dask_client,
     )
     with pytest.raises(InputDataError, match="address 3: geometry is a Polygon, not a point"):
         lazy.compute()
