@@ -50,6 +50,7 @@ from coverage.pipeline import (
     profile_record,
     public_summary,
     software_versions,
+    validation_record,
 )
 from coverage.profiles import Profile, load_profile
 from coverage.run_inputs import (
@@ -59,7 +60,7 @@ from coverage.run_inputs import (
     load_coverage,
     region_for,
 )
-from coverage.schema import BoundaryLevel, SiteType
+from coverage.schema import BoundaryLevel, SiteType, ValidationReport
 
 __all__ = ["ClusterRunOptions", "ClusterRunResult", "cluster_run"]
 
@@ -129,8 +130,9 @@ def cluster_run(
     InputDataError
         Addresses that are not GeoParquet, lack ``address_id``, are in another CRS, or (from
         a worker) a field that fails its check, named by ``address_id``.
+        Also: the workers could not write every part into ``out_dir``.
     GapmapError
-        Dask is missing, the cluster fails, or the workers cannot write ``out_dir``.
+        Dask is missing, or the cluster fails.
     """
     from coverage.dask_frames import _read_geoparquet, broadcast_polygons
     from coverage.distributed import _INSTALL_HINT, _cluster_errors, _connect
@@ -164,8 +166,9 @@ def cluster_run(
         records.append(b_record)
         reports.append(b_report)
         gem = bounds_frame[bounds_frame["level"] == BoundaryLevel.GEMEINDE.value]
-        order = np.argsort(gem["ags"].to_numpy().astype(str), kind="stable")
-        gemeinden_ags = gem["ags"].to_numpy().astype(str)[order]
+        codes = gem["ags"].to_numpy().astype(str)
+        order = np.argsort(codes, kind="stable")
+        gemeinden_ags = codes[order]
         gemeinden = np.asarray(gem.geometry.values, dtype=object)[order]
 
     classes = [c.name for c in profile.classes]
@@ -246,20 +249,17 @@ def cluster_run(
                 "eligible": int(grouped.loc[grouped["eligible"], "addresses"].sum()),
                 "by_class": {c: int(by_class.get(c, 0)) for c in classes},
             },
-            validation={r.source: r.to_dict() for r in reports},
+            reports=reports,
         )
-        csv_opts = {"float_format": "%.4f"}
-        write_csv(summaries["gemeinde"], rd.path / "summary_gemeinde.csv", **csv_opts)
-        write_csv(summaries["kreis"], rd.path / "summary_kreis.csv", **csv_opts)
-        write_csv(public, rd.path / "summary_gemeinde_public.csv", **csv_opts)
+        tables = {
+            "summary_gemeinde.csv": summaries["gemeinde"],
+            "summary_kreis.csv": summaries["kreis"],
+            "summary_gemeinde_public.csv": public,
+        }
+        for name, table in tables.items():
+            write_csv(table, rd.path / name, float_format="%.4f")
         manifest["files"] = sorted(
-            [
-                *(f"{_PARTS}/{name}" for name in written),
-                "manifest.json",
-                "summary_gemeinde.csv",
-                "summary_gemeinde_public.csv",
-                "summary_kreis.csv",
-            ]
+            [*(f"{_PARTS}/{name}" for name in written), *tables, "manifest.json"]
         )
         manifest["timings_s"] = {"total": round(time.perf_counter() - t_start, 3)}
         write_json(manifest, rd.path / "manifest.json")
@@ -303,7 +303,7 @@ def _manifest(
     options: ClusterRunOptions,
     records: list[dict[str, Any]],
     counts: dict[str, Any],
-    validation: dict[str, Any],
+    reports: list[ValidationReport],
 ) -> dict[str, Any]:
     scheduler = options.scheduler
     if scheduler is not None and not isinstance(scheduler, str):  # a Client
@@ -322,10 +322,7 @@ def _manifest(
         },
         "working_crs": region.working_crs,
         "inputs": records,
-        "validation": {
-            source: {k: v for k, v in report.items() if k != "dropped"}
-            for source, report in validation.items()
-        },
+        "validation": validation_record(reports),
         "counts": counts,
         "software": software_versions(),
     }

@@ -59,6 +59,7 @@ from coverage.run_inputs import (
 from coverage.rural import RuralOptions, analyse_rural, rural_counts
 from coverage.schema import (
     BoundaryLevel,
+    ValidationReport,
 )
 
 #: progress(stage, fraction) with fraction in [0, 1] for the whole run; raise to cancel.
@@ -335,9 +336,7 @@ def run(
         "grid_crs": "EPSG:3035",
         "reprojections": [r for r in (rec.get("reprojected_to") for rec in records) if r],
         "inputs": records,
-        "validation": {
-            r.source: {k: v for k, v in r.to_dict().items() if k != "dropped"} for r in reports
-        },
+        "validation": validation_record(reports),
         "counts": counts,
         "software": software_versions(),
         "synthetic_data": options.synthetic_note,
@@ -547,6 +546,12 @@ def public_summary(summary: pd.DataFrame, classes: list[str], min_count: int) ->
         groups={"addresses": [f"n_{c}" for c in classes]},
         row_count_column="addresses",
     )
+
+
+def validation_record(reports: list[ValidationReport]) -> dict[str, Any]:
+    """The manifest's ``validation`` block: per input, what its checks counted (the
+    dropped rows themselves are in ``validation.json`` of a run)."""
+    return {r.source: {k: v for k, v in r.to_dict().items() if k != "dropped"} for r in reports}
 
 
 def profile_record(profile: Profile) -> dict[str, Any]:
