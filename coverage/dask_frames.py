@@ -41,6 +41,7 @@ import shapely
 from coverage.classify import ADDRESS_COLUMNS, classify
 from coverage.distributed import (
     _INSTALL_HINT,
+    _boxes_meet,
     _pack_wkb,
     _polygon_wkb,
     _unpack_wkb,
@@ -201,13 +202,7 @@ def near_polygons(
     finite = np.isfinite(x) & np.isfinite(y)
     near = np.empty(0, dtype=np.int64)
     if finite.any():
-        fx, fy = x[finite], y[finite]
-        near = np.flatnonzero(
-            (bounds[:, 0] <= fx.max())
-            & (bounds[:, 2] >= fx.min())
-            & (bounds[:, 1] <= fy.max())
-            & (bounds[:, 3] >= fy.min())
-        )
+        near = np.flatnonzero(_boxes_meet(bounds, x[finite], y[finite]))
     return near, _unpack_wkb(buffer, sizes, near)
 
 

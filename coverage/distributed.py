@@ -275,6 +275,17 @@ def _unpack_wkb(
     )
 
 
+def _boxes_meet(bounds: np.ndarray, x: np.ndarray, y: np.ndarray) -> np.ndarray:
+    """Which bounding boxes (rows of minx, miny, maxx, maxy; NaN never meets) meet the
+    bounding box of the points ``x, y`` (finite, at least one)."""
+    return (
+        (bounds[:, 0] <= x.max())
+        & (bounds[:, 2] >= x.min())
+        & (bounds[:, 1] <= y.max())
+        & (bounds[:, 3] >= y.min())
+    )
+
+
 def _narrowest(values: np.ndarray) -> np.dtype:
     """The smallest unsigned dtype holding every value of ``values`` (non-negative ints)."""
     return np.min_scalar_type(int(values.max()) if len(values) else 0)
@@ -764,14 +775,7 @@ class _Shipper:
         np.cumsum(np.cumsum(self.found.cell_part == j, axis=0), axis=1, out=cells[1:, 1:])
         in_box = cells[row1, col1] - cells[row0, col1] - cells[row1, col0] + cells[row0, col0]
         bounds = self.bounds  # NaN bounds (missing polygons) compare False
-        near = np.flatnonzero(
-            self.present
-            & (in_box > 0)
-            & (bounds[:, 0] <= x.max())
-            & (bounds[:, 2] >= x.min())
-            & (bounds[:, 1] <= y.max())
-            & (bounds[:, 3] >= y.min())
-        )
+        near = np.flatnonzero(self.present & (in_box > 0) & _boxes_meet(bounds, x, y))
         ids = None if self.point_dtype is None else idx.astype(self.point_dtype)
         batch = (
             x,
