@@ -111,7 +111,8 @@ def print_run(
     c = manifest["counts"]
     if manifest.get("created_by") == "gapmap cluster-run":
         console.print(
-            f"{c['addresses']:,} addresses in {c['address_parts']:,} parts, "
+            f"{c['addresses']:,} addresses in {c['address_parts']:,} "
+            f"part{'' if c['address_parts'] == 1 else 's'}, "
             f"{c['coverage_features']:,} coverage features; eligible {c['eligible']:,}; "
             f"no rural gap analysis (cluster run); total {manifest['timings_s']['total']:.1f} s"
         )
