@@ -88,12 +88,12 @@ def _free_port() -> int:
 
 
 def _serve_command() -> list[str]:
-    """``gapmap serve`` from the same environment (the console script), else ``-m api.cli``."""
+    """``gapmap serve`` from the same environment (the console script), else ``-m api.cli.commands``."""
     script = Path(sys.executable).with_name("gapmap")
     if script.is_file():
         return [str(script), "serve"]
     found = shutil.which("gapmap")
-    return [found, "serve"] if found else [sys.executable, "-m", "api.cli", "serve"]
+    return [found, "serve"] if found else [sys.executable, "-m", "api.cli.commands", "serve"]
 
 
 def _start(workspace: Path, key: str, log: Path) -> tuple[subprocess.Popen[bytes], str]:

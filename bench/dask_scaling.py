@@ -16,12 +16,12 @@ Three steps are timed, each whole, per call:
 * **join alone**: ``points_in_polygons_distributed``, the address-polygon pairs gathered
   back in global order (2-3 bytes per pair to ship and expand on the client).
 * **dask-geopandas frame** (skipped without dask-geopandas):
-  ``coverage.dask_frames.classify_frame`` over GeoParquet parts written once; the workers
+  ``coverage.cluster.frames.classify_frame`` over GeoParquet parts written once; the workers
   read, classify and write Parquet, no address passes through the client (see
   ``_frame_step``).
 
 The first two include Hilbert partitioning and shipping points and per-partition polygons. One
-LocalCluster per worker count (``coverage.distributed.local_cluster``: processes with one
+LocalCluster per worker count (``coverage.cluster.distributed.local_cluster``: processes with one
 thread each, the scheduler in this process), both started before timing, each with one
 connected client that every call uses (as a long-lived service would; connecting costs
 ~30 ms) and that sends and fetches data straight to and from the workers, and warmed up with one full-size call of each step (which also converts the
@@ -68,9 +68,9 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from kernel_data import make_dataset, make_offers  # noqa: E402
 
-from coverage import distributed as dist  # noqa: E402
 from coverage.classify import classify, concat_results  # noqa: E402
-from coverage.join import iter_points_in_polygons, points_in_polygons  # noqa: E402
+from coverage.cluster import distributed as dist  # noqa: E402
+from coverage.kernel.join import iter_points_in_polygons, points_in_polygons  # noqa: E402
 from coverage.profiles import load_profile  # noqa: E402
 
 WORKERS = (1, 2)
@@ -95,14 +95,14 @@ def _frame_step(tmp, x, y, polys, attrs, offers, profile, expected, partitions):
     The addresses are written once as GeoParquet parts (``partitions`` or one per 250k,
     in the addresses' order: compact for Hilbert order). A call reads them, classifies
     them and writes the result rows as Parquet: on the workers with
-    :func:`coverage.dask_frames.classify_frame` (the client holds no address), locally
+    :func:`coverage.cluster.frames.classify_frame` (the client holds no address), locally
     with geopandas, the local kernel and ``classify`` chunk by chunk.
     """
     try:
         import dask_geopandas
         import geopandas as gpd
 
-        from coverage.dask_frames import classify_frame
+        from coverage.cluster.frames import classify_frame
     except ImportError as exc:
         print(f"{FRAME_STEP}: skipped ({exc}; pip install 'dask-geopandas')")
         return None

@@ -34,7 +34,7 @@ import pyarrow.parquet as pq
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from coverage.distributed import hilbert_keys
+from coverage.cluster.distributed import hilbert_keys
 from coverage.io.demo_files import write_demo_inputs
 from coverage.memory import release_free_memory
 from coverage.pipeline import LayerSpec, RunInputs, RunOptions, run
@@ -196,13 +196,13 @@ def main(argv: list[str] | None = None) -> int:
 
 
 def cluster_runs(addresses: Path, cover: Path, bounds: Path, as_of: date, run_dir: Path) -> None:
-    """``gapmap cluster-run`` (``coverage.cluster_run``) on the run's inputs: 1 and 2 local
+    """``gapmap cluster-run`` (``coverage.cluster.run``) on the run's inputs: 1 and 2 local
     workers alternating, each call whole (cluster start, reading the coverage, the
     workers reading, classifying and writing the parts, the tables); its tables must equal
     the run's (``run_dir``) in every column they share."""
     import pandas as pd
 
-    from coverage.cluster_run import ClusterRunOptions, cluster_run
+    from coverage.cluster.run import ClusterRunOptions, cluster_run
 
     out = run_dir.with_name(run_dir.name + "-cluster")
     walls: dict[int, list[float]] = {1: [], 2: []}

@@ -43,7 +43,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 from kernel_data import CRS, make_dataset  # noqa: E402
 from kernel_sql import DuckDB, PostGIS  # noqa: E402
 
-from coverage.join import brute_force_pairs, points_in_polygons, reduce_max_per_point  # noqa: E402
+from coverage.kernel.join import brute_force_pairs, points_in_polygons, reduce_max_per_point  # noqa: E402
 
 
 def _peak_rss_mib() -> float:

@@ -25,7 +25,7 @@ import geopandas as gpd
 import numpy as np
 import pandas as pd
 
-from coverage.join import points_in_polygons
+from coverage.kernel.join import points_in_polygons
 
 
 @dataclass(frozen=True)

@@ -31,7 +31,6 @@ from coverage.discrepancy import (
     DiscrepancyParams,
 )
 from coverage.errors import InputDataError, RunCancelledError
-from coverage.grid_summary import BASE_COUNT_COLUMNS
 from coverage.io.writers import (
     RunDirectory,
     write_csv,
@@ -39,7 +38,7 @@ from coverage.io.writers import (
     write_parquet,
     write_points_parquet,
 )
-from coverage.join import iter_points_in_polygons, merge_pairs
+from coverage.kernel.join import iter_points_in_polygons, merge_pairs
 from coverage.memory import release_free_memory
 from coverage.privacy import suppress_small_counts
 from coverage.profiles import Profile, load_profile
@@ -56,7 +55,8 @@ from coverage.run_inputs import (
     load_population,
     region_for,
 )
-from coverage.rural import RuralOptions, analyse_rural, rural_counts
+from coverage.rural.analysis import RuralOptions, analyse_rural, rural_counts
+from coverage.rural.grid_summary import BASE_COUNT_COLUMNS
 from coverage.schema import (
     BoundaryLevel,
     ValidationReport,
@@ -463,12 +463,12 @@ def _classify_on_dask(
     options: RunOptions,
     tracker: _Progress,
 ) -> tuple[pd.DataFrame, int]:
-    """Join and classify on a Dask cluster (``coverage.distributed``); same results.
+    """Join and classify on a Dask cluster (``coverage.cluster.distributed``); same results.
 
     The join runs inside the workers' classification tasks: its time is booked under
     "classify", and "join" is 0.
     """
-    from coverage.distributed import classify_distributed
+    from coverage.cluster.distributed import classify_distributed
 
     t = time.perf_counter()
     results, n_pairs = classify_distributed(
@@ -599,8 +599,8 @@ def run_degurba(
     Writes ``degurba_cells.parquet`` and ``degurba_gemeinde.csv`` (``ags``, ``name``,
     population shares, ``degurba`` 1 city / 2 town-suburb / 3 rural) plus ``manifest.json``.
     """
-    from coverage.rural import cell_municipality, population_cells_1km
-    from coverage.rurality import classify_cells, classify_municipalities
+    from coverage.rural.analysis import cell_municipality, population_cells_1km
+    from coverage.rural.degurba import classify_cells, classify_municipalities
 
     region = REGIONS[DEFAULT_REGION]
     table, record = load_population(population)

@@ -30,7 +30,7 @@ import numpy.typing as npt
 import pandas as pd
 
 from coverage.errors import InputDataError
-from coverage.grid_summary import BASE_SHARES
+from coverage.rural.grid_summary import BASE_SHARES
 
 
 def _recoverable(
@@ -58,14 +58,14 @@ def suppress_small_counts(
     Parameters
     ----------
     frame
-        A raw summary (e.g. from :mod:`coverage.grid_summary`); not modified.
+        A raw summary (e.g. from :mod:`coverage.rural.grid_summary`); not modified.
     count_columns
         Non-negative whole-number columns to protect.
     k
         Smallest count that may be shown (default 3; k <= 1 hides nothing).
     share_columns
         Share column -> the count columns it is computed from; it becomes NA where any of
-        them is hidden. Default: the shares of :data:`coverage.grid_summary.BASE_SHARES`
+        them is hidden. Default: the shares of :data:`coverage.rural.grid_summary.BASE_SHARES`
         present in ``frame``.
     groups
         Total column -> part columns that add up to it (e.g. ``{"addresses":

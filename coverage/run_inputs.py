@@ -35,7 +35,7 @@ from coverage.io.detect import RASTER_SUFFIXES, detect_format, read_any
 from coverage.io.hashing import sha256_file
 from coverage.io.offers import OfferList, read_offer_list
 from coverage.io.vector import RawLayer
-from coverage.join import points_in_polygons
+from coverage.kernel.join import points_in_polygons
 from coverage.matching import UNMATCHED_FIELDS, match_offers
 from coverage.memory import release_free_memory
 from coverage.schema import (

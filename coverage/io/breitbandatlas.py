@@ -13,7 +13,7 @@ Layouts recognised from the header:
 * Kreis: ``ags,name,verf_<group>_<mbit>`` (groups 300 = all, 100 = wired, 200 = mobile);
 * grid: a cell id column plus ``down_fn_hh_<tech>_<mbit>`` (``fn`` fixed / ``mn`` mobile
   network, ``hh`` households), as in the Gigabit-Grundbuch 100 m layer. Tables without
-  geometry: ``RawLayer.crs`` is None; join cells with ``coverage.gridcells``.
+  geometry: ``RawLayer.crs`` is None; join cells with ``coverage.rural.gridcells``.
 """
 
 from __future__ import annotations
@@ -28,9 +28,9 @@ import pandas as pd
 import pyarrow as pa
 
 from coverage.errors import InputDataError
-from coverage.gridcells import format_cell_ids, parse_inspire_cell_id
 from coverage.io import _text
 from coverage.io.vector import RawLayer
+from coverage.rural.gridcells import format_cell_ids, parse_inspire_cell_id
 
 _WIDE = re.compile(r"^(?P<tech>[a-z0-9_]+?)_ge_(?P<mbit>\d+)$", re.IGNORECASE)
 _KREIS = re.compile(r"^verf_(?P<tech>[a-z0-9]+)_(?P<mbit>\d+)$", re.IGNORECASE)

@@ -28,9 +28,9 @@ import pyarrow.compute as pc
 from pyproj import CRS
 
 from coverage.errors import InputDataError
-from coverage.gridcells import cell_polygons, format_cell_ids, parse_inspire_cell_id
 from coverage.io import _text
 from coverage.io.vector import RawLayer
+from coverage.rural.gridcells import cell_polygons, format_cell_ids, parse_inspire_cell_id
 
 SENTINELS = (-1.0, -9.0)
 NA_TOKENS = ("-", "–", "—", ".", "/")

@@ -183,8 +183,8 @@ def read_population_raster(path: str | os.PathLike[str], *, band: int = 1) -> tu
     """
     import pandas as pd
 
-    from coverage.grid_summary import inspire_cell_ids
     from coverage.io.hashing import sha256_file
+    from coverage.rural.grid_summary import inspire_cell_ids
 
     src, label = _open(path)
     with src:

@@ -134,7 +134,7 @@ class Decision:
 
 
 # --------------------------------------------------------------------------------------------
-# reductions per address (private numpy equivalents of the coverage.join helpers)
+# reductions per address (private numpy equivalents of the coverage.kernel.join helpers)
 
 
 def offer_score(keys: list[np.ndarray], candidates: np.ndarray) -> np.ndarray:

@@ -1,0 +1,23 @@
+"""The ``gapmap`` command line (typer + rich), one module per kind of user.
+
+- ``app``: the typer app, consoles, exit codes and :func:`main` (the console script);
+- ``run``: demo, run, cluster-run, degurba, inspect, profiles, summary, diff (the office and
+  the analyst);
+- ``maps``: ``gapmap map`` (the planner);
+- ``evidence``: evidence packs, verify, publish to PostGIS (the applicant and the GIS office);
+- ``service``: ``serve`` and ``keys`` (whoever runs the HTTP service).
+
+Each command module imports ``app`` and registers on it; importing this package registers them
+all. Imports point to ``coverage`` and ``maps``, never to ``api.service`` at module level (the
+service is imported only by the commands that start or administer it).
+"""
+
+import importlib
+
+from api.cli.app import app, main
+
+# registration order is the order of `gapmap --help`
+for _module in ("run", "service", "evidence", "maps"):
+    importlib.import_module(f"api.cli.{_module}")
+
+__all__ = ["app", "main"]

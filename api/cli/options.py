@@ -1,0 +1,61 @@
+"""Option types and parsers that several ``gapmap`` commands share."""
+
+from __future__ import annotations
+
+from datetime import date
+from typing import Annotated
+
+import typer
+
+
+def _parse_mapping(text: str | None, option: str) -> dict[str, str] | None:
+    """'Src=dst,Other=dst2' -> {'Src': 'dst', ...} (source column name -> canonical name)."""
+    if not text:
+        return None
+    mapping: dict[str, str] = {}
+    for part in text.split(","):
+        if "=" not in part:
+            raise typer.BadParameter(
+                f"expected SOURCE=CANONICAL pairs separated by commas, got {part!r}",
+                param_hint=option,
+            )
+        src, dst = (s.strip() for s in part.split("=", 1))
+        mapping[src] = dst
+    return mapping
+
+
+def _parse_as_of(text: str | None) -> date | None:
+    """``--as-of`` YYYY-MM-DD (None: today, decided by the run)."""
+    try:
+        return date.fromisoformat(text) if text else None
+    except ValueError:
+        raise typer.BadParameter(
+            f"not a date: {text!r}; use YYYY-MM-DD", param_hint="--as-of"
+        ) from None
+
+
+# options `run` and `cluster-run` share
+ProfileOption = Annotated[str, typer.Option(help="Rule profile id or path to a profile TOML.")]
+AsOfOption = Annotated[
+    str | None, typer.Option("--as-of", help="Reference date YYYY-MM-DD (default: today).")
+]
+IncludePlannedOption = Annotated[
+    bool,
+    typer.Option(
+        "--include-planned/--existing-only",
+        help="Count planned roll-outs within the profile's horizon.",
+    ),
+]
+RegionOption = Annotated[str, typer.Option(help="Jurisdiction: de (EPSG:25832), us, uk.")]
+CoverageCrsOption = Annotated[
+    str | None, typer.Option(help="CRS of the coverage files if they have none.")
+]
+CoverageColumnsOption = Annotated[
+    str | None, typer.Option(help="Column mapping for the coverage files.")
+]
+BoundaryColumnsOption = Annotated[
+    str | None, typer.Option(help="Column mapping for the boundary file.")
+]
+MinCountOption = Annotated[
+    int, typer.Option(help="Public summaries hide counts between 1 and this minus one.", min=1)
+]

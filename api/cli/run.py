@@ -1,0 +1,479 @@
+"""The analyst's commands: ``demo``, ``run``, ``cluster-run``, ``degurba``, ``inspect``,
+``profiles``/``profile show``, ``summary`` and ``diff`` (registered on ``api.cli.app.app``)."""
+
+from __future__ import annotations
+
+import json
+import shlex
+from pathlib import Path
+from typing import Annotated, Any
+
+import pandas as pd
+import typer
+from rich.table import Table
+
+from api.cli.app import _progress_bar, _user_errors, app, err, out
+from api.cli.options import (
+    AsOfOption,
+    BoundaryColumnsOption,
+    CoverageColumnsOption,
+    CoverageCrsOption,
+    IncludePlannedOption,
+    MinCountOption,
+    ProfileOption,
+    RegionOption,
+    _parse_as_of,
+    _parse_mapping,
+)
+from api.cli.render import print_run
+
+
+def _print_run(run_dir: Path, manifest: dict[str, Any], summary_kreis: pd.DataFrame) -> None:
+    """Print the end-of-run report, reading gap areas and names from the run directory."""
+    import geopandas as gpd
+
+    areas = None
+    names: dict[str, str] = {}
+    if (run_dir / "gap_areas.parquet").is_file():
+        areas = pd.DataFrame(
+            gpd.read_parquet(run_dir / "gap_areas.parquet").drop(columns="geometry")
+        )
+    if (run_dir / "summary_gemeinde.csv").is_file():
+        gem = pd.read_csv(run_dir / "summary_gemeinde.csv", dtype={"ags": str})
+        names = dict(zip(gem["ags"], gem["name"].astype(str), strict=True))
+    print_run(out, run_dir, manifest, summary_kreis, areas, names)
+
+
+@app.command()
+def demo(
+    out_dir: Annotated[
+        Path, typer.Option("--out", help="Directory for the demo inputs and run.")
+    ] = Path("runs/demo"),
+    scale: Annotated[
+        float,
+        typer.Option(
+            help="Fraction of the full ~380k addresses (0 < F <= 2).", min=0.0001, max=2.0
+        ),
+    ] = 1.0,
+    profile: Annotated[
+        str, typer.Option(help="Rule profile id or path to a profile TOML.")
+    ] = "de-gigabit-2023",
+    seed: Annotated[int, typer.Option(help="Random seed of the synthetic data.")] = 20261125,
+) -> None:
+    """Build the synthetic Suedwestfalen demo inputs and run the analysis on them."""
+    from coverage.io.demo_files import write_demo_inputs
+    from coverage.pipeline import LayerSpec, RunInputs, RunOptions, run
+
+    household_size = round(2.1 / scale, 6)
+    with _user_errors():
+        err.print(f"building demo inputs (scale {scale}, seed {seed}) ...")
+        inputs = write_demo_inputs(out_dir / "inputs", scale=scale, seed=seed)
+        run_dir = out_dir / "run"
+        note = "SYNTHETIC demo data: fictional 'Demo' operators and generated addresses on real VG250 boundaries (see data/README.md)."
+        with _progress_bar() as progress:
+            result = run(
+                RunInputs(
+                    LayerSpec(inputs.addresses),
+                    (LayerSpec(inputs.coverage),),
+                    LayerSpec(inputs.boundaries),
+                ),
+                run_dir,
+                RunOptions(
+                    profile=profile,
+                    as_of=inputs.as_of,
+                    synthetic_note=note,
+                    extra_manifest={"demo": {"scale": scale, "seed": seed}},
+                    # a scaled-down demo keeps the real population density for DEGURBA
+                    rural=_rural_options("cell", 3, household_size),
+                ),
+                progress,
+            )
+    _print_run(run_dir, result.manifest, result.summary_kreis)
+    from api.cli.maps import write_demo_maps
+
+    with _user_errors():
+        maps = write_demo_maps(run_dir)
+    out.print("maps: " + ", ".join(str(m) for m in maps), soft_wrap=True, highlight=False)
+    cmd = [
+        "gapmap", "run", "--addresses", str(inputs.addresses), "--coverage", str(inputs.coverage),
+        "--boundaries", str(inputs.boundaries), "--profile", profile, "--as-of", inputs.as_of.isoformat(),
+        "--household-size", f"{household_size:g}", "--out", str(out_dir / "rerun"),
+    ]  # fmt: skip
+    out.print(f"same analysis by hand: {shlex.join(cmd)}", soft_wrap=True, highlight=False)
+
+
+@app.command("run")
+def run_cmd(
+    addresses: Annotated[
+        Path, typer.Option(help="Address points (GeoParquet, GPKG, GeoJSON, Shapefile, zip, CSV).")
+    ],
+    out_dir: Annotated[
+        Path, typer.Option("--out", help="Run directory to write (replaced only on success).")
+    ],
+    coverage: Annotated[
+        list[Path] | None,
+        typer.Option(help="Coverage polygons with offer columns; repeat for several files."),
+    ] = None,
+    offers: Annotated[
+        list[Path] | None,
+        typer.Option(help="Address-keyed offer lists (CSV/XLSX Markterkundung replies); repeat."),
+    ] = None,
+    boundaries: Annotated[
+        Path | None, typer.Option(help="Gemeinde (and Kreis) polygons with ags and name.")
+    ] = None,
+    profile: ProfileOption = "de-gigabit-2023",
+    as_of: AsOfOption = None,
+    include_planned: IncludePlannedOption = True,
+    region: RegionOption = "de",
+    addresses_crs: Annotated[
+        str | None, typer.Option(help="CRS of the address file if it has none, e.g. EPSG:25832.")
+    ] = None,
+    coverage_crs: CoverageCrsOption = None,
+    boundaries_crs: Annotated[
+        str | None, typer.Option(help="CRS of the boundary file if it has none.")
+    ] = None,
+    address_columns: Annotated[
+        str | None, typer.Option(help="Column mapping SOURCE=CANONICAL,... for the address file.")
+    ] = None,
+    coverage_columns: CoverageColumnsOption = None,
+    boundary_columns: BoundaryColumnsOption = None,
+    offers_columns: Annotated[
+        str | None, typer.Option(help="Column mapping for the offer lists.")
+    ] = None,
+    population: Annotated[
+        Path | None,
+        typer.Option(
+            help="Population grid for DEGURBA: Zensus-style INSPIRE CSV or EPSG:3035 raster."
+        ),
+    ] = None,
+    rural_rule: Annotated[
+        str,
+        typer.Option(help="Rural gap = eligible address in a rural cell | municipality | both."),
+    ] = "cell",
+    min_count: MinCountOption = 3,
+    household_size: Annotated[
+        float,
+        typer.Option(
+            help="Inhabitants per household when population is estimated from addresses.", min=0.1
+        ),
+    ] = 2.1,
+    measured: Annotated[
+        Path | None,
+        typer.Option(help="Measured speeds (Ookla open-data tiles) reported beside the class."),
+    ] = None,
+    atlas: Annotated[
+        Path | None,
+        typer.Option(help="Breitbandatlas table per 100 m cell, compared with operator claims."),
+    ] = None,
+    scheduler: Annotated[
+        str | None,
+        typer.Option(help="Join and classify on an existing Dask cluster, e.g. tcp://host:8786."),
+    ] = None,
+    workers: Annotated[
+        int | None,
+        typer.Option(help="Join and classify on a local Dask cluster of N processes.", min=1),
+    ] = None,
+    raster: Annotated[
+        list[str] | None,
+        typer.Option(
+            help="NAME=FILE raster sampled at every address (e.g. mobile=lte.tif); repeat."
+        ),
+    ] = None,
+) -> None:
+    """Classify addresses against coverage under a rule profile and write a run directory."""
+    from coverage.pipeline import LayerSpec, RunInputs, RunOptions, run
+
+    ref = _parse_as_of(as_of)
+    inputs = RunInputs(
+        addresses=LayerSpec(
+            addresses, addresses_crs, _parse_mapping(address_columns, "--address-columns")
+        ),
+        coverage=tuple(
+            LayerSpec(p, coverage_crs, _parse_mapping(coverage_columns, "--coverage-columns"))
+            for p in coverage or ()
+        ),
+        boundaries=LayerSpec(
+            boundaries, boundaries_crs, _parse_mapping(boundary_columns, "--boundary-columns")
+        )
+        if boundaries
+        else None,
+        offers=tuple(
+            LayerSpec(p, None, _parse_mapping(offers_columns, "--offers-columns"))
+            for p in offers or ()
+        ),
+        population=LayerSpec(population) if population else None,
+        measured=LayerSpec(measured) if measured else None,
+        atlas=LayerSpec(atlas) if atlas else None,
+        rasters=tuple(
+            (name, LayerSpec(Path(file)))
+            for name, file in (_parse_mapping(",".join(raster), "--raster") or {}).items()
+        )
+        if raster
+        else (),
+    )
+    with _user_errors(), _progress_bar() as progress:
+        result = run(
+            inputs,
+            out_dir,
+            RunOptions(
+                profile=profile,
+                region=region,
+                as_of=ref,
+                include_planned=include_planned,
+                rural=_rural_options(rural_rule, min_count, household_size),
+                scheduler=scheduler,
+                workers=workers,
+            ),
+            progress,
+        )
+    _print_run(out_dir, result.manifest, result.summary_kreis)
+    if offers:
+        counts = result.manifest["counts"]
+        unmatched = counts["unmatched_offer_rows"]
+        where = f" (listed in {out_dir / 'unmatched_offers.csv'})" if unmatched else ""
+        out.print(
+            f"offer lists: {counts['offer_list_rows']:,} rows, {unmatched:,} unmatched{where}"
+        )
+
+
+@app.command("cluster-run")
+def cluster_run_cmd(
+    addresses: Annotated[
+        str,
+        typer.Option(
+            help="GeoParquet file or directory of parts (local or fsspec URL the workers read), "
+            "in the region's working CRS (EPSG:25832)."
+        ),
+    ],
+    out_dir: Annotated[
+        Path,
+        typer.Option(
+            "--out",
+            help="Run directory (replaced only on success); the workers write into it, so a "
+            "remote cluster needs it on a shared filesystem.",
+        ),
+    ],
+    coverage: Annotated[
+        list[Path],
+        typer.Option(help="Coverage polygons with offer columns; repeat for several files."),
+    ],
+    boundaries: Annotated[
+        Path | None,
+        typer.Option(
+            help="Gemeinde (and Kreis) polygons: names, and the ags of addresses without."
+        ),
+    ] = None,
+    profile: ProfileOption = "de-gigabit-2023",
+    as_of: AsOfOption = None,
+    include_planned: IncludePlannedOption = True,
+    region: RegionOption = "de",
+    coverage_crs: CoverageCrsOption = None,
+    coverage_columns: CoverageColumnsOption = None,
+    boundary_columns: BoundaryColumnsOption = None,
+    min_count: MinCountOption = 3,
+    scheduler: Annotated[
+        str | None,
+        typer.Option(help="An existing Dask cluster, e.g. tcp://host:8786."),
+    ] = None,
+    workers: Annotated[
+        int | None,
+        typer.Option(help="A local Dask cluster of N processes (default 2).", min=1),
+    ] = None,
+) -> None:
+    """Classify addresses that stay on a Dask cluster: workers read, classify and write parts.
+
+    For address sets beyond one machine's memory. Writes per-address GeoParquet parts,
+    Gemeinde and Kreis tables and a manifest; no rural gap analysis (use run per Land or
+    Kreis for that).
+    """
+    from coverage.cluster.run import ClusterRunOptions, cluster_run
+    from coverage.pipeline import LayerSpec
+
+    ref = _parse_as_of(as_of)
+    mapping = _parse_mapping(coverage_columns, "--coverage-columns")
+    with _user_errors(), out.status("classifying on the Dask cluster ..."):
+        result = cluster_run(
+            addresses,
+            [LayerSpec(p, coverage_crs, mapping) for p in coverage],
+            out_dir,
+            ClusterRunOptions(
+                profile=profile,
+                region=region,
+                as_of=ref,
+                include_planned=include_planned,
+                scheduler=scheduler,
+                workers=workers,
+                public_min_count=min_count,
+            ),
+            boundaries=LayerSpec(
+                boundaries, None, _parse_mapping(boundary_columns, "--boundary-columns")
+            )
+            if boundaries
+            else None,
+        )
+    _print_run(out_dir, result.manifest, result.summary_kreis)
+    out.print(f"per-address rows: [bold]{out_dir / 'addresses'}[/] (GeoParquet parts)")
+
+
+def _rural_options(rule: str, min_count: int, household_size: float = 2.1) -> Any:
+    from coverage.rural.analysis import RuralOptions
+
+    if rule not in ("cell", "municipality", "both"):
+        raise typer.BadParameter(
+            f"{rule!r}; use cell, municipality or both", param_hint="--rural-rule"
+        )
+    return RuralOptions(
+        rural_rule=rule,  # type: ignore[arg-type]
+        public_min_count=min_count,
+        household_size=household_size,
+    )
+
+
+@app.command()
+def degurba(
+    population: Annotated[
+        Path, typer.Option(help="Zensus-style INSPIRE grid CSV or EPSG:3035 raster.")
+    ],
+    out_dir: Annotated[Path, typer.Option("--out", help="Directory for the DEGURBA results.")],
+    boundaries: Annotated[
+        Path | None, typer.Option(help="Gemeinde polygons (ags, name) for municipality classes.")
+    ] = None,
+) -> None:
+    """Degree of urbanisation (Eurostat DEGURBA) per 1 km cell and per Gemeinde."""
+    from coverage.pipeline import LayerSpec, run_degurba
+
+    with _user_errors():
+        result = run_degurba(
+            LayerSpec(population), LayerSpec(boundaries) if boundaries else None, out_dir
+        )
+    cells = result.cells["degurba_cell"].value_counts().to_dict()
+    out.print(
+        f"cells: {len(result.cells):,} ({cells.get(3, 0):,} urban centre, {cells.get(2, 0):,} urban cluster, "
+        f"{cells.get(1, 0):,} rural); population {result.cells['population'].sum():,.0f}"
+    )
+    if len(result.gemeinden):
+        labels = {1: "city", 2: "town/suburb", 3: "rural"}
+        table = Table(title="DEGURBA per Gemeinde", title_justify="left")
+        for col in ("AGS", "Gemeinde", "population", "centre", "cluster", "rural", "class"):
+            table.add_column(
+                col,
+                justify="right" if col in ("population", "centre", "cluster", "rural") else "left",
+            )
+        for row in result.gemeinden.to_dict("records"):
+            table.add_row(
+                str(row["ags"]), str(row.get("name", "")), f"{row['population']:,.0f}",
+                f"{row['share_urban_centre']:.0%}", f"{row['share_urban_cluster']:.0%}",
+                f"{row['share_rural']:.0%}", f"{row['degurba']} {labels.get(int(row['degurba']), '?')}",
+            )  # fmt: skip
+        out.print(table)
+    out.print(f"results: [bold]{out_dir}[/]")
+
+
+@app.command()
+def inspect(
+    file: Annotated[Path, typer.Argument(help="Any input file gapmap reads.")],
+    crs: Annotated[str | None, typer.Option(help="CRS to assume if the file states none.")] = None,
+    layer: Annotated[str | None, typer.Option(help="Layer of a multi-layer file.")] = None,
+) -> None:
+    """Detect a file's format and CRS, map its fields, and list every problem found."""
+    from coverage.io.inspect import inspect_file
+
+    with _user_errors():
+        report = inspect_file(file, crs=crs, layer=layer)
+    out.print(report.to_text(), highlight=False, markup=False)
+
+
+@app.command()
+def profiles() -> None:
+    """List the bundled rule profiles."""
+    from coverage.profiles import list_profiles
+
+    table = Table(title="rule profiles", title_justify="left")
+    for col in ("id", "version", "jurisdiction", "title"):
+        table.add_column(col)
+    for p in list_profiles():
+        table.add_row(p.id, str(p.version), p.jurisdiction, p.title)
+    out.print(table)
+
+
+profile_app = typer.Typer(help="Inspect rule profiles.", no_args_is_help=True)
+app.add_typer(profile_app, name="profile")
+
+
+@profile_app.command("show")
+def profile_show(
+    profile_id: Annotated[
+        str, typer.Argument(help="A bundled profile id or a path to a profile TOML.")
+    ],
+) -> None:
+    """Print one profile: rules, thresholds, technologies, classes, interpretations and source."""
+    from coverage.profiles import format_profile, load_profile
+
+    with _user_errors():
+        text = format_profile(load_profile(profile_id))
+    out.print(text, highlight=False, markup=False)
+
+
+@app.command()
+def summary(
+    run_dir: Annotated[
+        Path, typer.Argument(help="A run directory written by gapmap run or gapmap demo.")
+    ],
+) -> None:
+    """Print the per-Kreis summary of a finished run."""
+    from coverage.errors import NotFoundError
+
+    with _user_errors():
+        manifest_path = run_dir / "manifest.json"
+        if not manifest_path.is_file():
+            raise NotFoundError(f"{run_dir}: not a run directory (no manifest.json)")
+        manifest = json.loads(manifest_path.read_text(encoding="utf-8"))
+        kreis = pd.read_csv(run_dir / "summary_kreis.csv", dtype={"ags": str})
+    _print_run(run_dir, manifest, kreis)
+
+
+@app.command()
+def diff(
+    run_a: Annotated[Path, typer.Argument(help="The earlier run directory.")],
+    run_b: Annotated[Path, typer.Argument(help="The later run directory.")],
+    out_csv: Annotated[
+        Path | None, typer.Option("--out", help="Write the changed addresses to this CSV.")
+    ] = None,
+    limit: Annotated[int, typer.Option(help="Changed addresses to print.")] = 20,
+) -> None:
+    """List addresses whose class changed between two runs, and the changes per Gemeinde."""
+    from coverage.diff import diff_runs
+    from coverage.errors import NotFoundError
+    from coverage.io.writers import write_csv
+    from coverage.profiles import load_profile
+
+    with _user_errors():
+        frames, ranks = [], []
+        for rd in (run_a, run_b):
+            if not (rd / "manifest.json").is_file():
+                raise NotFoundError(f"{rd}: not a run directory (no manifest.json)")
+            manifest = json.loads((rd / "manifest.json").read_text(encoding="utf-8"))
+            cols = ["address_id", "ags", "class", "eligible"]
+            # a cluster run writes its addresses as a directory of parts
+            path = rd / "addresses.parquet"
+            if not path.is_file() and (rd / "addresses").is_dir():
+                path = rd / "addresses"
+            if not path.exists():
+                raise NotFoundError(f"{rd}: no addresses.parquet; is it a finished run?")
+            # the keys and classes only: no geometry (geopandas refuses to read without it)
+            frames.append(pd.read_parquet(path, columns=cols))
+            ranks.append([c.name for c in load_profile(manifest["profile"]["id"]).classes])
+        result = diff_runs(frames[0], frames[1], rank_a=ranks[0], rank_b=ranks[1])
+        if out_csv:
+            write_csv(result.changes, out_csv)
+    table = Table(title=f"class changes {run_a} -> {run_b}", title_justify="left")
+    for col in result.per_gemeinde.columns:
+        table.add_column(col, justify="left" if col == "ags" else "right")
+    for row in result.per_gemeinde[result.per_gemeinde["changed"] > 0].itertuples(index=False):
+        table.add_row(*[str(v) for v in row])
+    out.print(table)
+    changes = result.changes
+    out.print(changes.head(limit).to_string(index=False) if len(changes) else "no class changed")
+    out.print(
+        f"{len(changes):,} address(es) changed; {result.added:,} added, {result.removed:,} removed"
+    )

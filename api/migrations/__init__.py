@@ -1,1 +1,0 @@
-"""Alembic migrations of the catalog; applied at service start by :func:`api.store.migrate`."""

@@ -1,0 +1,189 @@
+"""OGC API - Features over the newest succeeded run: collection metadata and item pages.
+
+Collections: ``addresses`` (analyst), ``gap-areas`` (analyst, when computed) and
+``municipalities`` (summary_gemeinde on the Gemeinde polygons; public keys get it with
+small-count suppression). Geometry is GeoJSON in CRS84 (lon/lat).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any
+
+import geopandas as gpd
+import numpy as np
+import pandas as pd
+
+from api.service.addresses import page_features
+from api.service.errors import ApiError
+from api.service.models import Run
+from api.service.results import Results, suppress, to_wgs84_features
+from api.service.security import Principal, Role
+
+CRS84 = "http://www.opengis.net/def/crs/OGC/1.3/CRS84"
+CONFORMANCE = [
+    "http://www.opengis.net/spec/ogcapi-features-1/1.0/conf/core",
+    "http://www.opengis.net/spec/ogcapi-features-1/1.0/conf/geojson",
+    "http://www.opengis.net/spec/ogcapi-features-1/1.0/conf/oas30",
+]
+
+
+@dataclass(frozen=True)
+class CollectionDef:
+    """A collection: id, title, description and the role it needs."""
+
+    id: str
+    title: str
+    description: str
+    role: Role
+
+
+COLLECTIONS = {
+    "addresses": CollectionDef(
+        "addresses",
+        "Addresses",
+        "Every address with its class, eligibility and reason (confidential).",
+        Role.ANALYST,
+    ),
+    "gap-areas": CollectionDef(
+        "gap-areas",
+        "Gap areas",
+        "Clusters of eligible addresses: candidate project areas.",
+        Role.ANALYST,
+    ),
+    "municipalities": CollectionDef(
+        "municipalities",
+        "Municipalities",
+        "Per-Gemeinde summary on the Gemeinde boundaries.",
+        Role.PUBLIC,
+    ),
+}
+
+
+def available(results: Results, run: Run, principal: Principal) -> list[CollectionDef]:
+    """The collections this run has and this key may read."""
+    out = []
+    for c in COLLECTIONS.values():
+        if principal.role.rank < c.role.rank:
+            continue
+        if c.id == "gap-areas" and not results.path(run, "gap_areas.parquet").is_file():
+            continue
+        if c.id == "municipalities" and not run.inputs.get("boundaries"):
+            continue
+        out.append(c)
+    return out
+
+
+def get(results: Results, run: Run, principal: Principal, collection_id: str) -> CollectionDef:
+    """One collection, 404 when unknown or absent, 403 when the role is too small."""
+    c = COLLECTIONS.get(collection_id)
+    if c is None:
+        raise ApiError(404, "not_found", f"no collection {collection_id!r}; see /ogc/collections")
+    if principal.role.rank < c.role.rank:
+        raise ApiError(
+            403, "forbidden", f"collection {collection_id} needs a key with role {c.role.value}"
+        )
+    if c not in available(results, run, principal):
+        raise ApiError(404, "not_computed", f"{collection_id}: not computed in run {run.id}")
+    return c
+
+
+def _frame(
+    results: Results, run: Run, c: CollectionDef, principal: Principal, k: int
+) -> gpd.GeoDataFrame:
+    if c.id == "gap-areas":
+        return results.gap_areas(run)
+    frame = results.municipalities(run)
+    if principal.is_public:
+        table = suppress(pd.DataFrame(frame.drop(columns="geometry")), k)
+        frame = gpd.GeoDataFrame(table, geometry=frame.geometry.values, crs=frame.crs)
+    return frame
+
+
+def extent(results: Results, run: Run, c: CollectionDef) -> list[float]:
+    """Bounding box of a collection in CRS84."""
+    if c.id == "addresses":
+        t = results.addresses(run)
+        return [float(t.lon.min()), float(t.lat.min()), float(t.lon.max()), float(t.lat.max())]
+    frame = results.gap_areas(run) if c.id == "gap-areas" else results.municipalities(run)
+    return [float(v) for v in frame.total_bounds]
+
+
+def describe(results: Results, run: Run, c: CollectionDef, base: str) -> dict[str, Any]:
+    """The collection document."""
+    href = f"{base}/ogc/collections/{c.id}"
+    return {
+        "id": c.id,
+        "title": c.title,
+        "description": f"{c.description} Run {run.id}.",
+        "itemType": "feature",
+        "crs": [CRS84],
+        "extent": {"spatial": {"bbox": [extent(results, run, c)], "crs": CRS84}},
+        "links": [
+            {"href": href, "rel": "self", "type": "application/json", "title": c.title},
+            {
+                "href": f"{href}/items",
+                "rel": "items",
+                "type": "application/geo+json",
+                "title": "Features",
+            },
+        ],
+    }
+
+
+def items(
+    results: Results, run: Run, c: CollectionDef, principal: Principal, k: int,
+    bbox: tuple[float, float, float, float] | None, limit: int, offset: int,
+) -> tuple[list[dict[str, Any]], int]:  # fmt: skip
+    """One page of features and numberMatched."""
+    if c.id == "addresses":
+        t = results.addresses(run)
+        rows = np.flatnonzero(t.mask(bbox=bbox))
+        return page_features(t, rows[offset : offset + limit]), len(rows)
+    frame = _frame(results, run, c, principal, k)
+    if bbox is not None:
+        b = frame.bounds
+        keep = (
+            (b["minx"] <= bbox[2])
+            & (b["maxx"] >= bbox[0])
+            & (b["miny"] <= bbox[3])
+            & (b["maxy"] >= bbox[1])
+        )
+        frame = frame[keep.to_numpy(dtype=bool)]
+    id_col = (
+        "ags" if c.id == "municipalities" else ("gap_id" if "gap_id" in frame.columns else None)
+    )
+    return to_wgs84_features(frame.iloc[offset : offset + limit], id_col), len(frame)
+
+
+def feature(
+    results: Results, run: Run, c: CollectionDef, principal: Principal, k: int, fid: str
+) -> dict[str, Any]:
+    """One feature by id (address_id, ags or gap id)."""
+    if c.id == "addresses":
+        t = results.addresses(run)
+        return page_features(t, np.array([t.index_of(fid)]))[0]
+    frame = _frame(results, run, c, principal, k)
+    id_col = (
+        "ags" if c.id == "municipalities" else ("gap_id" if "gap_id" in frame.columns else None)
+    )
+    if id_col is None:
+        hit = (
+            frame.iloc[[int(fid) - 1]]
+            if fid.isdigit() and 0 < int(fid) <= len(frame)
+            else frame.iloc[0:0]
+        )
+    else:
+        hit = frame[(frame[id_col].astype(str) == fid).to_numpy(dtype=bool)]
+    if len(hit) == 0:
+        raise ApiError(404, "not_found", f"{c.id}: no feature {fid!r}")
+    return to_wgs84_features(hit, id_col)[0]
+
+
+def timestamp() -> str:
+    """Now, ISO 8601 UTC (the timeStamp member)."""
+    return datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+__all__ = ["CONFORMANCE", "CRS84", "available", "describe", "feature", "get", "items", "timestamp"]

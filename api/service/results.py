@@ -1,0 +1,316 @@
+"""Reading the artefacts of succeeded runs: summaries, grid, gap areas, DEGURBA, diff, files.
+
+Run directories are written once (atomically) and never change afterwards, so what is read
+here is cached per run id. Optional artefacts (``gap_areas.parquet``,
+``degurba_gemeinde.csv``, ``summary_grid_1km.parquet``, ``map.html``) answer 404
+"not computed in this run" when absent. Geometry leaves the service in WGS84 (CRS84 order).
+"""
+
+from __future__ import annotations
+
+import json
+import threading
+from collections import OrderedDict
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any, TypeVar
+
+import geopandas as gpd
+import pandas as pd
+
+from api.service.addresses import AddressTable, load_address_table
+from api.service.errors import ApiError
+from api.service.models import Run
+from api.service.store import Store
+from coverage.diff import RunDiff, diff_runs
+from coverage.errors import NotFoundError
+
+T = TypeVar("T")
+
+OPTIONAL_ARTEFACTS = {
+    "gap_areas": "gap_areas.parquet",
+    "degurba": "degurba_gemeinde.csv",
+    "grid": "summary_grid_1km.parquet",
+    "map": "map.html",
+}
+_COUNT_COLUMNS = ("addresses", "households", "eligible", "population")
+_ID_COLUMNS = ("ags", "name", "cell_id", "id", "gap_id", "degurba")
+
+
+def not_computed(what: str, run_id: str) -> ApiError:
+    """404 for an optional artefact this run does not have."""
+    return ApiError(404, "not_computed", f"{what}: not computed in this run ({run_id})")
+
+
+class _LRU:
+    """A small thread-safe LRU cache; ``get_or_build`` builds outside the lock."""
+
+    def __init__(self, size: int) -> None:
+        self.size = size
+        self._data: OrderedDict[tuple[str, str], Any] = OrderedDict()
+        self._lock = threading.Lock()
+        self._building: dict[tuple[str, str], threading.Lock] = {}
+
+    def peek(self, key: tuple[str, str]) -> Any:
+        """The cached value or None; never builds (cheap enough for the event loop)."""
+        with self._lock:
+            value = self._data.get(key)
+            if value is not None:
+                self._data.move_to_end(key)
+            return value
+
+    def get_or_build(self, key: tuple[str, str], build: Callable[[], T]) -> T:
+        with self._lock:
+            if key in self._data:
+                self._data.move_to_end(key)
+                return self._data[key]
+            lock = self._building.setdefault(key, threading.Lock())
+        with lock:  # one builder per key; others wait for its result
+            with self._lock:
+                if key in self._data:
+                    return self._data[key]
+            value = build()
+            with self._lock:
+                self._data[key] = value
+                self._building.pop(key, None)
+                while len(self._data) > self.size:
+                    self._data.popitem(last=False)
+        return value
+
+
+def suppress(frame: pd.DataFrame, k: int) -> pd.DataFrame:
+    """Small-count suppression for public keys (``coverage.privacy.suppress_small_counts``).
+
+    Counts are ``addresses``, ``households``, ``eligible``, ``population``, ``n_*`` and other
+    integer columns that are not identifiers; a share (``share_X``, ``eligible_share``) is
+    hidden with its count or with ``addresses``. The ``n_<class>`` parts of ``addresses``
+    get complementary suppression, and a row with 1..k-1 addresses is hidden completely.
+    """
+    from coverage.privacy import suppress_small_counts
+
+    counts = [
+        c
+        for c in frame.columns
+        if c in _COUNT_COLUMNS
+        or c.startswith("n_")
+        or (
+            pd.api.types.is_integer_dtype(frame[c])
+            and not pd.api.types.is_bool_dtype(frame[c])
+            and c not in _ID_COLUMNS
+        )
+    ]
+    shares: dict[str, list[str]] = {}
+    for c in frame.columns:
+        if c.startswith("share_") or c.endswith("_share"):
+            part = (
+                f"n_{c.removeprefix('share_')}"
+                if c.startswith("share_")
+                else c.removesuffix("_share")
+            )
+            deps = [d for d in (part, "addresses") if d in counts]
+            if deps:
+                shares[c] = deps
+    parts = [c for c in counts if c.startswith("n_")]
+    groups = {"addresses": parts} if "addresses" in counts and parts else None
+    row_count = "addresses" if "addresses" in counts else None
+    return suppress_small_counts(
+        frame, counts, k, share_columns=shares, groups=groups, row_count_column=row_count
+    )
+
+
+def to_wgs84_features(frame: gpd.GeoDataFrame, id_column: str | None) -> list[dict[str, Any]]:
+    """GeoJSON features (lon/lat order) from a GeoDataFrame in any CRS."""
+    from api.service.responses import records
+
+    geo = frame.to_crs("OGC:CRS84") if frame.crs is not None else frame
+    props = records(pd.DataFrame(geo.drop(columns=geo.geometry.name)))
+    geoms = geo.geometry.values
+    out = []
+    for i, (p, g) in enumerate(zip(props, geoms, strict=True)):
+        feature: dict[str, Any] = {
+            "type": "Feature",
+            "id": p.get(id_column, i + 1) if id_column else i + 1,
+        }
+        feature["geometry"] = None if g is None or g.is_empty else g.__geo_interface__
+        feature["properties"] = p
+        out.append(feature)
+    return out
+
+
+class Results:
+    """Artefacts of succeeded runs, cached per run id."""
+
+    def __init__(self, store: Store, cache_runs: int = 4) -> None:
+        self.store = store
+        self._small = _LRU(64)
+        self._big = _LRU(cache_runs)
+
+    # -- generic -----------------------------------------------------------------------------
+    def path(self, run: Run, name: str) -> Path:
+        """A file of the run directory (server-side names only)."""
+        return self.store.run_dir(run.id) / name
+
+    def manifest(self, run: Run) -> dict[str, Any]:
+        """The run's manifest.json."""
+
+        def build() -> dict[str, Any]:
+            try:
+                data: dict[str, Any] = json.loads(
+                    self.path(run, "manifest.json").read_text(encoding="utf-8")
+                )
+            except (OSError, ValueError) as exc:
+                raise NotFoundError(f"run {run.id}: manifest missing or unreadable") from exc
+            return data
+
+        return self._small.get_or_build((run.id, "manifest"), build)
+
+    def file(self, run: Run, name: str) -> Path:
+        """A file listed in the manifest's ``files`` (the whitelist); 404 for anything else."""
+        listed = self.manifest(run).get("files") or []
+        if name not in listed or "/" in name or "\\" in name or name.startswith("."):
+            raise NotFoundError(f"run {run.id} has no file {name!r}; files: {', '.join(listed)}")
+        path = self.path(run, name)
+        if not path.is_file():
+            raise NotFoundError(f"run {run.id}: file {name} is listed but missing")
+        return path
+
+    def optional(self, run: Run, what: str) -> Path:
+        """Path of an optional artefact, or 404 not computed."""
+        path = self.path(run, OPTIONAL_ARTEFACTS[what])
+        if not path.is_file():
+            raise not_computed(what.replace("_", " "), run.id)
+        return path
+
+    # -- tables ------------------------------------------------------------------------------
+    def summary(self, run: Run, level: str) -> pd.DataFrame:
+        """``summary_gemeinde.csv`` or ``summary_kreis.csv`` (ags kept as text)."""
+        name = f"summary_{level}.csv"
+        return self._small.get_or_build(
+            (run.id, name),
+            lambda: pd.read_csv(self.path(run, name), dtype={"ags": str, "name": str}),
+        )
+
+    def summary_json(self, run: Run, level: str, k: int | None) -> bytes:
+        """The summary as a JSON document (cached per run, level and k: hot for public use)."""
+        from api.service.responses import dumps, records
+
+        def build() -> bytes:
+            frame = self.summary(run, level)
+            if k:
+                frame = suppress(frame, k)
+            meta = {"run_id": run.id, "level": level, "suppression_k": k}
+            return dumps({**meta, "count": len(frame), "items": records(frame)})
+
+        return self._small.get_or_build((run.id, f"summary-json:{level}:{k}"), build)
+
+    def cached_summary_json(self, run: Run, level: str, k: int | None) -> bytes | None:
+        """:meth:`summary_json` when already built, else None (never reads files)."""
+        value: bytes | None = self._small.peek((run.id, f"summary-json:{level}:{k}"))
+        return value
+
+    def degurba(self, run: Run) -> pd.DataFrame:
+        """``degurba_gemeinde.csv`` when computed."""
+        path = self.optional(run, "degurba")
+        return self._small.get_or_build(
+            (run.id, "degurba"), lambda: pd.read_csv(path, dtype={"ags": str})
+        )
+
+    def grid(self, run: Run) -> gpd.GeoDataFrame | pd.DataFrame:
+        """``summary_grid_1km.parquet`` when computed (GeoParquet or a plain table)."""
+        path = self.optional(run, "grid")
+        return self._big.get_or_build((run.id, "grid"), lambda: _read_table(path))
+
+    def grid_table(self, run: Run, k: int | None) -> pd.DataFrame:
+        """The grid summary without geometry; suppressed with ``k`` when given."""
+        frame = self.grid(run)
+        table = (
+            pd.DataFrame(frame.drop(columns="geometry")) if "geometry" in frame.columns else frame
+        )
+        return suppress(table, k) if k else table
+
+    def grid_features(self, run: Run, k: int | None) -> list[dict[str, Any]]:
+        """The grid cells as GeoJSON features (WGS84); 406 when the grid has no geometry."""
+        frame = self.grid(run)
+        if not isinstance(frame, gpd.GeoDataFrame):
+            raise ApiError(
+                406, "format_unavailable", "this run's grid has no geometry; use f=json or f=csv"
+            )
+        table = self.grid_table(run, k)
+        geo = gpd.GeoDataFrame(table, geometry=frame.geometry.values, crs=frame.crs)
+        return to_wgs84_features(geo, "cell_id" if "cell_id" in table.columns else None)
+
+    def gap_areas(self, run: Run) -> gpd.GeoDataFrame:
+        """``gap_areas.parquet`` in WGS84 when computed."""
+        path = self.optional(run, "gap_areas")
+
+        def build() -> gpd.GeoDataFrame:
+            frame = gpd.read_parquet(path)
+            return frame.to_crs("OGC:CRS84") if frame.crs is not None else frame
+
+        return self._big.get_or_build((run.id, "gap_areas"), build)
+
+    def addresses(self, run: Run) -> AddressTable:
+        """The run's per-address table with coordinates and lookup indexes."""
+        return self._big.get_or_build(
+            (run.id, "addresses"),
+            lambda: load_address_table(run.id, self.path(run, "addresses.parquet")),
+        )
+
+    def cached_addresses(self, run: Run) -> AddressTable | None:
+        """:meth:`addresses` when already loaded, else None (never reads files)."""
+        value: AddressTable | None = self._big.peek((run.id, "addresses"))
+        return value
+
+    def municipalities(self, run: Run) -> gpd.GeoDataFrame:
+        """summary_gemeinde joined to the Gemeinde polygons of the run's boundaries (WGS84)."""
+
+        def build() -> gpd.GeoDataFrame:
+            from coverage.io.vector import read_vector
+            from coverage.schema import validate_boundaries
+
+            summary = self.summary(run, "gemeinde")
+            ds_id = run.inputs.get("boundaries")
+            if not ds_id:
+                raise not_computed(
+                    "municipality geometry (the run has no boundaries dataset)", run.id
+                )
+            ds = self.store.get_dataset(ds_id)
+            raw = read_vector(self.store.dataset_path(ds), crs=ds.crs)
+            bounds, _ = validate_boundaries(raw.frame, source=raw.source)
+            if "level" in bounds.columns:
+                bounds = bounds[bounds["level"].astype(str) == "gemeinde"]
+            bounds = bounds[["ags", "geometry"]].astype({"ags": str}).drop_duplicates("ags")
+            joined = bounds.merge(summary, on="ags", how="inner").sort_values("ags", kind="stable")
+            geo = gpd.GeoDataFrame(joined, geometry="geometry", crs=bounds.crs).to_crs("OGC:CRS84")
+            return geo.reset_index(drop=True)
+
+        return self._big.get_or_build((run.id, "municipalities"), build)
+
+    def diff(self, a: Run, b: Run) -> RunDiff:
+        """Addresses whose class changed from run a to run b, with per-Gemeinde counts."""
+
+        def build() -> RunDiff:
+            return diff_runs(
+                self.addresses(a).frame,
+                self.addresses(b).frame,
+                rank_a=self._ranks(a),
+                rank_b=self._ranks(b),
+            )
+
+        return self._small.get_or_build((a.id, f"diff:{b.id}"), build)
+
+    def _ranks(self, run: Run) -> list[str]:
+        """The run profile's classes (best served first) for up/downgrade labels."""
+        from coverage.profiles import load_profile
+
+        try:
+            return list(load_profile(run.profile).class_names)
+        except Exception:  # a profile removed since the run: changes are then just "changed"
+            return []
+
+
+def _read_table(path: Path) -> pd.DataFrame:
+    try:
+        return gpd.read_parquet(path)
+    except ValueError:  # no geometry column: a plain table keyed by cell id
+        return pd.read_parquet(path)

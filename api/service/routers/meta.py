@@ -1,0 +1,108 @@
+"""Health, version, profiles and regions."""
+
+from __future__ import annotations
+
+import platform
+from typing import Any
+
+from fastapi import APIRouter
+
+from api.service.deps import JobsDep, PublicKey, StoreDep
+from api.service.schemas import Health, Version
+from coverage import __version__
+
+router = APIRouter(tags=["meta"])
+
+API_VERSION = "1"
+
+
+@router.get("/health", response_model=Health, summary="Liveness and database status")
+def health(store: StoreDep, jobs: JobsDep) -> Health:
+    """``ok`` when the catalog answers. No key needed."""
+    db = store.ping()
+    return Health(
+        status="ok" if db else "degraded",
+        database="ok" if db else "down",
+        active_runs=jobs.active(),
+    )
+
+
+@router.get("/version", response_model=Version, summary="Service and engine versions")
+def version() -> Version:
+    """Versions of gapmap, the API and the main libraries. No key needed."""
+    import fastapi
+    import geopandas
+    import pandas
+    import shapely
+    import sqlalchemy
+
+    software = {
+        "python": platform.python_version(),
+        "fastapi": fastapi.__version__,
+        "sqlalchemy": sqlalchemy.__version__,
+        "pandas": pandas.__version__,
+        "geopandas": geopandas.__version__,
+        "shapely": shapely.__version__,
+    }
+    return Version(gapmap=__version__, api=API_VERSION, software=software)
+
+
+def _profile_dict(p: Any, detail: bool) -> dict[str, Any]:
+    out = {
+        "id": p.id,
+        "version": p.version,
+        "title": p.title,
+        "jurisdiction": p.jurisdiction,
+        "source_url": p.source_url,
+        "effective_date": p.effective_date.isoformat(),
+        "classes": [{"name": c.name, "label": c.label} for c in p.classes],
+        "eligible_classes": list(p.eligible_classes),
+    }
+    if detail:
+        out |= {
+            "method": p.method,
+            "description": p.description,
+            "thresholds": dict(p.thresholds),
+            "horizon_months": p.horizon_months,
+            "reliable_technologies": sorted(p.reliable_technologies),
+            "interpretations": list(p.interpretations),
+            "sha256": p.sha256,
+        }
+    return out
+
+
+@router.get("/profiles", summary="Bundled rule profiles")
+def profiles(_: PublicKey) -> list[dict[str, Any]]:
+    """The rule profiles a run can use."""
+    from coverage.profiles import list_profiles
+
+    return [_profile_dict(p, False) for p in list_profiles()]
+
+
+@router.get("/profiles/{profile_id}", summary="One rule profile with its thresholds")
+def profile(profile_id: str, _: PublicKey) -> dict[str, Any]:
+    """Thresholds, classes and interpretations of one bundled profile."""
+    from coverage.profiles import list_profiles
+
+    for p in list_profiles():
+        if p.id == profile_id:
+            return _profile_dict(p, True)
+    from coverage.errors import NotFoundError
+
+    raise NotFoundError(f"unknown profile {profile_id!r}")
+
+
+@router.get("/regions", summary="Jurisdictions and their working CRS")
+def regions(_: PublicKey) -> list[dict[str, Any]]:
+    """Regions a run can use: code, name, working CRS (metres), lon/lat extent."""
+    from coverage.crs import REGIONS
+
+    return [
+        {
+            "code": r.code,
+            "name": r.name,
+            "working_crs": r.working_crs,
+            "lonlat_bounds": list(r.lonlat_bounds),
+        }
+        for r in REGIONS.values()
+    ]

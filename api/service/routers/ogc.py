@@ -1,0 +1,179 @@
+"""OGC API - Features (Part 1: core, GeoJSON, OAS 3.0) over the newest succeeded run.
+
+Readable by GDAL's OGCAPI driver: ``ogrinfo OAPIF:http://host:port/ogc``.
+"""
+
+from __future__ import annotations
+
+from typing import Annotated, Literal
+
+from fastapi import APIRouter, Path, Query, Request
+from fastapi.responses import Response
+
+from api.service import ogc
+from api.service.addresses import parse_bbox
+from api.service.deps import PublicKey, ResultsDep, SettingsDep, StoreDep
+from api.service.errors import PROBLEM_SCHEMA
+from api.service.responses import GeoJSONResponse, ORJSONResponse, feature_collection_response
+
+_PROBLEM = {"content": {"application/problem+json": {"schema": PROBLEM_SCHEMA}}}
+router = APIRouter(
+    prefix="/ogc",
+    tags=["OGC API - Features"],
+    responses={400: _PROBLEM, 401: _PROBLEM, 403: _PROBLEM, 404: _PROBLEM},
+)
+
+CollectionId = Annotated[str, Path(pattern=r"^[a-z-]{1,40}$", examples=["municipalities"])]
+Fmt = Annotated[Literal["json"] | None, Query(description="Only JSON (GeoJSON for items)")]
+
+
+def _base(request: Request) -> str:
+    return str(request.base_url).rstrip("/")
+
+
+@router.get("", summary="Landing page")
+def landing(request: Request, f: Fmt = None) -> Response:
+    """Links to the API definition, the conformance declaration and the collections."""
+    base = _base(request)
+    return ORJSONResponse(
+        {
+            "title": "gapmap OGC API - Features",
+            "description": "Broadband coverage classes of the newest succeeded run.",
+            "links": [
+                {
+                    "href": f"{base}/ogc",
+                    "rel": "self",
+                    "type": "application/json",
+                    "title": "This document",
+                },
+                {
+                    "href": f"{base}/openapi.json",
+                    "rel": "service-desc",
+                    "type": "application/vnd.oai.openapi+json;version=3.0",
+                    "title": "API definition",
+                },
+                {
+                    "href": f"{base}/docs",
+                    "rel": "service-doc",
+                    "type": "text/html",
+                    "title": "API documentation",
+                },
+                {
+                    "href": f"{base}/ogc/conformance",
+                    "rel": "conformance",
+                    "type": "application/json",
+                    "title": "Conformance",
+                },
+                {
+                    "href": f"{base}/ogc/collections",
+                    "rel": "data",
+                    "type": "application/json",
+                    "title": "Collections",
+                },
+            ],
+        }
+    )
+
+
+@router.get("/conformance", summary="Conformance declaration")
+def conformance(f: Fmt = None) -> Response:
+    """The conformance classes implemented."""
+    return ORJSONResponse({"conformsTo": ogc.CONFORMANCE})
+
+
+@router.get("/collections", summary="Collections of the newest succeeded run")
+def collections(
+    request: Request, store: StoreDep, results: ResultsDep, principal: PublicKey, f: Fmt = None
+) -> Response:
+    """The collections this key may read (empty before the first succeeded run)."""
+    base = _base(request)
+    runs = store.list_runs("succeeded", 1, 0)
+    docs = []
+    if runs.items:
+        run = store.newest_succeeded_run()
+        docs = [ogc.describe(results, run, c, base) for c in ogc.available(results, run, principal)]
+    return ORJSONResponse(
+        {
+            "links": [
+                {"href": f"{base}/ogc/collections", "rel": "self", "type": "application/json"}
+            ],
+            "collections": docs,
+        }
+    )
+
+
+@router.get("/collections/{collection_id}", summary="One collection")
+def collection(
+    request: Request,
+    collection_id: CollectionId,
+    store: StoreDep,
+    results: ResultsDep,
+    principal: PublicKey,
+    f: Fmt = None,
+) -> Response:
+    """Metadata and extent (CRS84) of one collection."""
+    run = store.newest_succeeded_run()
+    c = ogc.get(results, run, principal, collection_id)
+    return ORJSONResponse(ogc.describe(results, run, c, _base(request)))
+
+
+@router.get(
+    "/collections/{collection_id}/items",
+    summary="Features of a collection",
+    responses={200: {"content": {"application/geo+json": {}}}},
+)
+def items(
+    request: Request,
+    collection_id: CollectionId,
+    store: StoreDep,
+    results: ResultsDep,
+    settings: SettingsDep,
+    principal: PublicKey,
+    bbox: Annotated[
+        str | None, Query(max_length=200, description="minlon,minlat,maxlon,maxlat (CRS84)")
+    ] = None,
+    limit: Annotated[int, Query(ge=1, le=10000)] = 100,
+    offset: Annotated[int, Query(ge=0, le=100_000_000)] = 0,
+    f: Fmt = None,
+) -> Response:
+    """GeoJSON features with numberMatched, numberReturned and a next link."""
+    run = store.newest_succeeded_run()
+    c = ogc.get(results, run, principal, collection_id)
+    box = parse_bbox(bbox) if bbox else None
+    feats, matched = ogc.items(
+        results, run, c, principal, settings.public_min_count, box, limit, offset
+    )
+    self_url = request.url.include_query_params(limit=limit, offset=offset)
+    links = [{"href": str(self_url), "rel": "self", "type": "application/geo+json"}]
+    if offset + len(feats) < matched:
+        nxt = request.url.include_query_params(limit=limit, offset=offset + len(feats))
+        links.append({"href": str(nxt), "rel": "next", "type": "application/geo+json"})
+    head = {
+        "numberMatched": matched,
+        "numberReturned": len(feats),
+        "timeStamp": ogc.timestamp(),
+        "links": links,
+    }
+    return feature_collection_response(head, feats)
+
+
+@router.get(
+    "/collections/{collection_id}/items/{feature_id}",
+    summary="One feature",
+    responses={200: {"content": {"application/geo+json": {}}}},
+)
+def item(
+    collection_id: CollectionId,
+    feature_id: Annotated[str, Path(max_length=200)],
+    store: StoreDep,
+    results: ResultsDep,
+    settings: SettingsDep,
+    principal: PublicKey,
+    f: Fmt = None,
+) -> Response:
+    """A single feature by its id (address_id, AGS or gap area id)."""
+    run = store.newest_succeeded_run()
+    c = ogc.get(results, run, principal, collection_id)
+    return GeoJSONResponse(
+        ogc.feature(results, run, c, principal, settings.public_min_count, feature_id)
+    )

@@ -1,0 +1,200 @@
+"""Reports of a succeeded run: summaries, grid, gap areas, DEGURBA, diff, map, files.
+
+Public keys get aggregates only, with small-count suppression (k = public_min_count).
+"""
+
+from __future__ import annotations
+
+from typing import Annotated, Any, Literal
+
+from fastapi import APIRouter, Path, Query
+from fastapi.responses import FileResponse, Response
+from starlette.concurrency import run_in_threadpool
+
+from api.service.deps import (
+    RUN_ID,
+    AnalystKey,
+    PublicKey,
+    ResultsDep,
+    RunDep,
+    SettingsDep,
+    StoreDep,
+    succeeded_run,
+)
+from api.service.errors import PROBLEM_SCHEMA
+from api.service.models import Run
+from api.service.responses import GeoJSONResponse, table_response
+from api.service.results import Results, suppress, to_wgs84_features
+
+_PROBLEM = {"content": {"application/problem+json": {"schema": PROBLEM_SCHEMA}}}
+router = APIRouter(
+    prefix="/runs",
+    tags=["reports"],
+    responses={401: _PROBLEM, 403: _PROBLEM, 404: _PROBLEM, 409: _PROBLEM},
+)
+_TABLE: dict[int | str, dict[str, Any]] = {
+    200: {"content": {"application/json": {}, "text/csv": {}}}
+}
+_GEO: dict[int | str, dict[str, Any]] = {
+    200: {"content": {"application/json": {}, "application/geo+json": {}, "text/csv": {}}}
+}
+
+
+@router.get("/{run_id}/summary", summary="Summary per Kreis or Gemeinde", responses=_TABLE)
+async def summary(
+    run: RunDep,
+    results: ResultsDep,
+    settings: SettingsDep,
+    principal: PublicKey,
+    level: Annotated[
+        Literal["kreis", "gemeinde"], Query(description="Aggregation level")
+    ] = "kreis",
+    f: Annotated[Literal["json", "csv"], Query(description="Response format")] = "json",
+) -> Response:
+    """Addresses, households, eligible count and share, count and share per class, per AGS.
+
+    For public keys every count in 1..k-1 is null (and the shares derived from it).
+    """
+    k = settings.public_min_count if principal.is_public else None
+    if f == "json":
+        # a run's summary never changes: the JSON bytes are cached per (run, level, k), and
+        # only building them (reading the CSV) needs the thread pool
+        body = results.cached_summary_json(run, level, k)
+        if body is None:
+            body = await run_in_threadpool(results.summary_json, run, level, k)
+        return Response(body, media_type="application/json")
+    return await run_in_threadpool(_summary_csv, run, results, level, k)
+
+
+def _summary_csv(run: Run, results: Results, level: str, k: int | None) -> Response:
+    frame = suppress(results.summary(run, level), k) if k else results.summary(run, level)
+    return table_response(frame, "csv", f"{run.id}_summary_{level}.csv", {})
+
+
+@router.get("/{run_id}/grid", summary="Summary per 1 km grid cell", responses=_GEO)
+def grid(
+    run: RunDep,
+    results: ResultsDep,
+    settings: SettingsDep,
+    principal: PublicKey,
+    f: Annotated[Literal["json", "csv", "geojson"], Query(description="Response format")] = "json",
+) -> Response:
+    """Per INSPIRE 1 km cell (when computed in this run); suppressed for public keys."""
+    k = settings.public_min_count if principal.is_public else None
+    if f == "geojson":
+        return GeoJSONResponse(
+            {"type": "FeatureCollection", "features": results.grid_features(run, k)}
+        )
+    table = results.grid_table(run, k)
+    return table_response(
+        table, f, f"{run.id}_grid_1km.csv", {"run_id": run.id, "suppression_k": k}
+    )
+
+
+@router.get("/{run_id}/gap-areas", summary="Gap areas (candidate project areas)", responses=_GEO)
+def gap_areas(
+    run: RunDep,
+    results: ResultsDep,
+    _: AnalystKey,
+    f: Annotated[
+        Literal["geojson", "json", "csv"], Query(description="Response format")
+    ] = "geojson",
+) -> Response:
+    """Clusters of eligible addresses with their figures, as GeoJSON (WGS84) or a table."""
+    frame = results.gap_areas(run)
+    if f == "geojson":
+        return GeoJSONResponse(
+            {
+                "type": "FeatureCollection",
+                "features": to_wgs84_features(frame, "gap_id" if "gap_id" in frame else None),
+            }
+        )
+    return table_response(
+        frame.drop(columns=frame.geometry.name), f, f"{run.id}_gap_areas.csv", {"run_id": run.id}
+    )
+
+
+@router.get("/{run_id}/degurba", summary="DEGURBA class per Gemeinde", responses=_TABLE)
+def degurba(
+    run: RunDep,
+    results: ResultsDep,
+    settings: SettingsDep,
+    principal: PublicKey,
+    f: Annotated[Literal["json", "csv"], Query(description="Response format")] = "json",
+) -> Response:
+    """Degree of urbanisation per Gemeinde (when computed in this run)."""
+    frame = results.degurba(run)
+    k = settings.public_min_count if principal.is_public else None
+    if k:
+        frame = suppress(frame, k)
+    return table_response(
+        frame, f, f"{run.id}_degurba_gemeinde.csv", {"run_id": run.id, "suppression_k": k}
+    )
+
+
+@router.get(
+    "/{run_id}/diff/{other_id}",
+    summary="Addresses whose class changed between two runs",
+    responses=_TABLE,
+)
+def diff(
+    run: RunDep,
+    other_id: Annotated[str, Path(pattern=RUN_ID, description="The later run (b)")],
+    store: StoreDep,
+    results: ResultsDep,
+    _: AnalystKey,
+    f: Annotated[
+        Literal["json", "csv"],
+        Query(description="json: counts + a page of changes; csv: all changes"),
+    ] = "json",
+    limit: Annotated[int, Query(ge=0, le=1000)] = 100,
+    offset: Annotated[int, Query(ge=0)] = 0,
+) -> Response:
+    """Changed addresses (a -> b, keyed by address_id) and change counts per Gemeinde."""
+    other = succeeded_run(store, other_id)
+    d = results.diff(run, other)
+    if f == "csv":
+        return table_response(d.changes, "csv", f"{run.id}_{other.id}_diff.csv", {})
+    from api.service.responses import ORJSONResponse, records
+
+    counts = d.changes["change"].value_counts().to_dict() if len(d.changes) else {}
+    page = d.changes.iloc[offset : offset + limit]
+    return ORJSONResponse(
+        {
+            "run_a": run.id,
+            "run_b": other.id,
+            "changed": len(d.changes),
+            "added": d.added,
+            "removed": d.removed,
+            "by_change": {str(k): int(v) for k, v in counts.items()},
+            "per_gemeinde": records(d.per_gemeinde),
+            "offset": offset,
+            "limit": limit,
+            "changes": records(page),
+        }
+    )
+
+
+@router.get(
+    "/{run_id}/map",
+    summary="The run's interactive map",
+    response_class=FileResponse,
+    responses={200: {"content": {"text/html": {}}}},
+)
+def run_map(run: RunDep, results: ResultsDep, _: AnalystKey) -> FileResponse:
+    """``map.html`` when the run produced one."""
+    return FileResponse(results.optional(run, "map"), media_type="text/html; charset=utf-8")
+
+
+@router.get(
+    "/{run_id}/files/{name}", summary="Download a file of the run", response_class=FileResponse
+)
+def run_file(
+    run: RunDep,
+    name: Annotated[str, Path(max_length=200, pattern=r"^[A-Za-z0-9][A-Za-z0-9._-]*$")],
+    results: ResultsDep,
+    _: AnalystKey,
+) -> FileResponse:
+    """Only the files listed in the run's manifest (``files``) are served."""
+    path = results.file(run, name)
+    return FileResponse(path, filename=f"{run.id}_{name}")

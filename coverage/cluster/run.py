@@ -1,0 +1,480 @@
+"""A run over addresses that stay on a Dask cluster (``gapmap cluster-run``).
+
+``gapmap run`` reads every address into one process: fine for Germany's 22.6 million on a
+small machine, not for the EU's. Here the addresses stay GeoParquet parts (a file or a
+directory, local or any fsspec URL the workers can read), and each worker does, per part,
+in one task fused with the part's read:
+
+1. check the fields the run checks (``address_id``, ``site_type``, ``households``, an
+   8-digit ``ags``, a point with coordinates inside the region); errors name the
+   ``address_id``, the field and the fix;
+2. fill a missing ``ags`` from the Gemeinde polygons (smallest AGS on a shared border, as
+   :func:`coverage.run_inputs.assign_ags` does);
+3. join and classify (:func:`coverage.cluster.frames._classify_part`: the polygons near the
+   part, from a set every worker holds once);
+4. write the part's per-address rows as ``addresses/part.NNNNN.parquet`` (GeoParquet, the
+   columns of a run's ``addresses.parquet`` without the rural and evidence columns);
+5. send back its counts per (ags, class, eligible): a few hundred rows.
+
+The client reads the coverage and boundaries (as ``gapmap run`` does), broadcasts them,
+and turns the counts into the Gemeinde and Kreis tables (:func:`coverage.aggregate.summarise`
+over grouped rows). No rural gap analysis: gap areas link neighbouring addresses across
+parts; run ``gapmap run`` per Land or Kreis for those.
+
+The run directory is built in a temporary sibling and renamed into place only when every
+part was written, so a failed run leaves an earlier one intact. The workers write into it:
+on a remote cluster ``--out`` must be on a filesystem they share with the client.
+"""
+
+from __future__ import annotations
+
+import os
+import time
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import date
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from coverage import __version__
+from coverage.aggregate import summarise
+from coverage.crs import Region, check_coordinates, crs_label
+from coverage.errors import GapmapError, InputDataError
+from coverage.io.writers import RunDirectory, write_csv, write_json, write_points_parquet
+from coverage.kernel.join import points_in_polygons
+from coverage.pipeline import (
+    MANIFEST_VERSION,
+    profile_record,
+    public_summary,
+    software_versions,
+    validation_record,
+)
+from coverage.profiles import Profile, load_profile
+from coverage.run_inputs import (
+    LayerSpec,
+    boundary_names,
+    load_boundaries,
+    load_coverage,
+    region_for,
+)
+from coverage.schema import BoundaryLevel, SiteType, ValidationReport
+
+__all__ = ["ClusterRunOptions", "ClusterRunResult", "cluster_run"]
+
+#: address columns read besides the geometry and what ``classify`` reads
+_KEEP = ("address_id", "ags", "households")
+#: what each part sends back: one row per (ags, class, eligible)
+_COUNT_COLUMNS = {
+    "ags": "string",
+    "class": "string",
+    "eligible": "bool",
+    "addresses": "int64",
+    "households": "int64",
+}
+_PARTS = "addresses"
+_SITE_TYPES = frozenset(s.value for s in SiteType)
+
+
+@dataclass(frozen=True)
+class ClusterRunOptions:
+    profile: str = "de-gigabit-2023"
+    region: str = "de"
+    as_of: date | None = None
+    include_planned: bool = True
+    #: an existing scheduler ("tcp://host:8786") or a connected ``distributed.Client``;
+    #: None: a local cluster of ``workers`` processes, started for the run
+    scheduler: str | Any | None = None
+    workers: int | None = None
+    #: public Gemeinde table: counts between 1 and this minus one are hidden
+    public_min_count: int = 3
+
+
+@dataclass
+class ClusterRunResult:
+    out_dir: Path
+    manifest: dict[str, Any]
+    summary_gemeinde: pd.DataFrame
+    summary_kreis: pd.DataFrame
+
+
+def cluster_run(
+    addresses: str | os.PathLike[str],
+    coverage: Sequence[LayerSpec],
+    out_dir: str | os.PathLike[str],
+    options: ClusterRunOptions | None = None,
+    *,
+    boundaries: LayerSpec | None = None,
+) -> ClusterRunResult:
+    """Classify GeoParquet addresses on a Dask cluster; write a run directory.
+
+    Parameters
+    ----------
+    addresses
+        GeoParquet file or directory of parts (local path or fsspec URL every worker can
+        read) of address points in the region's working CRS (EPSG:25832 for ``de``), with
+        ``address_id`` and optionally ``ags``, ``households``, ``site_type``.
+    coverage
+        Coverage polygon files with offer columns (read here, as ``gapmap run`` reads them).
+    out_dir
+        The run directory: ``addresses/part.NNNNN.parquet``, ``summary_gemeinde.csv``,
+        ``summary_kreis.csv``, ``summary_gemeinde_public.csv``, ``manifest.json``.
+    boundaries
+        Gemeinde (and Kreis) polygons: names in the tables, and the ``ags`` of addresses
+        without one.
+
+    Raises
+    ------
+    InputDataError
+        Addresses that are not GeoParquet, lack ``address_id``, are in another CRS, or (from
+        a worker) a field that fails its check, named by ``address_id``.
+        Also: the workers could not write every part into ``out_dir``.
+    GapmapError
+        Dask is missing, or the cluster fails.
+    """
+    from coverage.cluster.distributed import _INSTALL_HINT, _cluster_errors, _connect
+    from coverage.cluster.frames import _read_geoparquet, broadcast_polygons
+
+    try:
+        import dask
+        import distributed  # noqa: F401
+    except ImportError as exc:
+        raise GapmapError(
+            f"a cluster run needs dask and distributed ({exc}); install them with {_INSTALL_HINT}"
+        ) from exc
+
+    options = options or ClusterRunOptions()
+    t_start = time.perf_counter()
+    region = region_for(options.region)
+    profile = load_profile(options.profile)
+    as_of = options.as_of or date.today()
+    if not coverage:
+        raise InputDataError("no coverage given; pass at least one --coverage polygon file")
+
+    source = os.fspath(addresses)
+    parquet = _read_geoparquet(source, _KEEP)
+    _check_address_schema(source, parquet.columns, parquet.crs, region)
+    offers, records, reports = load_coverage(coverage, region)
+    offer_table = pd.DataFrame(offers.drop(columns="geometry"))
+    polygons = np.asarray(offers.geometry.values, dtype=object)
+    gemeinden_ags, gemeinden = np.empty(0, dtype=object), np.empty(0, dtype=object)
+    bounds_frame = None
+    if boundaries is not None:
+        bounds_frame, b_record, b_report = load_boundaries(boundaries, region)
+        records.append(b_record)
+        reports.append(b_report)
+        gem = bounds_frame[bounds_frame["level"] == BoundaryLevel.GEMEINDE.value]
+        codes = gem["ags"].to_numpy().astype(str)
+        order = np.argsort(codes, kind="stable")
+        gemeinden_ags = codes[order]
+        gemeinden = np.asarray(gem.geometry.values, dtype=object)[order]
+
+    classes = [c.name for c in profile.classes]
+    with (
+        _connect(options.scheduler, options.workers) as client,
+        RunDirectory(out_dir) as rd,
+    ):
+        parts_dir = rd.path / _PARTS
+        parts_dir.mkdir()
+        task = _PartTask(
+            source=source,
+            crs=crs_label(parquet.crs),
+            region=region,
+            profile=profile,
+            options={"as_of": as_of, "include_planned": options.include_planned},
+            out_dir=str(parts_dir),
+        )
+        counts = parquet.frame.map_partitions(
+            task,
+            dask.delayed(broadcast_polygons(client, polygons)),
+            dask.delayed(client.scatter(offer_table, broadcast=True, hash=False)),
+            dask.delayed(broadcast_polygons(client, gemeinden)),
+            # once to every worker, not in every task (the EU has ~100k municipalities)
+            dask.delayed(client.scatter(gemeinden_ags, broadcast=True, hash=False)),
+            meta=pd.DataFrame({c: pd.Series(dtype=t) for c, t in _COUNT_COLUMNS.items()}),
+            enforce_metadata=False,
+        )
+        # optimized: each part's read fused with its task (Dask may also join small files
+        # into one part here, so the parts are counted after)
+        counts = counts.optimize()
+        n_parts = counts.npartitions
+        with _cluster_errors(options.scheduler), client.as_current():
+            grouped = counts.compute()
+        written = sorted(p.name for p in parts_dir.glob("part.*.parquet"))
+        if len(written) != n_parts:
+            raise InputDataError(
+                f"the workers wrote {len(written)} of {n_parts} address parts into {parts_dir}; "
+                "--out must be a directory every worker can write (a filesystem shared with "
+                "this machine when the cluster is remote)"
+            )
+
+        grouped = _merge_counts(grouped)
+        summaries = {
+            level: summarise(
+                grouped,
+                level=level,
+                names=boundary_names(bounds_frame, level),
+                classes=classes,
+                count="addresses",
+            )
+            for level in ("gemeinde", "kreis")
+        }
+        public = public_summary(summaries["gemeinde"], classes, options.public_min_count)
+        n_addresses = int(grouped["addresses"].sum())
+        by_class = grouped.groupby("class", observed=True)["addresses"].sum()
+        manifest = _manifest(
+            profile=profile,
+            region=region,
+            as_of=as_of,
+            options=options,
+            records=[
+                {
+                    "kind": "addresses",
+                    "path": source,
+                    "format": "GeoParquet",
+                    "parts": n_parts,
+                    "rows": n_addresses,
+                    "crs": crs_label(parquet.crs),
+                },
+                *records,
+            ],
+            counts={
+                "addresses": n_addresses,
+                "households": int(grouped["households"].sum()),
+                "coverage_features": len(offers),
+                "address_parts": n_parts,
+                "addresses_without_ags": int(grouped.loc[grouped["ags"] == "", "addresses"].sum()),
+                "eligible": int(grouped.loc[grouped["eligible"], "addresses"].sum()),
+                "by_class": {c: int(by_class.get(c, 0)) for c in classes},
+            },
+            reports=reports,
+        )
+        tables = {
+            "summary_gemeinde.csv": summaries["gemeinde"],
+            "summary_kreis.csv": summaries["kreis"],
+            "summary_gemeinde_public.csv": public,
+        }
+        for name, table in tables.items():
+            write_csv(table, rd.path / name, float_format="%.4f")
+        manifest["files"] = sorted(
+            [*(f"{_PARTS}/{name}" for name in written), *tables, "manifest.json"]
+        )
+        manifest["timings_s"] = {"total": round(time.perf_counter() - t_start, 3)}
+        write_json(manifest, rd.path / "manifest.json")
+    return ClusterRunResult(Path(out_dir), manifest, summaries["gemeinde"], summaries["kreis"])
+
+
+def _check_address_schema(source: str, columns: Any, crs: Any, region: Region) -> None:
+    """What can be checked before any part is read: the key column and the CRS."""
+    if "address_id" not in columns:
+        raise InputDataError(
+            f"{source}: no column address_id; every address needs a unique id (rename the "
+            "key column to address_id)"
+        )
+    if crs is None:
+        raise InputDataError(
+            f"{source}: the GeoParquet metadata states no CRS; write the addresses with their "
+            f"CRS, in {region.working_crs}"
+        )
+    if crs_label(crs) != region.working_crs:
+        raise InputDataError(
+            f"{source}: addresses are in {crs_label(crs)}, a cluster run works in "
+            f"{region.working_crs} and does not reproject millions of points on the way; "
+            f"reproject them once, e.g. dask_geopandas.read_parquet(path)"
+            f".to_crs('{region.working_crs}').to_parquet(new_path)"
+        )
+
+
+def _merge_counts(parts: pd.DataFrame) -> pd.DataFrame:
+    """The parts' count rows summed per (ags, class, eligible)."""
+    frame = pd.DataFrame({c: parts[c].astype(t) for c, t in _COUNT_COLUMNS.items()})
+    return frame.groupby(["ags", "class", "eligible"], as_index=False, sort=True)[
+        ["addresses", "households"]
+    ].sum()
+
+
+def _manifest(
+    *,
+    profile: Profile,
+    region: Region,
+    as_of: date,
+    options: ClusterRunOptions,
+    records: list[dict[str, Any]],
+    counts: dict[str, Any],
+    reports: list[ValidationReport],
+) -> dict[str, Any]:
+    scheduler = options.scheduler
+    if scheduler is not None and not isinstance(scheduler, str):  # a Client
+        scheduler = scheduler.scheduler.address
+    return {
+        "manifest_version": MANIFEST_VERSION,
+        "gapmap_version": __version__,
+        "created_by": "gapmap cluster-run",
+        "profile": profile_record(profile),
+        "parameters": {
+            "region": region.code,
+            "as_of": as_of.isoformat(),
+            "include_planned": options.include_planned,
+            "dask": {"scheduler": scheduler, "workers": options.workers},
+            "public_min_count": options.public_min_count,
+        },
+        "working_crs": region.working_crs,
+        "inputs": records,
+        "validation": validation_record(reports),
+        "counts": counts,
+        "software": software_versions(),
+    }
+
+
+@dataclass(frozen=True)
+class _PartTask:
+    """Worker task: check, complete, classify and write one part; return its counts."""
+
+    source: str
+    crs: str
+    region: Region
+    profile: Profile
+    options: dict[str, Any]
+    out_dir: str
+
+    def __call__(
+        self,
+        frame: pd.DataFrame,
+        polygons: tuple[np.ndarray, np.ndarray, np.ndarray],
+        offers: pd.DataFrame,
+        gemeinden: tuple[np.ndarray, np.ndarray, np.ndarray],
+        gemeinden_ags: np.ndarray,
+        partition_info: dict[str, Any] | None = None,
+    ) -> pd.DataFrame:
+        from coverage.cluster.frames import _classify_part, _coordinates
+
+        number = (partition_info or {}).get("number", 0)
+        where = f"{self.source} (part {number})"
+        frame = _checked(frame, where)
+        try:
+            x, y = _coordinates(frame)
+        except InputDataError as exc:  # a geometry that is not a point, named by address_id
+            raise InputDataError(f"{where}: {exc}") from None
+        missing = ~(np.isfinite(x) & np.isfinite(y))
+        if missing.any():
+            raise InputDataError(
+                f"{where}: {int(missing.sum())} address(es) have no coordinates (address_id "
+                f"{_ids(frame, missing)}); drop them or give them points"
+            )
+        check_coordinates(x, y, _crs(self.crs), source=where, region=self.region, what="addresses")
+        frame["ags"] = _assign_ags(frame["ags"], x, y, gemeinden, gemeinden_ags)
+        rows = _classify_part(
+            frame,
+            polygons,
+            offers,
+            self.profile,
+            ["site_type"],
+            list(_KEEP),
+            self.options,
+            xy=(x, y),
+        )
+        rows = rows.reset_index(drop=True)
+        write_points_parquet(
+            rows, x, y, self.crs, Path(self.out_dir) / f"part.{number:05d}.parquet"
+        )
+        counts = pd.DataFrame(
+            {
+                "ags": rows["ags"].fillna(""),
+                "class": rows["class"],
+                "eligible": rows["eligible"].astype(bool),
+                "addresses": np.ones(len(rows), dtype=np.int64),
+                "households": rows["households"].astype(np.int64),
+            }
+        )
+        return _merge_counts(counts)
+
+
+def _crs(label: str) -> Any:
+    from pyproj import CRS
+
+    return CRS.from_user_input(label)
+
+
+def _ids(frame: pd.DataFrame, bad: np.ndarray) -> str:
+    """The first few address_ids where ``bad``."""
+    ids = frame.index[bad][:5]
+    more = ", ..." if int(np.count_nonzero(bad)) > 5 else ""
+    return ", ".join(repr(str(i)) for i in ids) + more
+
+
+def _checked(frame: pd.DataFrame, where: str) -> pd.DataFrame:
+    """The part indexed by address_id, with ``site_type`` (lower case, missing = private),
+    ``households`` (int32, missing column = 1) and ``ags`` (string) checked as
+    :func:`coverage.schema.validate_addresses` checks them."""
+    ids = frame["address_id"].astype("string")
+    blank = (ids.isna() | (ids.str.strip() == "")).to_numpy(bool)
+    if blank.any():
+        raise InputDataError(
+            f"{where}: {int(blank.sum())} address(es) have no address_id; every address "
+            "needs a unique id"
+        )
+    out = pd.DataFrame(
+        {"address_id": ids.array, "geometry": frame["geometry"].array},
+        index=pd.Index(ids.array, name=None),
+    )
+    if "site_type" in frame:
+        site = frame["site_type"].astype("string").str.lower().fillna("private").to_numpy()
+        bad = ~np.isin(site, list(_SITE_TYPES))
+        if bad.any():
+            raise InputDataError(
+                f"{where}: unknown site_type {site[bad][0]!r} (address_id {_ids(out, bad)}); "
+                f"use one of: {', '.join(sorted(_SITE_TYPES))}"
+            )
+        out["site_type"] = pd.array(site, dtype="string")
+    else:
+        out["site_type"] = pd.array(np.full(len(out), "private", dtype=object), dtype="string")
+    if "households" in frame:
+        hh = pd.to_numeric(frame["households"], errors="coerce").to_numpy(dtype=float)
+        bad = ~np.isfinite(hh) | (hh < 0) | (hh != np.floor(hh))
+        if bad.any():
+            raise InputDataError(
+                f"{where}: field households must be a whole number >= 0 (address_id "
+                f"{_ids(out, bad)})"
+            )
+        out["households"] = hh.astype(np.int32)
+    else:
+        out["households"] = np.int32(1)
+    if "ags" in frame:
+        ags = frame["ags"].astype("string")
+        ags = ags.where((ags.str.strip() != "").fillna(True))
+        bad = (ags.notna() & ~ags.str.fullmatch(r"\d{8}").fillna(False)).to_numpy(bool)
+        if bad.any():
+            raise InputDataError(
+                f"{where}: field ags must be an 8-digit string (address_id {_ids(out, bad)}, "
+                f"e.g. {ags[bad].iloc[0]!r}); keep leading zeros (NRW keys start with '05')"
+            )
+        out["ags"] = ags.to_numpy()
+    else:
+        out["ags"] = pd.NA
+    out["ags"] = out["ags"].astype("string")
+    return out
+
+
+def _assign_ags(
+    ags: pd.Series,
+    x: np.ndarray,
+    y: np.ndarray,
+    gemeinden: tuple[np.ndarray, np.ndarray, np.ndarray],
+    codes: np.ndarray,
+) -> pd.Series:
+    """``ags`` with missing keys filled from the Gemeinde polygon covering each point; on a
+    shared border the smallest AGS (the polygons come sorted by AGS)."""
+    from coverage.cluster.frames import near_polygons
+
+    missing = ags.isna().to_numpy()
+    if not missing.any() or len(codes) == 0:
+        return ags
+    idx = np.flatnonzero(missing)
+    near, polys = near_polygons(gemeinden, x[idx], y[idx])
+    p, g = points_in_polygons(x[idx], y[idx], polys)
+    first = np.unique(p, return_index=True)[1]  # pairs are sorted by point, then polygon
+    out = ags.to_numpy(dtype=object, na_value=None).copy()
+    out[idx[p[first]]] = codes[near[g[first]]]
+    return pd.Series(pd.array(out, dtype="string"), index=ags.index)

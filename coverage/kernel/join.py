@@ -1,0 +1,534 @@
+"""The kernel: points x polygons -> (point_idx, polygon_idx) pairs, and reductions per point.
+
+Semantics
+---------
+A point matches a polygon when the polygon *covers* it: a point on an edge or a vertex
+counts (``covered_by``; for a point this is the same as ``intersects``). Coordinates are
+metres in the run's projected working CRS (EPSG:25832 for Germany); points and polygons
+must share it. Empty or missing polygons match nothing; points with non-finite
+coordinates match nothing.
+
+Method (strip decomposition, ray tests, GEOS only at the edge)
+-------------------------------------------------------------
+The plane is cut into horizontal strips of height ``cell_size``. Points are sorted by
+(strip, x), so the points of any x-interval of one strip are one contiguous slice. Every
+polygon is cut along the same strips (:mod:`coverage.kernel.decompose`), vectorised over all
+edges of a block of polygons: each edge contributes, per strip it touches, its exact
+x-extent there (padded by a tolerance far above rounding error). Overlapping extents of
+one polygon and strip merge into *boundary pieces*. Between two boundary pieces of a strip
+lies a cell the boundary does not touch, so it is wholly inside or wholly outside; which
+one follows from the parity of the polygon's edge crossings of the strip's centre line to
+its left (even-odd rule, equal to containment for valid polygons). Inside cells accept all
+their points without any test.
+
+A point in a boundary piece is decided by a horizontal ray to the left: the status of the
+cell left of the piece, flipped once per edge of the piece the ray crosses (only the
+piece's own edges can cross it there). The arithmetic is plain floating point, so a
+point closer than the tolerance to an edge (in x, scaled by the edge's slope) or to the
+height of a vertex is *unsure* and gets the exact GEOS test (``shapely.intersects_xy``),
+which is what decides edge and vertex hits exactly like ``shapely.covered_by``. Every
+other decision is exact because rounding error stays far below the tolerance. On
+realistic data under 1 % of the points near edges need GEOS.
+
+Everything is integer bookkeeping over numpy arrays; there is no Python loop per point or
+per polygon (only per block of ~16k vertices, ~32k ray-tested points or ~256k output
+pairs, so temporaries stay cache-sized). Points are processed in chunks (contiguous
+slices of the input order) so temporary arrays stay bounded; a chunk only looks at the
+pieces of the strips its points occupy (few, when the input is spatially sorted), and the
+pairs come out sorted by point index: every pair is one 64-bit key (point, polygon),
+sorted once.
+
+Speed notes (numpy 2.x): ``np.take``/``np.compress`` instead of fancy and boolean
+indexing on large arrays (boolean indexing of a million elements is several times
+slower), unsigned 64-bit sorts (faster than signed ones), and value sorts of packed keys
+instead of argsorts where the keys leave room for an index.
+
+Polygons are expected to be valid (``schema.validate_offers`` repairs them with
+``make_valid``). Geometry types other than Polygon/MultiPolygon (e.g. a GeometryCollection)
+are handled by testing every point inside their bounding box exactly.
+"""
+
+from __future__ import annotations
+
+import itertools
+from collections.abc import Iterator, Sequence
+
+import numpy as np
+import shapely
+
+from coverage.kernel.decompose import Decomposition, Pieces, Strips, choose_cell_size, ranges
+from coverage.kernel.reduce import (
+    _as_geometry_array,
+    argbest_per_point,
+    brute_force_pairs,
+    count_distinct_per_point,
+    reduce_max_per_point,
+)
+
+__all__ = [
+    "argbest_per_point",
+    "brute_force_pairs",
+    "choose_cell_size",
+    "count_distinct_per_point",
+    "iter_points_in_polygons",
+    "merge_pairs",
+    "points_in_polygons",
+    "reduce_max_per_point",
+]
+
+_INT = np.int64
+
+#: boundary pieces built from more edges than this go to GEOS instead of the ray test
+#: (bounds the candidate x edge pairs; such pieces are rare)
+_MAX_RAY_EDGES = 48
+
+#: candidate points per block of ray tests
+_RAY_BLOCK = 1 << 15
+
+#: pairs per block of inside runs written at a time
+_RUN_BLOCK = 1 << 18
+
+
+def points_in_polygons(
+    x: np.ndarray,
+    y: np.ndarray,
+    polygons: np.ndarray | Sequence[shapely.Geometry],
+    *,
+    chunk_size: int = 1_000_000,
+    cell_size: float | None = None,
+) -> tuple[np.ndarray, np.ndarray]:
+    """All (point_idx, polygon_idx) pairs where the polygon covers the point.
+
+    Parameters
+    ----------
+    x, y : ndarray
+        Point coordinates in metres, in the same projected CRS as ``polygons`` (the run's
+        working CRS, EPSG:25832 in Germany). Points with NaN/inf coordinates match nothing.
+    polygons : array or sequence of shapely geometries
+        Coverage areas, normally valid Polygons/MultiPolygons. ``None`` and empty
+        geometries match nothing; other geometry types are tested exactly in their bbox.
+    chunk_size : int, default 1_000_000
+        Points handled per chunk; bounds the temporary arrays (not the output).
+    cell_size : float, optional
+        Grid cell (strip) height in metres; chosen from point density and polygon sizes
+        when None (see :func:`choose_cell_size`). It only affects speed, never the result.
+
+    Returns
+    -------
+    point_idx, polygon_idx : ndarray of int32 (int64 from 2**31 points or polygons on)
+        Equal-length arrays, sorted by point index then polygon index. Four-byte indices
+        halve the memory of the pairs (~12 pairs per address on dense coverage).
+
+    Notes
+    -----
+    Boundary semantics are ``covered_by``: a point on an edge or vertex (of a shell or a
+    hole) matches, exactly as ``shapely.intersects_xy(polygon, x, y)``. Polygons are
+    assumed valid (``schema.validate_offers`` repairs them); inside/outside away from the
+    boundary is decided with the even-odd rule, which equals containment for valid
+    polygons, and every point within the tolerance of an edge or vertex gets the exact
+    GEOS test.
+    """
+    out_p: list[np.ndarray] = []
+    out_q: list[np.ndarray] = []
+    for start, _, p, q in iter_points_in_polygons(
+        x, y, polygons, chunk_size=chunk_size, cell_size=cell_size
+    ):
+        if start:
+            p += start
+        out_p.append(p)
+        out_q.append(q)
+    if len(out_p) == 1:
+        return out_p[0], out_q[0]
+    if not out_p:  # no points
+        return np.empty(0, np.int32), np.empty(0, np.int32)
+    return np.concatenate(out_p), np.concatenate(out_q)
+
+
+def merge_pairs(
+    p: np.ndarray, q: np.ndarray, more_p: np.ndarray, more_q: np.ndarray
+) -> tuple[np.ndarray, np.ndarray]:
+    """Pairs ``(p, q)`` plus ``(more_p, more_q)``, sorted by point then polygon (int64);
+    ``(p, q)`` unchanged when there are no more."""
+    if not len(more_p):
+        return p, q
+    p = np.concatenate([p.astype(np.int64), more_p])
+    q = np.concatenate([q.astype(np.int64), more_q])
+    order = np.lexsort((q, p))
+    return p[order], q[order]
+
+
+def iter_points_in_polygons(
+    x: np.ndarray,
+    y: np.ndarray,
+    polygons: np.ndarray | Sequence[shapely.Geometry],
+    *,
+    chunk_size: int = 1_000_000,
+    cell_size: float | None = None,
+) -> Iterator[tuple[int, int, np.ndarray, np.ndarray]]:
+    """:func:`points_in_polygons` one chunk of consecutive points at a time.
+
+    The polygons are decomposed once; then, for every chunk ``x[start:stop]``, yields
+    ``(start, stop, point_idx, polygon_idx)`` with ``point_idx`` local to the chunk
+    (0 .. stop - start - 1), sorted by point then polygon. Every chunk is yielded, also
+    those without pairs. A consumer that reduces each chunk (e.g. classifies its
+    addresses) never holds all pairs at once: memory stays bounded by the chunk.
+    Parameters, semantics and dtypes as :func:`points_in_polygons`.
+    """
+    x = np.ascontiguousarray(x, dtype=np.float64).reshape(-1)
+    y = np.ascontiguousarray(y, dtype=np.float64).reshape(-1)
+    if x.shape != y.shape:
+        raise ValueError(f"x and y must have the same length, got {len(x)} and {len(y)}")
+    if chunk_size < 1:
+        raise ValueError(f"chunk_size must be >= 1, got {chunk_size}")
+    geoms = _as_geometry_array(polygons)
+    n, m = len(x), len(geoms)
+    finite = np.isfinite(x) & np.isfinite(y)
+    present = ~(shapely.is_missing(geoms) | shapely.is_empty(geoms)) if m else np.zeros(0, bool)
+    # 4-byte indices while they fit: half the memory (and page faults) of int64
+    index_dtype = np.int32 if max(n, m) < 2**31 else _INT
+    if n == 0 or not finite.any() or not present.any():
+        for start in range(0, n, chunk_size):
+            empty = np.empty(0, index_dtype)
+            yield start, min(start + chunk_size, n), empty, empty.copy()
+        return
+    if m.bit_length() + max(n - 1, 1).bit_length() > 63:
+        raise ValueError(f"{n} points x {m} polygons exceed 64-bit pair keys")
+
+    types = shapely.get_type_id(geoms)
+    polygonal = (types == shapely.GeometryType.POLYGON) | (
+        types == shapely.GeometryType.MULTIPOLYGON
+    )
+    fast = present & polygonal
+    slow = present & ~polygonal
+
+    all_finite = bool(finite.all())
+    xf, yf = (x, y) if all_finite else (np.compress(finite, x), np.compress(finite, y))
+    if cell_size is None:
+        # Every chunk looks up the pieces of the strips its points occupy, so the density
+        # that matters is that of one chunk's points (a fifth of all of them in every
+        # strip for 5 chunks of unsorted addresses; all of a region's for sorted ones).
+        first = finite[:chunk_size]
+        cell_size = choose_cell_size(
+            x[:chunk_size] if all_finite else np.compress(first, x[:chunk_size]),
+            y[:chunk_size] if all_finite else np.compress(first, y[:chunk_size]),
+            shapely.bounds(geoms[present]),
+        )
+    st = Strips(xf, yf, cell_size, m)
+    del xf, yf
+    dec = Decomposition(st, geoms, fast, slow)
+    for start in range(0, n, chunk_size):
+        stop = min(start + chunk_size, n)
+        p, q = _join_chunk(
+            x[start:stop], y[start:stop], finite[start:stop], dec, geoms, index_dtype
+        )
+        yield start, stop, p, q
+
+
+def _join_chunk(
+    x: np.ndarray,
+    y: np.ndarray,
+    finite: np.ndarray,
+    dec: Decomposition,
+    geoms: np.ndarray,
+    index_dtype: type[np.signedinteger],
+) -> tuple[np.ndarray, np.ndarray]:
+    """Pairs for one chunk of points (indices local to the chunk), sorted."""
+    st = dec.st
+    idx = np.flatnonzero(finite)
+    if len(idx) == 0:
+        return np.empty(0, index_dtype), np.empty(0, index_dtype)
+    xf, yf = (x, y) if len(idx) == len(x) else (np.take(x, idx), np.take(y, idx))
+    lx, ly = xf - st.x0, yf - st.y0  # local coordinates of the finite points
+    del xf, yf
+    key = st.local_keys(lx, ly)
+    # sorted by (strip, x): every piece is one contiguous slice
+    order = np.argsort(key)
+    sorted_key = np.take(key, order)
+    # sorted position -> chunk-local point index
+    point_of = order if len(idx) == len(x) else np.take(idx, order)
+    lx, ly = np.take(lx, order), np.take(ly, order)
+    del key, order
+    # pair key = point << pbits | polygon; with int32 results the polygon takes the low
+    # half of the key, so each result is one half of every key
+    pbits = 32 if index_dtype != _INT else max(len(geoms) - 1, 1).bit_length()
+
+    # only the pieces of the strips these points occupy
+    pc = dec.pieces(int(sorted_key[0] >> st.xbits), int(sorted_key[-1] >> st.xbits))
+    lo, hi = _LowerBound(sorted_key, st).ranges(pc.lo, pc.hi)
+
+    # boundary pieces: ray test, GEOS where unsure
+    piece, pos = ranges(lo, hi)
+    hit, unsure = _ray_tests(np.take(lx, pos), np.take(ly, pos), piece, pc, dec)
+    del lx, ly
+    u = np.flatnonzero(unsure)
+    if len(u):
+        point = point_of[pos[u]]  # (GEOS gets the coordinates as given)
+        hit[u] = _geos_tests(geoms, pc.poly[piece[u]], x[point], y[point])
+    shifted = point_of << pbits  # sorted position -> pair key of its point, polygon 0
+    h = np.flatnonzero(hit)
+    tested = np.take(shifted, np.take(pos, h)) | np.take(pc.poly, np.take(piece, h))
+    del piece, pos, hit, unsure, h
+
+    # inside runs (from a piece to the next one of its polygon and strip): every point
+    # in the slice matches, no test
+    r = np.flatnonzero(pc.run_after)
+    lo, count = np.take(hi, r), np.take(lo, r + 1)
+    count -= lo
+    full = np.flatnonzero(count > 0)
+    out = _run_pairs(
+        np.take(lo, full),
+        np.take(count, full),
+        np.take(pc.poly, np.take(r, full)),
+        shifted,
+        len(tested),
+    )
+    out[len(out) - len(tested) :] = tested
+    del tested, shifted
+    # A polygon's runs and boundary pieces are disjoint and a point has one key, so no
+    # pair occurs twice; one sort gives point-then-polygon order. (Sorted as uint64, the
+    # same order for these non-negative keys: numpy's unsigned sort is ~30 % faster.)
+    out.view(np.uint64).sort()
+    if index_dtype == _INT:
+        poly = out & ((1 << pbits) - 1)
+        out >>= pbits  # in place: a second 8-byte-per-pair array costs real time
+        return out, poly
+    # int32 results copied straight from the halves of the keys
+    halves = out.view(np.int32).reshape(-1, 2)
+    high = 1 if np.little_endian else 0
+    return halves[:, high].copy(), halves[:, 1 - high].copy()
+
+
+def _run_pairs(
+    lo: np.ndarray, count: np.ndarray, poly: np.ndarray, shifted: np.ndarray, spare: int
+) -> np.ndarray:
+    """Pair keys ``shifted[lo + k] | poly`` of every run (k < count), then ``spare`` slots.
+
+    Written straight into the output, a block of runs at a time, so the temporaries stay
+    cache-sized: positions as running sums of their steps (+1 inside a run, a jump from
+    one run to the next), the keys gathered at them.
+    """
+    ends = np.cumsum(count)
+    n_run = int(ends[-1]) if len(ends) else 0
+    out = np.empty(n_run + spare, dtype=_INT)
+    if n_run == 0:
+        return out
+    jump = np.empty(len(lo), dtype=_INT)
+    jump[0] = lo[0]
+    jump[1:] = lo[1:] - (lo[:-1] + count[:-1]) + 1
+    cuts = np.searchsorted(ends, np.arange(_RUN_BLOCK, n_run, _RUN_BLOCK))
+    bounds = np.unique(np.concatenate([[0], cuts, [len(lo)]])).tolist()
+    pos = np.empty(min(n_run, int(count.max()) + _RUN_BLOCK), dtype=_INT)
+    for a, b in itertools.pairwise(bounds):
+        c = count[a:b]
+        base = int(ends[a] - c[0])
+        total = int(ends[b - 1]) - base
+        p = pos[:total]
+        p.fill(1)
+        p[0] = lo[a]
+        p[np.cumsum(c[:-1])] = jump[a + 1 : b]
+        np.cumsum(p, out=p)
+        keys = out[base : base + total]
+        np.take(shifted, p, out=keys, mode="clip")  # (positions are in range)
+        keys |= np.repeat(poly[a:b], c)
+    return out
+
+
+def _ray_tests(
+    lx: np.ndarray, ly: np.ndarray, piece: np.ndarray, pc: Pieces, dec: Decomposition
+) -> tuple[np.ndarray, np.ndarray]:
+    """(inside, unsure) of candidate points (local coordinates) in their boundary pieces.
+
+    Pieces with too many edges (and bbox tests, item_count -1) are left to GEOS: unsure.
+    """
+    st = dec.st
+    n = len(piece)
+    hit = np.empty(n, dtype=bool)
+    unsure = np.empty(n, dtype=bool)
+    count = np.take(pc.item_count, piece)
+    geos = (count < 0) | (count > _MAX_RAY_EDGES)
+    np.putmask(count, geos, 0)
+    start = np.take(pc.item_start, piece)
+    left_in = np.take(pc.left_in, piece)
+    tol_y = st.pad + float(np.abs(ly).max(initial=0.0)) * 2.0**-44
+    # in blocks, so the (candidate, edge) temporaries stay cache-sized and their memory
+    # is reused instead of freshly mapped (page faults cost more than the arithmetic)
+    for a in range(0, n, _RAY_BLOCK):
+        b = slice(a, a + _RAY_BLOCK)
+        hit[b], unsure[b] = _ray_test(
+            lx[b], ly[b], start[b], count[b], left_in[b], dec.items, st.pad, tol_y
+        )
+    unsure |= geos
+    return hit, unsure
+
+
+def _geos_tests(geoms: np.ndarray, poly: np.ndarray, x: np.ndarray, y: np.ndarray) -> np.ndarray:
+    """``shapely.intersects_xy(geoms[poly], x, y)``, exact (covered_by for points)."""
+    # prepare the polygons with many tests (bbox geometries), then undo it
+    polys, n_tests = np.unique(poly, return_counts=True)
+    many = polys[n_tests >= 16]
+    many = many[~shapely.is_prepared(geoms[many])]
+    shapely.prepare(geoms[many])
+    try:
+        return shapely.intersects_xy(geoms[poly], x, y)
+    finally:
+        shapely.destroy_prepared(geoms[many])
+
+
+def _ray_test(
+    lx: np.ndarray,
+    ly: np.ndarray,
+    start: np.ndarray,
+    count: np.ndarray,
+    left_in: np.ndarray,
+    edges: tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray],
+    pad: float,
+    tol_y: float,
+) -> tuple[np.ndarray, np.ndarray]:
+    """(inside, unsure) for points at local coords (lx, ly) in their boundary pieces.
+
+    A point's piece has the edges ``start .. start + count`` of ``edges`` = (ya, yb, xa,
+    inv): lower and upper end height (ya <= yb), x at ya and dx/dy; and the status
+    ``left_in`` left of it. Inside = that status XOR the parity of the piece's edges
+    crossed by the ray from the point to the left. Unsure where the point is within the
+    tolerance of a vertex's height (``tol_y``) or of an edge's crossing (``pad``, scaled
+    with the slope): there the float arithmetic could err, and the caller asks GEOS.
+    """
+    ya, yb, xa, inv = edges
+    # (candidate, edge) pairs: edge = start of the candidate's edges + position in them
+    ends = np.cumsum(count)
+    ci = np.repeat(np.arange(len(count)), count)
+    it = np.take(start - ends + count, ci)
+    it += np.arange(len(ci))
+    yy = np.take(ly, ci)
+    below = np.take(yb, it) - yy  # how far the edge's upper end is above the point
+    above = yy - np.take(ya, it)  # how far the point is above its lower end
+    # only edges spanning the point's height (with the tolerance) matter
+    j = np.flatnonzero((above >= -tol_y) & (below >= -tol_y))
+    ci, it, above = np.take(ci, j), np.take(it, j), np.take(above, j)
+    near = (above <= tol_y) | (np.take(below, j) <= tol_y)
+    # the rest lies strictly between the edge's end heights: the ray crosses its line
+    k = np.flatnonzero(~near)
+    ck, ik = np.take(ci, k), np.take(it, k)
+    slope = np.take(inv, ik)
+    x0 = np.take(xa, ik)
+    xi = x0 + np.take(above, k) * slope
+    xx = np.take(lx, ck)
+    # rounding of xi grows with the slope |dx/dy| and with the magnitudes involved
+    tol_x = pad * (1.0 + np.abs(slope)) + (np.abs(x0) + np.abs(xi)) * 2.0**-44
+    near[k] |= np.abs(xx - xi) <= tol_x
+    n = len(lx)
+    crossings = np.bincount(np.compress(xi < xx, ck), minlength=n)
+    unsure = np.zeros(n, dtype=bool)
+    unsure[np.compress(near, ci)] = True
+    inside = left_in ^ (crossings & 1).astype(bool)
+    return inside, unsure
+
+
+class _LowerBound:
+    """``np.searchsorted(sorted_key, queries, side="left")``, by table lookup.
+
+    Binary searches over a million keys miss the cache on most levels. A table of the
+    first position of every (strip, column) cell, columns half a strip wide, answers
+    exactly for queries on a column start or in an empty cell (most polygon pieces lie
+    where there are no points); the rest are searched only within their cell (a few
+    keys), by a vectorised binary search over all of them at once.
+    """
+
+    #: at most this many cells in the table (int32/int64 entries)
+    MAX_CELLS = 1 << 24
+
+    def __init__(self, sorted_key: np.ndarray, st: Strips) -> None:
+        self.sorted_key = sorted_key
+        self.xbits = st.xbits
+        self.mask = (1 << st.xbits) - 1
+        # point bins run from 2 to 2 + width_bins - 1
+        width_bins = max(int(np.max(sorted_key & self.mask)) - 1, 1)
+        per_col = max(int(st.h / st.q) // 2, 1)  # columns half a strip wide
+        per_col = max(per_col, -(-width_bins * st.ns // self.MAX_CELLS))
+        self.per_col = per_col
+        self.ncols = width_bins // per_col + 1
+        cell = (sorted_key >> st.xbits) * self.ncols + ((sorted_key & self.mask) - 2) // per_col
+        n_cells = st.ns * self.ncols
+        dtype = np.int32 if len(sorted_key) < 2**31 else _INT
+        # first[c] = number of keys in cells before c (the cells are sorted with the
+        # keys: cells after the previous occupied one up to an occupied one start where
+        # its keys do); one spare strip of entries: an inclusive upper bound + 1 may
+        # carry into strip ns
+        self.first = np.empty(n_cells + self.ncols + 2, dtype=dtype)
+        starts = np.flatnonzero(np.r_[True, cell[1:] != cell[:-1]])
+        occupied = cell[starts]
+        top = int(occupied[-1]) + 1
+        self.first[:top] = np.repeat(starts.astype(dtype), np.diff(occupied, prepend=-1))
+        self.first[top:] = len(sorted_key)
+
+    def __call__(self, queries: np.ndarray) -> np.ndarray:
+        cell, inside = self._cells(queries)
+        pos = np.take(self.first, cell).astype(_INT)
+        return self._search(queries, inside, pos, np.take(self.first, cell + 1))
+
+    def ranges(self, lo: np.ndarray, hi: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """Sorted positions [start, stop) of the keys in each inclusive range lo..hi.
+
+        Same as ``self(lo), self(hi + 1)``, but a range whose cells hold no key at all
+        (most polygon pieces) is answered from two table entries.
+        """
+        hi = hi + 1
+        c0, in0 = self._cells(lo)
+        c1, in1 = self._cells(hi)
+        start = np.take(self.first, c0).astype(_INT)
+        after = np.take(self.first, c1 + 1)  # keys up to the end of hi's cell
+        stop = start.copy()
+        # no key in the cells from lo's to hi's: both bounds are the first entry
+        full = np.flatnonzero(after > start)
+        if len(full):
+            c0, c1 = np.take(c0, full), np.take(c1, full)
+            s0 = np.take(start, full)
+            np.put(
+                start,
+                full,
+                self._search(
+                    np.take(lo, full), np.take(in0, full), s0, np.take(self.first, c0 + 1)
+                ),
+            )
+            s1 = np.take(self.first, c1).astype(_INT)
+            np.put(
+                stop,
+                full,
+                self._search(np.take(hi, full), np.take(in1, full), s1, np.take(after, full)),
+            )
+        return start, stop
+
+    def _cells(self, queries: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """(cell, whether the query lies past the first bin of its column) per query."""
+        rel = (queries & self.mask) - 2
+        # column of the query (bins before the first column count as column 0, bins
+        # after the last one as column ncols = column 0 of the next strip)
+        col = np.minimum(np.maximum(rel, 0) // self.per_col, self.ncols)
+        inside = rel > col * self.per_col
+        inside &= col < self.ncols
+        return (queries >> self.xbits) * self.ncols + col, inside
+
+    def _search(
+        self, queries: np.ndarray, inside: np.ndarray, pos: np.ndarray, end: np.ndarray
+    ) -> np.ndarray:
+        """Lower bounds, given the first (pos, int64, updated) and end entry of the cells."""
+        # Keys of earlier cells are smaller than the query, keys of later cells larger:
+        # the answer lies in [pos, end]. It is pos when the query is at (or before) its
+        # column's start or the cell is empty; the rest search their cell.
+        need = np.flatnonzero(inside & (end > pos))
+        lo, hi, q = np.take(pos, need), np.take(end, need).astype(_INT), np.take(queries, need)
+        last = len(self.sorted_key) - 1
+        while len(need):
+            # one bisection step for all; the finished ones leave once they are many
+            mid = (lo + hi) >> 1
+            less = np.take(self.sorted_key, np.minimum(mid, last)) < q
+            less &= lo < hi
+            lo = np.where(less, mid + 1, lo)
+            hi = np.where(less, hi, mid)
+            going = lo < hi
+            n_going = int(np.count_nonzero(going))
+            if n_going <= len(need) // 2:
+                np.put(pos, need, lo)
+                going = np.flatnonzero(going)
+                need, lo, hi, q = (np.take(a, going) for a in (need, lo, hi, q))
+        return pos

@@ -1,0 +1,317 @@
+"""Gap areas: eligible addresses chained into candidate project areas, with length and cost.
+
+An area is a single-linkage cluster of eligible addresses: two addresses belong to the same
+area when a chain of eligible addresses joins them with no step longer than
+``link_distance_m`` (peers.md lesson 6: gap areas as first-class objects; German white-spot
+programmes tender by cluster, BEAD allows a single location).
+
+Method, all in the working CRS EPSG:25832 (metres):
+
+* the Euclidean minimum spanning tree (EMST) of all eligible addresses, cut at
+  ``link_distance_m``, is a forest whose trees are exactly the single-linkage clusters, and
+  each tree is its cluster's own EMST: the trench length of the area. (Every EMST edge of a
+  cluster is <= the link distance, by the cut property, because the cluster is connected by
+  such edges.)
+* the area polygon is the union of the discs (regular polygons) around its addresses.
+
+Duplicate coordinates (several addresses in one building) join their area at no length.
+
+The two expensive parts live in their own modules: :mod:`coverage.rural.linkage` (the cut EMST
+on overlapping strips) and :mod:`coverage.rural.disc_union` (the union of only the discs that can
+reach the boundary), each with its exactness argument.
+"""
+
+from __future__ import annotations
+
+import math
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
+
+import geopandas as gpd
+import numpy as np
+import numpy.typing as npt
+import pandas as pd
+import shapely
+from scipy import sparse
+from scipy.sparse.csgraph import connected_components
+from scipy.spatial import cKDTree
+
+from coverage.errors import InputDataError
+from coverage.rural.costs import CostParams, PriorityWeights, area_cost, priority_score
+from coverage.rural.disc_union import area_polygons
+from coverage.rural.linkage import linkage_forest
+
+WORKING_CRS = "EPSG:25832"
+_FOCAL = ("school", "hospital", "business")
+#: Default unit costs (a frozen dataclass, shared safely).
+DEFAULT_COSTS = CostParams()
+#: Rounding allowance on the link distance (1 micrometre): 250 m stays 250 m after a rotation.
+_LINK_TOLERANCE_M = 1e-6
+
+
+@dataclass(frozen=True)
+class GapParams:
+    """How gap areas are formed and drawn.
+
+    Attributes
+    ----------
+    link_distance_m
+        Largest step (metres) between two eligible addresses of one area; a distance equal
+        to it still links (with 1 micrometre allowance for rounding).
+    buffer_m
+        Radius (metres) of the disc drawn around each address; the area polygon is the union
+        of the discs. ``None``: just over half the link distance (see :attr:`radius_m`).
+    min_addresses
+        Clusters with fewer addresses are not areas (their addresses get area -1).
+    quad_segs
+        Segments per quarter circle of a disc (polygon detail vs size).
+    weights
+        Points of the priority score parts, see :func:`coverage.rural.costs.priority_score`.
+    """
+
+    link_distance_m: float = 250.0
+    buffer_m: float | None = None
+    min_addresses: int = 1
+    quad_segs: int = 4
+    weights: PriorityWeights = field(default_factory=PriorityWeights)
+
+    def __post_init__(self) -> None:
+        if not self.link_distance_m > 0:
+            raise InputDataError(f"link_distance_m must be > 0, got {self.link_distance_m}")
+        if self.min_addresses < 1:
+            raise InputDataError(f"min_addresses must be >= 1, got {self.min_addresses}")
+
+    @property
+    def radius_m(self) -> float:
+        """Disc radius: ``buffer_m``, or by default a polygon enclosing a circle of
+        0.505 x link distance (vertex radius 0.505 x link / cos(pi / (4 quad_segs))), so the
+        discs of two linked addresses overlap at every angle and an area is one polygon."""
+        if self.buffer_m is not None:
+            return float(self.buffer_m)
+        return 0.505 * self.link_distance_m / math.cos(math.pi / (4 * self.quad_segs))
+
+
+def _unique_points(
+    x: npt.NDArray[np.float64], y: npt.NDArray[np.float64]
+) -> tuple[npt.NDArray[np.float64], npt.NDArray[np.intp]]:
+    """Distinct (x, y) rows sorted by x then y, and each input point's row among them: the
+    result of ``np.unique(column_stack([x, y]), axis=0, return_inverse=True)`` from one
+    lexsort instead of a sort of structured rows."""
+    order = np.lexsort((y, x))
+    xo, yo = x[order], y[order]
+    new = np.ones(order.size, dtype=bool)
+    new[1:] = (xo[1:] != xo[:-1]) | (yo[1:] != yo[:-1])
+    inv = np.empty(order.size, dtype=np.intp)
+    inv[order] = np.cumsum(new) - 1
+    return np.column_stack([xo[new], yo[new]]), inv
+
+
+def _as_bool(values: npt.ArrayLike, n: int, name: str) -> npt.NDArray[np.bool_]:
+    arr = pd.array(values, dtype="boolean")
+    if len(arr) != n:
+        raise InputDataError(f"{name} has {len(arr)} values for {n} addresses")
+    return arr.to_numpy(dtype=bool, na_value=False)
+
+
+def _distance_to_served(
+    x: npt.NDArray[np.float64],
+    y: npt.NDArray[np.float64],
+    served: npt.NDArray[np.bool_],
+    rows: npt.NDArray[np.intp],
+) -> npt.NDArray[np.float64]:
+    """Distance from each of ``rows`` to the nearest served address (inf: none served)."""
+    served_pts = np.column_stack([x[served], y[served]])
+    served_pts = served_pts[np.isfinite(served_pts).all(axis=1)]
+    if not (served_pts.size and rows.size):
+        return np.full(rows.size, np.inf)
+    # sliding-midpoint tree: half the build and query time of the balanced default
+    tree = cKDTree(served_pts, balanced_tree=False, compact_nodes=False)
+    return tree.query(np.column_stack([x[rows], y[rows]]))[0]
+
+
+def _strings_at(values: npt.ArrayLike, rows: npt.NDArray[np.intp]) -> pd.Series:
+    """``values[rows]`` as a pandas string Series (missing values as NA)."""
+    picked = pd.Series(values).iloc[rows] if not isinstance(values, np.ndarray) else values[rows]
+    return pd.Series(pd.array(np.asarray(picked, dtype=object), dtype="string"))
+
+
+def _area_order(
+    labels: npt.NDArray[np.intp], addr_idx: npt.NDArray[np.intp], ags: pd.Series
+) -> pd.DataFrame:
+    """Per cluster: majority AGS (ties: smallest; NA loses), first address, area rank."""
+    frame = pd.DataFrame({"comp": labels, "ags": ags.to_numpy(), "idx": addr_idx})
+    votes = frame.groupby(["comp", "ags"], dropna=False).size().rename("n").reset_index()
+    votes = votes.sort_values(
+        ["comp", "n", "ags"], ascending=[True, False, True], na_position="last"
+    )
+    major = votes.drop_duplicates("comp").set_index("comp")["ags"]
+    first = frame.groupby("comp")["idx"].min()
+    comps = pd.DataFrame({"ags": major.astype("string"), "first": first}).reset_index()
+    comps = comps.sort_values(["ags", "first"], na_position="last", ignore_index=True)
+    seq = comps.groupby("ags", dropna=False).cumcount() + 1
+    comps["area_id"] = [
+        f"GA-{a}-{s:04d}" for a, s in zip(comps["ags"].fillna("NA"), seq, strict=True)
+    ]
+    return comps
+
+
+def find_gap_areas(
+    x: npt.ArrayLike,
+    y: npt.ArrayLike,
+    eligible: npt.ArrayLike,
+    served: npt.ArrayLike,
+    households: npt.ArrayLike,
+    site_type: npt.ArrayLike,
+    ags: npt.ArrayLike,
+    degurba_cell: npt.ArrayLike,
+    *,
+    white: npt.ArrayLike | None = None,
+    params: GapParams = GapParams(),
+    costs: CostParams = DEFAULT_COSTS,
+    crs: str = WORKING_CRS,
+) -> tuple[gpd.GeoDataFrame, npt.NDArray[np.int64]]:
+    """Group eligible addresses into gap areas and describe, cost and rank each area.
+
+    Parameters
+    ----------
+    x, y
+        Address coordinates, metres, EPSG:25832. Eligible addresses need finite values.
+    eligible
+        Addresses to group (NA = not eligible).
+    served
+        Addresses with a network to connect to (e.g. gigabit served); the nearest one, over
+        all served addresses, gives ``distance_to_served_m``. NA = not served.
+    households
+        Households per address (NA = 0).
+    site_type
+        ``coverage.schema.SiteType`` values; school, hospital and business are focal points.
+    ags
+        8-digit municipality key per address (NA allowed).
+    degurba_cell
+        DEGURBA cell class per address: 3 centre, 2 cluster, 1 rural, 0 unknown.
+    white
+        Addresses without any NGA network (white spots). ``None``: every eligible address
+        counts as white.
+    params, costs
+        See :class:`GapParams` and :class:`coverage.rural.costs.CostParams`.
+
+    Returns
+    -------
+    areas : geopandas.GeoDataFrame
+        One row per area in EPSG:25832, ordered by (majority AGS, first address index):
+        ``area_id`` ("GA-<ags>-<nnnn>", numbered per AGS; "NA" when unknown), ``ags``
+        (majority, ties to the smallest key), ``addresses``, ``households``, ``n_school``,
+        ``n_hospital``, ``n_business``, ``focal_points`` (their sum), ``area_km2`` (of the
+        polygon), ``density_per_km2`` (addresses / area_km2), ``share_rural``,
+        ``share_cluster``, ``share_centre`` (address shares by DEGURBA cell class; with
+        unknown classes they sum to < 1), ``share_white``, ``distance_to_served_m`` (from the
+        nearest area address to the nearest served address; NaN if nothing is served),
+        ``trench_intra_m`` (EMST of the area's addresses), ``link_m`` (=
+        distance_to_served_m, 0 when NaN), ``trench_m`` (intra + link),
+        ``addresses_per_route_km``, ``cost_eur``, ``cost_per_address``,
+        ``above_private_threshold``, ``priority`` (0..100) and ``priority_rank`` (1 = first;
+        ties in area order); geometry = union of discs of ``params.radius_m``.
+    address_area_id : numpy.ndarray
+        int64 per input address: the row position of its area in ``areas``, -1 if none.
+    """
+    xs = np.asarray(x, dtype="float64")
+    ys = np.asarray(y, dtype="float64")
+    n = xs.size
+    if ys.size != n:
+        raise InputDataError(f"x and y differ in length ({n} vs {ys.size})")
+    elig = _as_bool(eligible, n, "eligible")
+    srv = _as_bool(served, n, "served")
+    wht = elig.copy() if white is None else _as_bool(white, n, "white")
+    hh = pd.to_numeric(pd.Series(np.asarray(households)), errors="coerce").fillna(0).to_numpy(float)
+    deg = np.asarray(degurba_cell)
+    for name, arr in (
+        ("households", hh),
+        ("site_type", site_type),
+        ("ags", ags),
+        ("degurba_cell", deg),
+    ):
+        if len(arr) != n:
+            raise InputDataError(f"{name} has {len(arr)} values for {n} addresses")
+
+    idx = np.flatnonzero(elig)
+    bad = ~(np.isfinite(xs[idx]) & np.isfinite(ys[idx]))
+    if bad.any():
+        rows = ", ".join(str(int(r) + 1) for r in idx[bad][:5])
+        raise InputDataError(
+            f"eligible addresses without coordinates (rows {rows}); fix or drop them"
+        )
+    address_area = np.full(n, -1, dtype=np.int64)
+    # the nearest served address of each eligible one, on a thread of its own while the
+    # areas are built (the tree query releases the GIL)
+    background = ThreadPoolExecutor(1)
+    near_served = background.submit(_distance_to_served, xs, ys, srv, idx)
+    background.shutdown(wait=False)  # runs the job, takes no more
+    # the text columns of the eligible addresses only (conversion is the slow part)
+    sites = _strings_at(site_type, idx).str.lower()
+    ags_s = _strings_at(ags, idx)
+
+    # clusters: EMST of the distinct eligible locations, cut at the link distance
+    uniq, inv = _unique_points(xs[idx], ys[idx])
+    ei, ej, ew = linkage_forest(uniq[:, 0], uniq[:, 1], params.link_distance_m + _LINK_TOLERANCE_M)
+    nu = uniq.shape[0]
+    _, comp_u = connected_components(
+        sparse.coo_matrix((np.ones(ei.size), (ei, ej)), shape=(nu, nu)), directed=False
+    )
+    trench_u = np.bincount(comp_u[ei], weights=ew, minlength=int(comp_u.max(initial=-1)) + 1)
+    comp = comp_u[inv]  # per eligible address
+
+    sizes = np.bincount(comp) if comp.size else np.zeros(0, np.intp)
+    member = sizes[comp] >= params.min_addresses
+    idx, comp = idx[member], comp[member]
+    sites, ags_s = sites[member].reset_index(drop=True), ags_s[member].reset_index(drop=True)
+    order = _area_order(comp, idx, ags_s)
+    n_areas = len(order)
+    rank_of_comp = np.full(sizes.size, -1, dtype=np.int64)
+    rank_of_comp[order["comp"].to_numpy()] = np.arange(n_areas)
+    area = rank_of_comp[comp]
+    address_area[idx] = area
+
+    def per_area(weights: npt.ArrayLike | None = None) -> npt.NDArray[np.float64]:
+        return np.bincount(area, weights=weights, minlength=n_areas).astype(float)
+
+    addresses = per_area()
+    out = pd.DataFrame({"area_id": order["area_id"].astype("string"), "ags": order["ags"]})
+    out["addresses"] = addresses.astype("int64")
+    out["households"] = per_area(hh[idx]).round().astype("int64")
+    for site in _FOCAL:
+        out[f"n_{site}"] = per_area((sites == site).fillna(False).to_numpy(float)).astype("int64")
+    out["focal_points"] = out[[f"n_{s}" for s in _FOCAL]].sum(axis=1)
+
+    area_u = np.full(nu, -1, dtype=np.int64)
+    area_u[inv[member]] = area  # per distinct location
+    geoms = area_polygons(uniq[:, 0], uniq[:, 1], area_u, n_areas, params)
+    area_km2 = shapely.area(geoms) / 1e6
+    out["area_km2"] = area_km2
+    with np.errstate(invalid="ignore", divide="ignore"):
+        out["density_per_km2"] = np.where(area_km2 > 0, addresses / area_km2, np.nan)
+        for col, cls in (("share_rural", 1), ("share_cluster", 2), ("share_centre", 3)):
+            out[col] = per_area((deg[idx] == cls).astype(float)) / addresses
+        out["share_white"] = per_area(wht[idx].astype(float)) / addresses
+
+    dist = np.full(n_areas, np.inf)
+    np.minimum.at(dist, area, near_served.result()[member])
+    dist = np.where(np.isfinite(dist), dist, np.nan)
+    out["distance_to_served_m"] = dist
+    out["trench_intra_m"] = trench_u[order["comp"].to_numpy()] if n_areas else np.zeros(0)
+    out["link_m"] = np.nan_to_num(dist, nan=0.0)
+    out["trench_m"] = out["trench_intra_m"] + out["link_m"]
+    trench = out["trench_m"].to_numpy(float)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        out["addresses_per_route_km"] = np.where(trench > 0, addresses / (trench / 1000.0), np.nan)
+    cost, per_address = area_cost(trench, addresses, costs)
+    out["cost_eur"] = cost
+    out["cost_per_address"] = per_address
+    out["above_private_threshold"] = per_address > costs.private_threshold_eur_per_address
+    score = priority_score(
+        out["share_white"], out["share_rural"], per_address, costs, params.weights, addresses
+    )
+    out["priority"] = score
+    rank = np.empty(n_areas, dtype=np.int64)
+    rank[np.lexsort((np.arange(n_areas), -score))] = np.arange(1, n_areas + 1)
+    out["priority_rank"] = rank
+    return gpd.GeoDataFrame(out, geometry=geoms, crs=crs), address_area

@@ -1,0 +1,217 @@
+"""Per-cell and per-region counts of addresses, households, eligible and rural-gap addresses.
+
+Grid cells are INSPIRE / GeoGitter cells in EPSG:3035 (ETRS89-LAEA), the grid of the Zensus
+and of the Breitbandatlas (domain.md 1.4, 7.1): a cell is named by the metres of its
+lower-left corner, ``CRS3035RES100mN3065000E4188000`` (100 m) or
+``CRS3035RES1000mN3065000E4188000`` (1 km). The caller transforms the address coordinates
+to EPSG:3035 and passes plain ``x3035``/``y3035`` arrays (metres, easting and northing).
+
+Counts here are raw. Publish them only through :func:`coverage.privacy.suppress_small_counts`,
+and compute region totals (:func:`region_total`) from the raw table, before suppression.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import numpy as np
+import numpy.typing as npt
+import pandas as pd
+
+from coverage.errors import InputDataError
+from coverage.rural.gridcells import (
+    _check_size,
+    cell_lower_left,
+    inspire_cell_categorical,
+    inspire_cell_ids,
+    parse_inspire_cell_id,
+)
+
+__all__ = [
+    "BASE_COUNT_COLUMNS",
+    "BASE_SHARES",
+    "cell_lower_left",
+    "inspire_cell_ids",
+    "parse_inspire_cell_ids",
+    "region_total",
+    "summarise_by",
+    "summarise_grid",
+]
+
+#: Count columns every summary carries; class columns ``addresses_<class>`` come on top.
+BASE_COUNT_COLUMNS = (
+    "addresses",
+    "households",
+    "eligible",
+    "eligible_households",
+    "rural_gap",
+    "rural_gap_households",
+)
+#: Share column -> (numerator, denominator); a share is NaN where the denominator is 0.
+BASE_SHARES = {
+    "share_eligible": ("eligible", "addresses"),
+    "share_eligible_households": ("eligible_households", "households"),
+    "share_rural_gap": ("rural_gap", "addresses"),
+}
+
+
+def parse_inspire_cell_ids(cell_ids: Sequence[str] | pd.Series) -> pd.DataFrame:
+    """Split INSPIRE ids into ``size_m``, ``x_ll``, ``y_ll`` (int64, metres, EPSG:3035).
+
+    Raises InputDataError naming the first id that is not an INSPIRE id.
+    """
+    size, east, north = parse_inspire_cell_id(
+        pd.Series(cell_ids, dtype="string"), allow_short=False
+    )
+    return pd.DataFrame({"size_m": size, "x_ll": east, "y_ll": north})
+
+
+def _bool(values: npt.ArrayLike | None, n: int, name: str) -> npt.NDArray[np.bool_]:
+    if values is None:
+        return np.zeros(n, dtype=bool)
+    arr = pd.array(values, dtype="boolean")
+    if len(arr) != n:
+        raise InputDataError(f"{name} has {len(arr)} values for {n} addresses")
+    return arr.to_numpy(dtype=bool, na_value=False)
+
+
+def summarise_by(
+    keys: npt.ArrayLike,
+    *,
+    households: npt.ArrayLike | None = None,
+    eligible: npt.ArrayLike | None = None,
+    rural_gap: npt.ArrayLike | None = None,
+    address_class: npt.ArrayLike | None = None,
+    key_name: str = "key",
+) -> pd.DataFrame:
+    """Count addresses per key (a cell id, an AGS, a Kreis key ...).
+
+    Parameters
+    ----------
+    keys
+        One key per address; addresses with a missing key (None/NA) are left out.
+    households
+        Households per address (NA counts as 0); default 1 per address.
+    eligible, rural_gap
+        Boolean flags per address; NA counts as False.
+    address_class
+        Optional class label per address (e.g. white/grey/black); adds one column
+        ``addresses_<class>`` per label (NA labels are not counted in any class column).
+
+    Returns
+    -------
+    pandas.DataFrame
+        One row per key, sorted by key: ``key_name``, the :data:`BASE_COUNT_COLUMNS`
+        (int64), ``addresses_<class>`` (int64) and the :data:`BASE_SHARES` (float64, NaN
+        where the denominator is 0).
+    """
+    # counts by integer key codes and bincount: no per-address frame, no string hashing when
+    # the keys arrive as a categorical (the grid cells of a run do)
+    key = keys if isinstance(keys, pd.Series) else pd.Series(keys)
+    if not isinstance(key.dtype, pd.CategoricalDtype):
+        key = key.astype("string")
+    n = len(key)
+    hh = (
+        np.ones(n)
+        if households is None
+        else pd.to_numeric(pd.Series(households), errors="coerce").fillna(0).to_numpy(float)
+    )
+    if hh.shape[0] != n:
+        raise InputDataError(f"households has {hh.shape[0]} values for {n} addresses")
+    elig = _bool(eligible, n, "eligible")
+    rural = _bool(rural_gap, n, "rural_gap") & elig
+    hh = hh.astype("int64")
+    codes, uniques = pd.factorize(key, use_na_sentinel=True)
+    present = codes >= 0
+    codes = codes[present]
+    k = len(uniques)
+
+    def total(weights: npt.NDArray[np.int64] | None) -> npt.NDArray[np.int64]:
+        w = None if weights is None else weights[present]
+        return np.bincount(codes, weights=w, minlength=k).astype("int64")
+
+    columns = {
+        "addresses": total(None),
+        "households": total(hh),
+        "eligible": total(elig.astype("int64")),
+        "eligible_households": total(hh * elig),
+        "rural_gap": total(rural.astype("int64")),
+        "rural_gap_households": total(hh * rural),
+    }
+    if address_class is not None:
+        cls_codes, labels = pd.factorize(pd.Series(address_class), use_na_sentinel=True)
+        if len(cls_codes) != n:
+            raise InputDataError(f"address_class has {len(cls_codes)} values for {n} addresses")
+        for code in np.argsort(np.asarray(labels.astype(str)), kind="stable"):
+            columns[f"addresses_{labels[code]}"] = total((cls_codes == code).astype("int64"))
+    names = np.asarray(uniques.astype(str), dtype=object)
+    order = np.argsort(names, kind="stable")  # rows sorted by key, as groupby(sort=True)
+    out = pd.DataFrame({key_name: pd.array(names[order], dtype="string")})
+    for col, values in columns.items():
+        out[col] = values[order]
+    for share, (num, den) in BASE_SHARES.items():
+        denom = out[den].to_numpy(float)
+        with np.errstate(invalid="ignore", divide="ignore"):
+            out[share] = np.where(denom > 0, out[num].to_numpy(float) / denom, np.nan)
+    return out
+
+
+def summarise_grid(
+    x3035: npt.ArrayLike,
+    y3035: npt.ArrayLike,
+    *,
+    size_m: int = 100,
+    households: npt.ArrayLike | None = None,
+    eligible: npt.ArrayLike | None = None,
+    rural_gap: npt.ArrayLike | None = None,
+    address_class: npt.ArrayLike | None = None,
+) -> pd.DataFrame:
+    """Counts per INSPIRE cell (100 m or 1 km) from address points in EPSG:3035.
+
+    Same columns as :func:`summarise_by` with key ``cell_id``, plus ``x_ll``/``y_ll``
+    (lower-left corner, metres, EPSG:3035). Only cells holding at least one address appear
+    (empty cells are not listed). Addresses with non-finite coordinates are left out.
+    """
+    size = _check_size(size_m)
+    out = summarise_by(
+        inspire_cell_categorical(x3035, y3035, size),
+        households=households,
+        eligible=eligible,
+        rural_gap=rural_gap,
+        address_class=address_class,
+        key_name="cell_id",
+    )
+    corners = parse_inspire_cell_ids(out["cell_id"])
+    out.insert(1, "x_ll", corners["x_ll"].to_numpy())
+    out.insert(2, "y_ll", corners["y_ll"].to_numpy())
+    return out
+
+
+def region_total(
+    summary: pd.DataFrame, *, name: str = "total", key_name: str | None = None
+) -> pd.DataFrame:
+    """One row summing every count column of a raw summary and recomputing the shares.
+
+    ``key_name`` (default: the first column) gets the value ``name``. Coordinates
+    (``x_ll``/``y_ll``) are dropped. Compute totals from the raw table: totals of a
+    suppressed table would be wrong (and would let readers recover suppressed values).
+    """
+    key_name = key_name or str(summary.columns[0])
+    shares = set(BASE_SHARES)
+    counts = [
+        c
+        for c in summary.columns
+        if c not in shares
+        and c not in (key_name, "x_ll", "y_ll")
+        and pd.api.types.is_numeric_dtype(summary[c])
+    ]
+    row: dict[str, object] = {key_name: name}
+    for col in counts:
+        row[col] = int(summary[col].sum())
+    for share, (num, den) in BASE_SHARES.items():
+        if num in row and den in row:
+            den_v = float(row[den])  # type: ignore[arg-type]
+            row[share] = float(row[num]) / den_v if den_v > 0 else np.nan  # type: ignore[arg-type]
+    out = pd.DataFrame([row])
+    out[key_name] = out[key_name].astype("string")
+    return out
