@@ -7,9 +7,8 @@ run leaves no directory behind and never damages an earlier run at the same path
 
 from __future__ import annotations
 
-import platform
 import time
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import asdict, dataclass, field
 from datetime import date
 from functools import cached_property
@@ -23,10 +22,6 @@ import pandas as pd
 from coverage import __version__
 from coverage.aggregate import summarise
 from coverage.classify import classify, concat_results
-from coverage.crs import (
-    DEFAULT_REGION,
-    REGIONS,
-)
 from coverage.discrepancy import (
     DiscrepancyParams,
 )
@@ -38,12 +33,9 @@ from coverage.io.writers import (
     write_parquet,
     write_points_parquet,
 )
-from coverage.kernel.join import iter_points_in_polygons, merge_pairs
 from coverage.memory import release_free_memory
-from coverage.privacy import suppress_small_counts
 from coverage.profiles import Profile, load_profile
 from coverage.run_inputs import (
-    LayerSpec,
     RunInputs,
     assign_ags,
     boundary_names,
@@ -55,17 +47,21 @@ from coverage.run_inputs import (
     load_population,
     region_for,
 )
+from coverage.run_pairs import PairChunks, offer_list_pairs, pair_chunks
+from coverage.run_records import (
+    MANIFEST_VERSION,
+    profile_record,
+    public_summary,
+    software_versions,
+    validation_record,
+)
 from coverage.rural.analysis import RuralOptions, analyse_rural, rural_counts
-from coverage.rural.grid_summary import BASE_COUNT_COLUMNS
 from coverage.schema import (
     BoundaryLevel,
-    ValidationReport,
 )
 
 #: progress(stage, fraction) with fraction in [0, 1] for the whole run; raise to cancel.
 ProgressCallback = Callable[[str, float], None]
-
-MANIFEST_VERSION = 1
 
 # Stage name -> (start, end) share of the whole run, for one smooth progress figure.
 _STAGES: dict[str, tuple[float, float]] = {
@@ -242,7 +238,7 @@ def run(
             tracker,
         )
     else:
-        chunks = _pair_chunks(*xy, polygons, list_tables, list_pairs, options)
+        chunks = pair_chunks(*xy, polygons, list_tables, list_pairs, options.classify_chunk)
         results, n_pairs = _classify_in_chunks(
             attributes, offer_table, chunks, profile, as_of, options, tracker
         )
@@ -386,71 +382,6 @@ def run(
     )
 
 
-def _offer_list_pairs(
-    polygons: np.ndarray,
-    list_tables: list[pd.DataFrame],
-    list_pairs: list[tuple[np.ndarray, np.ndarray]],
-) -> tuple[np.ndarray, np.ndarray]:
-    """The offer lists' (address, offer row) pairs, sorted by address then offer.
-
-    Offer rows count in the offer table: the coverage polygons, then the rows of each
-    offer list in turn.
-    """
-    offsets = np.cumsum([len(polygons), *(len(t) for t in list_tables)])[:-1]
-    addr = [np.asarray(a, dtype=np.int64) for a, _ in list_pairs]
-    offer = [
-        np.asarray(o, dtype=np.int64) + off for (_, o), off in zip(list_pairs, offsets, strict=True)
-    ]
-    a = np.concatenate(addr) if addr else np.empty(0, np.int64)
-    o = np.concatenate(offer) if offer else np.empty(0, np.int64)
-    order = np.lexsort((o, a))
-    return a[order], o[order]
-
-
-class _PairChunks:
-    """Address-offer pairs chunk by chunk: ``(start, stop, address_idx, offer_idx)``.
-
-    ``address_idx`` is local to the chunk ``[start, stop)``; pairs are sorted by address, then
-    offer. Offers are the coverage polygons followed by the rows of each offer list (whose
-    pairs, ``list_pairs``, come from address matching); ``join_s`` accumulates the time spent
-    producing them.
-    """
-
-    def __init__(
-        self,
-        source: Iterator[tuple[int, int, np.ndarray, np.ndarray]],
-        list_pairs: tuple[np.ndarray, np.ndarray],
-    ) -> None:
-        self.source, self.join_s = source, 0.0
-        self.list_addr, self.list_offer = list_pairs
-
-    def __iter__(self) -> Iterator[tuple[int, int, np.ndarray, np.ndarray]]:
-        it = iter(self.source)
-        while True:
-            t = time.perf_counter()
-            try:
-                start, stop, p, q = next(it)
-            except StopIteration:
-                return
-            lo, hi = np.searchsorted(self.list_addr, [start, stop])
-            p, q = merge_pairs(p, q, self.list_addr[lo:hi] - start, self.list_offer[lo:hi])
-            self.join_s += time.perf_counter() - t
-            yield start, stop, p, q
-
-
-def _pair_chunks(
-    x: np.ndarray,
-    y: np.ndarray,
-    polygons: np.ndarray,
-    list_tables: list[pd.DataFrame],
-    list_pairs: list[tuple[np.ndarray, np.ndarray]],
-    options: RunOptions,
-) -> _PairChunks:
-    """The pairs of the coverage polygons (this machine's kernel) plus the offer lists'."""
-    source = iter_points_in_polygons(x, y, polygons, chunk_size=options.classify_chunk)
-    return _PairChunks(source, _offer_list_pairs(polygons, list_tables, list_pairs))
-
-
 def _classify_on_dask(
     xy: tuple[np.ndarray, np.ndarray],
     polygons: np.ndarray,
@@ -479,7 +410,7 @@ def _classify_on_dask(
         profile,
         as_of=as_of,
         include_planned=options.include_planned,
-        list_pairs=_offer_list_pairs(polygons, list_tables, list_pairs),
+        list_pairs=offer_list_pairs(polygons, list_tables, list_pairs),
         scheduler=options.scheduler,
         workers=options.workers,
     )
@@ -493,7 +424,7 @@ def _classify_on_dask(
 def _classify_in_chunks(
     attributes: pd.DataFrame,
     offer_table: pd.DataFrame,
-    chunks: _PairChunks,
+    chunks: PairChunks,
     profile: Profile,
     as_of: date,
     options: RunOptions,
@@ -529,117 +460,3 @@ def _classify_in_chunks(
     tracker.timings["classify"] = round(classify_s + time.perf_counter() - t, 3)
     tracker.stage("classify", 1.0)
     return results, n_pairs
-
-
-def public_summary(summary: pd.DataFrame, classes: list[str], min_count: int) -> pd.DataFrame:
-    """A Gemeinde table for publication: counts between 1 and ``min_count`` - 1 hidden,
-    with complementary suppression, over the count columns it has (a cluster run's table
-    has no rural ones)."""
-    return suppress_small_counts(
-        summary,
-        [*(c for c in BASE_COUNT_COLUMNS if c in summary), *(f"n_{c}" for c in classes)],
-        min_count,
-        share_columns={
-            "eligible_share": ["eligible", "addresses"],
-            **{f"share_{c}": [f"n_{c}", "addresses"] for c in classes},
-        },
-        groups={"addresses": [f"n_{c}" for c in classes]},
-        row_count_column="addresses",
-    )
-
-
-def validation_record(reports: list[ValidationReport]) -> dict[str, Any]:
-    """The manifest's ``validation`` block: per input, what its checks counted (the
-    dropped rows themselves are in ``validation.json`` of a run)."""
-    return {r.source: {k: v for k, v in r.to_dict().items() if k != "dropped"} for r in reports}
-
-
-def profile_record(profile: Profile) -> dict[str, Any]:
-    """The manifest's ``profile`` block: which rules, in which version, classified."""
-    classes = [c.name for c in profile.classes]
-    return {
-        "id": profile.id,
-        "version": profile.version,
-        "title": profile.title,
-        "sha256": profile.sha256,
-        "source_url": profile.source_url,
-        "classes": classes,
-        "eligible_classes": [c for c in classes if c in profile.eligible_classes],
-    }
-
-
-def software_versions() -> dict[str, str]:
-    import geopandas
-    import pyogrio
-    import pyproj
-    import shapely
-
-    return {
-        "python": platform.python_version(),
-        "numpy": np.__version__,
-        "pandas": pd.__version__,
-        "geopandas": geopandas.__version__,
-        "shapely": shapely.__version__,
-        "pyogrio": pyogrio.__version__,
-        "pyproj": pyproj.__version__,
-    }
-
-
-@dataclass
-class DegurbaResult:
-    cells: pd.DataFrame
-    gemeinden: pd.DataFrame
-
-
-def run_degurba(
-    population: LayerSpec, boundaries: LayerSpec | None, out_dir: str | Path
-) -> DegurbaResult:
-    """DEGURBA per 1 km cell (and per Gemeinde when boundaries are given), written atomically.
-
-    Writes ``degurba_cells.parquet`` and ``degurba_gemeinde.csv`` (``ags``, ``name``,
-    population shares, ``degurba`` 1 city / 2 town-suburb / 3 rural) plus ``manifest.json``.
-    """
-    from coverage.rural.analysis import cell_municipality, population_cells_1km
-    from coverage.rural.degurba import classify_cells, classify_municipalities
-
-    region = REGIONS[DEFAULT_REGION]
-    table, record = load_population(population)
-    assert table is not None and record is not None
-    cells = classify_cells(population_cells_1km(table))
-    records = [record]
-    gemeinden = pd.DataFrame(
-        columns=[
-            "ags",
-            "name",
-            "population",
-            "share_urban_centre",
-            "share_urban_cluster",
-            "share_rural",
-            "degurba",
-        ]
-    )
-    if boundaries is not None:
-        bounds, b_record, _ = load_boundaries(boundaries, region)
-        records.append(b_record)
-        gem = bounds[bounds["level"] == BoundaryLevel.GEMEINDE.value]
-        gemeinden = classify_municipalities(cells, cell_municipality(cells, gem))
-        gemeinden.insert(1, "name", gemeinden["ags"].map(boundary_names(bounds, "gemeinde")))
-    manifest = {
-        "manifest_version": MANIFEST_VERSION,
-        "gapmap_version": __version__,
-        "created_by": "gapmap degurba",
-        "inputs": records,
-        "grid_crs": "EPSG:3035",
-        "counts": {
-            "cells": len(cells),
-            "by_cell_class": {
-                str(k): int(v) for k, v in cells["degurba_cell"].value_counts().items()
-            },
-        },
-        "files": ["degurba_cells.parquet", "degurba_gemeinde.csv", "manifest.json"],
-    }
-    with RunDirectory(out_dir) as rd:
-        write_parquet(cells, rd.path / "degurba_cells.parquet")
-        write_csv(gemeinden, rd.path / "degurba_gemeinde.csv", float_format="%.4f")
-        write_json(manifest, rd.path / "manifest.json")
-    return DegurbaResult(cells, gemeinden)

@@ -340,7 +340,8 @@ def degurba(
     ] = None,
 ) -> None:
     """Degree of urbanisation (Eurostat DEGURBA) per 1 km cell and per Gemeinde."""
-    from coverage.pipeline import LayerSpec, run_degurba
+    from coverage.run_degurba import run_degurba
+    from coverage.run_inputs import LayerSpec
 
     with _user_errors():
         result = run_degurba(

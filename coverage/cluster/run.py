@@ -45,13 +45,6 @@ from coverage.crs import Region, check_coordinates, crs_label
 from coverage.errors import GapmapError, InputDataError
 from coverage.io.writers import RunDirectory, write_csv, write_json, write_points_parquet
 from coverage.kernel.join import points_in_polygons
-from coverage.pipeline import (
-    MANIFEST_VERSION,
-    profile_record,
-    public_summary,
-    software_versions,
-    validation_record,
-)
 from coverage.profiles import Profile, load_profile
 from coverage.run_inputs import (
     LayerSpec,
@@ -59,6 +52,13 @@ from coverage.run_inputs import (
     load_boundaries,
     load_coverage,
     region_for,
+)
+from coverage.run_records import (
+    MANIFEST_VERSION,
+    profile_record,
+    public_summary,
+    software_versions,
+    validation_record,
 )
 from coverage.schema import BoundaryLevel, SiteType, ValidationReport
 

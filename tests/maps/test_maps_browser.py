@@ -14,7 +14,7 @@ import pytest
 
 from coverage.io.rundir import load_run
 from maps.builders import build_run_map
-from tests.test_maps import HOSTILE, WARSTEIN, demo_run_dir, overlays, with_hostile_names
+from tests.maps.test_maps import HOSTILE, WARSTEIN, demo_run_dir, overlays, with_hostile_names
 
 __all__ = ["demo_run_dir"]  # the session fixture, shared with test_maps
 

@@ -6,7 +6,7 @@ from typing import Any
 
 import pytest
 
-from tests.service.conftest import Service
+from tests.api.service.conftest import Service
 
 PROBLEM_KEYS = {"type", "title", "status", "detail", "instance", "code", "request_id"}
 

@@ -34,7 +34,7 @@ from api.service.responses import clean_value
 from api.service.results import Results
 from api.service.security import KeyCache, Principal, Role, single_flight
 from api.service.settings import Settings
-from tests.service.conftest import ADMIN_KEY, Service, make_keys, start_run, upload, wait_run
+from tests.api.service.conftest import ADMIN_KEY, Service, make_keys, start_run, upload, wait_run
 
 
 @pytest.fixture(scope="module")

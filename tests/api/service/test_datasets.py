@@ -13,8 +13,8 @@ from fastapi.testclient import TestClient
 
 from api.service.app import create_app
 from api.service.settings import Settings
+from tests.api.service.conftest import ADMIN_KEY, Service, upload
 from tests.paths import DATA as _DATA
-from tests.service.conftest import ADMIN_KEY, Service, upload
 
 DATA = _DATA
 H = {"X-API-Key": ADMIN_KEY}

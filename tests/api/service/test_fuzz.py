@@ -16,7 +16,7 @@ from hypothesis import strategies as st
 
 from api.service.app import create_app
 from api.service.settings import Settings
-from tests.service.conftest import ADMIN_KEY
+from tests.api.service.conftest import ADMIN_KEY
 
 MAX_EXAMPLES = 25
 
@@ -26,7 +26,7 @@ def api_schema(tmp_path_factory: pytest.TempPathFactory, demo_inputs: Any) -> It
     """The OpenAPI schema of an app with the demo datasets uploaded and one run finished."""
     from fastapi.testclient import TestClient
 
-    from tests.service.conftest import start_run, upload, wait_run
+    from tests.api.service.conftest import start_run, upload, wait_run
 
     ws = tmp_path_factory.mktemp("fuzz")
     app = create_app(

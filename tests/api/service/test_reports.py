@@ -8,7 +8,7 @@ from typing import Any
 
 import pytest
 
-from tests.service.conftest import Service, start_run, wait_run
+from tests.api.service.conftest import Service, start_run, wait_run
 
 
 def test_run_status_and_counts(service: Service, demo_run: dict[str, Any]) -> None:

@@ -12,7 +12,7 @@ from typing import Any
 import pyarrow.parquet as pq
 import pytest
 
-from tests.service.conftest import (
+from tests.api.service.conftest import (
     ADMIN_KEY,
     database_url,
     start_run,

@@ -15,7 +15,7 @@ from coverage.classify import classify
 from coverage.errors import InputDataError
 from coverage.kernel.join import points_in_polygons
 from coverage.profiles import load_profile
-from tests.test_distributed import X0, Y0, _offers, _scene
+from tests.coverage.cluster.test_distributed import X0, Y0, _offers, _scene
 
 dask_geopandas = pytest.importorskip(
     "dask_geopandas", reason="dask-geopandas not installed (pip install 'gapmap[dask]')"

@@ -14,7 +14,7 @@ import pytest
 
 from coverage.classify import REASON_CODES
 from coverage.profiles import Profile, load_profile
-from tests.test_classify import offer, run_cases
+from tests.coverage.test_classify import offer, run_cases
 
 NaN = float("nan")
 IN = "2027-01-01"  # exactly at the end of the 36-month horizon (counted)

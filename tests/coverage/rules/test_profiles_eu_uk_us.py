@@ -10,8 +10,8 @@ import pandas as pd
 import pytest
 
 from coverage.profiles import load_profile
-from tests.test_classify import offer, run_cases
-from tests.test_profiles_de import IN, OUT, Case, NaN, check_row, planned, run_table
+from tests.coverage.rules.test_profiles_de import IN, OUT, Case, NaN, check_row, planned, run_table
+from tests.coverage.test_classify import offer, run_cases
 
 # ------------------------------------------------------------------------------- eu-nga-2013
 

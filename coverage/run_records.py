@@ -1,0 +1,75 @@
+"""What a run records about itself: the manifest's blocks and the public Gemeinde table.
+
+Shared by ``gapmap run`` (:mod:`coverage.pipeline`) and ``gapmap cluster-run``
+(:mod:`coverage.cluster.run`), so both write the same manifest and the same public table.
+"""
+
+from __future__ import annotations
+
+import platform
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from coverage.privacy import suppress_small_counts
+from coverage.profiles import Profile
+from coverage.rural.grid_summary import BASE_COUNT_COLUMNS
+from coverage.schema import ValidationReport
+
+#: the layout version of ``manifest.json``
+MANIFEST_VERSION = 1
+
+
+def public_summary(summary: pd.DataFrame, classes: list[str], min_count: int) -> pd.DataFrame:
+    """A Gemeinde table for publication: counts between 1 and ``min_count`` - 1 hidden,
+    with complementary suppression, over the count columns it has (a cluster run's table
+    has no rural ones)."""
+    return suppress_small_counts(
+        summary,
+        [*(c for c in BASE_COUNT_COLUMNS if c in summary), *(f"n_{c}" for c in classes)],
+        min_count,
+        share_columns={
+            "eligible_share": ["eligible", "addresses"],
+            **{f"share_{c}": [f"n_{c}", "addresses"] for c in classes},
+        },
+        groups={"addresses": [f"n_{c}" for c in classes]},
+        row_count_column="addresses",
+    )
+
+
+def validation_record(reports: list[ValidationReport]) -> dict[str, Any]:
+    """The manifest's ``validation`` block: per input, what its checks counted (the
+    dropped rows themselves are in ``validation.json`` of a run)."""
+    return {r.source: {k: v for k, v in r.to_dict().items() if k != "dropped"} for r in reports}
+
+
+def profile_record(profile: Profile) -> dict[str, Any]:
+    """The manifest's ``profile`` block: which rules, in which version, classified."""
+    classes = [c.name for c in profile.classes]
+    return {
+        "id": profile.id,
+        "version": profile.version,
+        "title": profile.title,
+        "sha256": profile.sha256,
+        "source_url": profile.source_url,
+        "classes": classes,
+        "eligible_classes": [c for c in classes if c in profile.eligible_classes],
+    }
+
+
+def software_versions() -> dict[str, str]:
+    import geopandas
+    import pyogrio
+    import pyproj
+    import shapely
+
+    return {
+        "python": platform.python_version(),
+        "numpy": np.__version__,
+        "pandas": pd.__version__,
+        "geopandas": geopandas.__version__,
+        "shapely": shapely.__version__,
+        "pyogrio": pyogrio.__version__,
+        "pyproj": pyproj.__version__,
+    }
