@@ -36,6 +36,7 @@ from coverage.io.writers import (
 from coverage.memory import release_free_memory
 from coverage.profiles import Profile, load_profile
 from coverage.run_inputs import (
+    LayerSpec,
     RunInputs,
     assign_ags,
     boundary_names,
@@ -59,6 +60,8 @@ from coverage.rural.analysis import RuralOptions, analyse_rural, rural_counts
 from coverage.schema import (
     BoundaryLevel,
 )
+
+__all__ = ["LayerSpec", "ProgressCallback", "RunInputs", "RunOptions", "RunResult", "run"]
 
 #: progress(stage, fraction) with fraction in [0, 1] for the whole run; raise to cancel.
 ProgressCallback = Callable[[str, float], None]

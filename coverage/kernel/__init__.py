@@ -1,1 +1,11 @@
-"""TODO docstring."""
+"""The point-in-polygon kernel: addresses x coverage polygons -> (point, polygon) index pairs.
+
+- :mod:`.join`: ``points_in_polygons`` / ``iter_points_in_polygons`` (covered_by semantics:
+  an address on an edge or vertex is covered), ``merge_pairs``;
+- :mod:`.decompose`: polygons cut into horizontal strips and boundary pieces;
+- :mod:`.boundary`: the ray test, the GEOS fallback near edges, the sorted-key search;
+- :mod:`.reduce`: per-point reductions (best offer, distinct counts) and the brute-force oracle.
+
+Imports: numpy and shapely only; of gapmap at most ``coverage.errors`` (an import-linter
+contract in ``pyproject.toml``). It never opens files and returns arrays, never frames.
+"""

@@ -417,8 +417,8 @@ def test_reduce_max_per_point_with_infinite_and_nan_values() -> None:
 
 @pytest.mark.parametrize("cell_size", [0.5, 3.0, 40.0])
 def test_lower_bound_table_equals_searchsorted(cell_size: float) -> None:
+    from coverage.kernel.boundary import LowerBound
     from coverage.kernel.decompose import Strips
-    from coverage.kernel.join import _LowerBound
 
     rng = np.random.default_rng(7)
     # dense clusters, duplicates and points on the extent's corners
@@ -427,7 +427,7 @@ def test_lower_bound_table_equals_searchsorted(cell_size: float) -> None:
     x, y = np.r_[x, x[:200]] + X0, np.r_[y, y[:200]] + Y0
     st = Strips(x, y, cell_size, 10)
     keys = np.sort(st.point_keys(x, y))
-    lookup = _LowerBound(keys, st)
+    lookup = LowerBound(keys, st)
     # queries: every key, its neighbours, strip starts/ends and random keys
     strips = rng.integers(0, st.ns, 2000) << st.xbits
     queries = np.concatenate(

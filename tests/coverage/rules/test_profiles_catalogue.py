@@ -197,7 +197,7 @@ def test_scale_new_profiles_400k_addresses() -> None:
     a, o = rng.integers(0, n, k), rng.integers(0, m, k)
     for profile in PROFILES:
         if profile.id in ("de-gigabit-2023", "us-bead-2022"):
-            continue  # covered by tests/test_classify.py
+            continue  # covered by tests/coverage/test_classify.py
         t0 = time.perf_counter()
         r = classify(addresses, offers, a, o, profile, as_of=date(2024, 1, 1))
         assert time.perf_counter() - t0 < 6.0, profile.id  # ~1-2 s on a 2-core box

@@ -1,6 +1,6 @@
 """eu-nga-2013, eu-2023, us-fcc-706-2024, uk-gigabit-omr, uk-ofcom-bands: boundary tables.
 
-Same layout as tests/test_profiles_de.py: one address per case, as of 2024-01-01 (36-month
+Same layout as tests/coverage/rules/test_profiles_de.py: one address per case, as of 2024-01-01 (36-month
 horizon ends 2027-01-01; the uk-gigabit-omr at-risk window starts after 2026-01-01).
 """
 

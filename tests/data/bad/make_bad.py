@@ -2,7 +2,7 @@
 
 Run from the repository root: ``python tests/data/bad/make_bad.py``. The expected outcome of
 every file (error class and message fragment, or a repair count) is in ``expected.toml``;
-``tests/test_bad_corpus.py`` feeds each file to ``gapmap run`` as a user would.
+``tests/coverage/io/test_bad_corpus.py`` feeds each file to ``gapmap run`` as a user would.
 """
 
 from __future__ import annotations
