@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable, Mapping
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field
 from datetime import date
 from functools import cached_property
 from pathlib import Path
@@ -44,11 +44,13 @@ from coverage.run_inputs import (
     load_addresses,
     load_boundaries,
     load_coverage,
+    load_fibre,
     load_offer_lists,
     load_population,
     region_for,
 )
 from coverage.run_pairs import PairChunks, offer_list_pairs, pair_chunks
+from coverage.run_projects import RANKINGS, cost_sources, rural_projects
 from coverage.run_records import (
     MANIFEST_VERSION,
     profile_record,
@@ -254,6 +256,9 @@ def run(
     population, population_record = load_population(inputs.population)
     if population_record:
         records.append(population_record)
+    fibre, fibre_record = load_fibre(inputs.fibre, region)
+    if fibre_record:
+        records.append(fibre_record)
     rural = analyse_rural(
         per_address,
         gemeinden_gdf,
@@ -263,7 +268,10 @@ def run(
         population_source=population_record["path"] if population_record else "",
         options=options.rural,
         inspire_grid=region.inspire_grid,
+        region=region.code,
+        fibre=fibre,
     )
+    projects = rural_projects(rural, profile, as_of)
     evidence, evidence_records = evidence_columns(
         inputs,
         xy,
@@ -328,7 +336,8 @@ def run(
             "population": rural.population_source,
             "public_min_count": options.rural.public_min_count,
             "gap_link_distance_m": options.rural.gaps.link_distance_m,
-            "costs": asdict(options.rural.costs),
+            "costs": rural.cost_set.record() if rural.cost_set else None,
+            "rankings": RANKINGS,
             **dict(options.extra_manifest),
         },
         "working_crs": region.working_crs,
@@ -357,6 +366,8 @@ def run(
             "degurba_cells.parquet": lambda p: write_parquet(rural.degurba_cells, p),
             "degurba_gemeinde.csv": lambda p: write_csv(rural.degurba_gemeinde, p, **csv_opts),
             "gap_areas.parquet": lambda p: write_parquet(areas, p),
+            "project_areas.csv": lambda p: write_csv(projects, p, **csv_opts),
+            "cost_sources.csv": lambda p: write_csv(cost_sources(rural), p),
             "validation.json": lambda p: write_json({"inputs": [r.to_dict() for r in reports]}, p),
         }
         if boundaries is not None:

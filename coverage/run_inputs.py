@@ -30,7 +30,7 @@ from coverage.discrepancy import (
     flag_discrepancies,
     measured_at_points,
 )
-from coverage.errors import NotFoundError
+from coverage.errors import InputDataError, NotFoundError
 from coverage.io.detect import RASTER_SUFFIXES, detect_format, read_any
 from coverage.io.hashing import sha256_file
 from coverage.io.offers import OfferList, read_offer_list
@@ -68,6 +68,7 @@ class RunInputs:
     measured: LayerSpec | None = None  # Ookla-style tiles: measured speeds as evidence
     atlas: LayerSpec | None = None  # Breitbandatlas table keyed by 100 m cell
     rasters: tuple[tuple[str, LayerSpec], ...] = ()  # name -> raster sampled at addresses
+    fibre: LayerSpec | None = None  # existing fibre (PoPs, routes): gap-area link targets
 
 
 def region_for(code: str) -> Region:
@@ -191,6 +192,36 @@ def load_offer_lists(
     columns = ["source", "row", "reason", *UNMATCHED_FIELDS]
     frame = pd.concat(unmatched, ignore_index=True) if unmatched else pd.DataFrame(columns=columns)
     return tables, pairs, records, reports, frame.reindex(columns=columns)
+
+
+def load_fibre(
+    spec: LayerSpec | None, region: Region
+) -> tuple[np.ndarray | None, dict[str, Any] | None]:
+    """A user's fibre layer (points: PoPs, distribution points; lines: routes) as shapely
+    geometries in the working CRS, or None. Rows without geometry or with polygons are errors
+    naming the row: a link target must be a point or a line."""
+    if spec is None:
+        return None, None
+    raw = read_any(spec.path, crs=spec.crs, columns=spec.columns, layer=spec.layer)
+    frame = raw.frame
+    if not isinstance(frame, gpd.GeoDataFrame) or frame.geometry.name not in frame:
+        raise InputDataError(f"{raw.source}: fibre layer has no geometry; give points or lines")
+    kinds = frame.geometry.geom_type.to_numpy()
+    ok = pd.Series(kinds).isin(["Point", "MultiPoint", "LineString", "MultiLineString"])
+    if not ok.all():
+        row = int(np.flatnonzero(~ok.to_numpy())[0])
+        raise InputDataError(
+            f"{raw.source}: row {row + 1}, field geometry: {kinds[row] or 'empty'} is not a "
+            "point or line; a fibre layer holds PoPs (points) or routes (lines): drop or fix the row"
+        )
+    if frame.crs is None:
+        raise InputDataError(f"{raw.source}: fibre layer has no CRS; pass it with --fibre-crs")
+    frame, reproj = _to_working(frame, raw, region)
+    record = {"kind": "fibre", "path": str(raw.source), "format": raw.format,
+              "sha256": raw.sha256, "rows": raw.rows, "rows_used": len(frame),
+              "crs": crs_label(raw.crs), "crs_from": raw.crs_how,
+              "reprojected_to": reproj.to_crs if reproj else None}  # fmt: skip
+    return np.asarray(frame.geometry.values, dtype=object), record
 
 
 def load_population(spec: LayerSpec | None) -> tuple[pd.DataFrame | None, dict[str, Any] | None]:

@@ -33,9 +33,11 @@ _LABELS: dict[str, dict[str, str]] = {
         "rural_gap": "ländliche Lücken",
         "focal": "Schwerpunkte (Schulen, Krankenhäuser, Gewerbe)",
         "cost_per_address": "Kosten je Adresse",
-        "priority": "Priorität (Rang)",
+        "cost_per_connection": "Kosten je Anschluss (Spanne)",
+        "priority": "Screening-Wert von gapmap (Rang; nicht amtlich)",
+        "remainder": "Streulage (unter der Mindestgröße, ohne Rang)",
         "area": "Gebiet",
-        "distance_to_served": "Abstand zu versorgtem Gebiet",
+        "distance_to_served": "Abstand zum Gigabit-Netz",
         "class": "Klasse",
         "provider": "Betreiber",
         "technology": "Technologie",
@@ -59,7 +61,7 @@ _LABELS: dict[str, dict[str, str]] = {
         "geonames": "Orte: GeoNames, CC BY 4.0",
         "gapmap": "Analyse: gapmap",
         "synthetic": "Synthetische Demodaten – keine echte Versorgung",
-        "priority_legend": "Priorität (höher = dringlicher)",
+        "priority_legend": "Screening-Wert von gapmap (nicht der amtliche Kriterienkatalog)",
         "scale": "Maßstab",
         "north": "N",
         "overview_title": "Förderfähige Adressen und Lückengebiete",
@@ -86,9 +88,11 @@ _LABELS: dict[str, dict[str, str]] = {
         "rural_gap": "rural gaps",
         "focal": "Focal points (schools, hospitals, businesses)",
         "cost_per_address": "Cost per address",
-        "priority": "Priority (rank)",
+        "cost_per_connection": "Cost per connection (range)",
+        "priority": "gapmap screening score (rank; not official)",
+        "remainder": "Scattered remainder (below the minimum area, not ranked)",
         "area": "Area",
-        "distance_to_served": "Distance to served area",
+        "distance_to_served": "Distance to a gigabit network",
         "class": "Class",
         "provider": "Operator",
         "technology": "Technology",
@@ -112,7 +116,7 @@ _LABELS: dict[str, dict[str, str]] = {
         "geonames": "Places: GeoNames, CC BY 4.0",
         "gapmap": "Analysis: gapmap",
         "synthetic": "Synthetic demo data – not real coverage",
-        "priority_legend": "Priority (higher = more urgent)",
+        "priority_legend": "gapmap screening score (not the official ranking)",
         "scale": "Scale",
         "north": "N",
         "overview_title": "Eligible addresses and gap areas",
@@ -205,6 +209,17 @@ def fmt_eur(value: float | None, lang: str) -> str:
     if value is None or (isinstance(value, float) and math.isnan(value)):
         return "–"
     return f"{fmt_int(value, lang)} €" if lang == "de" else f"€{fmt_int(value, lang)}"
+
+
+def fmt_money(value: float | None, currency: str, lang: str) -> str:
+    """An amount in its currency, whole units ('12.345 €' / '€12,345' / '$12,345')."""
+    if currency == "EUR":
+        return fmt_eur(value, lang)
+    if value is None or (isinstance(value, float) and math.isnan(value)):
+        return "–"
+    sign = {"USD": "$", "GBP": "£"}.get(currency)
+    amount = fmt_int(value, lang)
+    return f"{sign}{amount}" if sign else f"{amount} {currency}"
 
 
 def fmt_m(value: float | None, lang: str) -> str:

@@ -39,6 +39,8 @@ CLASS_COLOURS = {
 _FALLBACK = ("#1f78b4", "#6a3d9a", "#b15928", "#a6cee3", "#fb9a99", "#cab2d6")
 PRIORITY_BINS = (0.0, 30.0, 50.0, 70.0, 1000.0)
 PRIORITY_COLOURS = ("#dadaeb", "#9e9ac8", "#6a51a3", "#3f007d")
+#: scattered remainders (clusters below the minimum area; not ranked)
+REMAINDER_COLOUR = "#bdbdbd"
 DEGURBA_COLOURS = {1: "#b2182b", 2: "#ef8a62", 3: "#7fbc41"}
 TECH_COLOURS = {
     "ftth": "#6a3d9a",
@@ -195,19 +197,31 @@ def kreis_outline(boundaries: gpd.GeoDataFrame, tolerance_m: float) -> dict[str,
 def gap_areas(
     areas: gpd.GeoDataFrame, names: dict[str, str], lang: str, tolerance_m: float
 ) -> dict[str, Any]:
-    """Gap-area polygons coloured by priority, with popups."""
+    """Gap-area polygons coloured by gapmap's screening score (not the official ranking),
+    with popups; scattered remainders in grey."""
     lab = i18n.labels(lang)
     props = []
     for r in areas.drop(columns="geometry").to_dict("records"):
-        colour = binned_colour(r.get("priority"), PRIORITY_BINS, PRIORITY_COLOURS)
+        rest = r.get("kind") == "remainder"
+        colour = (
+            REMAINDER_COLOUR
+            if rest
+            else binned_colour(r.get("screening_score"), PRIORITY_BINS, PRIORITY_COLOURS)
+        )
+        cur = str(r.get("currency") or "EUR")
+        cost = " – ".join(
+            i18n.fmt_money(r.get(f"per_connection_{lv}"), cur, lang) for lv in ("low", "high")
+        )
         values = [
             names.get(str(r["ags"]), r["ags"]),
             i18n.fmt_int(r.get("addresses"), lang),
             i18n.fmt_int(r.get("households"), lang),
             i18n.fmt_int(r.get("focal_points"), lang),
-            i18n.fmt_eur(r.get("cost_per_address"), lang),
+            cost,
             i18n.fmt_m(r.get("distance_to_served_m"), lang),
-            f"{r.get('priority', float('nan')):.1f} (#{r.get('priority_rank', '–')})",
+            i18n.labels(lang)["remainder"]
+            if rest
+            else f"{r.get('screening_score', float('nan')):.1f} (#{r.get('screening_rank', '–')})",
         ]
         props.append(
             {
@@ -223,7 +237,7 @@ def gap_areas(
             "n_addresses",
             "households",
             "focal",
-            "cost_per_address",
+            "cost_per_connection",
             "distance_to_served",
             "priority",
         ],

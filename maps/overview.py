@@ -97,8 +97,10 @@ def render_overview_png(
         kreis.boundary.plot(ax=ax, color="#222222", linewidth=1.4)
     if not run.gap_areas.empty:
         colours = [
-            layers.binned_colour(p, layers.PRIORITY_BINS, layers.PRIORITY_COLOURS)
-            for p in run.gap_areas["priority"]
+            layers.REMAINDER_COLOUR
+            if k == "remainder"
+            else layers.binned_colour(p, layers.PRIORITY_BINS, layers.PRIORITY_COLOURS)
+            for p, k in zip(run.gap_areas["screening_score"], run.gap_areas["kind"], strict=True)
         ]
         run.gap_areas.plot(ax=ax, color=colours, edgecolor="#3f007d", linewidth=0.3, alpha=0.85)
     if len(gem) <= 15:

@@ -17,7 +17,7 @@ import importlib
 from api.cli.app import app, main
 
 # registration order is the order of `gapmap --help`
-for _module in ("run", "service", "evidence", "maps"):
+for _module in ("run", "projects", "service", "evidence", "maps"):
     importlib.import_module(f"api.cli.{_module}")
 
 __all__ = ["app", "main"]

@@ -9,15 +9,31 @@ import pandas as pd
 from rich.console import Console
 from rich.table import Table
 
+#: Column labels of the area units per region (a US run has no Kreis, AGS or Gemeinde).
+UNIT_LABELS = {
+    "de": {"upper": "Kreis", "key": "AGS", "lower": "Gemeinde"},
+    "us": {"upper": "County", "key": "FIPS", "lower": "Place"},
+    "uk": {"upper": "Local authority", "key": "Code", "lower": "Area"},
+}
 
-def kreis_table(summary: pd.DataFrame, classes: list[str], title: str) -> Table:
-    """Per-Kreis addresses, eligible and rural gaps (count and share; where the summary has
-    them) and class shares, plus a total row."""
+
+def unit_labels(manifest: dict[str, Any]) -> dict[str, str]:
+    """The unit labels of the run's region (German ones for older manifests)."""
+    region = str(manifest.get("parameters", {}).get("region", "de"))
+    return UNIT_LABELS.get(region, UNIT_LABELS["de"])
+
+
+def kreis_table(
+    summary: pd.DataFrame, classes: list[str], title: str, labels: dict[str, str] | None = None
+) -> Table:
+    """Per-Kreis (county, ...) addresses, eligible and rural gaps (count and share; where the
+    summary has them) and class shares, plus a total row."""
+    lab = labels or UNIT_LABELS["de"]
     table = Table(title=title, title_justify="left")
     has_rural = "rural_gap" in summary
     for col, justify in (
-        ("Kreis", "left"),
-        ("AGS", "left"),
+        (lab["upper"], "left"),
+        (lab["key"], "left"),
         ("addresses", "right"),
         ("eligible", "right"),
         *([("rural gaps", "right")] if has_rural else []),
@@ -53,30 +69,45 @@ def kreis_table(summary: pd.DataFrame, classes: list[str], title: str) -> Table:
     return table
 
 
-def gap_area_table(areas: pd.DataFrame, names: dict[str, str], top: int = 10) -> Table:
-    """The top gap areas by priority with size, focal points, rurality and cost per address."""
+def gap_area_table(
+    areas: pd.DataFrame,
+    names: dict[str, str],
+    top: int = 10,
+    labels: dict[str, str] | None = None,
+) -> Table:
+    """The top gap areas by gapmap's screening score (not an official ranking) with size,
+    focal points, rurality, route and the cost range per connection."""
+    lab = labels or UNIT_LABELS["de"]
+    ranked = areas[areas["screening_rank"].notna()]
+    currency = str(areas["currency"].iloc[0]) if len(areas) else ""
+    rest = areas[areas["kind"] == "remainder"]
     table = Table(
-        title=f"top {min(top, len(areas))} of {len(areas):,} gap areas by priority",
+        title=f"top {min(top, len(ranked)):,} of {len(ranked):,} gap areas by gapmap screening "
+        "score (not the official ranking; see project_areas.csv)",
+        caption=f"{int(rest['addresses'].sum()):,} addresses in {len(rest):,} scattered "
+        f"remainders (clusters below the minimum area, not ranked); costs in {currency}, "
+        "low-high with central; sources: cost_sources.csv",
         title_justify="left",
+        caption_justify="left",
     )
     for col in (
         "#",
         "area",
-        "Gemeinde",
+        lab["lower"],
         "addresses",
         "households",
         "focal",
         "rural",
         "to network",
-        "trench",
-        "EUR/address",
-        "priority",
+        "route",
+        f"{currency}/connection",
+        "score",
     ):
-        table.add_column(col, justify="left" if col in ("area", "Gemeinde") else "right")
-    best = areas.sort_values(["priority_rank"]).head(top)
+        table.add_column(col, justify="left" if col in ("area", lab["lower"]) else "right")
+    best = ranked.sort_values(["screening_rank"]).head(top)
     for row in best.to_dict("records"):
         table.add_row(
-            str(row["priority_rank"]),
+            str(row["screening_rank"]),
             str(row["area_id"]),
             names.get(str(row["ags"]), str(row["ags"])),
             f"{row['addresses']:,}",
@@ -86,9 +117,10 @@ def gap_area_table(areas: pd.DataFrame, names: dict[str, str], top: int = 10) ->
             "-"
             if pd.isna(row["distance_to_served_m"])
             else f"{row['distance_to_served_m']:,.0f} m",
-            f"{row['trench_m'] / 1000:,.1f} km",
-            f"{row['cost_per_address']:,.0f}",
-            f"{row['priority']:.1f}",
+            f"{row['route_m'] / 1000:,.1f} km",
+            f"{row['per_connection_low']:,.0f}-{row['per_connection_high']:,.0f} "
+            f"({row['per_connection_central']:,.0f})",
+            f"{row['screening_score']:.1f}",
         )
     return table
 
@@ -105,9 +137,10 @@ def print_run(
     prof = manifest["profile"]
     classes = list(prof.get("classes") or manifest["counts"]["by_class"])
     title = f"{prof['id']} v{prof['version']}: {prof['title']} (as of {manifest['parameters']['as_of']})"
-    console.print(kreis_table(summary_kreis, classes, title))
-    if areas is not None and len(areas):
-        console.print(gap_area_table(areas, names))
+    labels = unit_labels(manifest)
+    console.print(kreis_table(summary_kreis, classes, title, labels))
+    if areas is not None and len(areas) and "screening_rank" in areas:
+        console.print(gap_area_table(areas, names, labels=labels))
     c = manifest["counts"]
     if manifest.get("created_by") == "gapmap cluster-run":
         console.print(

@@ -179,6 +179,13 @@ def run_cmd(
             help="NAME=FILE raster sampled at every address (e.g. mobile=lte.tif); repeat."
         ),
     ] = None,
+    fibre: Annotated[
+        Path | None,
+        typer.Option(help="Existing fibre: PoPs (points) or routes (lines) gap areas link to."),
+    ] = None,
+    costs: Annotated[
+        str | None, typer.Option(help="Cost set: de, us, uk or a TOML file (default: --region).")
+    ] = None,
 ) -> None:
     """Classify addresses against coverage under a rule profile and write a run directory."""
     from coverage.pipeline import LayerSpec, RunInputs, RunOptions, run
@@ -210,6 +217,7 @@ def run_cmd(
         )
         if raster
         else (),
+        fibre=LayerSpec(fibre) if fibre else None,
     )
     with _user_errors(), _progress_bar() as progress:
         result = run(
@@ -220,7 +228,7 @@ def run_cmd(
                 region=region,
                 as_of=ref,
                 include_planned=include_planned,
-                rural=_rural_options(rural_rule, min_count, household_size),
+                rural=_rural_options(rural_rule, min_count, household_size, costs or ""),
                 scheduler=scheduler,
                 workers=workers,
             ),
@@ -315,7 +323,7 @@ def cluster_run_cmd(
     out.print(f"per-address rows: [bold]{out_dir / 'addresses'}[/] (GeoParquet parts)")
 
 
-def _rural_options(rule: str, min_count: int, household_size: float = 2.1) -> Any:
+def _rural_options(rule: str, min_count: int, household_size: float = 2.1, costs: str = "") -> Any:
     from coverage.rural.analysis import RuralOptions
 
     if rule not in ("cell", "municipality", "both"):
@@ -326,6 +334,7 @@ def _rural_options(rule: str, min_count: int, household_size: float = 2.1) -> An
         rural_rule=rule,  # type: ignore[arg-type]
         public_min_count=min_count,
         household_size=household_size,
+        costs=costs,
     )
 
 

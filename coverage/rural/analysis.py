@@ -16,10 +16,10 @@ import pandas as pd
 from pyproj import Transformer
 
 from coverage.aggregate import ags_prefix_codes
+from coverage.costs import CostSet, load_costs
 from coverage.errors import InputDataError
 from coverage.kernel.join import points_in_polygons
 from coverage.privacy import suppress_small_counts
-from coverage.rural.costs import CostParams
 from coverage.rural.degurba import (
     DegurbaParams,
     classify_cells,
@@ -36,6 +36,7 @@ from coverage.rural.grid_summary import (
     summarise_grid,
 )
 from coverage.rural.gridcells import inspire_cell_categorical
+from coverage.rural.projects import finish_areas, gemeinde_projects
 
 GRID_CRS = "EPSG:3035"
 
@@ -49,7 +50,11 @@ class RuralOptions:
     public_min_count: int = 3
     degurba: DegurbaParams = field(default_factory=DegurbaParams)
     gaps: GapParams = field(default_factory=GapParams)
-    costs: CostParams = field(default_factory=CostParams)
+    #: cost set: a bundled region id or a TOML path; "" = the run's region (coverage.costs)
+    costs: str = ""
+    #: the class of gigabit-served addresses (now or planned), for the committed share of
+    #: the Kriterienkatalog; None = none in this profile
+    served_class: str | None = "gigabit"
 
 
 @dataclass
@@ -63,6 +68,9 @@ class RuralResult:
     grid_100m: pd.DataFrame
     grid_1km: pd.DataFrame
     population_source: str
+    cost_set: CostSet | None = None
+    #: one project area per Gemeinde (coverage.rural.projects.gemeinde_projects)
+    project_areas: pd.DataFrame = field(default_factory=pd.DataFrame)
 
 
 def population_cells_1km(cells: pd.DataFrame) -> pd.DataFrame:
@@ -107,6 +115,8 @@ def analyse_rural(
     population_source: str = "",
     options: RuralOptions = RuralOptions(),
     inspire_grid: bool = True,
+    region: str = "de",
+    fibre: np.ndarray | None = None,
 ) -> RuralResult:
     """DEGURBA classes, rural gaps, INSPIRE grid summaries and gap areas for classified addresses.
 
@@ -124,6 +134,10 @@ def analyse_rural(
         The addresses' coordinates in the projected working CRS ``crs`` (EPSG:25832 in
         Germany): arrays, not Point objects (216 bytes each: 1 GB per 5M addresses).
 
+    region, fibre
+        The run's region code (picks the cost set unless ``options.costs`` names one) and
+        the geometries of a user fibre layer in ``crs`` (None: link to served addresses only).
+
     Returns
     -------
     RuralResult. Grid summaries are suppressed for publication: every count in
@@ -132,8 +146,9 @@ def analyse_rural(
     classes are 0 (unknown), no address is a rural gap, grid summaries are empty, and gap
     areas are still built.
     """
+    cost_set = load_costs(options.costs or region)
     if not inspire_grid:
-        return _without_grid(addresses, xy, crs, options)
+        return _without_grid(addresses, xy, crs, options, cost_set, fibre)
     to_grid = Transformer.from_crs(crs, GRID_CRS, always_xy=True)
     gx, gy = (np.asarray(a) for a in to_grid.transform(*xy))
 
@@ -176,7 +191,8 @@ def analyse_rural(
                              eligible=eligible, rural_gap=gaps, address_class=klass)  # fmt: skip
         grids[size] = _suppress(raw, options.public_min_count)
 
-    areas, area_ids = _gap_areas(addresses, xy, crs, addr_cell, options)
+    areas, area_ids = _gap_areas(addresses, xy, crs, addr_cell, options, cost_set, fibre)
+    projects = _projects(addresses, areas, gemeinden, degurba_gemeinde, options, cost_set)
     columns = pd.DataFrame(
         {
             "degurba_cell": addr_cell,
@@ -189,8 +205,37 @@ def analyse_rural(
         index=addresses.index,
     )
     return RuralResult(
-        columns, degurba_cells, degurba_gemeinde, areas, grids[100], grids[1000], source
-    )
+        columns, degurba_cells, degurba_gemeinde, areas, grids[100], grids[1000], source,
+        cost_set, projects,
+    )  # fmt: skip
+
+
+def _projects(
+    addresses: pd.DataFrame,
+    areas: gpd.GeoDataFrame,
+    gemeinden: gpd.GeoDataFrame | None,
+    degurba_gemeinde: pd.DataFrame,
+    options: RuralOptions,
+    cost_set: CostSet,
+) -> pd.DataFrame:
+    """Project areas per Gemeinde, with population (DEGURBA table) and area (boundaries)."""
+    population = area = None
+    if len(degurba_gemeinde):
+        population = degurba_gemeinde.set_index(degurba_gemeinde["ags"].astype("string"))[
+            "population"
+        ]
+    if gemeinden is not None and len(gemeinden):
+        area = (
+            pd.Series(
+                gemeinden.geometry.area.to_numpy() / 1e6,
+                index=pd.Index(gemeinden["ags"].astype("string")),
+            )
+            .groupby(level=0)
+            .sum()
+        )
+    served = options.served_class if options.served_class in set(addresses["class"]) else None
+    return gemeinde_projects(addresses, areas, served_class=served, population=population,
+                             area_km2=area, costs=cost_set)  # fmt: skip
 
 
 def _gap_areas(
@@ -199,14 +244,20 @@ def _gap_areas(
     crs: str,
     addr_cell: np.ndarray,
     options: RuralOptions,
+    cost_set: CostSet,
+    fibre: np.ndarray | None,
 ) -> tuple[gpd.GeoDataFrame, pd.Categorical]:
     eligible = addresses["eligible"].to_numpy(dtype=bool)
     white = addresses["networks_now"].to_numpy() == 0
+    # the link goes to a gigabit-capable wired network, never to a merely non-eligible address
+    served = addresses["best_technology"].astype("string").isin(cost_set.link_technologies)
     areas, area_pos = find_gap_areas(
-        xy[0], xy[1], eligible, ~eligible, addresses["households"].to_numpy(),
-        addresses["site_type"].to_numpy(), addresses["ags"].to_numpy(), addr_cell,
-        white=white, params=options.gaps, costs=options.costs, crs=str(crs),
+        xy[0], xy[1], eligible, served.fillna(False).to_numpy(bool),
+        addresses["households"].to_numpy(), addresses["site_type"].to_numpy(),
+        addresses["ags"].to_numpy(), addr_cell,
+        white=white, fibre=fibre, params=options.gaps, crs=str(crs),
     )  # fmt: skip
+    areas, area_pos = finish_areas(areas, area_pos, cost_set)
     # area ids are unique: the area's row is the code of a categorical (-1: no area)
     names = pd.Index(areas["area_id"].to_numpy() if len(areas) else [], dtype="string")
     return areas, pd.Categorical.from_codes(
@@ -220,11 +271,17 @@ _DEGURBA_GEMEINDE_COLUMNS = [
 
 
 def _without_grid(
-    addresses: pd.DataFrame, xy: tuple[np.ndarray, np.ndarray], crs: str, options: RuralOptions
+    addresses: pd.DataFrame,
+    xy: tuple[np.ndarray, np.ndarray],
+    crs: str,
+    options: RuralOptions,
+    cost_set: CostSet,
+    fibre: np.ndarray | None,
 ) -> RuralResult:
     n = len(addresses)
     unknown = np.zeros(n, dtype=np.int8)
-    areas, area_ids = _gap_areas(addresses, xy, crs, unknown, options)
+    areas, area_ids = _gap_areas(addresses, xy, crs, unknown, options, cost_set, fibre)
+    projects = _projects(addresses, areas, None, pd.DataFrame(), options, cost_set)
     columns = pd.DataFrame(
         {
             "degurba_cell": unknown,
@@ -246,6 +303,8 @@ def _without_grid(
         empty_grid,
         empty_grid,
         "not computed: the INSPIRE grid and DEGURBA are European",
+        cost_set,
+        projects,
     )
 
 

@@ -1,8 +1,28 @@
-"""Build cost and priority score of a gap area (Germany; domain.md section 6).
+"""Build cost of gap areas as ranges, and gapmap's screening score.
 
-Source keys in brackets resolve in shared/domain.md, section "Sources". Every default is a
-published figure or range from domain.md 6; where none exists the default is marked
-UNCONFIRMED and is meant to be set per project.
+The unit costs come from a region's cost set (:mod:`coverage.costs`, every value with source
+and year). For each area, all lengths in metres::
+
+    route        = routing_factor x (tree_m + link_m)        straight-line tree -> streets
+    civil works  = route x sum(share_c x rate_c)             civil-works classes c
+    network      = civil works / (1 - other_share)           planning, material, PoP, active
+    connections  = addresses x connection
+    cost         = network + connections
+    per home passed  = network / addresses                   (what private thresholds use)
+    per connection   = cost / addresses
+
+``low`` takes every low value (routing factor, rates, other share, connection), ``high`` every
+high value, so each cost is a range that contains the central estimate. Rates are escalated
+from their price year to the set's index year.
+
+The screening score is gapmap's own ranking aid, not an official points scheme (the official
+one for Gigabit-RL 2.0 is :mod:`coverage.rules.kriterien`)::
+
+    score = 35 x share_white + 25 x share_rural + 25 x M / (M + per_connection) + 15 x size
+
+with ``M`` the median central cost per connection of the ranked areas of the run (an area at
+the median earns half the cost points; no outside currency figure is needed) and
+``size = min(1, log(1 + addresses) / log(1 + 100))``.
 """
 
 from __future__ import annotations
@@ -11,94 +31,59 @@ from dataclasses import dataclass
 
 import numpy as np
 import numpy.typing as npt
+import pandas as pd
 
-from coverage.errors import InputDataError
+from coverage.costs import CostSet
+
+LEVELS = ("low", "central", "high")
 
 
-@dataclass(frozen=True)
-class CostParams:
-    """Unit costs in EUR (net), lengths in metres.
+def area_costs(
+    tree_m: npt.ArrayLike,
+    link_m: npt.ArrayLike,
+    addresses: npt.ArrayLike,
+    costs: CostSet,
+    *,
+    routed: bool = False,
+) -> pd.DataFrame:
+    """Cost ranges of areas (see the module docstring).
 
-    Attributes
-    ----------
-    eur_per_m_unpaved
-        Trench in unpaved ground: 60 EUR/m, midpoint of "unpaved 20–100 EUR/m" [HAUSJ].
-    eur_per_m_paved
-        Trench in paved ground: 150 EUR/m, midpoint of "paved 100–200 EUR/m" [HAUSJ]; matches
-        "trenching ~EUR 150/m (2022)" [VERIVOX].
-    paved_share
-        Share of the route under paved surface: 0.5, UNCONFIRMED (no published share; set
-        it from the route survey). The blended rate is then 105 EUR/m, near "open trench
-        ~100 EUR/m" [CB].
-    eur_per_connection
-        House lead-in per address: 850 EUR, inside "750–1,000 EUR" [HAUSJ].
-    fixed_eur_per_area
-        Fixed cost per area (planning, splicing, active equipment): 0 EUR, UNCONFIRMED (no
-        published figure in domain.md 6).
-    private_threshold_eur_per_address
-        Cost per address above which private roll-out is unlikely: 2,000 EUR, "private
-        threshold often <= EUR 2,000 per home passed" [MICUS].
-    reference_eur_per_address
-        Typical cost of a subsidised address: 8,700 EUR, the mean of 43 Gigabit-2.0
-        applications (range 4,000–38,000) [MICUS]; scales the cost part of the priority.
+    ``routed`` True: ``tree_m + link_m`` is already a route length (a published project's
+    route km); the routing factor is not applied.
 
-    Plausibility: one isolated address 150 m from the network costs
-    150 x 105 + 850 = 16,600 EUR, within "isolated site 15–20 kEUR" [HAUSJ].
+    Columns: ``route_m`` (central), ``cost_low``, ``cost_central``, ``cost_high``,
+    ``per_home_passed_{low,central,high}``, ``per_connection_{low,central,high}`` (NaN
+    without addresses) and ``above_private_threshold`` (central cost per home passed above
+    the set's private roll-out threshold).
     """
-
-    eur_per_m_unpaved: float = 60.0
-    eur_per_m_paved: float = 150.0
-    paved_share: float = 0.5
-    eur_per_connection: float = 850.0
-    fixed_eur_per_area: float = 0.0
-    private_threshold_eur_per_address: float = 2_000.0
-    reference_eur_per_address: float = 8_700.0
-
-    def __post_init__(self) -> None:
-        if not 0.0 <= self.paved_share <= 1.0:
-            raise InputDataError(f"paved_share must lie in [0, 1], got {self.paved_share}")
-        for name in (
-            "eur_per_m_unpaved",
-            "eur_per_m_paved",
-            "eur_per_connection",
-            "fixed_eur_per_area",
-            "reference_eur_per_address",
-        ):
-            if getattr(self, name) < 0:
-                raise InputDataError(f"cost parameter {name} must be >= 0")
-
-    @property
-    def eur_per_m(self) -> float:
-        """Blended trench rate: paved_share x paved + (1 - paved_share) x unpaved (EUR/m)."""
-        return (
-            self.paved_share * self.eur_per_m_paved
-            + (1.0 - self.paved_share) * self.eur_per_m_unpaved
-        )
-
-
-def area_cost(
-    trench_m: npt.ArrayLike, addresses: npt.ArrayLike, costs: CostParams = CostParams()
-) -> tuple[npt.NDArray[np.float64], npt.NDArray[np.float64]]:
-    """Cost of each area and cost per address, in EUR.
-
-    ``cost_eur = trench_m x eur_per_m + addresses x eur_per_connection + fixed_eur_per_area``
-    with ``eur_per_m = paved_share x eur_per_m_paved + (1 - paved_share) x eur_per_m_unpaved``;
-    ``cost_per_address = cost_eur / addresses`` (NaN for an area without addresses).
-    """
-    trench = np.asarray(trench_m, dtype="float64")
+    straight = np.asarray(tree_m, dtype="float64") + np.asarray(link_m, dtype="float64")
     n = np.asarray(addresses, dtype="float64")
-    cost = trench * costs.eur_per_m + n * costs.eur_per_connection + costs.fixed_eur_per_area
+    rate = costs.blended_rate()
+    conn = costs.connection_cost()
+    routing = (
+        (1.0, 1.0, 1.0)
+        if routed
+        else (costs.routing_factor.low, costs.routing_factor.central, costs.routing_factor.high)
+    )
+    other = (costs.other_share.low, costs.other_share.central, costs.other_share.high)
+    out = pd.DataFrame(index=range(straight.size))
+    out["route_m"] = straight * routing[1]
     with np.errstate(invalid="ignore", divide="ignore"):
-        per_address = np.where(n > 0, cost / n, np.nan)
-    return cost, per_address
+        for i, level in enumerate(LEVELS):
+            network = straight * routing[i] * rate[i] / (1.0 - other[i])
+            total = network + n * conn[i]
+            out[f"cost_{level}"] = total
+            out[f"per_home_passed_{level}"] = np.where(n > 0, network / n, np.nan)
+            out[f"per_connection_{level}"] = np.where(n > 0, total / n, np.nan)
+    out["above_private_threshold"] = out["per_home_passed_central"] > costs.private_threshold
+    return out
 
 
 @dataclass(frozen=True)
-class PriorityWeights:
-    """Points of the four parts of the priority score (they sum to the maximum, 100).
+class ScreeningWeights:
+    """Points of the four parts of the screening score (they sum to the maximum, 100).
 
-    ``size_reference`` is the number of addresses at which an area earns all size points
-    (a typical village-sized tender lot).
+    ``size_reference``: addresses at which an area earns all size points.
     """
 
     white: float = 35.0
@@ -108,43 +93,28 @@ class PriorityWeights:
     size_reference: int = 100
 
 
-def priority_score(
+def screening_score(
     share_white: npt.ArrayLike,
     share_rural: npt.ArrayLike,
-    cost_per_address: npt.ArrayLike,
-    costs: CostParams = CostParams(),
-    weights: PriorityWeights = PriorityWeights(),
-    addresses: npt.ArrayLike | None = None,
+    per_connection: npt.ArrayLike,
+    addresses: npt.ArrayLike,
+    weights: ScreeningWeights = ScreeningWeights(),
+    reference: float | None = None,
 ) -> npt.NDArray[np.float64]:
-    """Priority of a gap area, 0..100 points (higher = fund first).
+    """gapmap's screening score, 0..100 (higher = look first); see the module docstring.
 
-    Inspired by the inputs the Gigabit-RL ranking weighs (white-spot share, rurality,
-    efficiency; domain.md 6 [ACONIUM-LOG][MICUS]); it is a screening score, not the
-    official points scheme::
-
-        score = 35 x share_white
-              + 25 x share_rural
-              + 25 x R / (R + cost_per_address)
-              + 15 x min(1, log(1 + addresses) / log(1 + S))
-
-    * ``share_white``: share of the area's addresses without any NGA network (0..1);
-    * ``share_rural``: share of its addresses in rural grid cells (DEGURBA cell class 1);
-    * ``R = reference_eur_per_address`` (8,700 EUR [MICUS]): an area connecting at R per
-      address earns half the cost points, a free one all, a very expensive one near 0.
-
+    ``reference`` is ``M``; None: the median of the finite, non-negative ``per_connection``.
     NaN inputs score 0 for their part.
     """
     white = np.nan_to_num(np.clip(np.asarray(share_white, dtype="float64"), 0, 1), nan=0.0)
     rural = np.nan_to_num(np.clip(np.asarray(share_rural, dtype="float64"), 0, 1), nan=0.0)
-    cpa = np.asarray(cost_per_address, dtype="float64")
-    ref = costs.reference_eur_per_address
+    cpc = np.asarray(per_connection, dtype="float64")
+    ok = np.isfinite(cpc) & (cpc >= 0)
+    ref = float(np.median(cpc[ok])) if reference is None and ok.any() else (reference or 0.0)
     with np.errstate(invalid="ignore", divide="ignore"):
-        efficiency = np.where(np.isfinite(cpa) & (cpa >= 0), ref / (ref + cpa), 0.0)
-    if addresses is None:
-        size = np.zeros_like(efficiency)
-    else:
-        n = np.maximum(np.asarray(addresses, dtype="float64"), 0.0)
-        size = np.minimum(1.0, np.log1p(n) / np.log1p(weights.size_reference))
+        efficiency = np.where(ok & (ref + cpc > 0), ref / (ref + cpc), 0.0)
+    n = np.maximum(np.asarray(addresses, dtype="float64"), 0.0)
+    size = np.minimum(1.0, np.log1p(n) / np.log1p(weights.size_reference))
     return (
         weights.white * white
         + weights.rural * rural

@@ -25,7 +25,7 @@ from __future__ import annotations
 
 import math
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 import geopandas as gpd
 import numpy as np
@@ -37,14 +37,11 @@ from scipy.sparse.csgraph import connected_components
 from scipy.spatial import cKDTree
 
 from coverage.errors import InputDataError
-from coverage.rural.costs import CostParams, PriorityWeights, area_cost, priority_score
 from coverage.rural.disc_union import area_polygons
 from coverage.rural.linkage import linkage_forest
 
 WORKING_CRS = "EPSG:25832"
 _FOCAL = ("school", "hospital", "business")
-#: Default unit costs (a frozen dataclass, shared safely).
-DEFAULT_COSTS = CostParams()
 #: Rounding allowance on the link distance (1 micrometre): 250 m stays 250 m after a rotation.
 _LINK_TOLERANCE_M = 1e-6
 
@@ -65,15 +62,12 @@ class GapParams:
         Clusters with fewer addresses are not areas (their addresses get area -1).
     quad_segs
         Segments per quarter circle of a disc (polygon detail vs size).
-    weights
-        Points of the priority score parts, see :func:`coverage.rural.costs.priority_score`.
     """
 
     link_distance_m: float = 250.0
     buffer_m: float | None = None
     min_addresses: int = 1
     quad_segs: int = 4
-    weights: PriorityWeights = field(default_factory=PriorityWeights)
 
     def __post_init__(self) -> None:
         if not self.link_distance_m > 0:
@@ -129,6 +123,24 @@ def _distance_to_served(
     return tree.query(np.column_stack([x[rows], y[rows]]))[0]
 
 
+def _distance_to_fibre(
+    x: npt.NDArray[np.float64],
+    y: npt.NDArray[np.float64],
+    rows: npt.NDArray[np.intp],
+    fibre: npt.NDArray[np.object_] | None,
+) -> npt.NDArray[np.float64]:
+    """Distance from each of ``rows`` to the nearest fibre feature (point, line or polygon
+    boundary; inf without a fibre layer)."""
+    if fibre is None or not len(fibre) or not rows.size:
+        return np.full(rows.size, np.inf)
+    tree = shapely.STRtree(fibre)
+    pts = shapely.points(x[rows], y[rows])
+    (hit, _), dist = tree.query_nearest(pts, return_distance=True, all_matches=False)
+    out = np.full(rows.size, np.inf)
+    out[hit] = dist
+    return out
+
+
 def _strings_at(values: npt.ArrayLike, rows: npt.NDArray[np.intp]) -> pd.Series:
     """``values[rows]`` as a pandas string Series (missing values as NA)."""
     picked = pd.Series(values).iloc[rows] if not isinstance(values, np.ndarray) else values[rows]
@@ -166,11 +178,14 @@ def find_gap_areas(
     degurba_cell: npt.ArrayLike,
     *,
     white: npt.ArrayLike | None = None,
+    fibre: npt.NDArray[np.object_] | None = None,
     params: GapParams = GapParams(),
-    costs: CostParams = DEFAULT_COSTS,
     crs: str = WORKING_CRS,
 ) -> tuple[gpd.GeoDataFrame, npt.NDArray[np.int64]]:
-    """Group eligible addresses into gap areas and describe, cost and rank each area.
+    """Group eligible addresses into gap areas and describe each area.
+
+    Costs, the minimum viable area and the ranking are added by
+    :func:`coverage.rural.projects.finish_areas`.
 
     Parameters
     ----------
@@ -179,8 +194,9 @@ def find_gap_areas(
     eligible
         Addresses to group (NA = not eligible).
     served
-        Addresses with a network to connect to (e.g. gigabit served); the nearest one, over
-        all served addresses, gives ``distance_to_served_m``. NA = not served.
+        Addresses served by a network an area can connect to (a gigabit-capable wired
+        network: FTTB/H, DOCSIS 3.1), never merely non-eligible ones; the nearest one, or
+        the nearest ``fibre`` feature if closer, gives ``distance_to_served_m``. NA = not served.
     households
         Households per address (NA = 0).
     site_type
@@ -192,8 +208,10 @@ def find_gap_areas(
     white
         Addresses without any NGA network (white spots). ``None``: every eligible address
         counts as white.
-    params, costs
-        See :class:`GapParams` and :class:`coverage.rural.costs.CostParams`.
+    fibre
+        Shapely geometries of a user's fibre layer (PoPs, routes) in the same CRS, or None.
+    params
+        See :class:`GapParams`.
 
     Returns
     -------
@@ -205,12 +223,10 @@ def find_gap_areas(
         polygon), ``density_per_km2`` (addresses / area_km2), ``share_rural``,
         ``share_cluster``, ``share_centre`` (address shares by DEGURBA cell class; with
         unknown classes they sum to < 1), ``share_white``, ``distance_to_served_m`` (from the
-        nearest area address to the nearest served address; NaN if nothing is served),
-        ``trench_intra_m`` (EMST of the area's addresses), ``link_m`` (=
-        distance_to_served_m, 0 when NaN), ``trench_m`` (intra + link),
-        ``addresses_per_route_km``, ``cost_eur``, ``cost_per_address``,
-        ``above_private_threshold``, ``priority`` (0..100) and ``priority_rank`` (1 = first;
-        ties in area order); geometry = union of discs of ``params.radius_m``.
+        nearest area address to the nearest served address or fibre feature; NaN if none),
+        ``link_to`` ("address", "fibre" or NA), ``trench_intra_m`` (straight-line EMST of
+        the area's addresses), ``link_m`` (= distance_to_served_m, 0 when NaN), ``trench_m``
+        (intra + link, straight line); geometry = union of discs of ``params.radius_m``.
     address_area_id : numpy.ndarray
         int64 per input address: the row position of its area in ``areas``, -1 if none.
     """
@@ -245,6 +261,7 @@ def find_gap_areas(
     # areas are built (the tree query releases the GIL)
     background = ThreadPoolExecutor(1)
     near_served = background.submit(_distance_to_served, xs, ys, srv, idx)
+    near_fibre = background.submit(_distance_to_fibre, xs, ys, idx, fibre)
     background.shutdown(wait=False)  # runs the job, takes no more
     # the text columns of the eligible addresses only (conversion is the slow part)
     sites = _strings_at(site_type, idx).str.lower()
@@ -293,25 +310,18 @@ def find_gap_areas(
             out[col] = per_area((deg[idx] == cls).astype(float)) / addresses
         out["share_white"] = per_area(wht[idx].astype(float)) / addresses
 
-    dist = np.full(n_areas, np.inf)
-    np.minimum.at(dist, area, near_served.result()[member])
+    d_addr, d_fibre = near_served.result()[member], near_fibre.result()[member]
+    dist, via_fibre = np.full(n_areas, np.inf), np.full(n_areas, np.inf)
+    np.minimum.at(dist, area, np.minimum(d_addr, d_fibre))
+    np.minimum.at(via_fibre, area, d_fibre)
+    link_to = np.where(via_fibre <= dist, "fibre", "address")
     dist = np.where(np.isfinite(dist), dist, np.nan)
     out["distance_to_served_m"] = dist
+    out["link_to"] = pd.array(np.where(np.isnan(dist), None, link_to), dtype="string")
     out["trench_intra_m"] = trench_u[order["comp"].to_numpy()] if n_areas else np.zeros(0)
     out["link_m"] = np.nan_to_num(dist, nan=0.0)
     out["trench_m"] = out["trench_intra_m"] + out["link_m"]
     trench = out["trench_m"].to_numpy(float)
     with np.errstate(invalid="ignore", divide="ignore"):
         out["addresses_per_route_km"] = np.where(trench > 0, addresses / (trench / 1000.0), np.nan)
-    cost, per_address = area_cost(trench, addresses, costs)
-    out["cost_eur"] = cost
-    out["cost_per_address"] = per_address
-    out["above_private_threshold"] = per_address > costs.private_threshold_eur_per_address
-    score = priority_score(
-        out["share_white"], out["share_rural"], per_address, costs, params.weights, addresses
-    )
-    out["priority"] = score
-    rank = np.empty(n_areas, dtype=np.int64)
-    rank[np.lexsort((np.arange(n_areas), -score))] = np.arange(1, n_areas + 1)
-    out["priority_rank"] = rank
     return gpd.GeoDataFrame(out, geometry=geoms, crs=crs), address_area

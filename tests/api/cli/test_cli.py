@@ -46,10 +46,12 @@ def test_demo_writes_a_complete_run_directory(demo_run: Path) -> None:
     assert sorted(p.name for p in run.iterdir()) == [
         "addresses.parquet",
         "boundaries.parquet",
+        "cost_sources.csv",
         "degurba_cells.parquet",
         "degurba_gemeinde.csv",
         "gap_areas.parquet",
         "manifest.json",
+        "project_areas.csv",
         "summary_gemeinde.csv",
         "summary_gemeinde_public.csv",
         "summary_grid_100m.parquet",

@@ -13,7 +13,6 @@ from scipy.spatial.distance import cdist
 
 from coverage.errors import InputDataError
 from coverage.rural import disc_union, gaps, linkage
-from coverage.rural.costs import CostParams, area_cost, priority_score
 from coverage.rural.gaps import GapParams, find_gap_areas
 from coverage.rural.linkage import emst_edges, linkage_forest
 
@@ -67,7 +66,7 @@ def test_chain_links_at_250_m_and_a_point_260_m_away_stays_alone() -> None:
     assert len(odd) == 1 and odd.geometry.iloc[0].geom_type == "Polygon"
 
 
-def test_trench_and_cost_by_hand() -> None:
+def test_trench_and_link_by_hand() -> None:
     # 4 eligible points on a line 100 m apart; a served address 500 m past the last one
     x = [X0, X0 + 100, X0 + 200, X0 + 300, X0 + 800]
     eligible = np.array([True] * 4 + [False])
@@ -76,35 +75,29 @@ def test_trench_and_cost_by_hand() -> None:
     a = areas.iloc[0]
     assert a.trench_intra_m == pytest.approx(300.0)
     assert a.distance_to_served_m == pytest.approx(500.0) and a.link_m == pytest.approx(500.0)
-    assert a.trench_m == pytest.approx(800.0)
-    # 800 m x (0.5 x 150 + 0.5 x 60 = 105 EUR/m) + 4 x 850 EUR
-    assert a.cost_eur == pytest.approx(800 * 105 + 4 * 850)  # 87,400
-    assert a.cost_per_address == pytest.approx(87_400 / 4)
+    assert a.trench_m == pytest.approx(800.0) and a.link_to == "address"
     assert a.addresses_per_route_km == pytest.approx(4 / 0.8)
-    assert bool(a.above_private_threshold)
-    # priority: 35 x 1 (all white) + 25 x 1 (all rural) + 25 x 8700 / (8700 + 21850)
-    #           + 15 x log(1 + 4) / log(1 + 100)
-    assert a.priority == pytest.approx(
-        60 + 25 * 8700 / (8700 + 21_850) + 15 * np.log(5) / np.log(101)
-    )
 
 
-def test_cost_parameters_and_priority_formula() -> None:
-    costs = CostParams(paved_share=1.0, eur_per_connection=1000.0, fixed_eur_per_area=5000.0)
-    cost, per = area_cost([100.0, 0.0], [2, 0], costs)
-    assert cost.tolist() == [100 * 150 + 2 * 1000 + 5000, 5000.0]
-    assert per[0] == pytest.approx(11_000) and np.isnan(per[1])
-    assert priority_score([1.0], [1.0], [8700.0]).tolist() == pytest.approx([72.5])
-    assert priority_score([np.nan], [0.5], [np.nan]).tolist() == pytest.approx([12.5])
-    # the size part: full points from 100 addresses on, 0 without addresses
-    assert priority_score([1.0], [1.0], [0.0], addresses=[100]).tolist() == pytest.approx([100.0])
-    assert priority_score([0.0], [0.0], [np.inf], addresses=[1000]).tolist() == pytest.approx(
-        [15.0]
-    )
-    with pytest.raises(InputDataError, match="paved_share"):
-        CostParams(paved_share=1.5)
-    # isolated site sanity check (domain.md 6: 15-20 kEUR): 150 m link + lead-in
-    assert area_cost([150.0], [1])[0][0] == pytest.approx(16_600)
+def test_link_goes_to_a_gigabit_address_or_fibre_never_to_a_merely_non_eligible_one() -> None:
+    """The link of an area ends at the nearest address served by a gigabit-capable wired
+    network or at the user's fibre layer (issue 25): a black VDSL address 50 m away is no
+    link target, the FTTH address 900 m away is, and a fibre route 300 m away beats it."""
+    x = [X0, X0 + 100, X0 + 150, X0 + 1000]  # 2 eligible, black VDSL at 50 m, FTTH at 900 m
+    eligible = np.array([True, True, False, False])
+    gigabit = np.array([False, False, False, True])
+    areas, _ = _run(x, [Y0] * 4, eligible, gigabit)
+    assert areas["distance_to_served_m"].tolist() == pytest.approx([900.0])
+    assert areas["link_to"].tolist() == ["address"]
+    route = np.array([shapely.LineString([(X0 - 300, Y0 - 500), (X0 - 300, Y0 + 500)])])
+    areas, _ = _run(x, [Y0] * 4, eligible, gigabit, fibre=route)
+    assert areas["distance_to_served_m"].tolist() == pytest.approx([300.0])
+    assert areas["link_to"].tolist() == ["fibre"]
+    pop = np.array([shapely.Point(X0 + 100, Y0 + 40)])  # a PoP 40 m from the second address
+    areas, _ = _run(x, [Y0] * 4, eligible, np.zeros(4, bool), fibre=pop)
+    assert areas["link_m"].tolist() == pytest.approx([40.0])
+    nothing, _ = _run(x, [Y0] * 4, eligible, np.zeros(4, bool))
+    assert nothing["distance_to_served_m"].isna().all() and nothing["link_to"].isna().all()
 
 
 def test_degenerate_geometries_duplicates_and_no_served_address() -> None:
@@ -142,7 +135,6 @@ def test_ids_attributes_and_min_addresses() -> None:
     assert (b.n_school, b.n_hospital, b.n_business, b.focal_points) == (0, 1, 1, 2)
     assert (b.share_rural, b.share_cluster, b.share_centre) == pytest.approx((0, 1 / 3, 1 / 3))
     assert areas.iloc[2].share_white == 0.5 and areas.iloc[2].n_school == 1
-    assert sorted(areas["priority_rank"]) == [1, 2, 3]
     big, big_of = _run(x, y, ags=ags, params=GapParams(min_addresses=2))
     assert len(big) == 2 and big_of.tolist() == [1, 1, 0, 0, 0, -1]
     with pytest.raises(InputDataError, match="without coordinates"):

@@ -1,0 +1,194 @@
+"""Areas that make sense as projects: costs, minimum viable areas, the scattered remainder,
+project areas per Gemeinde, and gapmap's screening rank.
+
+:func:`finish_areas` takes the clusters of :func:`coverage.rural.gaps.find_gap_areas` and
+
+1. prices each one as a range with the region's cost set (:func:`coverage.rural.costs.area_costs`);
+2. applies the minimum viable area of the cost set: a cluster with fewer than
+   ``min_addresses`` addresses, or (when the set has a cost rule) a central cost per
+   connection above ``max_per_connection``, is not a project on its own. All such clusters
+   of one Gemeinde become one row of kind ``remainder`` ("scattered remainder",
+   id ``GA-<ags>-REST``) whose lengths, counts and costs are the sums of its clusters;
+3. ranks the remaining clusters by the screening score (remainder rows are not ranked).
+
+:func:`gemeinde_projects` sums everything per Gemeinde: the project area a German application
+is made for, with addresses, eligible households, cost range, cost per home passed and per
+connection, and the inputs of the official Kriterienkatalog that a run can know.
+"""
+
+from __future__ import annotations
+
+import geopandas as gpd
+import numpy as np
+import numpy.typing as npt
+import pandas as pd
+import shapely
+
+from coverage.costs import CostSet
+from coverage.rural.costs import LEVELS, ScreeningWeights, area_costs, screening_score
+
+_SUMMED = [
+    "addresses", "households", "n_school", "n_hospital", "n_business", "focal_points",
+    "area_km2", "trench_intra_m", "link_m", "trench_m", "route_m",
+    *(f"cost_{lv}" for lv in LEVELS),
+]  # fmt: skip
+_SHARES = ["share_rural", "share_cluster", "share_centre", "share_white"]
+
+
+def _per_address(frame: pd.DataFrame) -> None:
+    """Cost per home passed / per connection and the private-threshold test from the sums."""
+    n = frame["addresses"].to_numpy(float)
+    conn = frame.attrs["connection"]
+    with np.errstate(invalid="ignore", divide="ignore"):
+        for i, lv in enumerate(LEVELS):
+            total = frame[f"cost_{lv}"].to_numpy(float)
+            frame[f"per_connection_{lv}"] = np.where(n > 0, total / n, np.nan)
+            frame[f"per_home_passed_{lv}"] = np.where(n > 0, total / n - conn[i], np.nan)
+
+
+def finish_areas(
+    areas: gpd.GeoDataFrame,
+    address_area: npt.NDArray[np.int64],
+    costs: CostSet,
+    weights: ScreeningWeights | None = None,
+) -> tuple[gpd.GeoDataFrame, npt.NDArray[np.int64]]:
+    """Cost ranges, minimum viable areas with one scattered remainder per Gemeinde, and the
+    screening rank (see the module docstring).
+
+    Returns the areas (clusters first, in their order, then one remainder row per Gemeinde
+    that has one, by AGS) and each address's row among them (-1: none). New columns:
+    ``kind`` ("cluster" / "remainder"), ``clusters`` (1, or how many a remainder holds),
+    ``currency``, ``route_m``, ``cost_{low,central,high}``, ``per_home_passed_*``,
+    ``per_connection_*``, ``above_private_threshold``, ``screening_score`` (0..100, NaN for a
+    remainder) and ``screening_rank`` (1 = first; NA for a remainder).
+    """
+    priced = area_costs(areas["trench_intra_m"], areas["link_m"], areas["addresses"], costs)
+    out = pd.DataFrame(areas.drop(columns=areas.geometry.name)).reset_index(drop=True)
+    out = pd.concat([out, priced], axis=1)
+    out["kind"], out["clusters"] = "cluster", 1
+    small = out["addresses"].to_numpy() < costs.min_addresses
+    if costs.max_per_connection > 0:
+        small |= out["per_connection_central"].to_numpy(float) > costs.max_per_connection
+    geoms = np.asarray(areas.geometry.values, dtype=object)
+    keep = np.flatnonzero(~small)
+    kept = out.iloc[keep].reset_index(drop=True)
+    rest = out.iloc[np.flatnonzero(small)]
+    new_row = np.full(len(out), -1, dtype=np.int64)
+    new_row[keep] = np.arange(keep.size)
+    rows, rest_geoms = [], []
+    if len(rest):
+        key = rest["ags"].astype("string").fillna("NA")
+        for i, (ags, group) in enumerate(rest.groupby(key, sort=True)):
+            row = {c: group[c].sum() for c in _SUMMED if c in group}
+            n = max(row["addresses"], 1)
+            for c in _SHARES:
+                row[c] = float((group[c] * group["addresses"]).sum() / n)
+            row.update(
+                area_id=f"GA-{ags}-REST",
+                ags=None if ags == "NA" else ags,
+                kind="remainder",
+                clusters=len(group),
+                distance_to_served_m=group["distance_to_served_m"].max(),
+                link_to=pd.NA,
+                density_per_km2=row["addresses"] / row["area_km2"] if row["area_km2"] else np.nan,
+                addresses_per_route_km=row["addresses"] / (row["trench_m"] / 1000.0)
+                if row["trench_m"]
+                else np.nan,
+            )
+            rows.append(row)
+            rest_geoms.append(shapely.union_all(geoms[group.index.to_numpy()]))
+            new_row[group.index.to_numpy()] = keep.size + i
+    frame = pd.concat([kept, pd.DataFrame(rows)], ignore_index=True) if rows else kept
+    frame = frame.astype({"kind": "string", "clusters": "int64", "area_id": "string"})
+    frame.attrs["connection"] = costs.connection_cost()
+    _per_address(frame)
+    frame.attrs.clear()
+    frame["above_private_threshold"] = (
+        frame["per_home_passed_central"].to_numpy(float) > costs.private_threshold
+    )
+    frame["currency"] = costs.currency
+    cluster = (frame["kind"] == "cluster").to_numpy()
+    score = np.full(len(frame), np.nan)
+    score[cluster] = screening_score(
+        frame.loc[cluster, "share_white"], frame.loc[cluster, "share_rural"],
+        frame.loc[cluster, "per_connection_central"], frame.loc[cluster, "addresses"],
+        weights or ScreeningWeights(),
+    )  # fmt: skip
+    frame["screening_score"] = score
+    rank = pd.array([pd.NA] * len(frame), dtype="Int64")
+    pos = np.flatnonzero(cluster)
+    order = pos[np.lexsort((pos, -score[pos]))]
+    rank[order] = np.arange(1, order.size + 1)
+    frame["screening_rank"] = rank
+    for col in ("addresses", "households", "n_school", "n_hospital", "n_business", "focal_points"):
+        frame[col] = frame[col].astype("int64")
+    all_geoms = np.concatenate([geoms[keep], np.asarray(rest_geoms, dtype=object)])
+    mapped = np.where(address_area >= 0, new_row[np.maximum(address_area, 0)], -1)
+    return gpd.GeoDataFrame(frame, geometry=all_geoms, crs=areas.crs), mapped
+
+
+def gemeinde_projects(
+    addresses: pd.DataFrame,
+    areas: pd.DataFrame,
+    *,
+    served_class: str | None,
+    population: pd.Series | None,
+    area_km2: pd.Series | None,
+    costs: CostSet,
+) -> pd.DataFrame:
+    """One project area per Gemeinde: all its eligible addresses and all its gap areas.
+
+    ``addresses`` needs ``ags``, ``eligible``, ``households``, ``best_down_mbps``, ``class``.
+    ``served_class``: the class of gigabit-served addresses (now or committed/planned; "gigabit"
+    under Gigabit-RL 2.0), None when the profile has none. ``population`` and ``area_km2``
+    are per AGS (None: unknown).
+
+    Columns: ``ags``, ``addresses_total`` (all addresses of the Gemeinde), ``addresses``
+    (eligible), ``eligible_households``, ``below_30`` (eligible addresses whose best existing
+    offer is below 30 Mbit/s down or missing), ``share_below_30_pct`` (below_30 / all
+    addresses x 100), ``committed_share_pct`` (served_class share x 100), ``gap_areas``,
+    ``remainder_addresses``, ``cost_*``, ``per_connection_*``, ``per_home_passed_*``, ``currency``, ``population``,
+    ``area_km2``, ``density_per_km2``.
+    """
+    ags = addresses["ags"].astype("string")
+    elig = addresses["eligible"].to_numpy(dtype=bool)
+    down = pd.to_numeric(addresses["best_down_mbps"], errors="coerce").to_numpy(float)
+    below = elig & ~(down >= 30.0)
+    hh = pd.to_numeric(addresses["households"], errors="coerce").fillna(0).to_numpy(float)
+    served = (addresses["class"].astype("string") == served_class).fillna(False).to_numpy(bool)
+    frame = pd.DataFrame({"ags": ags, "elig": elig, "below": below, "hh": np.where(elig, hh, 0.0),
+                          "served": served})  # fmt: skip
+    per = frame.groupby("ags", sort=True).agg(
+        addresses_total=("elig", "size"), addresses=("elig", "sum"),
+        eligible_households=("hh", "sum"), below_30=("below", "sum"), served=("served", "sum"),
+    )  # fmt: skip
+    per["share_below_30_pct"] = 100.0 * per["below_30"] / per["addresses_total"]
+    per["committed_share_pct"] = (
+        100.0 * per["served"] / per["addresses_total"] if served_class else np.nan
+    )
+    per = per.drop(columns="served")
+    cost_cols = [f"cost_{lv}" for lv in LEVELS]
+    a = pd.DataFrame(areas).assign(ags=lambda f: f["ags"].astype("string"))
+    sums = a.groupby("ags").agg(
+        gap_areas=("kind", lambda k: int((k == "cluster").sum())),
+        **{c: (c, "sum") for c in cost_cols},
+    )
+    rest = a[a["kind"] == "remainder"].set_index("ags")["addresses"].rename("remainder_addresses")
+    per = per.join(sums, how="left").join(rest, how="left")
+    per[["gap_areas", "remainder_addresses"]] = (
+        per[["gap_areas", "remainder_addresses"]].fillna(0).astype("int64")
+    )
+    per[cost_cols] = per[cost_cols].fillna(0.0)
+    n = per["addresses"].to_numpy(float)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        for lv in LEVELS:
+            per[f"per_connection_{lv}"] = np.where(n > 0, per[f"cost_{lv}"] / n, np.nan)
+        for lv, conn in zip(LEVELS, costs.connection_cost(), strict=True):
+            per[f"per_home_passed_{lv}"] = per[f"per_connection_{lv}"] - conn
+    per["currency"] = costs.currency
+    per["population"] = population.reindex(per.index) if population is not None else np.nan
+    per["area_km2"] = area_km2.reindex(per.index) if area_km2 is not None else np.nan
+    with np.errstate(invalid="ignore", divide="ignore"):
+        per["density_per_km2"] = per["population"] / per["area_km2"]
+    out = per.reset_index()
+    return out.astype({"addresses": "int64", "below_30": "int64", "addresses_total": "int64"})
