@@ -85,7 +85,8 @@ def gap_area_table(
         title=f"top {min(top, len(ranked)):,} of {len(ranked):,} gap areas by gapmap screening "
         "score (not the official ranking; see project_areas.csv)",
         caption=f"{int(rest['addresses'].sum()):,} addresses in {len(rest):,} scattered "
-        f"remainders (clusters below the minimum area, not ranked); costs in {currency}, "
+        f"remainder{'' if len(rest) == 1 else 's'} (clusters below the minimum area, not "
+        f"ranked); costs in {currency}, "
         "low-high with central; sources: cost_sources.csv",
         title_justify="left",
         caption_justify="left",
@@ -109,7 +110,7 @@ def gap_area_table(
         table.add_row(
             str(row["screening_rank"]),
             str(row["area_id"]),
-            names.get(str(row["ags"]), str(row["ags"])),
+            "-" if pd.isna(row["ags"]) else names.get(str(row["ags"]), str(row["ags"])),
             f"{row['addresses']:,}",
             f"{row['households']:,}",
             str(row["focal_points"]),

@@ -1,0 +1,87 @@
+"""What a Gemeinde and a US office see: Kriterienkatalog points, rankings named, US labels."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pandas as pd
+import pytest
+
+from api.cli import main
+from tests.conftest import TEST_SCALE
+from tests.coverage.test_evidence import write_fcc_inputs
+
+
+def gapmap(*args: str | Path) -> int:
+    return main([str(a) for a in args])
+
+
+@pytest.fixture(scope="module")
+def demo_run(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    out = tmp_path_factory.mktemp("kk") / "demo"
+    assert gapmap("demo", "--out", out, "--scale", TEST_SCALE) == 0
+    return out / "run"
+
+
+def test_run_says_which_ranking_it_shows_and_lists_cost_sources(demo_run: Path) -> None:
+    manifest = json.loads((demo_run / "manifest.json").read_text())
+    assert set(manifest["parameters"]["rankings"]) == {"screening", "official"}
+    assert manifest["parameters"]["costs"]["currency"] == "EUR"
+    sources = pd.read_csv(demo_run / "cost_sources.csv")
+    assert sources["source"].str.len().min() > 10
+    assert {"routing_factor", "civil.paved", "connection"} <= set(sources["item"])
+    areas = pd.read_parquet(demo_run / "gap_areas.parquet")
+    ranked = areas[areas["screening_rank"].notna()]
+    assert (ranked["addresses"] >= 10).all()  # no single address ranks
+    assert (areas["cost_low"] <= areas["cost_central"]).all()
+    assert (areas["cost_central"] <= areas["cost_high"]).all()
+    projects = pd.read_csv(demo_run / "project_areas.csv", dtype={"ags": str})
+    assert {"kk_points", "kk_rank", "kk_status", "kk_nachholbedarf_input"} <= set(projects.columns)
+
+
+def test_kriterien_prints_every_input_and_exports_them(
+    demo_run: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    out = tmp_path / "kk.csv"
+    assert gapmap("kriterien", demo_run, "--ags", "05974044", "--out", out) == 0
+    text = capsys.readouterr().out
+    for word in ("Nachholbedarf", "Synergienutzung", "Einwohnerdichte", "Interkommunale",
+                 "inputs to add", "fast lane from 350"):  # fmt: skip
+        assert word in text
+    table = pd.read_csv(out, dtype={"ags": str})
+    assert table["ags"].tolist() == ["05974044"] and table["name"].tolist() == ["Warstein"]
+    assert table["kk_synergie_source"].iloc[0].startswith("missing")
+    assert table["kk_kooperation_input"].iloc[0] == 1
+    assert gapmap("kriterien", demo_run, "--ags", "05974044", "--ags", "05974040",
+                  "--ewa", "50", "--out", out) == 0  # fmt: skip
+    joint = pd.read_csv(out, dtype={"ags": str}).iloc[0]
+    assert joint["ags"] == "05974044+05974040" and joint["kk_kooperation_input"] == 2
+    assert joint["kk_kooperation_source"] == "number of --ags given"
+    assert joint["kk_synergie_points"] >= 0 and joint["kk_missing"] != joint["kk_missing"]  # NaN
+
+
+def test_kriterien_rejects_an_unknown_gemeinde(
+    demo_run: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert gapmap("kriterien", demo_run, "--ags", "99999999") == 2
+    assert "--ags 99999999: no such Gemeinde" in capsys.readouterr().err
+
+
+def test_a_us_run_uses_us_parameters_and_labels(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    fabric, bdc, *_ = write_fcc_inputs(tmp_path)
+    run = tmp_path / "us"
+    assert gapmap("run", "--addresses", fabric, "--offers", bdc, "--profile", "us-bead-2022",
+                  "--region", "us", "--as-of", "2024-06-30", "--out", run) == 0  # fmt: skip
+    text = capsys.readouterr().out
+    assert "County" in text and "USD/connection" in text
+    for german in ("Kreis", "AGS", "Gemeinde", "EUR"):
+        assert german not in text
+    manifest = json.loads((run / "manifest.json").read_text())
+    assert manifest["parameters"]["costs"]["id"] == "us"
+    areas = pd.read_parquet(run / "gap_areas.parquet")
+    assert set(areas["currency"]) == {"USD"}
+    assert gapmap("kriterien", run) == 2
+    assert "belongs to de-gigabit-2023" in capsys.readouterr().err
