@@ -384,6 +384,8 @@ _T = {
         "lat_no": "Die Latenz begrenzt die Klasse nicht.", "low": "niedrig", "high": "nicht niedrig",
         "shp_text": "dBASE erlaubt höchstens 10 Zeichen je Feldname; die Zuordnung steht in gis/shapefile/FIELDS.csv. Texte über 254 Zeichen sind gekürzt.",
         "hdr": "| Klasse | Bezeichnung | förderfähig | Adressen | Haushalte |",
+        "areas": "Lückengebiete: Kosten und Rangfolge",
+        "areas_text": "Kosten als Spanne (niedrig/mittel/hoch) aus dem Kostensatz `{id}` ({cur}, Preisstand {year}); jede Quelle in cost_sources.csv des Laufs. Rang der Lückengebiete: Screening-Wert von gapmap (screen_pkt, screen_rg), nicht der amtliche Kriterienkatalog; dessen Punkte je Gemeinde: project_areas.csv bzw. `gapmap kriterien`.",
     },
     "en": {
         "title": "Methodology", "scope": "Scope", "profile": "Rule profile", "as_of": "Reference date",
@@ -397,6 +399,8 @@ _T = {
         "lat_no": "Latency does not limit the class.", "low": "low", "high": "not low",
         "shp_text": "dBASE allows at most 10 characters per field name; the mapping is in gis/shapefile/FIELDS.csv. Texts longer than 254 characters are cut.",
         "hdr": "| class | label | eligible | addresses | households |",
+        "areas": "Gap areas: costs and ranking",
+        "areas_text": "Costs as a range (low/central/high) from cost set `{id}` ({cur}, {year} prices); every source in the run's cost_sources.csv. Gap-area rank: gapmap's screening score (screen_pkt, screen_rg), not the official Kriterienkatalog; its points per Gemeinde: project_areas.csv or `gapmap kriterien`.",
     },
 }  # fmt: skip
 
@@ -471,6 +475,12 @@ def methodology_markdown(
     if profile.interpretations:
         lines += ["", f"## {t['interp']}", ""]
         lines += [f"- {text}" for text in profile.interpretations]
+    costs = params.get("costs") or {}
+    if costs.get("id"):
+        text = t["areas_text"].format(
+            id=costs["id"], cur=costs["currency"], year=costs["index_year"]
+        )
+        lines += ["", f"## {t['areas']}", "", text]
     lines += ["", f"## {t['inputs']}", ""]
     for rec in input_provenance(run_manifest):
         lines.append(

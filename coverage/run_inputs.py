@@ -215,7 +215,9 @@ def load_fibre(
             "point or line; a fibre layer holds PoPs (points) or routes (lines): drop or fix the row"
         )
     if frame.crs is None:
-        raise InputDataError(f"{raw.source}: fibre layer has no CRS; pass it with --fibre-crs")
+        raise InputDataError(
+            f"{raw.source}: fibre layer has no CRS; save it with one (GeoPackage, GeoJSON)"
+        )
     frame, reproj = _to_working(frame, raw, region)
     record = {"kind": "fibre", "path": str(raw.source), "format": raw.format,
               "sha256": raw.sha256, "rows": raw.rows, "rows_used": len(frame),

@@ -85,3 +85,16 @@ def test_a_us_run_uses_us_parameters_and_labels(
     assert set(areas["currency"]) == {"USD"}
     assert gapmap("kriterien", run) == 2
     assert "belongs to de-gigabit-2023" in capsys.readouterr().err
+
+
+def test_evidence_pack_says_which_ranking_its_gap_areas_carry(
+    demo_run: Path, tmp_path: Path
+) -> None:
+    import zipfile
+
+    pack = tmp_path / "pack.zip"
+    assert gapmap("evidence", demo_run, "--ags", "05974044", "--out", pack, "--no-map") == 0
+    with zipfile.ZipFile(pack) as zf:
+        text = zf.read("METHODOLOGY.md").decode("utf-8")
+    assert "Screening-Wert von gapmap" in text and "nicht der amtliche Kriterienkatalog" in text
+    assert "Kostensatz `de` (EUR, Preisstand 2024)" in text
