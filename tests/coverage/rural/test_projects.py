@@ -74,7 +74,7 @@ def test_cost_rule_moves_an_expensive_cluster_into_the_remainder() -> None:
 
 def test_gemeinde_project_areas_count_costs_and_kriterien_inputs() -> None:
     de = load_costs("de")
-    x = _village(X0, 12) + [X0 + 5000.0]
+    x = [*_village(X0, 12), X0 + 5000.0]
     clusters, of = _areas(x, ["05974044"] * 13)
     areas, _ = finish_areas(clusters, of, de)
     addresses = pd.DataFrame(
