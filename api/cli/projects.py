@@ -81,6 +81,13 @@ def kriterien(
         int | None,
         typer.Option(help="Gemeinden in the application (default: the number of --ags).", min=1),
     ] = None,
+    area: Annotated[
+        Path | None,
+        typer.Option(help="Your own project areas: polygons (GPKG, GeoJSON, ...), one per area."),
+    ] = None,
+    name_column: Annotated[
+        str | None, typer.Option(help="Column of --area holding each area's name.")
+    ] = None,
     as_of: Annotated[
         str | None, typer.Option(help="Date of the call (fast-lane threshold); default: run's.")
     ] = None,
@@ -106,7 +113,14 @@ def kriterien(
             )
         projects = pd.read_csv(table_path, dtype={"ags": str})
         projects = projects[[c for c in projects.columns if not c.startswith("kk_")]]
-        if ags:
+        if area is not None:
+            if ags:
+                raise InputDataError("give --ags or --area, not both")
+            projects = _polygons(run_dir, area, name_column, projects, manifest)
+            source = "user input (--cooperating)" if cooperating else "Gemeinden the area touches"
+            if cooperating is None:
+                cooperating = projects["cooperating"]
+        elif ags:
             unknown = sorted(set(ags) - set(projects["ags"]))
             if unknown:
                 raise InputDataError(
@@ -115,9 +129,10 @@ def kriterien(
                 )
             rows = projects.set_index("ags").loc[ags].reset_index()
             projects = _joint(rows) if len(ags) > 1 else rows
-        source = "user input (--cooperating)" if cooperating else "number of --ags given"
-        if ags:
+            source = "user input (--cooperating)" if cooperating else "number of --ags given"
             cooperating = cooperating or len(ags)
+        else:
+            source = "user input (--cooperating)"
         day = _parse_as_of(as_of) or date.fromisoformat(manifest["parameters"]["as_of"])
         result = score(projects, as_of=day, ewa_share_pct=ewa, cooperating_gemeinden=cooperating,
                        cooperating_source=source, catalogue=catalogue)  # fmt: skip
@@ -139,6 +154,41 @@ def kriterien(
         with _user_errors():
             write_csv(neutralise_formulas(result), out_file, float_format="%.4f")
         out.print(f"written: [bold]{out_file}[/]")
+
+
+def _polygons(
+    run_dir: Path,
+    path: Path,
+    name_column: str | None,
+    gemeinden: pd.DataFrame,
+    manifest: dict[str, object],
+) -> pd.DataFrame:
+    """The user's project polygons as project areas (coverage.rural.projects.polygon_projects)."""
+    from coverage.io.detect import read_any
+    from coverage.io.rundir import load_run
+    from coverage.rural.projects import polygon_projects
+
+    raw = read_any(path)
+    frame = raw.frame
+    kinds = frame.geometry.geom_type.to_numpy()
+    bad = [i for i, k in enumerate(kinds) if k not in ("Polygon", "MultiPolygon")]
+    if bad:
+        raise InputDataError(
+            f"{path}: row {bad[0] + 1}, field geometry: {kinds[bad[0]] or 'empty'} is not a "
+            "polygon; --area holds one polygon per project area"
+        )
+    if frame.crs is None:
+        raise InputDataError(f"{path}: no CRS; save the areas with one (GeoPackage, GeoJSON)")
+    if name_column and name_column not in frame:
+        raise InputDataError(
+            f"{path}: no column {name_column!r} for --name-column; columns: "
+            f"{', '.join(c for c in frame.columns if c != frame.geometry.name)}"
+        )
+    run = load_run(run_dir)
+    polygons = frame.to_crs(run.addresses.crs)
+    result = polygon_projects(run.addresses, run.gap_areas, polygons, gemeinden,
+                              name_column=name_column)  # fmt: skip
+    return result.rename(columns={"ags": "ags_touched"}).rename(columns={"project": "ags"})
 
 
 def _names(run_dir: Path) -> dict[str, str]:

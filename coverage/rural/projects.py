@@ -192,3 +192,70 @@ def gemeinde_projects(
         per["density_per_km2"] = per["population"] / per["area_km2"]
     out = per.reset_index()
     return out.astype({"addresses": "int64", "below_30": "int64", "addresses_total": "int64"})
+
+
+def polygon_projects(
+    addresses: gpd.GeoDataFrame,
+    areas: pd.DataFrame,
+    polygons: gpd.GeoDataFrame,
+    gemeinden: pd.DataFrame,
+    *,
+    name_column: str | None = None,
+) -> pd.DataFrame:
+    """Project areas drawn by the user (a German application is for a Projektgebiet).
+
+    Each polygon holds the eligible addresses it covers. Its cost is apportioned: every
+    eligible address inside carries its gap area's cost divided by that area's addresses. The
+    Kriterienkatalog measures the Gemeinden of the application, so ``share_below_30_pct`` is
+    the polygon's addresses below 30 Mbit/s over all addresses of the Gemeinden it touches,
+    and ``committed_share_pct``, population, area and density are those Gemeinden's
+    (``gemeinden``: rows of :func:`gemeinde_projects`). ``cooperating`` = Gemeinden touched.
+    All in the CRS of ``addresses``; ``polygons`` must share it.
+    """
+    from coverage.kernel.join import points_in_polygons
+
+    pts = addresses.geometry.values
+    a_idx, p_idx = points_in_polygons(
+        np.asarray(pts.x), np.asarray(pts.y), np.asarray(polygons.geometry.values, dtype=object)
+    )
+    elig = addresses["eligible"].to_numpy(dtype=bool)
+    down = pd.to_numeric(addresses["best_down_mbps"], errors="coerce").to_numpy(float)
+    hh = pd.to_numeric(addresses["households"], errors="coerce").fillna(0).to_numpy(float)
+    per_addr = pd.DataFrame(areas).set_index("area_id")
+    gem = gemeinden.assign(ags=gemeinden["ags"].astype("string")).set_index("ags")
+    area_ids = addresses["gap_area_id"].astype("string").to_numpy(dtype=object)
+    rows = []
+    for k in range(len(polygons)):
+        inside = a_idx[p_idx == k]
+        inside = inside[elig[inside]]
+        touched = sorted(
+            set(addresses["ags"].astype("string").to_numpy(dtype=object)[inside]) - {pd.NA}
+        )
+        g = gem.reindex(touched)
+        n_all = g["addresses_total"].sum()
+        row: dict[str, object] = {
+            "project": str(polygons[name_column].iloc[k]) if name_column else f"polygon {k + 1}",
+            "ags": "+".join(touched),
+            "cooperating": len(touched),
+            "addresses_total": int(n_all),
+            "addresses": int(inside.size),
+            "eligible_households": float(hh[inside].sum()),
+            "below_30": int((~(down[inside] >= 30.0)).sum()),
+        }
+        row["share_below_30_pct"] = 100.0 * row["below_30"] / n_all if n_all else np.nan  # type: ignore[operator]
+        row["committed_share_pct"] = (
+            (g["committed_share_pct"] * g["addresses_total"]).sum() / n_all if n_all else np.nan
+        )
+        pop, km2 = g["population"].sum(min_count=1), g["area_km2"].sum(min_count=1)
+        row.update(population=pop, area_km2=km2, density_per_km2=pop / km2 if km2 else np.nan)
+        ids = pd.Series(area_ids[inside]).dropna()
+        known = ids[ids.isin(per_addr.index)]
+        n_area = per_addr.loc[known, "addresses"].to_numpy(float)
+        for lv in LEVELS:
+            row[f"cost_{lv}"] = float(
+                (per_addr.loc[known, f"cost_{lv}"].to_numpy(float) / n_area).sum()
+            )
+            row[f"per_connection_{lv}"] = row[f"cost_{lv}"] / inside.size if inside.size else np.nan  # type: ignore[operator]
+        row["currency"] = per_addr["currency"].iloc[0] if len(per_addr) else ""
+        rows.append(row)
+    return pd.DataFrame(rows)

@@ -98,3 +98,34 @@ def test_evidence_pack_says_which_ranking_its_gap_areas_carry(
         text = zf.read("METHODOLOGY.md").decode("utf-8")
     assert "Screening-Wert von gapmap" in text and "nicht der amtliche Kriterienkatalog" in text
     assert "Kostensatz `de` (EUR, Preisstand 2024)" in text
+
+
+def test_kriterien_for_user_drawn_project_areas(
+    demo_run: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    import geopandas as gpd
+
+    bounds = gpd.read_parquet(demo_run / "boundaries.parquet")
+    warstein = bounds[(bounds["level"] == "gemeinde") & (bounds["ags"] == "05974044")]
+    drawn = gpd.GeoDataFrame(
+        {"name": ["Warstein Nord"]}, geometry=warstein.geometry.buffer(-1000).values,
+        crs=bounds.crs,
+    ).to_crs("EPSG:4326")  # fmt: skip
+    path = tmp_path / "areas.geojson"
+    drawn.to_file(path, driver="GeoJSON")
+    out = tmp_path / "kk.csv"
+    assert gapmap("kriterien", demo_run, "--area", path, "--name-column", "name", "--out", out) == 0
+    row = pd.read_csv(out, dtype={"ags_touched": str}).iloc[0]
+    whole = pd.read_csv(demo_run / "project_areas.csv", dtype={"ags": str}).set_index("ags")
+    gem = whole.loc["05974044"]
+    assert row["ags"] == "Warstein Nord" and row["ags_touched"] == "05974044"
+    assert 0 < row["addresses"] <= gem["addresses"]
+    assert row["cost_central"] <= gem["cost_central"] + 1e-6
+    assert row["kk_kooperation_input"] == 1
+    # the Kriterium measures the Gemeinde: its density, and below-30 over all its addresses
+    assert row["kk_teilhabe_input"] == pytest.approx(gem["density_per_km2"], rel=1e-3)
+    assert row["kk_nachholbedarf_input"] == pytest.approx(
+        100 * row["below_30"] / gem["addresses_total"], rel=1e-3
+    )
+    assert gapmap("kriterien", demo_run, "--area", path, "--name-column", "Name") == 2
+    assert "no column 'Name' for --name-column" in capsys.readouterr().err
