@@ -233,6 +233,7 @@ def build_run_map(
                 strict=True,
             )
         ]
+        pr.append((layers.REMAINDER_COLOUR, lab["remainder"], "box"))
         legend.append((g, lab["priority_legend"], pr))
 
     kind = address_layer_kind(len(run.addresses), marker_limit, cluster_limit)

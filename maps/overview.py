@@ -142,6 +142,7 @@ def render_overview_png(
             strict=True,
         )
     ]
+    pr.append(Patch(facecolor=layers.REMAINDER_COLOUR, edgecolor="#3f007d", label=lab["remainder"]))
     ax.legend(
         handles=pr,
         title=f"{lab['gap_areas']}: {lab['priority_legend']}",
