@@ -525,8 +525,8 @@ def test_empty_offers_and_empty_addresses(profile: Any) -> None:
 
 @pytest.mark.slow
 def test_scale_400k_addresses_2m_pairs() -> None:
-    import time
-
+    """400k addresses over 2M pairs classify completely (every address a class and a reason).
+    Speed is measured by bench/, not asserted here."""
     rng = np.random.default_rng(1)
     n, m, k = 400_000, 5_000, 2_000_000
     techs = np.array(["ftth", "fttb", "hfc_docsis31", "hfc", "vdsl", "adsl", "mobile_lte"])
@@ -547,9 +547,8 @@ def test_scale_400k_addresses_2m_pairs() -> None:
     addresses = pd.DataFrame({"address_id": np.arange(n).astype(str)})
     a, o = rng.integers(0, n, k), rng.integers(0, m, k)
     for profile in (DE, BEAD):
-        t0 = time.perf_counter()
         r = classify(addresses, offers, a, o, profile, as_of=AS_OF)
-        assert time.perf_counter() - t0 < 6.0  # ~1 s on a 2-core box; generous for CI noise
+        assert len(r) == n and r["class"].isin(profile.class_names).all()
         assert r["reason"].notna().all() and (r["reason"].str.len() > 0).all()
 
 

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import time
-
 import numpy as np
 import pytest
 import shapely
@@ -157,7 +155,9 @@ def test_emst_matches_brute_force_on_random_and_grid_points() -> None:
 
 
 @pytest.mark.slow
-def test_100k_eligible_addresses_in_a_few_seconds() -> None:
+def test_100k_eligible_addresses_all_placed() -> None:
+    """100k eligible addresses (clustered and scattered) all land in exactly one area; the
+    speed of this step is measured by bench/e2e.py, not asserted here."""
     rng = np.random.default_rng(1)
     n = 100_000
     cx, cy = rng.uniform(380_000, 480_000, 2000), rng.uniform(5_600_000, 5_700_000, 2000)
@@ -169,11 +169,8 @@ def test_100k_eligible_addresses_in_a_few_seconds() -> None:
     )
     eligible = np.ones(n, bool)
     served = rng.random(n) < 0.2
-    start = time.perf_counter()
     areas, area_of = _run(x, y, eligible, served)
-    elapsed = time.perf_counter() - start
     assert (area_of >= 0).all() and areas["addresses"].sum() == n
-    assert elapsed < 20, f"{elapsed:.1f} s"
 
 
 # --- exactness of the fast paths: sieved disc unions and the strip linkage forest ---
