@@ -408,12 +408,12 @@ def _classify_on_dask(
     options: RunOptions,
     tracker: _Progress,
 ) -> tuple[pd.DataFrame, int]:
-    """Join and classify on a Dask cluster (``coverage.cluster.distributed``); same results.
+    """Join and classify on a Dask cluster (``coverage.cluster.classify``); same results.
 
     The join runs inside the workers' classification tasks: its time is booked under
     "classify", and "join" is 0.
     """
-    from coverage.cluster.distributed import classify_distributed
+    from coverage.cluster.classify import classify_distributed
 
     t = time.perf_counter()
     results, n_pairs = classify_distributed(

@@ -1,7 +1,7 @@
 """Classification of addresses that stay on the cluster: the workers read, join and
 classify their own partitions, so no address passes through the client.
 
-:func:`coverage.cluster.distributed.classify_distributed` serves ``gapmap run``: the client holds
+:func:`coverage.cluster.classify.classify_distributed` serves ``gapmap run``: the client holds
 every address (it reads them, and writes the run's outputs), cuts them along a Hilbert
 curve and ships the partitions. Beyond one machine's memory (the EU's addresses) the
 addresses stay where they are: GeoParquet parts, spatially sorted (e.g. by dask-geopandas'
@@ -12,12 +12,15 @@ workers write or reduce themselves (``to_parquet``, ``value_counts``, ``groupby`
 Data flow:
 
 1. the client converts every polygon to WKB once (kept for later calls over the same
-   geometry objects, as in :mod:`coverage.cluster.distributed`) and broadcasts them, with their
-   bounding boxes and the offer table, to every worker;
-2. one task per address partition, fused by Dask with the read of the partition: it takes
-   the polygons whose bounding box meets its points' bounding box, joins its points with
-   the local kernel and classifies them: :data:`~coverage.classify.RESULT_COLUMNS`,
-   indexed like the addresses. The tasks need no data but their partition and what every
+   geometry objects: :class:`coverage.cluster.polygons.PolygonSet`) and broadcasts them,
+   with their bounding boxes and the offer table, to every worker
+   (:func:`coverage.cluster.ship.broadcast_polygons`);
+2. one task per address partition, fused by Dask with the read of the partition
+   (:func:`coverage.io.geoparquet_parts.read_geoparquet_parts` for a path): it takes the
+   polygons whose bounding box meets its points' bounding box, joins its points with the
+   local kernel (:meth:`coverage.cluster.polygons.Polygons.join`, as every task of the
+   room does) and classifies them: :data:`~coverage.classify.RESULT_COLUMNS`, indexed like
+   the addresses. The tasks need no data but their partition and what every
    worker holds, so no address moves between workers or through the client; spatially
    compact partitions (a sorted GeoParquet, ``spatial_shuffle()``) need fewest polygons.
 
@@ -26,12 +29,10 @@ Dask and dask-geopandas are optional: imported only when :func:`classify_frame` 
 
 from __future__ import annotations
 
-import json
 import os
 from collections.abc import Sequence
 from datetime import date
-from pathlib import Path
-from typing import Any, NamedTuple
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -39,20 +40,14 @@ import pyarrow as pa
 import shapely
 
 from coverage.classify import ADDRESS_COLUMNS, classify
-from coverage.cluster.distributed import (
-    _INSTALL_HINT,
-    _boxes_meet,
-    _pack_wkb,
-    _polygon_wkb,
-    _unpack_wkb,
-    _wkb_items,
-)
+from coverage.cluster.connect import INSTALL_HINT
+from coverage.cluster.polygons import Polygons, PolygonSet
+from coverage.cluster.ship import broadcast, broadcast_polygons
 from coverage.errors import GapmapError, InputDataError
-from coverage.kernel.join import points_in_polygons
-from coverage.kernel.reduce import _as_geometry_array
+from coverage.io.geoparquet_parts import GeoParquetParts, read_geoparquet_parts
 from coverage.profiles import Profile
 
-__all__ = ["broadcast_polygons", "classify_frame", "near_polygons"]
+__all__ = ["classify_frame"]
 
 
 def classify_frame(
@@ -120,10 +115,10 @@ def classify_frame(
     except ImportError as exc:
         raise GapmapError(
             f"classifying a Dask frame needs dask, distributed and dask-geopandas ({exc}); "
-            f"install them with {_INSTALL_HINT} 'dask-geopandas>=0.4'"
+            f"install them with {INSTALL_HINT} 'dask-geopandas>=0.4'"
         ) from exc
     if isinstance(addresses, str | os.PathLike):
-        addresses = _read_geoparquet(addresses, keep)
+        addresses = read_geoparquet_parts(addresses, (*ADDRESS_COLUMNS, *keep))
     elif not isinstance(addresses, dask_geopandas.GeoDataFrame):
         raise InputDataError(
             f"addresses must be a dask_geopandas.GeoDataFrame or a GeoParquet path, got "
@@ -136,9 +131,11 @@ def classify_frame(
             f"addresses are in {crs.name} (degrees); the coverage polygons are in metres: "
             "reproject first, e.g. addresses.to_crs(25832)"
         )
-    geoms = _as_geometry_array(polygons)
-    if len(offers) < len(geoms):
-        raise ValueError(f"offers has {len(offers)} rows, fewer than the {len(geoms)} polygons")
+    polygon_set = PolygonSet(polygons)
+    if len(offers) < len(polygon_set):
+        raise ValueError(
+            f"offers has {len(offers)} rows, fewer than the {len(polygon_set)} polygons"
+        )
     if client is None:
         try:
             client = get_client()
@@ -152,18 +149,17 @@ def classify_frame(
     # the polygons near its own points, so any partitioning is right (compact partitions
     # are faster), and the task depends on nothing but data every worker has, so it runs
     # fused with the read of its partition, wherever that is, and no address moves
-    polygon_set = broadcast_polygons(client, geoms)
-    offers_future = client.scatter(offers, broadcast=True, hash=False)
+    polygons_future = broadcast_polygons(client, polygon_set)
+    offers_future = broadcast(client, offers)
 
     options = {"as_of": as_of, "include_planned": include_planned}
     columns = [c for c in ADDRESS_COLUMNS if c in addresses.columns]
     kept = list(dict.fromkeys(c for c in keep if c in addresses.columns and c != "geometry"))
-    no_polygons = (np.empty((0, 4)), *_pack_wkb([]))
-    frame = addresses.frame if isinstance(addresses, _Parquet) else addresses
-    meta = _classify_part(frame._meta, no_polygons, offers, profile, columns, kept, options)
+    frame = addresses.frame if isinstance(addresses, GeoParquetParts) else addresses
+    meta = _classify_part(frame._meta, Polygons.empty(), offers, profile, columns, kept, options)
     result = frame.map_partitions(
         _classify_part,
-        dask.delayed(polygon_set),
+        dask.delayed(polygons_future),
         dask.delayed(offers_future),
         profile,
         columns,
@@ -176,105 +172,6 @@ def classify_frame(
     # caller adds later (to_parquet's) are not fused with the read again, and unfused,
     # Dask may classify a part on another worker than the one that read it
     return result.optimize()
-
-
-def broadcast_polygons(client: Any, geoms: np.ndarray) -> Any:
-    """Every polygon's WKB (one buffer, each converted once) and bounding box on every
-    worker of ``client``: the future of (bounds, WKB buffer, WKB sizes), which
-    :func:`near_polygons` takes apart in a task. Missing and empty polygons are never near."""
-    present = ~(shapely.is_missing(geoms) | shapely.is_empty(geoms))
-    items = np.full(len(geoms), b"", dtype=object)  # missing/empty: never near, no WKB
-    items[present] = _wkb_items(geoms, np.flatnonzero(present), _polygon_wkb(geoms))
-    bounds = np.where(present[:, None], shapely.bounds(geoms), np.nan)
-    # as one item (a tuple on its own would be scattered element by element)
-    [polygon_set] = client.scatter(
-        [(bounds, *_pack_wkb(items.tolist()))], broadcast=True, hash=False
-    )
-    return polygon_set
-
-
-def near_polygons(
-    polygons: tuple[np.ndarray, np.ndarray, np.ndarray], x: np.ndarray, y: np.ndarray
-) -> tuple[np.ndarray, np.ndarray]:
-    """Of a :func:`broadcast_polygons` set: the numbers of the polygons whose bounding box
-    meets that of the finite points ``x, y``, and those polygons (decoded)."""
-    bounds, buffer, sizes = polygons
-    finite = np.isfinite(x) & np.isfinite(y)
-    near = np.empty(0, dtype=np.int64)
-    if finite.any():
-        near = np.flatnonzero(_boxes_meet(bounds, x[finite], y[finite]))
-    return near, _unpack_wkb(buffer, sizes, near)
-
-
-#: uncompressed bytes per partition read from GeoParquet: ~250k addresses (point, id, ags,
-#: households, site type; about 65 bytes each). Dask joins partitions where only some of a
-#: file's columns are read (two of them when half are), so tasks get 250k-1M addresses:
-#: a few hundred MB of work each, and enough tasks to keep every worker busy to the end
-_PART_BYTES = "16 MiB"
-
-
-class _Parquet(NamedTuple):
-    """GeoParquet read by plain Dask tasks: the geometry column as WKB."""
-
-    frame: Any  # dask.dataframe.DataFrame
-    crs: Any  # pyproj.CRS or None
-
-    @property
-    def columns(self) -> Any:
-        return self.frame.columns
-
-
-def _read_geoparquet(path: str | os.PathLike[str], keep: Sequence[str]) -> _Parquet:
-    """The address columns of a GeoParquet file or directory, lazily, geometry as WKB
-    in the column ``geometry`` (whatever its name in the file)."""
-    import dask.dataframe as dd
-    import pyarrow.dataset as ds
-
-    text = os.fspath(path)
-    if "://" not in text and not Path(text).exists():
-        raise InputDataError(
-            f"{path}: no such file or directory; give a GeoParquet file or a directory of parts"
-        )
-    try:
-        schema = ds.dataset(text, format="parquet").schema
-    except (OSError, pa.ArrowInvalid) as exc:
-        raise InputDataError(
-            f"{path}: cannot read as Parquet ({exc}); the addresses must be GeoParquet: convert "
-            "them once, e.g. geopandas.read_file(path).to_parquet('addresses.parquet') or "
-            "ogr2ogr -f Parquet addresses.parquet path"
-        ) from exc
-    try:
-        geo = json.loads(schema.metadata[b"geo"])
-        name = geo["primary_column"]
-        encoding = geo["columns"][name].get("encoding", "WKB")
-    except (KeyError, TypeError, ValueError) as exc:
-        raise InputDataError(
-            f"{path}: no GeoParquet metadata (the 'geo' key); write the addresses with "
-            "geopandas or dask-geopandas to_parquet"
-        ) from exc
-    if encoding.upper() != "WKB":
-        raise InputDataError(
-            f"{path}: geometry column {name!r} is encoded as {encoding}; write it as WKB "
-            "(to_parquet(..., geometry_encoding='WKB'))"
-        )
-    crs = geo["columns"][name].get("crs", "OGC:CRS84")  # GeoParquet: absent means CRS84
-    if crs is not None:
-        from pyproj import CRS
-
-        crs = CRS.from_user_input(crs)
-    wanted = [c for c in (*ADDRESS_COLUMNS, *keep) if c in schema.names and c != name]
-    frame = dd.read_parquet(
-        text,
-        columns=[name, *dict.fromkeys(wanted)],
-        dtype_backend="pyarrow",
-        # row groups, not whole files: one 5M-address file is otherwise one partition
-        # (one task, 8 GB); row groups are joined up to this size
-        split_row_groups="adaptive",
-        blocksize=_PART_BYTES,
-    )
-    if name != "geometry":
-        frame = frame.rename(columns={name: "geometry"})
-    return _Parquet(frame, crs)
 
 
 def _strings(values: pd.Categorical) -> pd.arrays.ArrowStringArray:
@@ -290,7 +187,7 @@ def _strings(values: pd.Categorical) -> pd.arrays.ArrowStringArray:
 
 def _classify_part(
     frame: pd.DataFrame,
-    polygons: tuple[np.ndarray, np.ndarray, np.ndarray],
+    polygons: Polygons,
     offers: pd.DataFrame,
     profile: Profile,
     columns: list[str],
@@ -299,12 +196,11 @@ def _classify_part(
     xy: tuple[np.ndarray, np.ndarray] | None = None,
 ) -> pd.DataFrame:
     """Worker task: join and classify one partition of address points over the polygons
-    (a :func:`broadcast_polygons` set) whose box meets the partition's points' box; the
-    ``kept`` address columns in front. ``xy``: the points' coordinates, if already read."""
+    whose box meets the partition's points' box (of the copy every worker holds:
+    :func:`coverage.cluster.ship.broadcast_polygons`); the ``kept`` address columns in
+    front. ``xy``: the points' coordinates, if already read."""
     x, y = _coordinates(frame) if xy is None else xy
-    near, geoms = near_polygons(polygons, x, y)
-    p, q = points_in_polygons(x, y, geoms)
-    q = np.take(near, q)
+    p, q = polygons.join(x, y, dtype=np.int64)
     attrs = pd.DataFrame({c: frame[c].to_numpy() for c in columns}, index=pd.RangeIndex(len(frame)))
     result = classify(attrs, offers, p, q, profile, **options)
     for col in result.columns[result.dtypes == "category"]:

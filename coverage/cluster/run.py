@@ -11,7 +11,7 @@ in one task fused with the part's read:
 2. fill a missing ``ags`` from the Gemeinde polygons (smallest AGS on a shared border, as
    :func:`coverage.run_inputs.assign_ags` does);
 3. join and classify (:func:`coverage.cluster.frames._classify_part`: the polygons near the
-   part, from a set every worker holds once);
+   part, from the set every worker holds once, :func:`coverage.cluster.ship.broadcast_polygons`);
 4. write the part's per-address rows as ``addresses/part.NNNNN.parquet`` (GeoParquet, the
    columns of a run's ``addresses.parquet`` without the rural and evidence columns);
 5. send back its counts per (ags, class, eligible): a few hundred rows.
@@ -41,10 +41,15 @@ import pandas as pd
 
 from coverage import __version__
 from coverage.aggregate import summarise
-from coverage.crs import Region, check_coordinates, crs_label
+from coverage.classify import ADDRESS_COLUMNS
+from coverage.cluster.connect import INSTALL_HINT, cluster_errors, connect
+from coverage.cluster.polygons import PolygonSet
+from coverage.cluster.run_part import COUNT_COLUMNS, KEEP, PartTask, merge_counts
+from coverage.cluster.ship import broadcast, broadcast_polygons
+from coverage.crs import Region, crs_label
 from coverage.errors import GapmapError, InputDataError
-from coverage.io.writers import RunDirectory, write_csv, write_json, write_points_parquet
-from coverage.kernel.join import points_in_polygons
+from coverage.io.geoparquet_parts import read_geoparquet_parts
+from coverage.io.writers import RunDirectory, write_csv, write_json
 from coverage.profiles import Profile, load_profile
 from coverage.run_inputs import (
     LayerSpec,
@@ -60,22 +65,11 @@ from coverage.run_records import (
     software_versions,
     validation_record,
 )
-from coverage.schema import BoundaryLevel, SiteType, ValidationReport
+from coverage.schema import BoundaryLevel, ValidationReport
 
 __all__ = ["ClusterRunOptions", "ClusterRunResult", "cluster_run"]
 
-#: address columns read besides the geometry and what ``classify`` reads
-_KEEP = ("address_id", "ags", "households")
-#: what each part sends back: one row per (ags, class, eligible)
-_COUNT_COLUMNS = {
-    "ags": "string",
-    "class": "string",
-    "eligible": "bool",
-    "addresses": "int64",
-    "households": "int64",
-}
 _PARTS = "addresses"
-_SITE_TYPES = frozenset(s.value for s in SiteType)
 
 
 @dataclass(frozen=True)
@@ -134,15 +128,12 @@ def cluster_run(
     GapmapError
         Dask is missing, or the cluster fails.
     """
-    from coverage.cluster.distributed import _INSTALL_HINT, _cluster_errors, _connect
-    from coverage.cluster.frames import _read_geoparquet, broadcast_polygons
-
     try:
         import dask
         import distributed  # noqa: F401
     except ImportError as exc:
         raise GapmapError(
-            f"a cluster run needs dask and distributed ({exc}); install them with {_INSTALL_HINT}"
+            f"a cluster run needs dask and distributed ({exc}); install them with {INSTALL_HINT}"
         ) from exc
 
     options = options or ClusterRunOptions()
@@ -154,11 +145,11 @@ def cluster_run(
         raise InputDataError("no coverage given; pass at least one --coverage polygon file")
 
     source = os.fspath(addresses)
-    parquet = _read_geoparquet(source, _KEEP)
+    parquet = read_geoparquet_parts(source, (*ADDRESS_COLUMNS, *KEEP))
     _check_address_schema(source, parquet.columns, parquet.crs, region)
     offers, records, reports = load_coverage(coverage, region)
     offer_table = pd.DataFrame(offers.drop(columns="geometry"))
-    polygons = np.asarray(offers.geometry.values, dtype=object)
+    polygons = PolygonSet(np.asarray(offers.geometry.values, dtype=object))
     gemeinden_ags, gemeinden = np.empty(0, dtype=object), np.empty(0, dtype=object)
     bounds_frame = None
     if boundaries is not None:
@@ -170,15 +161,16 @@ def cluster_run(
         order = np.argsort(codes, kind="stable")
         gemeinden_ags = codes[order]
         gemeinden = np.asarray(gem.geometry.values, dtype=object)[order]
+    gemeinden = PolygonSet(gemeinden)
 
     classes = [c.name for c in profile.classes]
     with (
-        _connect(options.scheduler, options.workers) as client,
+        connect(options.scheduler, options.workers) as client,
         RunDirectory(out_dir) as rd,
     ):
         parts_dir = rd.path / _PARTS
         parts_dir.mkdir()
-        task = _PartTask(
+        task = PartTask(
             source=source,
             crs=crs_label(parquet.crs),
             region=region,
@@ -189,18 +181,18 @@ def cluster_run(
         counts = parquet.frame.map_partitions(
             task,
             dask.delayed(broadcast_polygons(client, polygons)),
-            dask.delayed(client.scatter(offer_table, broadcast=True, hash=False)),
+            dask.delayed(broadcast(client, offer_table)),
             dask.delayed(broadcast_polygons(client, gemeinden)),
             # once to every worker, not in every task (the EU has ~100k municipalities)
-            dask.delayed(client.scatter(gemeinden_ags, broadcast=True, hash=False)),
-            meta=pd.DataFrame({c: pd.Series(dtype=t) for c, t in _COUNT_COLUMNS.items()}),
+            dask.delayed(broadcast(client, gemeinden_ags)),
+            meta=pd.DataFrame({c: pd.Series(dtype=t) for c, t in COUNT_COLUMNS.items()}),
             enforce_metadata=False,
         )
         # optimized: each part's read fused with its task (Dask may also join small files
         # into one part here, so the parts are counted after)
         counts = counts.optimize()
         n_parts = counts.npartitions
-        with _cluster_errors(options.scheduler), client.as_current():
+        with cluster_errors(options.scheduler), client.as_current():
             grouped = counts.compute()
         written = sorted(p.name for p in parts_dir.glob("part.*.parquet"))
         if len(written) != n_parts:
@@ -210,7 +202,7 @@ def cluster_run(
                 "this machine when the cluster is remote)"
             )
 
-        grouped = _merge_counts(grouped)
+        grouped = merge_counts(grouped)
         summaries = {
             level: summarise(
                 grouped,
@@ -287,14 +279,6 @@ def _check_address_schema(source: str, columns: Any, crs: Any, region: Region) -
         )
 
 
-def _merge_counts(parts: pd.DataFrame) -> pd.DataFrame:
-    """The parts' count rows summed per (ags, class, eligible)."""
-    frame = pd.DataFrame({c: parts[c].astype(t) for c, t in _COUNT_COLUMNS.items()})
-    return frame.groupby(["ags", "class", "eligible"], as_index=False, sort=True)[
-        ["addresses", "households"]
-    ].sum()
-
-
 def _manifest(
     *,
     profile: Profile,
@@ -326,155 +310,3 @@ def _manifest(
         "counts": counts,
         "software": software_versions(),
     }
-
-
-@dataclass(frozen=True)
-class _PartTask:
-    """Worker task: check, complete, classify and write one part; return its counts."""
-
-    source: str
-    crs: str
-    region: Region
-    profile: Profile
-    options: dict[str, Any]
-    out_dir: str
-
-    def __call__(
-        self,
-        frame: pd.DataFrame,
-        polygons: tuple[np.ndarray, np.ndarray, np.ndarray],
-        offers: pd.DataFrame,
-        gemeinden: tuple[np.ndarray, np.ndarray, np.ndarray],
-        gemeinden_ags: np.ndarray,
-        partition_info: dict[str, Any] | None = None,
-    ) -> pd.DataFrame:
-        from coverage.cluster.frames import _classify_part, _coordinates
-
-        number = (partition_info or {}).get("number", 0)
-        where = f"{self.source} (part {number})"
-        frame = _checked(frame, where)
-        try:
-            x, y = _coordinates(frame)
-        except InputDataError as exc:  # a geometry that is not a point, named by address_id
-            raise InputDataError(f"{where}: {exc}") from None
-        missing = ~(np.isfinite(x) & np.isfinite(y))
-        if missing.any():
-            raise InputDataError(
-                f"{where}: {int(missing.sum())} address(es) have no coordinates (address_id "
-                f"{_ids(frame, missing)}); drop them or give them points"
-            )
-        check_coordinates(x, y, _crs(self.crs), source=where, region=self.region, what="addresses")
-        frame["ags"] = _assign_ags(frame["ags"], x, y, gemeinden, gemeinden_ags)
-        rows = _classify_part(
-            frame,
-            polygons,
-            offers,
-            self.profile,
-            ["site_type"],
-            list(_KEEP),
-            self.options,
-            xy=(x, y),
-        )
-        rows = rows.reset_index(drop=True)
-        write_points_parquet(
-            rows, x, y, self.crs, Path(self.out_dir) / f"part.{number:05d}.parquet"
-        )
-        counts = pd.DataFrame(
-            {
-                "ags": rows["ags"].fillna(""),
-                "class": rows["class"],
-                "eligible": rows["eligible"].astype(bool),
-                "addresses": np.ones(len(rows), dtype=np.int64),
-                "households": rows["households"].astype(np.int64),
-            }
-        )
-        return _merge_counts(counts)
-
-
-def _crs(label: str) -> Any:
-    from pyproj import CRS
-
-    return CRS.from_user_input(label)
-
-
-def _ids(frame: pd.DataFrame, bad: np.ndarray) -> str:
-    """The first few address_ids where ``bad``."""
-    ids = frame.index[bad][:5]
-    more = ", ..." if int(np.count_nonzero(bad)) > 5 else ""
-    return ", ".join(repr(str(i)) for i in ids) + more
-
-
-def _checked(frame: pd.DataFrame, where: str) -> pd.DataFrame:
-    """The part indexed by address_id, with ``site_type`` (lower case, missing = private),
-    ``households`` (int32, missing column = 1) and ``ags`` (string) checked as
-    :func:`coverage.schema.validate_addresses` checks them."""
-    ids = frame["address_id"].astype("string")
-    blank = (ids.isna() | (ids.str.strip() == "")).to_numpy(bool)
-    if blank.any():
-        raise InputDataError(
-            f"{where}: {int(blank.sum())} address(es) have no address_id; every address "
-            "needs a unique id"
-        )
-    out = pd.DataFrame(
-        {"address_id": ids.array, "geometry": frame["geometry"].array},
-        index=pd.Index(ids.array, name=None),
-    )
-    if "site_type" in frame:
-        site = frame["site_type"].astype("string").str.lower().fillna("private").to_numpy()
-        bad = ~np.isin(site, list(_SITE_TYPES))
-        if bad.any():
-            raise InputDataError(
-                f"{where}: unknown site_type {site[bad][0]!r} (address_id {_ids(out, bad)}); "
-                f"use one of: {', '.join(sorted(_SITE_TYPES))}"
-            )
-        out["site_type"] = pd.array(site, dtype="string")
-    else:
-        out["site_type"] = pd.array(np.full(len(out), "private", dtype=object), dtype="string")
-    if "households" in frame:
-        hh = pd.to_numeric(frame["households"], errors="coerce").to_numpy(dtype=float)
-        bad = ~np.isfinite(hh) | (hh < 0) | (hh != np.floor(hh))
-        if bad.any():
-            raise InputDataError(
-                f"{where}: field households must be a whole number >= 0 (address_id "
-                f"{_ids(out, bad)})"
-            )
-        out["households"] = hh.astype(np.int32)
-    else:
-        out["households"] = np.int32(1)
-    if "ags" in frame:
-        ags = frame["ags"].astype("string")
-        ags = ags.where((ags.str.strip() != "").fillna(True))
-        bad = (ags.notna() & ~ags.str.fullmatch(r"\d{8}").fillna(False)).to_numpy(bool)
-        if bad.any():
-            raise InputDataError(
-                f"{where}: field ags must be an 8-digit string (address_id {_ids(out, bad)}, "
-                f"e.g. {ags[bad].iloc[0]!r}); keep leading zeros (NRW keys start with '05')"
-            )
-        out["ags"] = ags.to_numpy()
-    else:
-        out["ags"] = pd.NA
-    out["ags"] = out["ags"].astype("string")
-    return out
-
-
-def _assign_ags(
-    ags: pd.Series,
-    x: np.ndarray,
-    y: np.ndarray,
-    gemeinden: tuple[np.ndarray, np.ndarray, np.ndarray],
-    codes: np.ndarray,
-) -> pd.Series:
-    """``ags`` with missing keys filled from the Gemeinde polygon covering each point; on a
-    shared border the smallest AGS (the polygons come sorted by AGS)."""
-    from coverage.cluster.frames import near_polygons
-
-    missing = ags.isna().to_numpy()
-    if not missing.any() or len(codes) == 0:
-        return ags
-    idx = np.flatnonzero(missing)
-    near, polys = near_polygons(gemeinden, x[idx], y[idx])
-    p, g = points_in_polygons(x[idx], y[idx], polys)
-    first = np.unique(p, return_index=True)[1]  # pairs are sorted by point, then polygon
-    out = ags.to_numpy(dtype=object, na_value=None).copy()
-    out[idx[p[first]]] = codes[near[g[first]]]
-    return pd.Series(pd.array(out, dtype="string"), index=ags.index)

@@ -11,12 +11,10 @@ import pytest
 import shapely
 from shapely.geometry import Point, box
 
-from coverage.cluster import distributed as dist
-from coverage.cluster.distributed import (
-    hilbert_keys,
-    points_in_polygons_distributed,
-    spatial_partitions,
-)
+from coverage.cluster import connect, polygons
+from coverage.cluster import join as dist
+from coverage.cluster.join import points_in_polygons_distributed
+from coverage.cluster.partitions import hilbert_keys, spatial_partitions
 from coverage.errors import GapmapError, SourceReadError
 from coverage.kernel.join import points_in_polygons
 
@@ -130,7 +128,7 @@ def test_classification_on_two_workers_equals_the_local_one(scheduler: str) -> N
     from datetime import date
 
     from coverage.classify import classify
-    from coverage.cluster.distributed import classify_distributed
+    from coverage.cluster.classify import classify_distributed
     from coverage.profiles import load_profile
 
     x, y, polys = _scene(n=20_000, m=300)
@@ -177,7 +175,7 @@ def test_classification_of_spatially_sorted_addresses(scheduler: str) -> None:
     from datetime import date
 
     from coverage.classify import classify
-    from coverage.cluster.distributed import classify_distributed, hilbert_keys, spatial_partitions
+    from coverage.cluster.classify import classify_distributed
     from coverage.profiles import load_profile
 
     x, y, polys = _scene(n=20_000, m=300)
@@ -229,23 +227,23 @@ def test_polygon_wkb_is_kept_for_the_same_geometries_only() -> None:
     """The WKB memo is shared by calls over the same geometry objects (any container) and
     replaced when any object differs."""
     polys = np.array([box(0, 0, 1, 1), None, box(2, 2, 3, 3)], dtype=object)
-    wkb, converted = dist._polygon_wkb(polys)
+    wkb, converted = polygons._polygon_wkb(polys)
     wkb[[0, 2]] = shapely.to_wkb(polys[[0, 2]])
     converted[[0, 2]] = True
-    same, same_converted = dist._polygon_wkb(np.array(list(polys), dtype=object))
+    same, same_converted = polygons._polygon_wkb(np.array(list(polys), dtype=object))
     assert same is wkb and same_converted is converted
     changed = polys.copy()
     changed[2] = box(2, 2, 3, 3)  # equal, but another object: converted afresh
-    other, other_converted = dist._polygon_wkb(changed)
+    other, other_converted = polygons._polygon_wkb(changed)
     assert other is not wkb and not other_converted.any()
-    assert dist._polygon_wkb(polys)[0] is not wkb  # one set at a time
+    assert polygons._polygon_wkb(polys)[0] is not wkb  # one set at a time
 
 
 def test_classification_of_no_addresses(scheduler: str) -> None:
     from datetime import date
 
     from coverage.classify import RESULT_COLUMNS
-    from coverage.cluster.distributed import classify_distributed
+    from coverage.cluster.classify import classify_distributed
     from coverage.profiles import load_profile
 
     got, pairs = classify_distributed(
@@ -341,7 +339,7 @@ def test_local_cluster_workers_keep_freed_memory(monkeypatch: pytest.MonkeyPatch
     distributed = pytest.importorskip("distributed", reason="dask.distributed not installed")
     import os
 
-    with dist.local_cluster(1) as cluster, distributed.Client(cluster) as client:
+    with connect.local_cluster(1) as cluster, distributed.Client(cluster) as client:
         env = next(iter(client.run(lambda: dict(os.environ)).values()))
         threads = next(iter(client.nthreads().values()))
     assert int(env["MALLOC_MMAP_THRESHOLD_"]) >= 1 << 28
@@ -377,7 +375,7 @@ def test_hilbert_keys_walk_neighbouring_cells() -> None:
 
 def test_unreachable_scheduler_is_a_source_read_error(monkeypatch: pytest.MonkeyPatch) -> None:
     pytest.importorskip("distributed", reason="dask.distributed not installed")
-    monkeypatch.setattr(dist, "_CONNECT_TIMEOUT", "1s")
+    monkeypatch.setattr(connect, "_CONNECT_TIMEOUT", "1s")
     with pytest.raises(SourceReadError, match="cannot reach the Dask scheduler"):
         points_in_polygons_distributed(
             np.array([X0]),
@@ -398,7 +396,8 @@ def test_engine_imports_without_dask() -> None:
 
     code = (
         "import sys; sys.modules['dask'] = None; sys.modules['distributed'] = None; "
-        "import coverage.cluster.distributed, coverage.pipeline; print('ok')"
+        "import coverage.cluster.classify, coverage.cluster.join, coverage.cluster.frames, "
+        "coverage.cluster.run, coverage.pipeline; print('ok')"
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "ok"

@@ -260,9 +260,9 @@ def test_one_file_is_read_as_parts_by_row_group(
 ) -> None:
     """One GeoParquet file (as ``gapmap run`` takes it) is split into tasks by its row groups,
     not classified as one partition; the counts are the local run's."""
-    import coverage.cluster.frames
+    import coverage.io.geoparquet_parts
 
-    monkeypatch.setattr(coverage.cluster.frames, "_PART_BYTES", "64 KiB")
+    monkeypatch.setattr(coverage.io.geoparquet_parts, "_PART_BYTES", "64 KiB")
     _addresses(demo_inputs).to_parquet(tmp_path / "one.parquet", row_group_size=1_000)
     result = _cluster(demo_inputs, tmp_path / "one.parquet", tmp_path / "out", dask_client)
     counts = result.manifest["counts"]
