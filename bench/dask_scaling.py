@@ -21,7 +21,7 @@ Three steps are timed, each whole, per call:
   ``_frame_step``).
 
 The first two include Hilbert partitioning and shipping points and per-partition polygons. One
-LocalCluster per worker count (``coverage.cluster.distributed.local_cluster``: processes with one
+LocalCluster per worker count (``coverage.cluster.connect.local_cluster``: processes with one
 thread each, the scheduler in this process), both started before timing, each with one
 connected client that every call uses (as a long-lived service would; connecting costs
 ~30 ms) and that sends and fetches data straight to and from the workers, and warmed up with one full-size call of each step (which also converts the
@@ -69,7 +69,10 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from kernel_data import make_dataset, make_offers  # noqa: E402
 
 from coverage.classify import classify, concat_results  # noqa: E402
-from coverage.cluster import distributed as dist  # noqa: E402
+from coverage.cluster.classify import classify_distributed  # noqa: E402
+from coverage.cluster.connect import local_cluster  # noqa: E402
+from coverage.cluster.join import points_in_polygons_distributed  # noqa: E402
+from coverage.cluster.partitions import hilbert_keys  # noqa: E402
 from coverage.kernel.join import iter_points_in_polygons, points_in_polygons  # noqa: E402
 from coverage.profiles import load_profile  # noqa: E402
 
@@ -182,7 +185,7 @@ def main(argv: list[str] | None = None) -> int:
     warnings.filterwarnings("ignore", message="Port .* is already in use")
     x, y, polys, down = make_dataset(args.addresses, args.polygons, args.seed)
     if not args.unsorted:  # the layout of bench/e2e.py's addresses
-        order = np.argsort(dist.hilbert_keys(x, y, order=16), kind="stable")
+        order = np.argsort(hilbert_keys(x, y, order=16), kind="stable")
         x, y = x[order], y[order]
     n = len(x)
     offers = make_offers(down, args.seed)
@@ -203,7 +206,7 @@ def main(argv: list[str] | None = None) -> int:
     def run_classify(scheduler: Client | None):
         if scheduler is None:
             return classify_locally(x, y, polys, attrs, offers, profile)
-        frame, _ = dist.classify_distributed(
+        frame, _ = classify_distributed(
             x,
             y,
             polys,
@@ -219,7 +222,7 @@ def main(argv: list[str] | None = None) -> int:
     def run_join(scheduler: Client | None):
         if scheduler is None:
             return points_in_polygons(x, y, polys)
-        return dist.points_in_polygons_distributed(
+        return points_in_polygons_distributed(
             x, y, polys, scheduler=scheduler, partitions=args.partitions
         )
 
@@ -254,7 +257,7 @@ def main(argv: list[str] | None = None) -> int:
     times = {(s, w): [] for s in steps for w in (0, *WORKERS)}
     cpu = {(s, w): [] for s in steps for w in WORKERS}
     same = True
-    clusters = {w: dist.local_cluster(w) for w in WORKERS}
+    clusters = {w: local_cluster(w) for w in WORKERS}
     # one connection per cluster, used by every call (as a long-lived service would)
     clients = {w: Client(c.scheduler_address, direct_to_workers=True) for w, c in clusters.items()}
     try:

@@ -34,7 +34,7 @@ import pyarrow.parquet as pq
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from coverage.cluster.distributed import hilbert_keys
+from coverage.cluster.partitions import hilbert_keys
 from coverage.io.demo_files import write_demo_inputs
 from coverage.memory import release_free_memory
 from coverage.pipeline import LayerSpec, RunInputs, RunOptions, run
