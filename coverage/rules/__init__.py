@@ -18,6 +18,10 @@ unique across modules (``coverage.classify.REASON_CODES`` merges them).
 | ``uk_omr`` | :mod:`.uk_omr` | uk-gigabit-omr |
 | ``ofcom_bands`` | :mod:`.ofcom_bands` | uk-ofcom-bands |
 
+``de_white``, ``de_grey`` and ``eu_2023`` are speed-tier methods: each module only declares its
+tiers and reason phrases for the shared :class:`~coverage.rules.tiered.TieredMethod`
+(``eu_nga`` ranks offers with the ``de_white`` NGA tier and classifies by network counts).
+
 ``networks_now`` / ``networks_planned`` count the distinct provider x network type networks an
 engine marks ``network_ok``: NGA (de_gigabit, de_white, eu_nga), >= threshold or gigabit
 (de_grey), ultrafast or 1000/150 (eu_2023), gigabit-capable (uk_omr), decent (ofcom_bands),

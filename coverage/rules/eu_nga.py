@@ -22,8 +22,8 @@ from coverage.rules.common import (
     best_or,
     compose,
     g,
-    reliable_offers,
 )
+from coverage.rules.de_white import METHOD as _NGA
 
 REASON_CODES: dict[str, str] = {
     "EU_NGA_BLACK": "at least black_min_networks distinct NGA networks, now or planned within the horizon",
@@ -33,16 +33,8 @@ REASON_CODES: dict[str, str] = {
 
 
 def offer_rules(offers: OfferArrays, profile: Profile) -> OfferRules:
-    """Reliable offers count; rank 1 = NGA, 0 = below."""
-    counted, usable = reliable_offers(offers, profile)
-    with np.errstate(invalid="ignore"):
-        nga = usable & (offers.down >= profile.threshold("nga_down_mbps"))
-    return OfferRules(
-        counted=counted,
-        rank=nga.astype(np.int8),
-        network_ok=nga,
-        network_type=offers.tech_map(profile.network_types, None),
-    )
+    """Reliable offers count; rank 1 = NGA, 0 = below (the ``de_white`` NGA tier)."""
+    return _NGA.offer_rules(offers, profile)
 
 
 def decide(
