@@ -35,6 +35,7 @@ from coverage.rules.common import (
     offer_text,
     pair_bounds,
 )
+from coverage.rules.operators import operator_codes
 from coverage.schema import LOW_LATENCY_MS
 
 __all__ = [
@@ -179,12 +180,7 @@ def _offer_arrays(
         )
         fcc = np.where(np.isnan(explicit), fcc, np.nan_to_num(explicit, nan=-1)).astype(np.int64)
 
-    prov_code, prov_uniques = pd.factorize(offers["provider"].astype("string"))
-    _, norm_code = np.unique(
-        np.array([str(p).strip().casefold() for p in prov_uniques] + [""], dtype=object),
-        return_inverse=True,
-    )
-    provider_code = np.where(prov_code >= 0, norm_code[prov_code], -1)
+    provider_code = operator_codes(offers)  # one code per operator (coverage.rules.operators)
 
     return OfferArrays(
         n=m,
@@ -365,8 +361,8 @@ def classify(
     pandas.DataFrame
         Columns :data:`RESULT_COLUMNS`. ``best_*``: best existing counted offer (NA if none);
         ``planned_*``: best planned counted offer inside the horizon (NA if none);
-        ``networks_now``/``networks_planned``: distinct qualifying networks (provider x network
-        type) among existing / planned offers; ``class`` and ``eligible`` (bool) per the
+        ``networks_now``/``networks_planned``: distinct qualifying networks (one per operator,
+        :mod:`coverage.rules.operators`) among existing / planned offers; ``class`` and ``eligible`` (bool) per the
         profile, widened by site rules (``site_rule`` names the rule, NA otherwise).
 
     Raises
@@ -431,10 +427,9 @@ def classify_offers(
     safe_rank = np.append(rules.rank.astype(np.int64), -1)  # index -1 -> "none"
     best_rank, planned_rank = safe_rank[best], safe_rank[planned]
 
+    # one network per operator (coverage.rules.operators), whatever its technologies
     prov_codes = arr.provider_code
-    type_codes, type_uniques = pd.factorize(pd.Series(rules.network_type, dtype="object"))
-    net = prov_codes.astype(np.int64) * max(len(type_uniques), 1) + type_codes
-    net = np.where(rules.network_ok & (prov_codes >= 0) & (type_codes >= 0), net, -1)
+    net = np.where(rules.network_ok & (prov_codes >= 0), prov_codes.astype(np.int64), -1)
     # dense codes 0..k-1 over the qualifying networks only, in the smallest integer type: the
     # per-pair gathers below stay small and few networks allow per-address bitmasks
     qualifying = net >= 0

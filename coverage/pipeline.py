@@ -47,7 +47,7 @@ from coverage.run_inputs import (
     load_fibre,
     load_offer_lists,
     load_population,
-    region_for,
+    region_for_profile,
 )
 from coverage.run_pairs import PairChunks, offer_list_pairs, pair_chunks
 from coverage.run_projects import RANKINGS, cost_sources, rural_projects
@@ -86,7 +86,8 @@ class RunOptions:
     """What to compute. ``as_of`` None means today (the manifest records the date used)."""
 
     profile: str = "de-gigabit-2023"
-    region: str = "de"
+    #: working region; None = the profile's jurisdiction (``run_inputs.region_for_profile``)
+    region: str | None = None
     as_of: date | None = None
     include_planned: bool = True
     synthetic_note: str | None = None
@@ -171,9 +172,11 @@ def run(
     """
     options = options or RunOptions()
     tracker = _Progress(progress)
-    region = region_for(options.region)
-    profile = load_profile(options.profile)  # fail fast on an unknown profile: nothing read yet
     as_of = options.as_of or date.today()
+    # fail fast on an unknown profile or region: nothing read yet; a family id picks the
+    # version in force on the as-of date
+    profile = load_profile(options.profile, as_of)
+    region = region_for_profile(options.region, profile)
     t_start = time.perf_counter()
 
     t = time.perf_counter()

@@ -30,7 +30,7 @@ from coverage.discrepancy import (
     flag_discrepancies,
     measured_at_points,
 )
-from coverage.errors import InputDataError, NotFoundError
+from coverage.errors import InputDataError, NotFoundError, ProfileError
 from coverage.io.detect import RASTER_SUFFIXES, detect_format, read_any
 from coverage.io.hashing import sha256_file
 from coverage.io.offers import OfferList, read_offer_list
@@ -38,6 +38,7 @@ from coverage.io.vector import RawLayer
 from coverage.kernel.join import points_in_polygons
 from coverage.matching import UNMATCHED_FIELDS, match_offers
 from coverage.memory import release_free_memory
+from coverage.profiles import Profile
 from coverage.schema import (
     ValidationReport,
     validate_addresses,
@@ -71,9 +72,35 @@ class RunInputs:
     fibre: LayerSpec | None = None  # existing fibre (PoPs, routes): gap-area link targets
 
 
+#: Regions a profile's ``jurisdiction`` may run in; the first is the default.
+JURISDICTION_REGIONS: dict[str, tuple[str, ...]] = {
+    "de": ("de",),
+    "eu": ("de",),  # EU rules: every EU member region gapmap knows
+    "us": ("us",),
+    "uk": ("uk",),
+}
+
+
+def region_for_profile(code: str | None, profile: Profile) -> Region:
+    """The region of a run: ``code`` (case-insensitive) or, when None, the profile's
+    jurisdiction. A region the profile's jurisdiction does not cover is an error naming both."""
+    jurisdiction = profile.jurisdiction.strip().lower()
+    allowed = JURISDICTION_REGIONS.get(jurisdiction, tuple(REGIONS))
+    if code is None or not code.strip():
+        return region_for(allowed[0])
+    region = region_for(code)
+    if region.code not in allowed:
+        raise ProfileError(
+            f"region {region.code!r} does not match profile {profile.id} (jurisdiction "
+            f"{profile.jurisdiction}); use --region {allowed[0]} or leave --region out, or pick a "
+            f"profile for {region.code.upper()}"
+        )
+    return region
+
+
 def region_for(code: str) -> Region:
     try:
-        return REGIONS[code]
+        return REGIONS[code.strip().lower()]
     except KeyError:
         raise NotFoundError(
             f"unknown region {code!r}; known: {', '.join(sorted(REGIONS))}"

@@ -35,7 +35,13 @@ def _parse_as_of(text: str | None) -> date | None:
 
 
 # options `run` and `cluster-run` share
-ProfileOption = Annotated[str, typer.Option(help="Rule profile id or path to a profile TOML.")]
+ProfileOption = Annotated[
+    str,
+    typer.Option(
+        help="Rule profile: a version id (de-gigabit-2024), a family id (de-gigabit: the "
+        "version in force on --as-of) or a path to a profile TOML."
+    ),
+]
 AsOfOption = Annotated[
     str | None, typer.Option("--as-of", help="Reference date YYYY-MM-DD (default: today).")
 ]
@@ -46,7 +52,12 @@ IncludePlannedOption = Annotated[
         help="Count planned roll-outs within the profile's horizon.",
     ),
 ]
-RegionOption = Annotated[str, typer.Option(help="Jurisdiction: de (EPSG:25832), us, uk.")]
+RegionOption = Annotated[
+    str | None,
+    typer.Option(
+        help="Jurisdiction: de (EPSG:25832), us, uk; default: the profile's jurisdiction."
+    ),
+]
 CoverageCrsOption = Annotated[
     str | None, typer.Option(help="CRS of the coverage files if they have none.")
 ]

@@ -140,6 +140,15 @@ def print_run(
     title = f"{prof['id']} v{prof['version']}: {prof['title']} (as of {manifest['parameters']['as_of']})"
     labels = unit_labels(manifest)
     console.print(kreis_table(summary_kreis, classes, title, labels))
+    if prof.get("family"):
+        valid = prof.get("valid_from") or "undated"
+        valid = f"{valid} to {prof['valid_to']}" if prof.get("valid_to") else f"from {valid}"
+        console.print(
+            f"rules: {prof['id']} ({prof.get('selected_by') or 'version id'}; valid {valid}; "
+            f"{prof.get('source_document') or prof.get('source_url')})",
+            highlight=False,
+            markup=False,
+        )
     if areas is not None and len(areas) and "screening_rank" in areas:
         console.print(gap_area_table(areas, names, labels=labels))
     c = manifest["counts"]

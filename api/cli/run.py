@@ -124,7 +124,7 @@ def run_cmd(
     profile: ProfileOption = "de-gigabit-2023",
     as_of: AsOfOption = None,
     include_planned: IncludePlannedOption = True,
-    region: RegionOption = "de",
+    region: RegionOption = None,
     addresses_crs: Annotated[
         str | None, typer.Option(help="CRS of the address file if it has none, e.g. EPSG:25832.")
     ] = None,

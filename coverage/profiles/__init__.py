@@ -33,18 +33,21 @@ order as a ranking), except us-bead-2022, which lists them least served first.
 
 from __future__ import annotations
 
+from datetime import date
 from importlib import resources
 from pathlib import Path
 
 from coverage.errors import NotFoundError
 from coverage.profiles._format import format_profile
 from coverage.profiles._toml import parse_profile
+from coverage.profiles._versions import pick_version
 from coverage.profiles.model import (
     FCC_TECHNOLOGY_CODES,
     METHODS,
     ClassDef,
     MethodSpec,
     Profile,
+    RuleText,
     SiteRule,
 )
 
@@ -54,7 +57,9 @@ __all__ = [
     "ClassDef",
     "MethodSpec",
     "Profile",
+    "RuleText",
     "SiteRule",
+    "families",
     "format_profile",
     "list_profiles",
     "load_profile",
@@ -74,14 +79,28 @@ def _bundled() -> dict[str, Path]:
     }
 
 
-def load_profile(id_or_path: str | Path) -> Profile:
+def families() -> dict[str, list[Profile]]:
+    """Bundled profiles by family id (``de-gigabit`` -> its dated versions, oldest first)."""
+    out: dict[str, list[Profile]] = {}
+    for p in list_profiles():
+        out.setdefault(p.family, []).append(p)
+    for members in out.values():
+        members.sort(key=lambda p: (p.valid_from or date.min, p.id))
+    return out
+
+
+def load_profile(id_or_path: str | Path, as_of: date | None = None) -> Profile:
     """Load and validate a profile.
 
     Parameters
     ----------
     id_or_path
-        A bundled profile id (``"de-gigabit-2023"``) or the path of a user TOML file (a
-        :class:`~pathlib.Path`, or a string ending in ``.toml`` or containing a path separator).
+        A bundled profile id (``"de-gigabit-2023"``), a family id (``"de-gigabit"``: the
+        version in force on ``as_of``, today when not given), or the path of a user TOML file
+        (a :class:`~pathlib.Path`, or a string ending in ``.toml`` or containing a path
+        separator).
+    as_of
+        Reference date choosing a family's version; ignored for a version id or a file.
 
     Returns
     -------
@@ -91,8 +110,9 @@ def load_profile(id_or_path: str | Path) -> Profile:
     Raises
     ------
     NotFoundError
-        Unknown id (the message lists the bundled ids) or a missing file.
+        Unknown id (the message lists the bundled ids and families) or a missing file.
     ProfileError
+        A family without a version in force on ``as_of`` (the message names the ranges).
         Malformed TOML, unknown or missing keys, wrong types, negative thresholds, unknown
         technologies, site types or classes; the message names the file and the key.
     """
@@ -107,8 +127,13 @@ def load_profile(id_or_path: str | Path) -> Profile:
     else:
         bundled = _bundled()
         if text not in bundled:
+            fams = families()
+            fam_ids = sorted(f for f in fams if f not in bundled)
+            if text in fam_ids:
+                return pick_version(text, fams[text], as_of or date.today())
             raise NotFoundError(
-                f"unknown profile {text!r}; known profiles: {', '.join(sorted(bundled))}"
+                f"unknown profile {text!r}; known profiles: {', '.join(sorted(bundled))}; "
+                f"families (version chosen by --as-of): {', '.join(fam_ids)}"
             )
         path = bundled[text]
     return parse_profile(path.read_bytes(), path)

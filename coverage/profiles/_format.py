@@ -62,17 +62,12 @@ def format_profile(profile: Profile) -> str:
         if p.count_planned
         else f"shown (within {p.horizon_months} months) but not counted"
     )
-    if p.reliable_fcc_codes:
-        kind = "FCC technology code"
-    else:
-        types = sorted({v for k, v in p.network_types.items() if k in p.reliable_technologies})
-        kind = "network type (" + ", ".join(types) + ")"
     scope = "existing and planned" if p.networks_include_planned else "existing only"
     lines += [
         "",
         "planning and networks:",
         f"  planned offers: {planned}",
-        f"  networks: distinct provider x {kind}, {scope}",
+        f"  networks: one per operator (normalised provider name or operator_id), {scope}",
         "  latency: "
         + ("low latency required" if p.require_low_latency else "low latency not required")
         + (

@@ -11,6 +11,7 @@ from types import MappingProxyType
 from typing import Any
 
 from coverage.errors import ProfileError
+from coverage.profiles._versions import VERSION_KEYS, version_fields
 from coverage.profiles.model import (
     FCC_TECHNOLOGY_CODES,
     METHODS,
@@ -122,13 +123,13 @@ def parse_profile(raw: bytes, path: Path) -> Profile:
         "top level:",
         data,
         {"profile", "thresholds", "technologies", "planning", "networks", "latency", "classes"},
-        {"site_rules"},
+        {"site_rules", "rules"},
     )
 
     meta = _table(ctx, data, "profile")
     w = "[profile]"
     text_keys = {"id", "version", "title", "jurisdiction", "source_url", "method", "description"}
-    _check_keys(ctx, w, meta, text_keys | {"effective_date", "interpretations"})
+    _check_keys(ctx, w, meta, text_keys | {"effective_date", "interpretations"}, VERSION_KEYS)
     texts = {k: _str(ctx, w, meta, k) for k in sorted(text_keys)}
     eff = meta["effective_date"]
     if not isinstance(eff, date) or hasattr(eff, "hour"):
@@ -140,11 +141,18 @@ def parse_profile(raw: bytes, path: Path) -> Profile:
     spec = METHODS[method]
 
     thr = _table(ctx, data, "thresholds")
-    _check_keys(ctx, "[thresholds]", thr, set(spec.thresholds))
+    _check_keys(ctx, "[thresholds]", thr, set(spec.thresholds), set(spec.optional_thresholds))
     thresholds = {
         k: _number(ctx, "[thresholds]", v, k, integer=k in spec.integer_thresholds)
         for k, v in thr.items()
     }
+    for group in spec.one_of:
+        given = sorted(group & set(thresholds))
+        if len(given) != 1:
+            raise ctx.fail(
+                "[thresholds]",
+                f"needs exactly one of {', '.join(sorted(group))} (got {', '.join(given) or 'none'})",
+            )
 
     tech = _table(ctx, data, "technologies")
     w = "[technologies]"
@@ -224,6 +232,7 @@ def parse_profile(raw: bytes, path: Path) -> Profile:
 
     classes = _classes(ctx, data.get("classes"), spec)
     site_rules = _site_rules(ctx, data.get("site_rules", []), {c.name for c in classes})
+    version = version_fields(ctx.fail, meta, texts["id"], data.get("rules", []))
 
     return Profile(
         id=texts["id"],
@@ -252,6 +261,7 @@ def parse_profile(raw: bytes, path: Path) -> Profile:
         sha256=hashlib.sha256(raw).hexdigest(),
         path=path,
         high_latency_technologies=high_latency,
+        **version,
     )
 
 

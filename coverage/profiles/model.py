@@ -21,6 +21,10 @@ class MethodSpec:
     integer_thresholds: frozenset[str]
     classes: frozenset[str]
     needs_fcc_codes: bool = False
+    #: threshold keys a profile may give (a rule text version that has the test)
+    optional_thresholds: frozenset[str] = frozenset()
+    #: groups of threshold keys of which a profile gives exactly one
+    one_of: tuple[frozenset[str], ...] = ()
 
 
 #: Rule engines (``coverage.rules.<method>``) and the profile keys each one reads.
@@ -29,15 +33,24 @@ METHODS: Mapping[str, MethodSpec] = MappingProxyType(
         "de_gigabit": MethodSpec(
             thresholds=frozenset(
                 {
-                    "gigabit_down_mbps",
                     "gigabit_symmetric_down_mbps",
                     "gigabit_symmetric_up_mbps",
-                    "nga_down_mbps",
                     "black_min_networks",
                 }
             ),
             integer_thresholds=frozenset({"black_min_networks"}),
             classes=frozenset({"gigabit", "black", "grey", "white"}),
+            optional_thresholds=frozenset(
+                {
+                    "gigabit_down_mbps",
+                    "nga_down_mbps",
+                    "nga_more_than_down_mbps",
+                    "planned_more_than_down_mbps",
+                    "planned_down_mbps",
+                    "planned_up_mbps",
+                }
+            ),
+            one_of=(frozenset({"nga_down_mbps", "nga_more_than_down_mbps"}),),
         ),
         "bead": MethodSpec(
             thresholds=frozenset(
@@ -145,6 +158,18 @@ class SiteRule:
 
 
 @dataclass(frozen=True)
+class RuleText:
+    """One rule of a profile version in plain language (English and German) and its source:
+    document, section and date of the published text."""
+
+    en: str
+    de: str
+    source: str
+    section: str
+    date: date
+
+
+@dataclass(frozen=True)
 class Profile:
     """A validated, immutable rule profile. Speeds in Mbit/s, latency in ms, horizon in months."""
 
@@ -176,6 +201,35 @@ class Profile:
     #: Technologies presumed above any latency limit when an offer reports no ``latency_ms``
     #: (``[technologies].high_latency``; read by methods with a latency limit, e.g. ``tkmv``).
     high_latency_technologies: frozenset[str] = frozenset()
+    #: Profile family (``de-gigabit``): the rule set whose dated versions this is one of.
+    family: str = ""
+    #: First and last day (inclusive; ``None`` = still in force) the rule text version applies.
+    valid_from: date | None = None
+    valid_to: date | None = None
+    #: The published text this version encodes: document, section and date of the text.
+    source_document: str = ""
+    source_section: str = ""
+    source_date: date | None = None
+    #: Plain-language rules of this version, each beside its source (``[[rules]]``).
+    rules: tuple[RuleText, ...] = ()
+    #: How this version was chosen (``"family de-gigabit, in force on 2023-06-01"``); set by
+    #: :func:`coverage.profiles.resolve_profile`, empty when the id named the version.
+    selected_by: str = ""
+
+    @property
+    def validity(self) -> str:
+        """``"2023-03-31 to 2024-04-29"`` / ``"from 2024-04-30"`` / ``"undated"``."""
+        if self.valid_from is None:
+            return "undated"
+        if self.valid_to is None:
+            return f"from {self.valid_from.isoformat()}"
+        return f"{self.valid_from.isoformat()} to {self.valid_to.isoformat()}"
+
+    def in_force(self, day: date) -> bool:
+        """True when ``day`` falls within ``valid_from``..``valid_to`` (inclusive)."""
+        if self.valid_from is None or day < self.valid_from:
+            return False
+        return self.valid_to is None or day <= self.valid_to
 
     @property
     def class_names(self) -> tuple[str, ...]:

@@ -22,7 +22,7 @@ unique across modules (``coverage.classify.REASON_CODES`` merges them).
 tiers and reason phrases for the shared :class:`~coverage.rules.tiered.TieredMethod`
 (``eu_nga`` ranks offers with the ``de_white`` NGA tier and classifies by network counts).
 
-``networks_now`` / ``networks_planned`` count the distinct provider x network type networks an
+``networks_now`` / ``networks_planned`` count the distinct operators (:mod:`.operators`) whose networks an
 engine marks ``network_ok``: NGA (de_gigabit, de_white, eu_nga), >= threshold or gigabit
 (de_grey), ultrafast or 1000/150 (eu_2023), gigabit-capable (uk_omr), decent (ofcom_bands),
 meeting the minimum (tkmv), BEAD level >= 1 (bead), meeting the benchmark (fcc_706). Only

@@ -80,7 +80,7 @@ class OfferRules:
     ``counted``: the offer may be a best offer and feeds the class (e.g. reliable technology).
     ``rank``: quality tier (higher is better) used first when choosing the best offer.
     ``network_ok``: the offer makes its network a qualifying network for the counts.
-    ``network_type``: network type label per offer (provider x type = one network).
+    ``network_type``: network type label per offer (shown in reasons; networks are counted per operator).
     """
 
     counted: np.ndarray

@@ -2,7 +2,7 @@
 
 Per offer: *NGA* if its technology is reliable (``[technologies].reliable``) and down >=
 ``nga_down_mbps`` (a missing download fails; with ``require_low_latency`` a not-low-latency
-offer is never NGA). A network is a distinct provider x network type (``[networks].types``).
+offer is never NGA). A network is one operator (:mod:`coverage.rules.operators`), whatever its technologies.
 
 Per address: the number of distinct NGA networks, existing now or (``[networks].include_planned``)
 planned within the horizon: black with >= ``black_min_networks``, grey with at least one,

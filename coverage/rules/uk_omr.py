@@ -4,7 +4,7 @@ Classes: black / grey / under_review / white.
 
 Per offer: *gigabit-capable* if its technology is reliable and (down >= ``gigabit_down_mbps``
 or the technology is in ``[technologies].gigabit``); a missing download fails the speed test.
-A network is a distinct provider x network type (``[networks].types``).
+A network is one operator (:mod:`coverage.rules.operators`), whatever its technologies.
 
 A planned gigabit offer inside the horizon is *at risk* when its ``available_from`` falls in
 the last ``under_review_window_months`` of the horizon (after as-of + horizon - window); it is

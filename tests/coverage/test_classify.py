@@ -96,11 +96,13 @@ DE_CASES: list[tuple[str, list[dict[str, Any]], str, str, int]] = [
         2,
     ),
     (
-        "same_provider_two_network_types",
+        # Gigabitbüro des Bundes counts "NGA-Netzbetreiber": one operator with VDSL and
+        # cable is one NGA network -> grey
+        "same_operator_two_network_types",
         [offer("Telekom", "vdsl", 100, 40), offer(" telekom", "hfc", 250, 25)],
-        "black",
-        "BLACK_TWO_NGA",
-        2,
+        "grey",
+        "GREY_ONE_NGA",
+        1,
     ),
     (
         "same_provider_same_network_type",
@@ -204,7 +206,7 @@ def test_de_reason_sentence_and_best_offer() -> None:
     )
     assert r.loc[0, "reason"] == (
         "GREY: best existing VDSL 100/40 (Demo Telekabel) below 500 down or 200/200; "
-        "no gigabit planned within 36 months"
+        "no offer with more than 500 down planned within 36 months"
     )
     assert (r.loc[0, "best_provider"], r.loc[0, "best_technology"], r.loc[0, "best_down_mbps"]) == (
         "Demo Telekabel",

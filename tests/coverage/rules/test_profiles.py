@@ -34,6 +34,7 @@ def test_de_gigabit_values() -> None:
         "gigabit_down_mbps": 500.0,
         "gigabit_symmetric_down_mbps": 200.0,
         "gigabit_symmetric_up_mbps": 200.0,
+        "planned_more_than_down_mbps": 500.0,
         "nga_down_mbps": 30.0,
         "black_min_networks": 2,
     }
@@ -150,7 +151,7 @@ def _mutated(tmp_path: Path, name: str, old: str, new: str) -> Path:
         ),
         (
             "de-gigabit-2023",
-            "effective_date = 2023-04-01",
+            "effective_date = 2023-03-31",
             'effective_date = "2023"',
             r"'effective_date' must be a TOML date",
         ),

@@ -21,21 +21,24 @@ BUNDLED = _ROOT / "coverage" / "profiles"
 
 EXPECTED_IDS = [
     "de-gigabit-2023",
+    "de-gigabit-2024",
     "de-grey-2021",
     "de-tkmv-2022",
+    "de-tkmv-2024",
     "de-white-nga",
     "eu-2023",
     "eu-nga-2013",
     "uk-gigabit-omr",
     "uk-ofcom-bands",
     "us-bead-2022",
+    "us-bead-2025",
     "us-fcc-706-2024",
 ]
 
 PROFILES = list_profiles()
 
 
-def test_all_ten_bundled_profiles_load_with_unique_ids() -> None:
+def test_all_bundled_profiles_load_with_unique_ids() -> None:
     ids = [p.id for p in PROFILES]
     assert ids == EXPECTED_IDS
     assert len(set(ids)) == len(ids)

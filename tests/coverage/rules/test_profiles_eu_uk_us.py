@@ -29,12 +29,14 @@ NGA_CASES = [
         "EU_NGA_BLACK",
         False,
     ),
+    # EU 2013 guidelines count NGA networks per investor: one operator with VDSL and cable
+    # ("A" and "a ") is one network -> grey, not black
     Case(
-        "same_provider_two_types",
+        "same_operator_two_types",
         [offer("A", "vdsl", 50, 10), offer("a ", "hfc", 250, 25)],
-        "black",
-        "EU_NGA_BLACK",
-        False,
+        "grey",
+        "EU_NGA_GREY",
+        True,
     ),
     Case(
         "same_provider_same_type",
@@ -365,11 +367,13 @@ OMR_CASES = [
         "UK_OMR_BLACK",
         False,
     ),
+    # BDUK: black = two or more gigabit infrastructures "from different suppliers"; one
+    # supplier with fibre and cable is grey
     Case(
         "same_supplier_fibre_and_cable",
         [offer("A", "ftth", 1000, 1000), offer("A", "hfc_docsis31", 1000, 50)],
-        "black",
-        "UK_OMR_BLACK",
+        "grey",
+        "UK_OMR_GREY",
         False,
     ),
     Case(
