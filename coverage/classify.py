@@ -182,6 +182,11 @@ def _offer_arrays(
 
     provider_code = operator_codes(offers)  # one code per operator (coverage.rules.operators)
 
+    verified = np.ones(m, dtype=bool)
+    if "verified" in offers:
+        flag = offers["verified"].astype("string").str.strip().str.lower()
+        verified = ~flag.isin(["false", "0", "no", "n", "nein"]).to_numpy(dtype=bool)
+
     return OfferArrays(
         n=m,
         provider_code=provider_code,
@@ -195,6 +200,7 @@ def _offer_arrays(
         existing_now=existing_now,
         planned_ok=planned_ok,
         fcc_code=fcc,
+        verified=verified,
     )
 
 
@@ -488,20 +494,18 @@ def classify_offers(
         if rule.action == "eligible_unless":
             blocked = klass.isin(rule.unless_classes).to_numpy(dtype=bool, copy=True)
             if rule.unless_down_mbps is not None or rule.unless_up_mbps is not None:
-                reach = np.ones(n, dtype=bool)
-                if rule.unless_down_mbps is not None:
-                    reach &= (
-                        (out["best_down_mbps"] >= rule.unless_down_mbps)
-                        .fillna(False)
-                        .to_numpy(dtype=bool)
-                    )
-                if rule.unless_up_mbps is not None:
-                    reach &= (
-                        (out["best_up_mbps"] >= rule.unless_up_mbps)
-                        .fillna(False)
-                        .to_numpy(dtype=bool)
-                    )
-                blocked |= reach
+                # any one existing counted offer reaching both speeds blocks the rule (BEAD:
+                # a CAI "lacks access" only if none of its reliable offers is 1000/1000)
+                with np.errstate(invalid="ignore"):
+                    hit = rules.counted & arr.existing_now
+                    if rule.unless_down_mbps is not None:
+                        hit &= arr.down >= rule.unless_down_mbps
+                    if rule.unless_up_mbps is not None:
+                        hit &= arr.up >= rule.unless_up_mbps
+                blocked |= any_per_point(a, hit[o], n)
+            if rule.unless_technologies:
+                hit = rules.counted & arr.existing_now & arr.tech_in(rule.unless_technologies)
+                blocked |= any_per_point(a, hit[o], n)
             applies &= ~blocked
         eligible |= applies
         site_rule = site_rule.mask(applies, rule.id)

@@ -32,6 +32,7 @@ from coverage.discrepancy import (
 )
 from coverage.errors import InputDataError, NotFoundError, ProfileError
 from coverage.io.detect import RASTER_SUFFIXES, detect_format, read_any
+from coverage.io.fcc import empty_cells_note, level0_rows
 from coverage.io.hashing import sha256_file
 from coverage.io.offers import OfferList, read_offer_list
 from coverage.io.vector import RawLayer
@@ -195,6 +196,8 @@ def load_offer_lists(
     for spec in specs:
         raw = read_offers(spec)
         table, report = validate_offers(raw.frame, source=raw.source, spatial=False)
+        if raw.format == "fcc_bdc" and (empty := level0_rows(table)):
+            report.warnings.append(empty_cells_note(empty))
         match = match_offers(addresses, raw.frame)
         if len(match.unmatched):
             report.warnings.append(

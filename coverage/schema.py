@@ -399,7 +399,7 @@ def validate_offers(
         for c in src.columns
         if c not in OFFER_COLUMNS
         and c != "geometry"
-        and c in ("address_id", "location_id", "fcc_technology", "operator_id")
+        and c in ("address_id", "location_id", "fcc_technology", "operator_id", "verified")
     ]
     for col in extra:
         out[col] = src[col].to_numpy()

@@ -9,7 +9,11 @@
 * Availability CSV (public NBM download): ``frn, provider_id, brand_name, location_id,
   technology, max_advertised_download_speed, max_advertised_upload_speed, low_latency,
   business_residential_code, state_usps, block_geoid, h3_res8_id`` -> an offer list keyed
-  by ``address_id`` (= location_id), no geometry (``RawLayer.crs`` is None).
+  by ``address_id`` (= location_id), no geometry (``RawLayer.crs`` is None). As in the NTIA
+  BEAD notebook, an empty speed or low_latency cell is kept (NaN / NA: service level 0) and
+  counted, and every ``business_residential_code`` (R, B, X) counts: the notebook does not
+  read that column. ``provider_id`` becomes ``operator_id`` (networks are counted per
+  operator, :mod:`coverage.rules.operators`).
 
 Both may be zipped (one CSV inside); archives go through ``archive.safe_extract``.
 """
@@ -74,6 +78,20 @@ _BOOL = {
     "f": False,
     "no": False,
 }
+
+
+def level0_rows(frame: pd.DataFrame) -> int:
+    """BDC rows with an empty download, upload or low_latency cell."""
+    cols = [c for c in ("down_mbps", "up_mbps", "low_latency") if c in frame]
+    return int(frame[cols].isna().any(axis=1).sum()) if cols else 0
+
+
+def empty_cells_note(count: int) -> str:
+    """The validation line for :func:`level0_rows`."""
+    return (
+        f"{count} availability row(s) with an empty download, upload or low_latency cell: kept "
+        "as service level 0 (unserved), as the NTIA BEAD notebook reads them"
+    )
 
 
 @contextlib.contextmanager
@@ -216,11 +234,18 @@ def read_fcc_bdc(
     """
     with csv_member(path, member=member) as (file, label):
         cols, notes, table = _read(file, label, BDC_REQUIRED, "BDC availability")
+        # an empty speed is kept as NaN: the NTIA notebook reads it as service level 0
         down = _text.numbers(
-            table.column("max_advertised_download_speed"), "max_advertised_download_speed", label
+            table.column("max_advertised_download_speed"),
+            "max_advertised_download_speed",
+            label,
+            allow_missing=True,
         )
         up = _text.numbers(
-            table.column("max_advertised_upload_speed"), "max_advertised_upload_speed", label
+            table.column("max_advertised_upload_speed"),
+            "max_advertised_upload_speed",
+            label,
+            allow_missing=True,
         )
         code = _text.numbers(table.column("technology"), "technology", label)
         sha = _text.digest(Path(path), os.fspath(path))
@@ -252,6 +277,8 @@ def read_fcc_bdc(
     out["up_mbps"] = up
     out["latency_ms"] = np.nan
     out["low_latency"] = ll
+    if "provider_id" in cols:
+        out["operator_id"] = cols["provider_id"]
     out["status"] = pd.Series("existing", index=out.index, dtype="string")
     out["available_from"] = pd.Series(pd.NaT, index=out.index, dtype="datetime64[ms]")
     out["source"] = pd.Series(Path(label).name, index=out.index, dtype="string")
@@ -268,6 +295,9 @@ def read_fcc_bdc(
     ):
         if extra in cols:
             out[extra] = cols[extra]
+    empty = level0_rows(out)
+    if empty:
+        notes.append(empty_cells_note(empty))
     other = int((fcc == 0).sum())
     if other:
         notes.append(f"{other} row(s) with FCC technology 0 (other) kept as technology 'other'")

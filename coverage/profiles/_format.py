@@ -92,7 +92,9 @@ def format_profile(profile: Profile) -> str:
                 if r.unless_down_mbps is not None or r.unless_up_mbps is not None:
                     down = "-" if r.unless_down_mbps is None else f"{r.unless_down_mbps:g}"
                     up = "-" if r.unless_up_mbps is None else f"{r.unless_up_mbps:g}"
-                    parts.append(f"best existing offer reaches {down}/{up}")
+                    parts.append(f"any existing offer reaches {down}/{up}")
+                if r.unless_technologies:
+                    parts.append("an existing offer uses " + ", ".join(r.unless_technologies))
                 what = "eligible unless " + " or ".join(parts)
             lines += _wrap(
                 f"{r.id}: {r.label}; site types {', '.join(r.site_types)}: {what}", bullet="- "

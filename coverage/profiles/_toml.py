@@ -304,7 +304,7 @@ def _site_rules(ctx: _Ctx, value: Any, class_names: set[str]) -> tuple[SiteRule,
             w,
             item,
             {"id", "label", "site_types", "action"},
-            {"unless_classes", "unless_down_mbps", "unless_up_mbps"},
+            {"unless_classes", "unless_down_mbps", "unless_up_mbps", "unless_technologies"},
         )
         sites = _str_list(ctx, w, item, "site_types")
         for s in sites:
@@ -332,10 +332,25 @@ def _site_rules(ctx: _Ctx, value: Any, class_names: set[str]) -> tuple[SiteRule,
             if "unless_up_mbps" in item
             else None
         )
-        if action == "eligible_unless" and not unless and down is None and up is None:
+        techs = (
+            tuple(
+                sorted(
+                    _technologies(
+                        ctx,
+                        w,
+                        _str_list(ctx, w, item, "unless_technologies"),
+                        "unless_technologies",
+                    )
+                )
+            )
+            if "unless_technologies" in item
+            else ()
+        )
+        if action == "eligible_unless" and not (unless or techs) and down is None and up is None:
             raise ctx.fail(
                 w,
-                "action 'eligible_unless' needs unless_classes or unless_down_mbps/unless_up_mbps",
+                "action 'eligible_unless' needs unless_classes, unless_technologies or "
+                "unless_down_mbps/unless_up_mbps",
             )
         out.append(
             SiteRule(
@@ -346,6 +361,7 @@ def _site_rules(ctx: _Ctx, value: Any, class_names: set[str]) -> tuple[SiteRule,
                 unless,
                 down,
                 up,
+                techs,
             )
         )
     return tuple(out)

@@ -104,10 +104,8 @@ METHODS: Mapping[str, MethodSpec] = MappingProxyType(
             needs_fcc_codes=True,
         ),
         "uk_omr": MethodSpec(
-            thresholds=frozenset(
-                {"gigabit_down_mbps", "black_min_networks", "under_review_window_months"}
-            ),
-            integer_thresholds=frozenset({"black_min_networks", "under_review_window_months"}),
+            thresholds=frozenset({"gigabit_down_mbps", "black_min_networks"}),
+            integer_thresholds=frozenset({"black_min_networks"}),
             classes=frozenset({"black", "grey", "under_review", "white"}),
         ),
         "ofcom_bands": MethodSpec(
@@ -143,9 +141,9 @@ class SiteRule:
     """A site-type rule that can only *widen* eligibility.
 
     ``action = "eligible"``: addresses of these site types are always eligible.
-    ``action = "eligible_unless"``: eligible unless the class is in ``unless_classes`` or the
-    best existing counted offer reaches ``unless_down_mbps``/``unless_up_mbps`` (Mbit/s; a
-    missing speed never reaches a threshold).
+    ``action = "eligible_unless"``: eligible unless the class is in ``unless_classes`` or any
+    one existing counted offer reaches both ``unless_down_mbps`` and ``unless_up_mbps`` (Mbit/s;
+    a missing speed never reaches a threshold).
     """
 
     id: str
@@ -155,6 +153,8 @@ class SiteRule:
     unless_classes: tuple[str, ...] = ()
     unless_down_mbps: float | None = None
     unless_up_mbps: float | None = None
+    #: ... or any existing counted offer uses one of these technologies (e.g. HFC)
+    unless_technologies: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)

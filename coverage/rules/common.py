@@ -58,6 +58,13 @@ class OfferArrays:
     existing_now: np.ndarray
     planned_ok: np.ndarray
     fcc_code: np.ndarray
+    #: False where the offer's ``verified`` cell says the claim or plan is not verified
+    #: (open risks or evidence gaps); True where the column is absent or the cell empty.
+    verified: np.ndarray | None = None
+
+    def __post_init__(self) -> None:
+        if self.verified is None:
+            object.__setattr__(self, "verified", np.ones(self.n, dtype=bool))
 
     def tech_in(self, members: Iterable[str]) -> np.ndarray:
         """True where the offer's technology is one of ``members``."""

@@ -10,9 +10,12 @@ reaches no tier): *gigabit* if down >= ``gigabit_down_mbps`` and up >= ``gigabit
 Per address: the highest tier of the best existing offer and (``count_planned``) of the best
 planned offer within the horizon. served (no market failure) if gigabit; ultrafast_no_gigabit if
 ultrafast (market failure for 1000/150, eligible subject to the detailed assessment of the area);
-market_failure otherwise. ``step_change_factor`` is recorded for project checks: the reason
-names the download a funded network must reach (factor x the best download now or counted as
-planned).
+market_failure otherwise. The step change of the 2023 guidelines (Commission press release of
+12.12.2022): a funded network must "at least triple the available download speed" and, in
+competitive areas, "provide at least 1 Gbps download and 150 Mbps upload". The reason names
+what a funded network must reach: ``step_change_factor`` x the best download now or counted as
+planned, and where an ultrafast network is present (ultrafast_no_gigabit, a competitive area)
+also at least ``gigabit_down_mbps`` / ``gigabit_up_mbps``.
 """
 
 from __future__ import annotations
@@ -106,9 +109,21 @@ def decide(
     with np.errstate(invalid="ignore"):
         base = np.fmax(best_down, plan_down)
     factor = t["step_change_factor"]
+    gd, gu = t["gigabit_down_mbps"], t["gigabit_up_mbps"]
+    # competitive areas (an ultrafast network present): also at least 1000/150
+    competitive = level == _GIGABIT - 1
     step = compose(
         n,
         [
+            (
+                competitive & ~np.isnan(base),
+                [
+                    "; step change: a funded network needs >= ",
+                    fmt_numbers(np.fmax(base * factor, gd)),
+                    f" down and >= {g(gu)} up ({g(factor)}x the download; competitive area: "
+                    f"at least {g(gd)}/{g(gu)})",
+                ],
+            ),
             (
                 ~np.isnan(base),
                 [
@@ -116,7 +131,7 @@ def decide(
                     fmt_numbers(base * factor),
                     f" down ({g(factor)}x)",
                 ],
-            )
+            ),
         ],
     )
     eligible = level < _GIGABIT

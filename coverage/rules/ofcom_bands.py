@@ -2,11 +2,11 @@
 below_decent.
 
 Per offer (``[technologies].reliable``: any fixed technology; with ``require_low_latency`` a
-not-low-latency offer is below_decent): below_decent unless down >= ``decent_down_mbps`` and
-up >= ``decent_up_mbps`` (missing speeds fail); a decent offer is gigabit with down >=
-``gigabit_down_mbps``, ultrafast with >= ``ultrafast_down_mbps``, superfast with >=
-``superfast_down_mbps``, else decent. Bands are nested: every band above decent also needs the
-decent upload.
+not-low-latency offer is below_decent): gigabit with down >= ``gigabit_down_mbps``, ultrafast
+with >= ``ultrafast_down_mbps``, superfast with >= ``superfast_down_mbps``; these bands are
+download-only (Ofcom Connected Nations). Below superfast: decent if down >=
+``decent_down_mbps`` and up >= ``decent_up_mbps`` (the only band with an upload condition,
+the USO 10/1), else below_decent. Missing speeds fail.
 
 Per address: the band of the best existing counted offer (raised by a planned one within the
 horizon when ``count_planned``); no counted offer = below_decent (eligible: the USO floor).
@@ -52,9 +52,9 @@ def offer_rules(offers: OfferArrays, profile: Profile) -> OfferRules:
         decent = usable & (down >= t["decent_down_mbps"]) & (offers.up >= t["decent_up_mbps"])
         band = np.select(
             [
-                decent & (down >= t["gigabit_down_mbps"]),
-                decent & (down >= t["ultrafast_down_mbps"]),
-                decent & (down >= t["superfast_down_mbps"]),
+                usable & (down >= t["gigabit_down_mbps"]),
+                usable & (down >= t["ultrafast_down_mbps"]),
+                usable & (down >= t["superfast_down_mbps"]),
                 decent,
             ],
             [4, 3, 2, 1],

@@ -6,11 +6,14 @@ Per offer: *gigabit-capable* if its technology is reliable and (down >= ``gigabi
 or the technology is in ``[technologies].gigabit``); a missing download fails the speed test.
 A network is one operator (:mod:`coverage.rules.operators`), whatever its technologies.
 
-A planned gigabit offer inside the horizon is *at risk* when its ``available_from`` falls in
-the last ``under_review_window_months`` of the horizon (after as-of + horizon - window); it is
-not counted as a network. Per address, with the credible networks = existing ones plus (with
-``[networks].include_planned``) planned ones not at risk: black with >= ``black_min_networks``,
-grey with one, under_review with none but an at-risk plan, white otherwise. Eligible: white.
+BDUK's Under Review class: "claimed current gigabit coverage has not been verified, or, in
+respect of planned build, ... some risks to delivery remain, or there are some gaps in
+evidence". An offer whose ``verified`` column is false (an unverified claim, or a plan with
+open risks or evidence gaps) is therefore not counted as a network; a missing ``verified``
+cell means the claim was accepted. Per address, with the credible networks = verified existing
+ones plus (with ``[networks].include_planned``) verified plans within the whole horizon: black
+with >= ``black_min_networks``, grey with one, under_review with none but an unverified
+gigabit claim or plan, white otherwise. Eligible: white.
 """
 
 from __future__ import annotations
@@ -28,7 +31,6 @@ from coverage.rules.common import (
     compose,
     count_networks,
     g,
-    months_after,
     reliable_offers,
     tech_list,
 )
@@ -36,7 +38,7 @@ from coverage.rules.common import (
 REASON_CODES: dict[str, str] = {
     "UK_OMR_BLACK": "at least black_min_networks gigabit-capable networks, existing or credibly planned",
     "UK_OMR_GREY": "exactly one gigabit-capable network, existing or credibly planned",
-    "UK_OMR_UNDER_REVIEW": "no credible gigabit-capable network; only plans in the last window of the horizon (at risk)",
+    "UK_OMR_UNDER_REVIEW": "no verified gigabit-capable network; a claimed or planned one is not verified (risks or evidence gaps)",
     "UK_OMR_WHITE": "no gigabit-capable network now or planned within the horizon",
 }
 
@@ -62,12 +64,11 @@ def decide(
 ) -> Decision:
     """Class, reason code and one-line reason per address (see module docstring)."""
     t, n, h = profile.thresholds, ctx.n, profile.horizon_months
-    window = int(t["under_review_window_months"])
-    risk_from = months_after(ctx.as_of, max(h - window, 0))
     plans = offers.planned_ok & profile.networks_include_planned
-    at_risk = plans & (offers.available_from > risk_from)
-    nets = count_networks(ctx, offers.existing_now | (plans & ~at_risk))
-    risky = any_per_point(ctx.addr_idx, (at_risk & rules.network_ok)[ctx.offer_idx], n)
+    claims = offers.existing_now | plans
+    nets = count_networks(ctx, claims & offers.verified)
+    unverified = claims & ~offers.verified & rules.network_ok
+    risky = any_per_point(ctx.addr_idx, unverified[ctx.offer_idx], n)
 
     black = nets >= t["black_min_networks"]
     grey = ~black & (nets >= 1)
@@ -88,7 +89,7 @@ def decide(
     elif not profile.networks_include_planned:
         scope = white_scope = "existing (planned networks not counted by this profile)"
     else:
-        scope = f"existing or credibly planned within {h - window} months"
+        scope = f"existing or credibly planned within {h} months"
         white_scope = f"now or planned within {h} months"
     existing = ctx.networks_now.astype(str).astype(object)
     best = best_or(ctx, "best existing ", "no reliable offer")
@@ -118,11 +119,10 @@ def decide(
             (
                 review,
                 [
-                    "UNDER_REVIEW: no credible gigabit-capable network; planned ",
-                    ctx.planned_text,
-                    " from ",
-                    ctx.planned_date,
-                    f" falls in the last {window} months of the {h}-month horizon (at risk); ",
+                    (
+                        "UNDER_REVIEW: no verified gigabit-capable network; a claimed or planned "
+                        "gigabit network is not verified (open risks or evidence gaps); "
+                    ),
                     best,
                 ],
             ),

@@ -48,6 +48,8 @@ def run_cases(
             ).astype("datetime64[ms]"),
             "source": pd.Series("test", index=range(len(rows)), dtype="string"),
             "fcc_technology": pd.array([r.get("fcc") for r in rows], dtype="Int64"),
+            "verified": pd.array([r.get("verified") for r in rows], dtype="boolean"),
+            "operator_id": pd.Series([r.get("operator_id") for r in rows], dtype="string"),
         }
     )
     site_map: dict[str, str] = kw.pop("sites", {})

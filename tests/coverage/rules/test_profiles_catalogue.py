@@ -87,7 +87,7 @@ def test_format_profile(profile) -> None:
 
 def test_format_profile_example() -> None:
     text = format_profile(load_profile("uk-gigabit-omr"))
-    assert "  under_review_window_months = 12\n" in text
+    assert "  black_min_networks = 2\n" in text
     assert "  gigabit:            ftth, fttb, hfc_docsis31\n" in text
     assert "  white         eligible      Gigabit White" in text
     assert "planned offers: counted when available within 36 months of the as-of date" in text
@@ -136,9 +136,9 @@ def _mutated(tmp_path: Path, name: str, old: str, new: str) -> Path:
         ),
         (
             "uk-gigabit-omr",
-            "under_review_window_months = 12",
-            "under_review_window_months = 1.5",
-            r"'under_review_window_months' must be a whole number",
+            "black_min_networks = 2",
+            "black_min_networks = 1.5",
+            r"'black_min_networks' must be a whole number",
         ),
         (
             "eu-2023",

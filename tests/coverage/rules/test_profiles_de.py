@@ -31,8 +31,10 @@ class Case(NamedTuple):
     site_rule: str | None = None
 
 
-def planned(provider: str, tech: str, down: float, up: float, when: str | None) -> dict[str, Any]:
-    return offer(provider, tech, down, up, status="planned", available_from=when)
+def planned(
+    provider: str, tech: str, down: float, up: float, when: str | None, **kw: Any
+) -> dict[str, Any]:
+    return offer(provider, tech, down, up, status="planned", available_from=when, **kw)
 
 
 def run_table(profile: Profile, cases: list[Case]) -> pd.DataFrame:
@@ -170,9 +172,21 @@ GREY_CASES = [
         "school",
         FOCAL,
     ),
+    # draft Rahmenregelung (WFG Borken 10/2020): for socio-economic drivers the threshold
+    # lapses at once, but "Ausgenommen sollen davon HFC-Netze ... sein": a hospital on cable
+    # stays ineligible, a hospital on VDSL 250 is eligible
     Case(
-        "hospital_at_250",
+        "hospital_on_hfc_250",
         [offer("A", "hfc", 250, 25)],
+        "served_100",
+        "DE_GREY_SERVED_EXISTING",
+        False,
+        "hospital",
+        None,
+    ),
+    Case(
+        "hospital_on_vdsl_250",
+        [offer("A", "vdsl", 250, 40)],
         "served_100",
         "DE_GREY_SERVED_EXISTING",
         True,
@@ -220,14 +234,15 @@ GREY_CASES = [
         False,
     ),
     # farms: always eligible (literal reading, UNCONFIRMED)
+    # farms are "stets förderfähig" in the context of the 100 Mbit/s threshold, not with FTTH
     Case(
         "farm_gigabit",
         [offer("A", "ftth", 1000, 1000)],
         "gigabit",
         "DE_GREY_GIGABIT_EXISTING",
-        True,
+        False,
         "farm",
-        "farm_always",
+        None,
     ),
     Case(
         "farm_at_100",
@@ -268,7 +283,9 @@ def test_de_grey_profile_values() -> None:
     focal = next(r for r in GREY.site_rules if r.id == FOCAL)
     assert set(focal.site_types) == {"school", "hospital", "public", "business"}
     assert focal.unless_classes == ("gigabit",)
-    assert any("UNCONFIRMED" in s and "Farms" in s for s in GREY.interpretations)
+    assert focal.unless_technologies == ("hfc", "hfc_docsis31")
+    farm = next(r for r in GREY.site_rules if r.id == "farm_always")
+    assert farm.action == "eligible_unless" and farm.unless_classes == ("gigabit",)
 
 
 def test_de_grey_reason_sentences(grey_result: pd.DataFrame) -> None:
