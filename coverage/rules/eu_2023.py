@@ -120,8 +120,10 @@ def decide(
                 [
                     "; step change: a funded network needs >= ",
                     fmt_numbers(np.fmax(base * factor, gd)),
-                    f" down and >= {g(gu)} up ({g(factor)}x the download; competitive area: "
-                    f"at least {g(gd)}/{g(gu)})",
+                    (
+                        f" down and >= {g(gu)} up ({g(factor)}x the download; competitive area: "
+                        f"at least {g(gd)}/{g(gu)})"
+                    ),
                 ],
             ),
             (
