@@ -40,7 +40,10 @@ def _print_run(run_dir: Path, manifest: dict[str, Any], summary_kreis: pd.DataFr
         )
     if (run_dir / "summary_gemeinde.csv").is_file():
         gem = pd.read_csv(run_dir / "summary_gemeinde.csv", dtype={"ags": str})
-        names = dict(zip(gem["ags"], gem["name"].astype(str), strict=True))
+        # runs without boundaries have no names (an empty column reads back as float NaN)
+        names = {
+            str(a): str(n) for a, n in zip(gem["ags"], gem["name"], strict=True) if pd.notna(n)
+        }
     print_run(out, run_dir, manifest, summary_kreis, areas, names)
 
 
