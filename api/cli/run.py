@@ -416,14 +416,26 @@ app.add_typer(profile_app, name="profile")
 @profile_app.command("show")
 def profile_show(
     profile_id: Annotated[
-        str, typer.Argument(help="A bundled profile id or a path to a profile TOML.")
+        str,
+        typer.Argument(
+            help="A profile version id, a family id (the version in force on --as-of) or a "
+            "path to a profile TOML."
+        ),
     ],
+    lang: Annotated[
+        str, typer.Option(help="Language of the rules: en or de.", case_sensitive=False)
+    ] = "en",
+    as_of: AsOfOption = None,
 ) -> None:
-    """Print one profile: rules, thresholds, technologies, classes, interpretations and source."""
+    """Print one profile version: its rules in plain language beside source, section and date,
+    thresholds, technologies, classes, interpretations."""
     from coverage.profiles import format_profile, load_profile
 
+    language = lang.strip().lower()
+    if language not in ("en", "de"):
+        raise typer.BadParameter(f"{lang!r}; use en or de", param_hint="--lang")
     with _user_errors():
-        text = format_profile(load_profile(profile_id))
+        text = format_profile(load_profile(profile_id, _parse_as_of(as_of)), language)
     out.print(text, highlight=False, markup=False)
 
 

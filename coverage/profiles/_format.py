@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import textwrap
 
+from coverage.profiles._rules_text import rules_lines
 from coverage.profiles.model import Profile
 from coverage.schema import Technology
 
@@ -26,9 +27,11 @@ def _wrap(text: str, indent: str = "  ", bullet: str = "") -> list[str]:
     ) or [indent + bullet]
 
 
-def format_profile(profile: Profile) -> str:
-    """One profile as plain text: title, source, effective date, thresholds, technologies,
-    planning and network counting, classes (with eligibility), site rules, interpretations.
+def format_profile(profile: Profile, lang: str = "en") -> str:
+    """One profile as plain text: title, source, the version and its rules in plain language
+    (``lang`` "en" or "de", each rule beside its source, section and date), thresholds,
+    technologies, planning and network counting, classes (with eligibility), site rules,
+    interpretations.
 
     Deterministic (no colours, no terminal width), so it can be printed, logged or diffed.
     """
@@ -40,6 +43,14 @@ def format_profile(profile: Profile) -> str:
         f"  effective date: {p.effective_date.isoformat()}",
         f"  method:         {p.method}",
         f"  sha256:         {p.sha256}",
+    ]
+    for line in rules_lines(p, lang):
+        lines += (
+            _wrap(line[2:], bullet="")
+            if line.startswith("  ")
+            else (_wrap(line[2:], indent="", bullet="- ") if line.startswith("- ") else [line])
+        )
+    lines += [
         "",
         "description:",
         *_wrap(p.description),

@@ -233,7 +233,7 @@ GREY_CASES = [
         "DE_GREY_SERVED_EXISTING",
         False,
     ),
-    # farms: always eligible (literal reading, UNCONFIRMED)
+    # farms: the threshold does not apply; not eligible when gigabit
     # farms are "stets förderfähig" in the context of the 100 Mbit/s threshold, not with FTTH
     Case(
         "farm_gigabit",

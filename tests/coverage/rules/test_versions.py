@@ -6,6 +6,7 @@ says, not what the code happens to produce. As of 2024-01-01 unless stated (hori
 
 from __future__ import annotations
 
+import itertools
 from datetime import date
 
 import pandas as pd
@@ -60,7 +61,7 @@ def test_a_date_before_every_version_names_the_ranges() -> None:
 def test_version_ids_still_load_and_unknown_ids_list_families() -> None:
     assert load_profile("de-gigabit-2023", date(2030, 1, 1)).id == "de-gigabit-2023"
     assert load_profile("de-gigabit-2023").selected_by == ""
-    with pytest.raises(NotFoundError, match="families .*de-gigabit.*de-tkmv.*us-bead"):
+    with pytest.raises(NotFoundError, match=r"families .*de-gigabit.*de-tkmv.*us-bead"):
         load_profile("de-gigabit-2022")
 
 
@@ -69,7 +70,7 @@ def test_families_have_contiguous_ranges_and_sources() -> None:
     for fam in ("de-gigabit", "de-tkmv", "us-bead"):
         members = fams[fam]
         assert len(members) >= 2
-        for old, new in zip(members, members[1:], strict=False):
+        for old, new in itertools.pairwise(members):
             assert old.valid_to is not None and new.valid_from is not None
             assert (new.valid_from - old.valid_to).days == 1, (old.id, new.id)
         assert members[-1].valid_to is None
@@ -283,3 +284,39 @@ def test_operator_identity() -> None:
     codes = operator_codes(frame)
     assert codes[0] == codes[1] and codes[2] == codes[3] and codes[0] != codes[2]
     assert codes[4] == -1
+
+
+# ------------------------------------------------------------------------ rules in two languages
+
+
+def test_docs_rules_md_equals_the_profiles() -> None:
+    """docs/rules.md is generated from the profiles; regenerate with
+    ``python -m coverage.profiles.rules_doc > docs/rules.md``."""
+    from coverage.profiles import list_profiles
+    from coverage.profiles._rules_text import rules_markdown
+    from tests.paths import ROOT
+
+    text = (ROOT / "docs" / "rules.md").read_text(encoding="utf-8")
+    assert text == rules_markdown(list_profiles())
+    for p in list_profiles():
+        assert f"## {p.id} " in text
+        assert p.rules, f"{p.id} has no [[rules]]"
+        for r in p.rules:
+            assert r.source in text.replace("\\|", "|") and r.date.isoformat() in text
+
+
+def test_profile_show_prints_rules_in_german_and_english(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    from api.cli import main
+
+    assert main(["profile", "show", "de-gigabit", "--as-of", "2025-06-01", "--lang", "de"]) == 0
+    de = " ".join(capsys.readouterr().out.split())
+    assert "Fassung: de-gigabit-2024 (Regelwerk de-gigabit; gültig ab 2024-04-30)" in de
+    assert "mindestens 300 Mbit/s im Download und 150 Mbit/s im Upload" in de
+    assert "[Gigabit-RL 2.0, Änderung vom 30.04.2024" in de
+    assert main(["profile", "show", "de-gigabit-2023", "--lang", "en"]) == 0
+    en = " ".join(capsys.readouterr().out.split())
+    assert "version: de-gigabit-2023 (family de-gigabit; in force 2023-03-31 to 2024-04-29)" in en
+    assert "more than 500 Mbit/s download" in en
+    assert main(["profile", "show", "de-gigabit", "--lang", "fr"]) == 2
