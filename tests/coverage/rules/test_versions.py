@@ -320,3 +320,12 @@ def test_profile_show_prints_rules_in_german_and_english(
     assert "version: de-gigabit-2023 (family de-gigabit; in force 2023-03-31 to 2024-04-29)" in en
     assert "more than 500 Mbit/s download" in en
     assert main(["profile", "show", "de-gigabit", "--lang", "fr"]) == 2
+
+
+def test_every_reason_code_has_a_german_text() -> None:
+    from coverage.classify import REASON_CODES
+    from coverage.rules.reasons import REASON_CODES_DE, reason_text
+
+    assert set(REASON_CODES_DE) == set(REASON_CODES)
+    assert reason_text("UK_OMR_UNDER_REVIEW", "de").startswith("kein verifiziertes")
+    assert reason_text("UK_OMR_UNDER_REVIEW", "en").startswith("no verified")
