@@ -50,6 +50,7 @@ from coverage.run_inputs import (
     region_for_profile,
 )
 from coverage.run_pairs import PairChunks, offer_list_pairs, pair_chunks
+from coverage.run_population import population_basis
 from coverage.run_projects import RANKINGS, cost_sources, rural_projects
 from coverage.run_records import (
     MANIFEST_VERSION,
@@ -262,6 +263,12 @@ def run(
     fibre, fibre_record = load_fibre(inputs.fibre, region)
     if fibre_record:
         records.append(fibre_record)
+    rural_options, population_basis_record = population_basis(
+        options.rural,
+        grid_given=population is not None,
+        households_column=bool(addr_record.get("households_column", True)),
+        region_code=region.code,
+    )
     rural = analyse_rural(
         per_address,
         gemeinden_gdf,
@@ -269,7 +276,7 @@ def run(
         crs=region.working_crs,
         population=population,
         population_source=population_record["path"] if population_record else "",
-        options=options.rural,
+        options=rural_options,
         inspire_grid=region.inspire_grid,
         region=region.code,
         fibre=fibre,
@@ -337,6 +344,7 @@ def run(
             else None,
             "rural_rule": options.rural.rural_rule,
             "population": rural.population_source,
+            "population_basis": population_basis_record,
             "public_min_count": options.rural.public_min_count,
             "gap_link_distance_m": options.rural.gaps.link_distance_m,
             "costs": rural.cost_set.record() if rural.cost_set else None,

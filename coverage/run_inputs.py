@@ -142,6 +142,7 @@ def load_addresses(
     check_coordinates(geom.x, geom.y, raw.crs, source=raw.source, region=region, what="addresses")
     frame, reproj = _to_working(frame, raw, region)
     record = _input_record(raw, "addresses", report, reproj)
+    record["households_column"] = "households" in raw.frame.columns
     del raw
     release_free_memory()  # the reader's and the validation's copies
     return frame, record, report
