@@ -16,6 +16,7 @@ import pandas as pd
 import shapely
 
 from coverage.errors import InputDataError
+from coverage.sites import derive_site_types
 
 
 class Technology(StrEnum):
@@ -193,7 +194,9 @@ def validate_addresses(
     """Check and coerce an address layer to the canonical shape.
 
     Rows are numbered from 1 in messages (the feature or data row, header excluded).
-    Missing optional columns are filled: ``site_type`` = private, ``households`` = 1.
+    Missing optional columns are filled: ``site_type`` from :func:`coverage.sites.
+    derive_site_types` (school register, hospital list, FCC building_type_code, else
+    private; the report says which), ``households`` = 1.
     Raises InputDataError for missing ids, duplicate ids, non-point or empty geometries,
     unknown site types and negative household counts.
     """
@@ -236,10 +239,12 @@ def validate_addresses(
                 f"e.g. {ags[bad].iloc[0]!r}); keep leading zeros (NRW keys start with '05')"
             )
 
+    derived, how = derive_site_types(frame)  # coverage.sites: which column says what
+    report.warnings.append(how)
     site = (
         _as_string(frame["site_type"].reset_index(drop=True)).str.lower()
-        if "site_type" in frame
-        else pd.Series("private", index=out.index, dtype="string")
+        if derived is None
+        else derived
     )
     site = site.fillna("private")
     known = {s.value for s in SiteType}

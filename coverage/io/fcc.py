@@ -67,7 +67,6 @@ BDC_REQUIRED = (
     "brand_name", "location_id", "technology", "max_advertised_download_speed",
     "max_advertised_upload_speed", "low_latency",
 )  # fmt: skip
-_SITE = {"R": "private", "X": "private", "G": "private", "B": "business", "C": "public"}
 _BOOL = {
     "1": True,
     "true": True,
@@ -185,12 +184,7 @@ def read_fcc_fabric(
     out["suffix"] = empty
     out["postcode"] = cols.get("zip", empty)
     out["place"] = cols.get("city", empty)
-    code = cols.get("building_type_code", empty).str.upper()
-    site = code.map(_SITE).astype("string")
-    unknown = int((site.isna() & code.notna()).sum())
-    if unknown:
-        notes.append(f"{unknown} unknown building_type_code value(s) -> site_type private")
-    out["site_type"] = site.fillna("private")
+    # site_type is derived from building_type_code by coverage.sites (validation, inspect)
     if "unit_count" in cols:
         units = _text.numbers(table.column("unit_count"), "unit_count", label)
         bad = (units < 0) | (units != np.floor(units))

@@ -18,6 +18,7 @@ from coverage.errors import GapmapError, SourceReadError
 from coverage.io.detect import describe, detect_format, read_any
 from coverage.io.raster import raster_info
 from coverage.io.vector import RawLayer
+from coverage.sites import derive_site_types
 
 _ID_COLUMNS = ("address_id", "cell_id", "quadkey", "ags")
 _US_FORMATS = ("fcc_fabric", "fcc_bdc")
@@ -104,6 +105,8 @@ def inspect_file(
             report.problems.append(f"sentinel values found: {note}")
         elif low.startswith("dropped"):
             report.problems.append(note)
+    if "address_id" in read.frame.columns and "provider" not in read.frame.columns:
+        report.notes.append(derive_site_types(read.frame)[1])
     _check_ids(read, report)
     if hasattr(read.frame, "geometry") and read.crs is not None:
         _check_geometry(read, report, region or ("us" if guess.name in _US_FORMATS else "de"))

@@ -36,7 +36,7 @@ def test_households_column_or_grid_are_used_as_given() -> None:
 
 
 def test_no_households_outside_germany_refuses_with_the_fix() -> None:
-    with pytest.raises(InputDataError, match="add a households column .* pass --population"):
+    with pytest.raises(InputDataError, match=r"add a households column .* pass --population"):
         population_basis(
             RuralOptions(), grid_given=False, households_column=False, region_code="uk"
         )

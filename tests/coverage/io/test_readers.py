@@ -248,7 +248,13 @@ def test_fcc_fabric_addresses() -> None:
     assert f["address_id"].tolist() == ["1000000001", "1000000002", "1000000003"]
     assert f["house_number"].tolist()[:2] == ["123", "45B"] and f["street"][2] == "RURAL ROUTE 2"
     assert f["postcode"][0] == "05602" and f["households"].tolist() == [1, 12, 0]
-    assert f["site_type"].tolist() == ["private", "private", "business"]
+    # the reader keeps building_type_code; coverage.sites derives site_type from it
+    assert f["building_type_code"].tolist() == ["R", "X", "B"]
+    assert validate_addresses(f, source="fabric")[0]["site_type"].tolist() == [
+        "private",
+        "private",
+        "business",
+    ]
     assert f["bsl"].tolist() == [True, True, False] and any("bsl_flag" in n for n in layer.notes)
     out, _ = validate_addresses(f, source=layer.source)
     assert len(out) == 3
