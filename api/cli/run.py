@@ -401,11 +401,14 @@ def profiles() -> None:
     """List the bundled rule profiles."""
     from coverage.profiles import list_profiles
 
-    table = Table(title="rule profiles", title_justify="left")
-    for col in ("id", "version", "jurisdiction", "title"):
+    table = Table(
+        title="rule profiles (a family id picks the version in force on --as-of)",
+        title_justify="left",
+    )
+    for col in ("id", "family", "in force", "jurisdiction", "title"):
         table.add_column(col)
     for p in list_profiles():
-        table.add_row(p.id, str(p.version), p.jurisdiction, p.title)
+        table.add_row(p.id, p.family, p.validity, p.jurisdiction, p.title)
     out.print(table)
 
 
