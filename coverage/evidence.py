@@ -20,6 +20,7 @@ import pandas as pd
 
 from coverage.errors import InputDataError, NotFoundError, ProfileError
 from coverage.profiles import Profile
+from coverage.rules.reasons import reason_text
 
 FORMATS = ("de", "bead", "uk-omr")
 LANGS = ("de", "en")
@@ -220,7 +221,11 @@ def headers(epsg: int, lang: str, *, labels: bool) -> list[str]:
 
 
 def format_table(table: pd.DataFrame, *, decimal: str = ".", lang: str = "en") -> pd.DataFrame:
-    """All cells as text with fixed decimals (``decimal`` '.' or ','); NA becomes ''."""
+    """All cells as text with fixed decimals (``decimal`` '.' or ','); NA becomes ''.
+
+    ``lang="de"``: the reason is the German text of the reason code
+    (:data:`coverage.rules.reasons.REASON_CODES_DE`), so every cell of a German table is German;
+    the English reason sentence with the offer details stays in the machine-readable CSV."""
     yes, no = ("ja", "nein") if lang == "de" and decimal == "," else ("true", "false")
     out = {}
     for name, _, _, kind in COLUMNS:
@@ -232,6 +237,11 @@ def format_table(table: pd.DataFrame, *, decimal: str = ".", lang: str = "en") -
             ]
         elif kind == "bool":
             text = ["" if pd.isna(v) else (yes if v else no) for v in col.to_numpy(dtype=object)]
+        elif name == "reason" and lang == "de":
+            text = [
+                "" if pd.isna(c) else reason_text(str(c), "de")
+                for c in table["reason_code"].to_numpy(dtype=object)
+            ]
         else:
             text = col.fillna("").astype(str).tolist()
         out[name] = text

@@ -107,6 +107,12 @@ def test_german_excel_csv(unpacked: Path, warstein: gpd.GeoDataFrame) -> None:
     lat = frame["Breite (WGS84)"].to_numpy()
     assert lat == pytest.approx(warstein.geometry.to_crs(4326).y.to_numpy(), abs=1e-6)
     assert set(frame["Förderfähig"]) <= {"ja", "nein"}
+    # German reasons: the German text of each reason code (coverage.rules.reasons)
+    from coverage.rules.reasons import REASON_CODES_DE
+
+    assert frame["Begründung"].tolist() == [
+        REASON_CODES_DE[c] for c in frame["Begründungscode"].tolist()
+    ]
     down = frame["Download heute (Mbit/s)"].dropna()
     assert down.dtype.kind == "f" and (down >= 0).all()
 
