@@ -1,8 +1,9 @@
 """The ``gapmap`` command line (typer + rich), one module per kind of user.
 
 - ``app``: the typer app, consoles, exit codes and :func:`main` (the console script);
-- ``run``: demo, run, cluster-run, degurba, inspect, profiles, summary, diff (the office and
-  the analyst);
+- ``run``: demo, run, cluster-run, degurba, inspect, summary, diff (the office and the
+  analyst);
+- ``profiles``: profiles, profile show (rule profiles and their dated versions);
 - ``maps``: ``gapmap map`` (the planner);
 - ``evidence``: evidence packs, verify, publish to PostGIS (the applicant and the GIS office);
 - ``service``: ``serve`` and ``keys`` (whoever runs the HTTP service).
@@ -17,7 +18,7 @@ import importlib
 from api.cli.app import app, main
 
 # registration order is the order of `gapmap --help`
-for _module in ("run", "projects", "service", "evidence", "maps"):
+for _module in ("run", "profiles", "projects", "service", "evidence", "maps"):
     importlib.import_module(f"api.cli.{_module}")
 
 __all__ = ["app", "main"]
