@@ -218,6 +218,13 @@ def check_run_request(
     return {"addresses": addresses, "coverage": list(coverage), "boundaries": boundaries}
 
 
+def profile_region(profile: str) -> str:
+    """The region a run takes when the request names none: the profile's jurisdiction."""
+    from coverage.profiles import load_profile
+
+    return load_profile(profile).jurisdiction.lower()
+
+
 def _read_manifest(store: Store, run_id: str) -> dict[str, Any]:
     import json
 

@@ -75,7 +75,9 @@ class RunCreate(BaseModel):
         pattern=r"^[a-z0-9][a-z0-9._-]{0,99}$",
         description="A bundled profile id (GET /profiles)",
     )
-    region: Literal["de", "us", "uk"] = "de"
+    region: Literal["de", "us", "uk"] | None = Field(
+        None, description="Jurisdiction (default: the profile's own)"
+    )
     as_of: date | None = Field(None, description="Reference date (default: today)")
     include_planned: bool = Field(
         True, description="Count planned roll-outs within the profile's horizon"

@@ -8,7 +8,7 @@ from fastapi import APIRouter, Query, status
 
 from api.service.deps import AnalystKey, JobsDep, RunId, StoreDep
 from api.service.errors import PROBLEM_SCHEMA, ApiError
-from api.service.jobs import check_run_request
+from api.service.jobs import check_run_request, profile_region
 from api.service.schemas import RunCreate, RunList, RunOut
 
 _PROBLEM = {"content": {"application/problem+json": {"schema": PROBLEM_SCHEMA}}}
@@ -27,10 +27,11 @@ router = APIRouter(
 def create(body: RunCreate, store: StoreDep, jobs: JobsDep, principal: AnalystKey) -> RunOut:
     """Queue an analysis of uploaded datasets; poll ``GET /runs/{id}`` for its progress."""
     inputs = check_run_request(store, body.addresses, body.coverage, body.boundaries, body.profile)
+    region = body.region or profile_region(body.profile)
     run = store.create_run(
         {
             "profile": body.profile,
-            "region": body.region,
+            "region": region,
             "as_of": body.as_of.isoformat() if body.as_of else None,
             "include_planned": body.include_planned,
             "inputs": inputs,
