@@ -9,6 +9,7 @@ script carries the request's CSP nonce.
 
 from __future__ import annotations
 
+import math
 import re
 from typing import Any
 
@@ -261,7 +262,14 @@ def map_html(
     t = translator(lang)
     classes = list((meta["manifest"].get("profile") or {}).get("classes") or CLASS_COLOURS)
     colours = {c: class_colour(c, i) for i, c in enumerate(classes)}
-    fmap = folium.Map(location=None, tiles=None, zoom_start=9, max_zoom=22, prefer_canvas=True)
+    (lat0, lon0), (lat1, lon1) = bounds
+    fmap = folium.Map(
+        location=[(lat0 + lat1) / 2, (lon0 + lon1) / 2],
+        zoom_start=fit_zoom(bounds),
+        tiles=None,
+        max_zoom=22,
+        prefer_canvas=True,
+    )
     StyleHelpers(colours).add_to(fmap)
     kinds = ["gemeinden", "cells"] if public else ["gemeinden", "cells", "gaps", "addresses"]
     names = {
@@ -339,6 +347,17 @@ def map_html(
     html = root.render()
     html = html.replace("<html>", f'<html lang="{lang}">', 1)
     return _SCRIPT.sub(f'<script nonce="{nonce}"', html)
+
+
+def fit_zoom(bounds: list[list[float]], width: int = 1000, height: int = 700) -> int:
+    """The zoom at which ``bounds`` fill a typical window (the page opens there, so no
+    world-wide tiles are cut before ``fitBounds`` runs)."""
+    (lat0, lon0), (lat1, lon1) = bounds
+    dlon = max(abs(lon1 - lon0), 1e-6)
+    stretch = 1 / max(math.cos(math.radians((lat0 + lat1) / 2)), 0.1)
+    dlat = max(abs(lat1 - lat0), 1e-6) * stretch
+    z = math.log2(min(width * 360 / (256 * dlon), height * 360 / (256 * dlat)))
+    return int(max(0, min(18, math.floor(z))))
 
 
 def _link_assets(root: Any) -> None:
