@@ -5,6 +5,9 @@ from __future__ import annotations
 import re
 import warnings
 from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -76,3 +79,61 @@ def html_tables(html: str) -> list[list[list[str]]]:
 def de_int(text: str) -> int:
     """'12.345' (German thousands) or '12,345' -> 12345."""
     return int(text.replace(".", "").replace(",", ""))
+
+
+HOSTILE = '<script>alert("gm")</script>'
+#: The Gemeinde whose name is made hostile (not Warstein: its page and search stay usable).
+HOSTILE_AGS = "05958004"
+
+
+@dataclass(frozen=True)
+class HostileInputs:
+    """Demo inputs with HTML in operator, street, place and Gemeinde names."""
+
+    addresses: Path
+    coverage: Path
+    boundaries: Path
+    as_of: Any
+
+
+def write_hostile_inputs(demo_inputs: Any, out: Path) -> HostileInputs:
+    """Copies of the demo inputs with ``HOSTILE`` in the names a user could control."""
+    import geopandas as gpd
+
+    out.mkdir(parents=True, exist_ok=True)
+    a = gpd.read_parquet(demo_inputs.addresses)
+    pick = a.index[(a["ags"] == HOSTILE_AGS).to_numpy()][:5]
+    a.loc[pick, "street"] = HOSTILE
+    a.loc[pick, "place"] = HOSTILE
+    a.to_parquet(out / "addresses.parquet")
+    c = gpd.read_parquet(demo_inputs.coverage)
+    c.loc[c.index[:200], "provider"] = HOSTILE
+    c.to_parquet(out / "coverage.parquet")
+    b = gpd.read_file(demo_inputs.boundaries)
+    b.loc[b["ags"] == HOSTILE_AGS, "name"] = HOSTILE
+    b.to_file(out / "boundaries.geojson", driver="GeoJSON")
+    return HostileInputs(
+        out / "addresses.parquet",
+        out / "coverage.parquet",
+        out / "boundaries.geojson",
+        demo_inputs.as_of,
+    )
+
+
+@pytest.fixture(scope="session")
+def hostile_run(
+    service: Service, demo_inputs: Any, tmp_path_factory: pytest.TempPathFactory
+) -> dict[str, Any]:
+    """A succeeded run on the hostile inputs."""
+    from tests.api.service.conftest import start_run, upload, wait_run
+
+    inputs = write_hostile_inputs(demo_inputs, tmp_path_factory.mktemp("hostile"))
+    ids = {
+        kind: upload(service.client, getattr(inputs, kind), kind)["id"]
+        for kind in ("addresses", "coverage", "boundaries")
+    }
+    key = service.keys["analyst"]
+    run = start_run(service.client, ids, key, as_of=inputs.as_of.isoformat())
+    done = wait_run(service.client, run["id"], key)
+    assert done["state"] == "succeeded", done
+    return done
