@@ -22,6 +22,7 @@ from folium.template import Template
 from api.service.models import Run
 from api.service.tile_index import ADDRESS_MIN_ZOOM
 from api.service.web.i18n import translator
+from coverage.schema import Technology
 from maps import i18n
 from maps.assets import Legend, js_literal
 from maps.layers import (
@@ -106,6 +107,18 @@ class PageScript(MacroElement):
         (function () {
             var map = {{ this._parent.get_name() }};
             var C = {{ this.config }};
+            // Leaflet 1.9 asks a clicked circle for its LatLng; VectorGrid's points only
+            // know their drawn circle (Leaflet.VectorGrid#274): take its centre on screen.
+            var latLngOf = L.CircleMarker.prototype.getLatLng;
+            L.CircleMarker.prototype.getLatLng = function () {
+                if (!this._latlng && this._path && this._path.getBoundingClientRect) {
+                    var r = this._path.getBoundingClientRect();
+                    var c = map.getContainer().getBoundingClientRect();
+                    return map.containerPointToLatLng(
+                        [r.left + r.width / 2 - c.left, r.top + r.height / 2 - c.top]);
+                }
+                return latLngOf.call(this);
+            };
             var layers = { {% for key, name in this.layers.items() %}{{ key|tojson }}: {{ name }},{% endfor %} };
             function row(table, head, value) {
                 var tr = document.createElement('tr');
@@ -127,7 +140,10 @@ class PageScript(MacroElement):
                 div.appendChild(b);
                 var table = document.createElement('table');
                 var q = Object.assign({}, p);
-                if (kind === 'addresses') { q.class_label = C.classes[p['class']] || p['class']; }
+                if (kind === 'addresses') {
+                    q.class_label = C.classes[p['class']] || p['class'];
+                    if (p.best_technology) { q.best_technology = C.tech[p.best_technology] || p.best_technology; }
+                }
                 C.fields[kind].forEach(function (f) {
                     if (q[f[0]] !== undefined && q[f[0]] !== null) { row(table, f[1], fmt(q[f[0]])); }
                 });
@@ -181,6 +197,7 @@ class PageScript(MacroElement):
             info.addTo(map);
             map.fitBounds(C.bounds);
             window.gapmap = {map: map, layers: layers, config: C};
+            L.DomUtil.addClass(map.getContainer(), 'gm-ready');
         })();
         {% endmacro %}
         """
@@ -241,7 +258,7 @@ class StyleHelpers(MacroElement):
 def _layer(run: Run, kind: str, name: str, show: bool, min_zoom: int = 0) -> VectorGridProtobuf:
     options = (
         f"{{interactive: true, maxNativeZoom: 20, maxZoom: 22, minZoom: {min_zoom}, "
-        f"rendererFactory: L.canvas.tile, vectorTileLayerStyles: {{{js_literal(kind)}: {_STYLE[kind]}}}}}"
+        f"rendererFactory: L.svg.tile, vectorTileLayerStyles: {{{js_literal(kind)}: {_STYLE[kind]}}}}}"
     )
     url = f"/runs/{run.id}/tiles/{kind}/{{z}}/{{x}}/{{y}}.mvt"
     return VectorGridProtobuf(url, name, options, show=show)
@@ -332,6 +349,7 @@ def map_html(
         "bounds": bounds,
         "fields": {k: [[p, t(lab)] for p, lab in v] for k, v in POPUP_FIELDS.items()},
         "classes": {c: i18n.class_label(c, lang) for c in classes},
+        "tech": {t.value: i18n.tech_label(t.value, lang) for t in Technology},
         "locale": "de-DE" if lang == "de" else "en-GB",
         "yes": "ja" if lang == "de" else "yes",
         "no": "nein" if lang == "de" else "no",
@@ -346,6 +364,7 @@ def map_html(
     _link_assets(root)
     html = root.render()
     html = html.replace("<html>", f'<html lang="{lang}">', 1)
+    html = html.replace("<head>", '<head>\n<link rel="icon" href="data:,">', 1)
     return _SCRIPT.sub(f'<script nonce="{nonce}"', html)
 
 
