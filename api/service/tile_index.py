@@ -172,7 +172,8 @@ def encode(layer: str, features: list[tuple[Any, dict[str, Any]]]) -> bytes:
 def point_features(
     index: PointIndex, pos: np.ndarray, z: int, x: int, y: int, props: pd.DataFrame
 ) -> list[tuple[Any, dict[str, Any]]]:
-    """Points at ``pos`` as tile features with the properties of their rows."""
+    """Points at ``pos`` (increasing positions of the index) as tile features; ``props``
+    holds the properties in index order (``props.iloc[i]`` belongs to ``index.u[i]``)."""
     if len(pos) > MAX_POINTS_PER_TILE:
         pos = pos[np.linspace(0, len(pos) - 1, MAX_POINTS_PER_TILE).astype(np.int64)]
     u0, v0, _, _ = tile_bounds(z, x, y)
@@ -180,7 +181,13 @@ def point_features(
     tx = np.floor((index.u[pos] - u0) * scale)
     ty = np.floor((index.v[pos] - v0) * scale)
     geoms = shapely.points(tx, ty)
-    rows = props.iloc[index.rows[pos]]
+    # ``props`` is in index order: a tile's rows lie in one short slice (cheap to cut),
+    # and only that slice is gathered
+    if len(pos):
+        lo = int(pos[0])
+        rows = props.iloc[lo : int(pos[-1]) + 1].iloc[pos - lo]
+    else:
+        rows = props.iloc[:0]
     columns = {c: rows[c].tolist() for c in rows.columns}
     out = []
     for j, g in enumerate(geoms):

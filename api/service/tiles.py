@@ -111,7 +111,8 @@ class TileService:
         def build() -> tuple[ti.PointIndex, pd.DataFrame]:
             table = self.results.addresses(run)
             cols = [c for c in ADDRESS_PROPS if c in table.frame.columns]
-            return ti.PointIndex.build(table.lon, table.lat), table.frame[cols]
+            index = ti.PointIndex.build(table.lon, table.lat)
+            return index, table.frame[cols].iloc[index.rows].reset_index(drop=True)
 
         return self._indexes.get_or_build((run.id, "addresses"), build)
 
