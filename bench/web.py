@@ -59,6 +59,7 @@ def _tile(lon: float, lat: float, z: int) -> tuple[int, int]:
 async def _load(urls: list[str], base: str, headers: dict[str, str], clients: int) -> dict:
     latencies: list[float] = []
     errors = 0
+    kinds: dict[str, int] = {}
     queue = list(reversed(urls))
     limits = httpx.Limits(max_connections=clients, max_keepalive_connections=clients)
     async with httpx.AsyncClient(base_url=base, headers=headers, limits=limits, timeout=60) as c:
@@ -70,11 +71,13 @@ async def _load(urls: list[str], base: str, headers: dict[str, str], clients: in
                 t0 = time.perf_counter()
                 try:
                     r = await c.get(url)
-                    ok = r.status_code == 200
-                except httpx.HTTPError:
-                    ok = False
+                    kind = "" if r.status_code == 200 else f"HTTP {r.status_code}"
+                except httpx.HTTPError as exc:
+                    kind = type(exc).__name__
                 latencies.append((time.perf_counter() - t0) * 1000)
-                errors += 0 if ok else 1
+                if kind:
+                    errors += 1
+                    kinds[kind] = kinds.get(kind, 0) + 1
 
         started = time.perf_counter()
         await asyncio.gather(*(worker() for _ in range(clients)))
@@ -86,6 +89,7 @@ async def _load(urls: list[str], base: str, headers: dict[str, str], clients: in
         "p99": lat[min(len(lat) - 1, int(len(lat) * 0.99))],
         "rps": len(lat) / wall,
         "errors": errors,
+        "kinds": kinds,
     }
 
 
