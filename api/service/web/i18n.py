@@ -90,6 +90,10 @@ TEXTS: dict[str, tuple[str, str]] = {
         "Öffentliche Ansicht: nur zusammengefasste Zahlen; kleine Werte (unter {k}) sind ausgeblendet.",
         "Public view: aggregates only; small counts (below {k}) are hidden.",
     ),
+    "public_chart_note": (
+        "Summe der angezeigten Werte: ausgeblendete kleine Werte sind nicht enthalten.",
+        "Sum of the values shown: hidden small counts are not included.",
+    ),
     "search": ("Adresse suchen", "Search an address"),
     "search_ph": ("z. B. Hauptstraße 5, Warstein", "e.g. Hauptstraße 5, Warstein"),
     "not_found": ("Nicht gefunden", "Not found"),
