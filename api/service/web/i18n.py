@@ -74,7 +74,7 @@ TEXTS: dict[str, tuple[str, str]] = {
     "gap_area": ("Lückengebiet", "Gap area"),
     "priority": ("Priorität", "Priority"),
     "cost": ("Kosten (EUR)", "Cost (EUR)"),
-    "trench": ("Trasse (m)", "Trench (m)"),
+    "trench": ("Trasse (m)", "Route (m)"),
     "downloads": ("Downloads", "Downloads"),
     "csv_excel": ("CSV (Excel, deutsch)", "CSV (German Excel)"),
     "xlsx": ("Excel (XLSX)", "Excel (XLSX)"),

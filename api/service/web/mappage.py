@@ -58,8 +58,11 @@ POPUP_FIELDS = {
         ("area_id", "gap_area"),
         ("addresses", "addresses"),
         ("households", "households"),
+        ("route_m", "trench"),
         ("trench_m", "trench"),
+        ("cost_central", "cost"),
         ("cost_eur", "cost"),
+        ("screening_score", "priority"),
         ("priority", "priority"),
     ],
     "gemeinden": [
@@ -84,7 +87,8 @@ _STYLE = {
                 fillOpacity: 0.9, color: '#333', weight: z >= 16 ? 1 : 0};
     }""",
     "gaps": """function (p) {
-        return {fill: true, fillColor: bin(p.priority, PRIO_BINS, PRIO_COL), fillOpacity: 0.45,
+        var score = p.screening_score !== undefined ? p.screening_score : p.priority;
+        return {fill: true, fillColor: bin(score, PRIO_BINS, PRIO_COL), fillOpacity: 0.45,
                 color: '#3f007d', weight: 1};
     }""",
     "gemeinden": """function (p) {

@@ -74,9 +74,16 @@ def _gaps(request: Request, run: Run, ags: str | None = None) -> list[dict[str, 
     table = pd.DataFrame(frame.drop(columns=frame.geometry.name))
     if ags is not None and "ags" in table:
         table = table[table["ags"].astype(str) == ags]
-    if "priority" in table:
-        table = table.sort_values("priority", ascending=False, kind="stable")
-    return table.head(TOP_GAPS).to_dict("records")
+    # the engine's names: screening_score/cost_central (cost ranges), priority/cost_eur before
+    score = "screening_score" if "screening_score" in table else "priority"
+    if score in table:
+        table = table.sort_values(score, ascending=False, kind="stable", na_position="last")
+    rows = table.head(TOP_GAPS).to_dict("records")
+    for row in rows:
+        row["score"] = row.get(score)
+        row["cost"] = row.get("cost_central", row.get("cost_eur"))
+        row["length_m"] = row.get("route_m", row.get("trench_m"))
+    return rows
 
 
 @router.get("/{run_id}")
