@@ -6,7 +6,8 @@
 - ``profiles``: profiles, profile show (rule profiles and their dated versions);
 - ``maps``: ``gapmap map`` (the planner);
 - ``evidence``: evidence packs, verify, publish to PostGIS (the applicant and the GIS office);
-- ``service``: ``serve`` and ``keys`` (whoever runs the HTTP service).
+- ``service``: ``serve`` and ``keys`` (whoever runs the HTTP service);
+- ``web``: ``demo-workspace`` (a service workspace with the demo run, for the web face).
 
 Each command module imports ``app`` and registers on it; importing this package registers them
 all. Imports point to ``coverage`` and ``maps``, never to ``api.service`` at module level (the
@@ -18,7 +19,7 @@ import importlib
 from api.cli.app import app, main
 
 # registration order is the order of `gapmap --help`
-for _module in ("run", "profiles", "projects", "service", "evidence", "maps"):
+for _module in ("run", "profiles", "projects", "service", "web", "evidence", "maps"):
     importlib.import_module(f"api.cli.{_module}")
 
 __all__ = ["app", "main"]

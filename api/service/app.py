@@ -13,7 +13,7 @@ from contextlib import asynccontextmanager
 
 from fastapi import FastAPI
 
-from api.service import errors
+from api.service import errors, web
 from api.service.addresses import freeze_long_lived
 from api.service.deps import Services
 from api.service.ingest import UploadLimitMiddleware
@@ -80,6 +80,7 @@ def create_app(settings: Settings) -> FastAPI:
         openapi_url="/openapi.json",
     )
     app.add_middleware(UploadLimitMiddleware, max_bytes=settings.max_upload_bytes)
+    web.install(app)  # pages, tiles, static assets, browser security headers
     errors.install(app)  # added last: the request-id middleware is the outermost
     for module in (meta, datasets, runs, reports, addresses, ogc, keys):
         app.include_router(module.router)

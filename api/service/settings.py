@@ -43,6 +43,14 @@ class Settings(BaseSettings):
     )
     workers: int = Field(default=2, ge=1, le=64, description="Runs executed at the same time.")
     lookup_cache_runs: int = Field(default=4, ge=1, description="Run indexes kept in memory.")
+    session_secret: SecretStr | None = Field(
+        default=None,
+        description="Key that signs browser sessions; default: a random one kept in "
+        "<workspace>/session.key.",
+    )
+    session_ttl_s: int = Field(
+        default=8 * 3600, ge=60, le=30 * 86400, description="Lifetime of a browser session."
+    )
     run_step_delay_s: float = Field(
         default=0.0,
         ge=0.0,

@@ -74,6 +74,13 @@ PACKAGES: dict[str, tuple[str, str, tuple[str, ...]]] = {
             "license.txt",
         ),
     ),
+    # the map pages of the service read vector tiles (api/service/web/mappage.py); the
+    # package ships its Beerware licence in the README
+    "leaflet.vectorgrid": (
+        "1.3.0",
+        "Beerware",
+        ("dist/Leaflet.VectorGrid.bundled.min.js", "README.md"),
+    ),
 }
 
 
