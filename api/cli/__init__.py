@@ -4,6 +4,7 @@
 - ``run``: demo, run, cluster-run, degurba, inspect, summary, diff (the office and the
   analyst);
 - ``profiles``: profiles, profile show (rule profiles and their dated versions);
+- ``projects``: ``kriterien`` (the official Kriterienkatalog points of a project area);
 - ``maps``: ``gapmap map`` (the planner);
 - ``evidence``: evidence packs, verify, publish to PostGIS (the applicant and the GIS office);
 - ``service``: ``serve`` and ``keys`` (whoever runs the HTTP service);
