@@ -8,7 +8,8 @@
 - ``maps``: ``gapmap map`` (the planner);
 - ``evidence``: evidence packs, verify, publish to PostGIS (the applicant and the GIS office);
 - ``service``: ``serve`` and ``keys`` (whoever runs the HTTP service);
-- ``web``: ``demo-workspace`` (a service workspace with the demo run, for the web face).
+- ``web``: ``demo-workspace`` (a service workspace with the demo run, for the web face);
+- ``mev``: ``gapmap mev ...``, the Markterkundungsverfahren (the Breitbandkoordinator).
 
 Each command module imports ``app`` and registers on it; importing this package registers them
 all. Imports point to ``coverage`` and ``maps``, never to ``api.service`` at module level (the
@@ -20,7 +21,7 @@ import importlib
 from api.cli.app import app, main
 
 # registration order is the order of `gapmap --help`
-for _module in ("run", "profiles", "projects", "service", "web", "evidence", "maps"):
+for _module in ("run", "profiles", "projects", "service", "web", "evidence", "maps", "mev"):
     importlib.import_module(f"api.cli.{_module}")
 
 __all__ = ["app", "main"]

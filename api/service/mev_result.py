@@ -1,0 +1,141 @@
+"""The result of an MEV: resolved offers -> a gapmap run -> eligible list, changes, map, packs.
+
+The result is reproducible from the stored replies and decisions: ``resolved_offers.csv`` is
+an ordinary address-keyed offer list, and the run directory ``result/run`` is exactly what
+``gapmap run --addresses area_addresses.parquet --offers resolved_offers.csv`` writes with
+the MEV's profile and Stichtag (the command is in ``ergebnis.json``).
+"""
+
+from __future__ import annotations
+
+import json
+import shutil
+from pathlib import Path
+from typing import Any
+
+import geopandas as gpd
+import pandas as pd
+
+from api.service.mev import AREA_FILE, BEFORE_FILE, MevWorkflow, _zip_dir
+from coverage.errors import InputDataError
+from coverage.io.hashing import sha256_file
+from coverage.io.mev_files import write_csv_de, write_text
+from coverage.io.writers import write_csv
+from coverage.mev import outcome, procedure, reconcile
+from coverage.mev.reconcile import KIND_LABELS
+from coverage.pipeline import RunOptions, run
+from coverage.run_inputs import LayerSpec, RunInputs
+
+
+def rerun_command(mev_dir: Path, spec: procedure.MevSpec, boundaries: str | None) -> list[str]:
+    """The ``gapmap run`` that gives the same classification as the MEV result."""
+    cmd = ["gapmap", "run", "--addresses", str(mev_dir / AREA_FILE),
+           "--offers", str(mev_dir / "result" / "resolved_offers.csv")]  # fmt: skip
+    if boundaries:
+        cmd += ["--boundaries", boundaries]
+    cmd += ["--profile", spec.profile, "--as-of", spec.reference_date.isoformat(),
+            "--out", str(mev_dir / "rerun")]  # fmt: skip
+    return cmd
+
+
+def build_result(flow: MevWorkflow, mev_id: str, actor: str) -> dict[str, Any]:
+    """Classify with the resolved offers and write ``result/`` and ``result.zip``."""
+    mev = flow.mevs.get(mev_id)
+    new_state = procedure.next_state(mev.state, "result")
+    spec = flow.spec(mev)
+    rec = flow.reconcile(mev_id)
+    if rec.claims.empty:
+        raise InputDataError(f"MEV {mev_id} has no usable reply; there is nothing to classify")
+    decisions = {
+        c: d
+        for c, d in zip(rec.conflicts["conflict_id"], rec.conflicts["decision"], strict=True)
+        if d
+    }
+    claims = reconcile.resolve(rec.claims, rec.conflicts, decisions)
+    base = flow.mevs.dir(mev_id)
+    out = base / "result"
+    if out.exists():
+        shutil.rmtree(out)
+    out.mkdir(parents=True)
+    offers_path = write_csv(reconcile.resolved_offers(claims), out / "resolved_offers.csv")
+    boundaries = mev.inputs.get("boundaries")
+    inputs = RunInputs(
+        addresses=LayerSpec(base / AREA_FILE),
+        offers=(LayerSpec(offers_path),),
+        boundaries=LayerSpec(Path(boundaries)) if boundaries else None,
+    )
+    options = RunOptions(profile=spec.profile, region=spec.region, as_of=spec.reference_date,
+                         extra_manifest={"mev": {"id": mev_id, "name": spec.name}})  # fmt: skip
+    result = run(inputs, out / "run", options)
+    table = result.table
+    before = pd.read_parquet(base / BEFORE_FILE)
+    changes = outcome.changes(before, table)
+    write_csv_de(changes, out / "aenderungen.csv")
+    write_csv_de(outcome.eligible_list(table), out / "foerderfaehige_adressen.csv")
+    k = rec.conflicts.assign(kind=rec.conflicts["kind"].map(KIND_LABELS))
+    write_csv_de(k.rename(columns={"conflict_id": "Konflikt", "address_id": "Adress-ID", "kind": "Art",
+                                   "operators": "Betreiber", "detail": "Angaben", "decision": "Entscheidung",
+                                   "reason": "Begründung", "decided_by": "entschieden von"}),
+                 out / "konflikte_entscheidungen.csv")  # fmt: skip
+    write_csv_de(pd.DataFrame({"Adress-ID": rec.silent}), out / "ohne_rueckmeldung.csv")
+    write_csv_de(rec.side_by_side, out / "gegenueberstellung.csv")
+    replies = [
+        {"reply": r.id, "operator": r.operator, "version": r.version, "kind": r.kind,
+         "filename": r.filename, "sha256": r.sha256, "current": r.superseded_at is None}
+        for r in flow.mevs.replies(mev_id)
+    ]  # fmt: skip
+    png = _result_png(base, table, changes, spec.name)
+    if png is not None:
+        (out / "ergebnis_karte.png").write_bytes(png)
+    _evidence_pack(out, png)
+    counts = {
+        "addresses": len(table),
+        "eligible": int(table["eligible"].sum()),
+        "by_class": {str(c): int(n) for c, n in table["class"].value_counts().sort_index().items()},
+        "changes": outcome.change_counts(changes),
+        "ineligible_by_operator": outcome.ineligible_by_operator(changes),
+        "conflicts": len(rec.conflicts),
+        "silent_addresses": len(rec.silent),
+        "offers": len(claims),
+    }
+    summary = {
+        "mev": mev_id, "name": spec.name, "profile": spec.profile, "stichtag": spec.reference_date.isoformat(),
+        "horizon_months": spec.horizon_months, "counts": counts, "replies": replies,
+        "decisions": {c: decisions[c] for c in sorted(decisions)},
+        "resolved_offers_sha256": sha256_file(offers_path),
+        "same_run": rerun_command(base, spec, boundaries),
+    }  # fmt: skip
+    write_text(
+        json.dumps(summary, indent=2, ensure_ascii=False, sort_keys=True) + "\n",
+        out / "ergebnis.json",
+    )
+    _zip_dir(out, base / "result.zip", skip=("run",))
+    flow.mevs.update(mev_id, actor, "result", {"counts": counts}, state=new_state, counts=counts)
+    return summary
+
+
+def _result_png(base: Path, table: pd.DataFrame, changes: pd.DataFrame, name: str) -> bytes | None:
+    try:
+        from maps.mev_map import render_result_png
+    except ImportError:
+        return None
+    area = gpd.read_parquet(base / AREA_FILE)
+    outline_path = base / "package" / "projektgebiet.gpkg"
+    outline = gpd.read_file(outline_path, layer="projektgebiet", engine="pyogrio")
+    merged = area[["address_id"]].merge(table[["address_id", "eligible"]].astype({"address_id": "string"}),
+                                        on="address_id", how="left")  # fmt: skip
+    flipped = changes[changes["Änderung"].isin([outcome.CHANGE_LABELS["now_ineligible"],
+                                                  outcome.CHANGE_LABELS["now_eligible"]])]  # fmt: skip
+    changed = area["address_id"].isin(flipped["Adress-ID"])
+    return render_result_png(outline, area, merged["eligible"], changed, name)
+
+
+def _evidence_pack(out: Path, png: bytes | None) -> None:
+    from coverage.io.evidence_pack import PackOptions, read_run, write_pack
+
+    write_pack(
+        read_run(out / "run"),
+        out / "evidenzpaket.zip",
+        PackOptions(fmt="de", lang="de"),
+        overview_png=png,
+    )
