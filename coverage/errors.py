@@ -50,3 +50,9 @@ class RunCancelledError(GapmapError):
     """A run was cancelled through its progress callback."""
 
     code = "run_cancelled"
+
+
+class StateError(InputDataError):
+    """A step that the current state of a procedure (an MEV, a challenge) does not allow."""
+
+    code = "wrong_state"

@@ -29,6 +29,7 @@ from coverage.errors import (
     ProfileError,
     RunCancelledError,
     SourceReadError,
+    StateError,
 )
 
 log = logging.getLogger("gapmap.api")
@@ -38,6 +39,7 @@ PROBLEM_JSON = "application/problem+json"
 #: The one table: engine error class -> HTTP status. Checked in order (subclasses first).
 ERROR_STATUS: tuple[tuple[type[GapmapError], int], ...] = (
     (CRSError, 422),
+    (StateError, 409),
     (InputDataError, 422),
     (SourceReadError, 422),  # an upload the readers cannot open is bad input, not a server fault
     (ProfileError, 422),

@@ -23,7 +23,7 @@ import shapely
 from api.service.mev_models import Mev, MevReply
 from api.service.mev_store import MevStore
 from api.service.store import new_id
-from coverage.errors import InputDataError, NotFoundError
+from coverage.errors import InputDataError, NotFoundError, StateError
 from coverage.io.hashing import sha256_file
 from coverage.io.mev_files import (
     POLYGON_SUFFIXES,
@@ -100,7 +100,7 @@ class MevWorkflow:
             if value and not Path(value).exists():
                 raise NotFoundError(f"{key}: {value} does not exist")
         if not inputs.get("addresses"):
-            raise InputDataError("addresses: the MEV needs an address base (--addresses)")
+            raise InputDataError("addresses: the MEV needs an address base")
         if spec.area_ags and not inputs.get("boundaries"):
             pass  # the address base may carry its own ags column; checked at publication
         return self.mevs.create(spec.name, spec_to_json(spec), inputs, warnings, actor)
@@ -112,9 +112,7 @@ class MevWorkflow:
         """Change start/end/Branchendialog/Stichtag (draft or published); warnings are redone."""
         mev = self.mevs.get(mev_id)
         if mev.state not in ("draft", "published"):
-            raise InputDataError(
-                f"the MEV is {mev.state}; dates can change while draft or published"
-            )
+            raise StateError(f"the MEV is {mev.state}; dates can change while draft or published")
         spec = procedure.with_dates(self.spec(mev), **{k: v for k, v in dates.items() if v})
         warnings = procedure.check_spec(spec)
         return self.mevs.update(
@@ -211,7 +209,7 @@ class MevWorkflow:
     def area(self, mev_id: str) -> gpd.GeoDataFrame:
         path = self.mevs.dir(mev_id) / AREA_FILE
         if not path.is_file():
-            raise InputDataError(f"MEV {mev_id} is not published yet; run publish first")
+            raise StateError(f"MEV {mev_id} is not published yet; publish it first")
         return gpd.read_parquet(path)
 
     def add_reply(
@@ -220,12 +218,10 @@ class MevWorkflow:
         """Check and store one operator's reply (a new version when the operator replied before)."""
         mev = self.mevs.get(mev_id)
         if not procedure.accepts_replies(mev.state):
-            raise InputDataError(
-                f"the MEV is {mev.state}; replies are accepted while it is published"
-            )
+            raise StateError(f"the MEV is {mev.state}; replies are accepted while it is published")
         operator = operator.strip()
         if not operator:
-            raise InputDataError("operator: name the operator whose reply this is (--operator)")
+            raise InputDataError("operator: name the operator whose reply this is")
         suffix = Path(filename).suffix.lower()
         if suffix not in TABLE_SUFFIXES + POLYGON_SUFFIXES:
             raise InputDataError(
@@ -296,11 +292,11 @@ class MevWorkflow:
         open conflict of one ``kind`` when ``conflict_id`` is None."""
         mev = self.mevs.get(mev_id)
         if mev.state not in ("published", "closed"):
-            raise InputDataError(
+            raise StateError(
                 f"the MEV is {mev.state}; conflicts are resolved while published or closed"
             )
         if not reason or not reason.strip():
-            raise InputDataError("reason: every decision needs a reason (--reason)")
+            raise InputDataError("reason: every decision needs a reason")
         k = self.reconcile(mev_id).conflicts
         if conflict_id is not None:
             hit = k[k["conflict_id"] == conflict_id]

@@ -14,7 +14,7 @@ import re
 from dataclasses import dataclass, field, replace
 from datetime import date, timedelta
 
-from coverage.errors import InputDataError
+from coverage.errors import InputDataError, StateError
 
 #: Nr. 5.5 Gigabit-RL 2.0: the MEV runs at least eight weeks
 MIN_PERIOD = timedelta(weeks=8)
@@ -82,7 +82,7 @@ def check_spec(spec: MevSpec) -> list[str]:
         raise InputDataError("name: the MEV needs a name (e.g. 'MEV Warstein 2026')")
     if bool(spec.area_ags) == bool(spec.area_wkt):
         raise InputDataError(
-            "project area: give either Gemeinde keys (--ags, 8 digits each) or a polygon (--area)"
+            "project area: give either Gemeinde keys (ags, 8 digits each) or a polygon (area), not both"
         )
     bad = [a for a in spec.area_ags if not _AGS.match(a)]
     if bad:
@@ -91,10 +91,10 @@ def check_spec(spec: MevSpec) -> list[str]:
         )
     if spec.end <= spec.start:
         raise InputDataError(
-            f"end date {spec.end} is not after the start date {spec.start}; give a later --end"
+            f"end date {spec.end} is not after the start date {spec.start}; give a later end date"
         )
     if spec.horizon_months < 1:
-        raise InputDataError("horizon: give at least one month (--horizon-months)")
+        raise InputDataError("horizon_months: give at least one month")
     warnings = []
     if spec.end - spec.start < MIN_PERIOD:
         weeks = (spec.end - spec.start).days / 7
@@ -128,7 +128,7 @@ def next_state(state: str, action: str) -> str:
     needs, leads = TRANSITIONS[action]
     if state not in needs:
         allowed = [a for a, (n, _) in TRANSITIONS.items() if state in n]
-        raise InputDataError(
+        raise StateError(
             f"the MEV is {state}; '{action}' needs it {' or '.join(needs)}"
             + (f" (possible now: {', '.join(allowed)})" if allowed else "")
         )

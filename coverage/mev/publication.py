@@ -71,7 +71,7 @@ def area_addresses(addresses: gpd.GeoDataFrame, spec: MevSpec) -> gpd.GeoDataFra
         if "ags" not in addresses or addresses["ags"].isna().all():
             raise InputDataError(
                 "project area by Gemeinde keys needs addresses with an ags column; "
-                "give --boundaries so the keys can be assigned"
+                "give Gemeinde boundaries so the keys can be assigned"
             )
         keep = addresses["ags"].astype("string").isin(spec.area_ags).to_numpy(dtype=bool)
         missing = sorted(set(spec.area_ags) - set(addresses["ags"].dropna().astype(str)))
