@@ -345,3 +345,61 @@ def audit(mev_id: MevId, workspace: Workspace = None) -> None:
         table.add_row(f"{r.at:%Y-%m-%d %H:%M:%S}", r.actor, r.action,
                       json.dumps(r.detail, ensure_ascii=False, default=str)[:160])  # fmt: skip
     out.print(table)
+
+
+@app.command("bead-challenge")
+def bead_challenge(
+    locations: Annotated[
+        Path, typer.Option(help="FCC Fabric locations (or any address layer keyed by location_id).")
+    ],
+    offers: Annotated[Path, typer.Option(help="FCC BDC availability CSV of the locations.")],
+    challengers: Annotated[Path, typer.Option(help="challengers.csv (NTIA layout).")],
+    challenges: Annotated[
+        Path, typer.Option(help="challenges.csv with rebuttals and decisions (NTIA layout).")
+    ],
+    out_dir: Annotated[
+        Path, typer.Option("--out", help="Directory for the NTIA submission files.")
+    ],
+    cai: Annotated[Path | None, typer.Option(help="cai.csv: the pre-challenge CAI list.")] = None,
+    cai_challenges: Annotated[
+        Path | None, typer.Option("--cai-challenges", help="cai_challenges.csv.")
+    ] = None,
+    profile: Annotated[str, typer.Option(help="BEAD rule profile.")] = "us-bead-2022",
+    as_of: Annotated[
+        str | None, typer.Option("--as-of", help="Reference date (YYYY-MM-DD; default today).")
+    ] = None,
+) -> None:
+    """BEAD challenge process: check challenges, apply decisions, write the NTIA files
+    (unserved, underserved, post_challenge_locations, challenges, challengers, cai ...)."""
+    from coverage.io.mev_files import read_bead_table, write_bead_files
+    from coverage.mev.bead import check_challenges, post_challenge
+    from coverage.mev.bead_files import submission_frames
+    from coverage.profiles import load_profile
+    from coverage.run_inputs import LayerSpec, load_addresses, read_offers, region_for
+    from coverage.schema import validate_offers
+
+    day = _date(as_of, "--as-of") or date.today()
+    with _user_errors():
+        prof = load_profile(profile)
+        locs, _, _ = load_addresses(LayerSpec(locations), region_for("us"))
+        raw = read_offers(LayerSpec(offers))
+        table, _ = validate_offers(raw.frame, source=raw.source, spatial=False)
+        table["address_id"] = raw.frame["address_id"].astype("string").to_numpy()
+        for extra in ("provider_id", "fcc_technology"):
+            if extra in raw.frame:
+                table[extra] = raw.frame[extra].to_numpy()
+        who = read_bead_table(challengers)
+        checked = check_challenges(
+            read_bead_table(challenges), who, locs["address_id"], source=str(challenges)
+        )
+        classes = post_challenge(locs.drop(columns="geometry"), table, checked, prof, day)
+        frames = submission_frames(classes, who, checked,
+                                   read_bead_table(cai) if cai else None,
+                                   read_bead_table(cai_challenges) if cai_challenges else None)  # fmt: skip
+        written = write_bead_files(frames, out_dir)
+    moved = classes[classes["pre"] != classes["post"]]
+    out.print(f"{len(classes)} locations: pre-challenge unserved {int((classes['pre'] == 0).sum())}, "
+              f"underserved {int((classes['pre'] == 1).sum())}; post-challenge unserved "
+              f"{int((classes['post'] == 0).sum())}, underserved {int((classes['post'] == 1).sum())}, "
+              f"served {int((classes['post'] == 2).sum())}; {len(moved)} changed by challenges", highlight=False)  # fmt: skip
+    out.print(f"{len(written)} NTIA files in [bold]{out_dir}[/]")

@@ -181,3 +181,22 @@ def write_bead_files(
             tmp.write_bytes(text.encode("utf-8"))
         written.append(out / name)
     return written
+
+
+def read_bead_table(path: str | os.PathLike[str]) -> pd.DataFrame:
+    """A challengers/challenges/CAI table (CSV, UTF-8 with or without BOM), all cells text;
+    header names lower-cased and trimmed like NTIA's validator (``CMS number`` kept)."""
+    p = Path(path)
+    if not p.is_file():
+        raise SourceReadError(f"{p}: file not found")
+    try:
+        frame = pd.read_csv(p, dtype=str, keep_default_na=False, encoding="utf-8-sig")
+    except (UnicodeDecodeError, pd.errors.ParserError, pd.errors.EmptyDataError) as exc:
+        raise InputDataError(f"{p}: not a readable UTF-8 CSV ({exc})") from exc
+    frame.columns = [
+        "CMS number"
+        if str(c).strip().lower() in ("cms number", "cms_number")
+        else str(c).strip().lower()
+        for c in frame.columns
+    ]
+    return frame
