@@ -120,7 +120,7 @@ def test_polygon_reply_flags_planned_without_date(area: gpd.GeoDataFrame) -> Non
             "up_mbps": [50.0, 1000.0],
             "status": ["Bestand", "geplant"],
             "available_from": [None, None],
-        },  # fmt: skip
+        },
         geometry=[
             shapely.box(449950, 5699950, 450150, 5700050),
             shapely.box(450250, 5699950, 450350, 5700050),
