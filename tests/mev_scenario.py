@@ -40,7 +40,7 @@ def glasfaser_reply(package: Path, out: Path, *, with_errors: bool) -> Path:
         "1000",
         "1000",
     ]
-    gaps = pub.index[pub["Klasse (Bestand)"].isin(["grey", "white"]) & ~now].to_numpy()
+    gaps = pub.index[pub["förderfähig (Bestand)"].eq("ja") & ~now].to_numpy()
     planned = gaps[: len(gaps) // 2]
     cols = ["Technologie geplant", "Download geplant (Mbit/s)", "Upload geplant (Mbit/s)"]
     t.loc[planned, cols] = ["FTTH", "1000", "1000"]
@@ -80,7 +80,7 @@ def kabel_reply(package: Path, coverage: gpd.GeoDataFrame, out: Path) -> Path:
     if len(glas):
         rows.append({"technologie": "ftth", "download": 1000.0, "upload": 200.0, "status": "existing",
                      "verfuegbar_ab": None, "geometry": glas.geometry.iloc[:5].buffer(5).union_all()})  # fmt: skip
-    white = pts[pub["Klasse (Bestand)"].eq("white").to_numpy()]
+    white = pts[pub["Klasse (Bestand)"].str.startswith("Weißer Fleck").to_numpy()]
     rows.append({"technologie": "ftth", "download": 1000.0, "upload": 1000.0, "status": "planned",
                  "verfuegbar_ab": None, "geometry": white.geometry.iloc[-4:].buffer(5).union_all()})  # fmt: skip
     frame = gpd.GeoDataFrame(rows, geometry="geometry", crs=area.crs)

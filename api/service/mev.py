@@ -160,7 +160,7 @@ class MevWorkflow:
         package = base_dir / "package"
         with tempfile.TemporaryDirectory(dir=base_dir, prefix=".package-") as tmp:
             t = Path(tmp)
-            published = publication.published_list(area, baseline)
+            published = publication.published_list(area, baseline, _labels(spec.profile))
             template = publication.reply_template(area)
             cover = publication.cover_sheet(
                 spec, addresses=len(area), gemeinden=names, contact=contact
@@ -327,6 +327,13 @@ class MevWorkflow:
         if action == "close":
             detail["replies"] = len(self.mevs.replies(mev_id, current_only=True))
         return self.mevs.update(mev_id, actor, action, detail, state=new_state)
+
+
+def _labels(profile: str) -> dict[str, str]:
+    """German class labels of the MEV's profile (class name -> label)."""
+    from coverage.profiles import load_profile
+
+    return dict(load_profile(profile).class_labels)
 
 
 def publication_sheet() -> str:

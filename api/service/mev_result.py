@@ -16,7 +16,7 @@ from typing import Any
 import geopandas as gpd
 import pandas as pd
 
-from api.service.mev import AREA_FILE, BEFORE_FILE, MevWorkflow, _zip_dir
+from api.service.mev import AREA_FILE, BEFORE_FILE, MevWorkflow, _labels, _zip_dir
 from coverage.errors import InputDataError
 from coverage.io.hashing import sha256_file
 from coverage.io.mev_files import write_csv_de, write_text
@@ -69,9 +69,10 @@ def build_result(flow: MevWorkflow, mev_id: str, actor: str) -> dict[str, Any]:
     result = run(inputs, out / "run", options)
     table = result.table
     before = pd.read_parquet(base / BEFORE_FILE)
-    changes = outcome.changes(before, table)
+    labels = _labels(spec.profile)
+    changes = outcome.changes(before, table, labels)
     write_csv_de(changes, out / "aenderungen.csv")
-    write_csv_de(outcome.eligible_list(table), out / "foerderfaehige_adressen.csv")
+    write_csv_de(outcome.eligible_list(table, labels), out / "foerderfaehige_adressen.csv")
     k = rec.conflicts.assign(kind=rec.conflicts["kind"].map(KIND_LABELS))
     write_csv_de(k.rename(columns={"conflict_id": "Konflikt", "address_id": "Adress-ID", "kind": "Art",
                                    "operators": "Betreiber", "detail": "Angaben", "decision": "Entscheidung",

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+
 import pandas as pd
 
 from coverage.mev.publication import ADDRESS_HEADERS
@@ -19,15 +21,26 @@ def _yes_no(values: pd.Series) -> pd.Series:
     )
 
 
-def eligible_list(result: pd.DataFrame) -> pd.DataFrame:
-    """The eligible addresses of the result (German headers), sorted by address id."""
+def _label(values: pd.Series, labels: Mapping[str, str] | None) -> pd.Series:
+    text = values.astype("string")
+    return text.map(lambda c: labels.get(c, c) if pd.notna(c) else c) if labels else text
+
+
+def eligible_list(result: pd.DataFrame, labels: Mapping[str, str] | None = None) -> pd.DataFrame:
+    """The eligible addresses of the result (German headers, class labels of the profile),
+    sorted by address id."""
     cols = [c for c in ADDRESS_HEADERS if c in result]
-    sel = result.loc[result["eligible"].fillna(False).astype(bool), [*cols, "class", "reason"]]
+    sel = result.loc[
+        result["eligible"].fillna(False).astype(bool), [*cols, "class", "reason"]
+    ].copy()
+    sel["class"] = _label(sel["class"], labels)
     out = sel.rename(columns={**ADDRESS_HEADERS, "class": "Klasse", "reason": "Begründung"})
     return out.sort_values("Adress-ID", kind="stable").reset_index(drop=True)
 
 
-def changes(before: pd.DataFrame | None, result: pd.DataFrame) -> pd.DataFrame:
+def changes(
+    before: pd.DataFrame | None, result: pd.DataFrame, labels: Mapping[str, str] | None = None
+) -> pd.DataFrame:
     """Addresses whose class or eligibility differs between the published list (``before``:
     address_id, class, eligible of the earlier run) and the result, with the operator whose
     offer decides the new class (``best_provider`` today, ``planned_provider`` planned)."""
@@ -57,9 +70,9 @@ def changes(before: pd.DataFrame | None, result: pd.DataFrame) -> pd.DataFrame:
         {
             "Adress-ID": m["address_id"],
             "Änderung": m["kind"].map(CHANGE_LABELS),
-            "Klasse vorher": m["class_before"].astype("string").fillna("unbekannt"),
+            "Klasse vorher": _label(m["class_before"], labels).fillna("unbekannt"),
             "förderfähig vorher": _yes_no(m["eligible_before"]),
-            "Klasse nachher": m["class"].astype("string"),
+            "Klasse nachher": _label(m["class"], labels),
             "förderfähig nachher": _yes_no(m["eligible"]),
             "Betreiber heute": by,
             "Betreiber geplant": planned,

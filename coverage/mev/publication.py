@@ -6,6 +6,8 @@ builds frames, ``coverage.io.mev_files`` writes them.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+
 import geopandas as gpd
 import numpy as np
 import pandas as pd
@@ -96,9 +98,12 @@ def area_addresses(addresses: gpd.GeoDataFrame, spec: MevSpec) -> gpd.GeoDataFra
     return out.sort_values("address_id", kind="stable").reset_index(drop=True)
 
 
-def published_list(area: pd.DataFrame, baseline: pd.DataFrame | None) -> pd.DataFrame:
+def published_list(
+    area: pd.DataFrame, baseline: pd.DataFrame | None, labels: Mapping[str, str] | None = None
+) -> pd.DataFrame:
     """The published address list: address fields and, where an earlier run holds the address,
-    its class today (German headers; ``ja``/``nein`` for eligibility)."""
+    its class today (German headers; class names through the profile's ``labels``;
+    ``ja``/``nein`` for eligibility)."""
     cols = [c for c in ADDRESS_HEADERS if c in area]
     out = pd.DataFrame(area[cols]).reset_index(drop=True)
     if baseline is not None:
@@ -106,6 +111,10 @@ def published_list(area: pd.DataFrame, baseline: pd.DataFrame | None) -> pd.Data
         base = pd.DataFrame(baseline[["address_id", *have]]).copy()
         base["address_id"] = base["address_id"].astype("string")
         out = out.merge(base, on="address_id", how="left", validate="one_to_one")
+        if "class" in out and labels:
+            out["class"] = (
+                out["class"].astype("string").map(lambda c: labels.get(c, c) if pd.notna(c) else c)
+            )
         if "eligible" in out:
             out["eligible"] = (
                 out["eligible"]
