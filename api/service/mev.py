@@ -167,7 +167,7 @@ class MevWorkflow:
             )
             write_csv_de(published, t / "adressen.csv")
             write_csv_de(template, t / "rueckmeldung_vorlage.csv")
-            hints = pd.DataFrame({"Hinweise": cover.splitlines()})
+            hints = pd.DataFrame({"Hinweise": [line.lstrip("# ") for line in cover.splitlines()]})
             write_xlsx({publication_sheet(): template, "Hinweise": hints, "Adressen (Bestand)": published},
                        t / "rueckmeldung_vorlage.xlsx")  # fmt: skip
             write_text(cover, t / "deckblatt.md")
