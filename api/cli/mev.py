@@ -159,6 +159,32 @@ def show(mev_id: MevId, workspace: Workspace = None) -> None:
     out.print_json(json.dumps(doc, ensure_ascii=False, default=str))
 
 
+@mev_app.command("dates")
+def dates(
+    mev_id: MevId,
+    start: Annotated[str | None, typer.Option(help="New first day (YYYY-MM-DD).")] = None,
+    end: Annotated[str | None, typer.Option(help="New last day for replies (YYYY-MM-DD).")] = None,
+    branchendialog: Annotated[
+        str | None, typer.Option(help="Date of the Branchendialog result.")
+    ] = None,
+    stichtag: Annotated[str | None, typer.Option(help="Reference date of the result.")] = None,
+    workspace: Workspace = None,
+    actor: Actor = None,
+) -> None:
+    """Change dates while the MEV is draft or published (e.g. an extended deadline)."""
+    changes = {"start": _date(start, "--start"), "end": _date(end, "--end"),
+               "branchendialog": _date(branchendialog, "--branchendialog"), "stichtag": _date(stichtag, "--stichtag")}  # fmt: skip
+    if not any(changes.values()):
+        raise typer.BadParameter(
+            "give at least one of --start, --end, --branchendialog, --stichtag"
+        )
+    with _flow(workspace) as flow:
+        row = flow.set_dates(mev_id, _actor(actor), **changes)
+    for w in row.warnings:
+        err.print(f"[yellow]Warnung:[/] {w}", highlight=False)
+    out.print(f"{row.id}: {row.spec['start']} to {row.spec['end']}", highlight=False)
+
+
 @mev_app.command("publish")
 def publish(
     mev_id: MevId,

@@ -158,35 +158,39 @@ class MevWorkflow:
         )
         outline, names = self._outline(spec, area, gemeinden)
         package = base_dir / "package"
-        with tempfile.TemporaryDirectory(dir=base_dir, prefix=".package-") as tmp:
-            t = Path(tmp)
-            published = publication.published_list(area, baseline, _labels(spec.profile))
-            template = publication.reply_template(area)
-            cover = publication.cover_sheet(
-                spec, addresses=len(area), gemeinden=names, contact=contact
-            )
-            write_csv_de(published, t / "adressen.csv")
-            write_csv_de(template, t / "rueckmeldung_vorlage.csv")
-            hints = pd.DataFrame({"Hinweise": [line.lstrip("# ") for line in cover.splitlines()]})
-            write_xlsx({publication_sheet(): template, "Hinweise": hints, "Adressen (Bestand)": published},
-                       t / "rueckmeldung_vorlage.xlsx")  # fmt: skip
-            write_text(cover, t / "deckblatt.md")
-            points = area[[c for c in publication.ADDRESS_HEADERS if c in area] + ["geometry"]]
-            write_gpkg({"projektgebiet": outline, "adressen": points.rename(columns=publication.ADDRESS_HEADERS)},
-                       t / "projektgebiet.gpkg")  # fmt: skip
-            png = _area_png(outline, area, baseline, spec.name)
-            if png is not None:
-                (t / "projektgebiet.png").write_bytes(png)
+        tmp = Path(tempfile.mkdtemp(dir=base_dir, prefix=".package-"))
+        try:
+            self._write_package(tmp, spec, area, baseline, outline, names, contact)
+            tmp.chmod(0o755)
             if package.exists():
                 shutil.rmtree(package)
-            Path(tmp).chmod(0o755)
-            Path(tmp).rename(package)
-            Path(tmp).mkdir()  # TemporaryDirectory removes it on exit
+            tmp.rename(package)  # the package appears complete or not at all
+        finally:
+            if tmp.exists():
+                shutil.rmtree(tmp)
         zip_path = base_dir / "package.zip"
         _zip_dir(package, zip_path)
         self.mevs.update(mev_id, actor, "publish", {"addresses": len(area), "sha256": sha256_file(zip_path)},
                          state=new_state, counts={"addresses": len(area)})  # fmt: skip
         return zip_path
+
+    def _write_package(self, t: Path, spec: MevSpec, area: gpd.GeoDataFrame, baseline: pd.DataFrame | None,
+                       outline: gpd.GeoDataFrame, names: list[str], contact: str | None) -> None:  # fmt: skip
+        published = publication.published_list(area, baseline, _labels(spec.profile))
+        template = publication.reply_template(area)
+        cover = publication.cover_sheet(spec, addresses=len(area), gemeinden=names, contact=contact)
+        write_csv_de(published, t / "adressen.csv")
+        write_csv_de(template, t / "rueckmeldung_vorlage.csv")
+        hints = pd.DataFrame({"Hinweise": [line.lstrip("# ") for line in cover.splitlines()]})
+        write_xlsx({publication_sheet(): template, "Hinweise": hints, "Adressen (Bestand)": published},
+                   t / "rueckmeldung_vorlage.xlsx")  # fmt: skip
+        write_text(cover, t / "deckblatt.md")
+        points = area[[c for c in publication.ADDRESS_HEADERS if c in area] + ["geometry"]]
+        write_gpkg({"projektgebiet": outline, "adressen": points.rename(columns=publication.ADDRESS_HEADERS)},
+                   t / "projektgebiet.gpkg")  # fmt: skip
+        png = _area_png(outline, area, baseline, spec.name)
+        if png is not None:
+            (t / "projektgebiet.png").write_bytes(png)
 
     def _outline(self, spec: MevSpec, area: gpd.GeoDataFrame,
                  gemeinden: gpd.GeoDataFrame | None) -> tuple[gpd.GeoDataFrame, list[str]]:  # fmt: skip

@@ -68,6 +68,15 @@ class Resolution(BaseModel):
     kind: str | None = Field(None, max_length=40)
 
 
+class DatesBody(BaseModel):
+    """Dates to change (draft or published); omitted ones stay."""
+
+    start: date | None = None
+    end: date | None = None
+    branchendialog: date | None = None
+    stichtag: date | None = None
+
+
 class PublishBody(BaseModel):
     contact: str | None = Field(None, max_length=300)
 
@@ -123,6 +132,14 @@ def list_mevs(store: StoreDep, _: AnalystKey) -> list[dict[str, Any]]:
 def show(mev_id: MevIdP, store: StoreDep, _: AnalystKey) -> dict[str, Any]:
     mevs = MevStore(store)
     return _mev_out(mevs.get(mev_id), mevs.replies(mev_id))
+
+
+@router.patch("/{mev_id}/dates", summary="Change dates (draft or published)")
+def change_dates(
+    mev_id: MevIdP, body: DatesBody, store: StoreDep, principal: AnalystKey
+) -> dict[str, Any]:
+    """Warnings are computed again; the change is in the audit log."""
+    return _mev_out(_flow(store).set_dates(mev_id, _actor(principal), **body.model_dump()))
 
 
 @router.post("/{mev_id}/publish", summary="Build the operator package and publish")

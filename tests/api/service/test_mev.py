@@ -66,6 +66,12 @@ def test_mev_end_to_end(service: Service, mev: str, demo_inputs: Any, tmp_path: 
     # a reply before publication is a state conflict
     r = _post(service, f"/mev/{mev}/close")
     assert r.status_code == 409 and "needs it published" in r.json()["detail"]
+    r = service.client.patch(
+        f"/mev/{mev}/dates", json={"end": "2026-09-01"}, headers=service.h("analyst")
+    )
+    assert r.status_code == 200, r.text
+    assert r.json()["spec"]["end"] == "2026-09-01"
+    assert not any("acht Wochen" in w for w in r.json()["warnings"])  # 62 days now
     r = _post(service, f"/mev/{mev}/publish", json={"contact": "breitband@example.org"})
     assert r.status_code == 200, r.text
     assert r.json()["state"] == "published"
@@ -161,7 +167,7 @@ def test_mev_end_to_end(service: Service, mev: str, demo_inputs: Any, tmp_path: 
     )
 
     actions = [a["action"] for a in service.get(f"/mev/{mev}/audit").json()]
-    assert actions[:4] == ["create", "publish", "download", "reply"]
+    assert actions[:5] == ["create", "dates", "publish", "download", "reply"]
     assert (
         actions.count("reply") == 3
         and actions.count("resolve") >= 3
