@@ -9,11 +9,13 @@
 - ``evidence``: evidence packs, verify, publish to PostGIS (the applicant and the GIS office);
 - ``service``: ``serve`` and ``keys`` (whoever runs the HTTP service);
 - ``web``: ``demo-workspace`` (a service workspace with the demo run, for the web face);
-- ``mev``: ``gapmap mev ...``, the Markterkundungsverfahren (the Breitbandkoordinator).
+- ``mev``: ``gapmap mev ...``, the Markterkundungsverfahren (the Breitbandkoordinator);
+- ``bead``: ``gapmap bead-challenge`` (a US broadband office).
 
 Each command module imports ``app`` and registers on it; importing this package registers them
 all. Imports point to ``coverage`` and ``maps``, never to ``api.service`` at module level (the
-service is imported only by the commands that start or administer it).
+service is imported only by the commands that start or administer it, and by ``mev`` and
+``bead``, which share its workflow and catalog).
 """
 
 import importlib
@@ -21,7 +23,7 @@ import importlib
 from api.cli.app import app, main
 
 # registration order is the order of `gapmap --help`
-for _module in ("run", "profiles", "projects", "service", "web", "evidence", "maps", "mev"):
+for _module in ("run", "profiles", "projects", "service", "web", "evidence", "maps", "mev", "bead"):
     importlib.import_module(f"api.cli.{_module}")
 
 __all__ = ["app", "main"]

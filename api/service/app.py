@@ -19,7 +19,7 @@ from api.service.deps import Services
 from api.service.ingest import UploadLimitMiddleware
 from api.service.jobs import JobRunner
 from api.service.results import Results
-from api.service.routers import addresses, datasets, keys, meta, mev, ogc, reports, runs
+from api.service.routers import addresses, bead, datasets, keys, meta, mev, ogc, reports, runs
 from api.service.security import Role, ensure_key
 from api.service.settings import Settings
 from api.service.store import Store
@@ -82,7 +82,7 @@ def create_app(settings: Settings) -> FastAPI:
     app.add_middleware(UploadLimitMiddleware, max_bytes=settings.max_upload_bytes)
     web.install(app)  # pages, tiles, static assets, browser security headers
     errors.install(app)  # added last: the request-id middleware is the outermost
-    for module in (meta, datasets, runs, reports, addresses, ogc, keys, mev):
+    for module in (meta, datasets, runs, reports, addresses, ogc, keys, mev, bead):
         app.include_router(module.router)
     return app
 

@@ -173,3 +173,28 @@ def test_mev_end_to_end(service: Service, mev: str, demo_inputs: Any, tmp_path: 
         and actions.count("resolve") >= 3
         and actions[-2:] == ["result", "download"]
     )
+
+
+def test_bead_challenge_over_http(service: Service) -> None:
+    from tests.paths import DATA
+
+    files = {
+        "locations": DATA / "formats" / "fcc_fabric.csv", "offers": DATA / "formats" / "fcc_bdc.csv",
+        "challengers": DATA / "bead" / "challengers.csv", "challenges": DATA / "bead" / "challenges.csv",
+        "cai": DATA / "bead" / "cai.csv", "cai_challenges": DATA / "bead" / "cai_challenges.csv",
+    }  # fmt: skip
+    upload = {k: (p.name, p.read_bytes()) for k, p in files.items()}
+    r = _post(service, "/bead/challenge", role="public", files=upload, data={"as_of": "2024-10-01"})
+    assert r.status_code == 403
+    r = _post(service, "/bead/challenge", files=upload, data={"as_of": "2024-10-01"})
+    assert r.status_code == 200, r.text
+    assert (
+        r.headers["x-gapmap-bead-changed"] == "2" and r.headers["x-gapmap-bead-post-served"] == "2"
+    )
+    with zipfile.ZipFile(io.BytesIO(r.content)) as zf:
+        assert zf.read("post_challenge_locations.csv").decode().splitlines() == [
+            "location_id,classification", "1000000001,1", "1000000002,2", "1000000003,2"]  # fmt: skip
+        assert len(zf.namelist()) == 8
+    bad = {**upload, "challenges": ("challenges.txt", b"x")}
+    r = _post(service, "/bead/challenge", files=bad)
+    assert r.status_code == 422 and "challenges: expected .csv" in r.json()["detail"]
