@@ -39,7 +39,12 @@ def _frame(outline: gpd.GeoDataFrame, title: str) -> tuple[plt.Figure, plt.Axes]
     return fig, ax
 
 
-def _finish(fig: plt.Figure, ax: plt.Axes, handles: list[Line2D], note: str) -> bytes:
+def _finish(
+    fig: plt.Figure, ax: plt.Axes, handles: list[Line2D], note: str, synthetic: bool = False
+) -> bytes:
+    if synthetic:
+        fig.text(0.5, 0.955, "SYNTHETISCHE DEMO-DATEN", fontsize=11, color="#b30000", ha="center",
+                 fontweight="bold")  # fmt: skip
     _scale_bar(ax, "de")
     _north_arrow(ax, "de")
     ax.legend(handles=handles, loc="upper left", fontsize=8, framealpha=0.9)
@@ -57,7 +62,12 @@ def _dot(colour: str, label: str, n: int) -> Line2D:
 
 
 def render_area_png(
-    outline: gpd.GeoDataFrame, addresses: gpd.GeoDataFrame, eligible: pd.Series | None, title: str
+    outline: gpd.GeoDataFrame,
+    addresses: gpd.GeoDataFrame,
+    eligible: pd.Series | None,
+    title: str,
+    *,
+    synthetic: bool = False,
 ) -> bytes:
     """The project area and its addresses (``eligible`` aligned to ``addresses`` or None)."""
     fig, ax = _frame(outline, f"Projektgebiet – {title}")
@@ -76,12 +86,14 @@ def render_area_png(
             if n:
                 ax.scatter(pts.x[sel], pts.y[sel], s=4, color=colour)
                 handles.append(_dot(colour, label, n))
-    return _finish(fig, ax, handles, "Grenzen: © GeoBasis-DE / BKG · gapmap · EPSG:25832")
+    return _finish(
+        fig, ax, handles, "Grenzen: © GeoBasis-DE / BKG · gapmap · EPSG:25832", synthetic
+    )
 
 
 def render_result_png(
     outline: gpd.GeoDataFrame, addresses: gpd.GeoDataFrame, eligible: pd.Series,
-    changed: pd.Series, title: str, note: str = "",
+    changed: pd.Series, title: str, note: str = "", *, synthetic: bool = False,
 ) -> bytes:  # fmt: skip
     """Addresses after the MEV: eligible / not eligible, addresses whose eligibility changed ringed in black."""
     fig, ax = _frame(outline, f"Ergebnis der Markterkundung – {title}")

@@ -8,6 +8,7 @@ create -> publish (operator package) -> replies (checked, versioned) -> reconcil
 
 from __future__ import annotations
 
+import json
 import shutil
 import tempfile
 import zipfile
@@ -160,7 +161,8 @@ class MevWorkflow:
         package = base_dir / "package"
         tmp = Path(tempfile.mkdtemp(dir=base_dir, prefix=".package-"))
         try:
-            self._write_package(tmp, spec, area, baseline, outline, names, contact)
+            synthetic = is_synthetic(mev.inputs.get("baseline_run"))
+            self._write_package(tmp, spec, area, baseline, outline, names, contact, synthetic)
             tmp.chmod(0o755)
             if package.exists():
                 shutil.rmtree(package)
@@ -175,7 +177,8 @@ class MevWorkflow:
         return zip_path
 
     def _write_package(self, t: Path, spec: MevSpec, area: gpd.GeoDataFrame, baseline: pd.DataFrame | None,
-                       outline: gpd.GeoDataFrame, names: list[str], contact: str | None) -> None:  # fmt: skip
+                       outline: gpd.GeoDataFrame, names: list[str], contact: str | None,
+                       synthetic: bool) -> None:  # fmt: skip
         published = publication.published_list(area, baseline, _labels(spec.profile))
         template = publication.reply_template(area)
         cover = publication.cover_sheet(spec, addresses=len(area), gemeinden=names, contact=contact)
@@ -188,7 +191,7 @@ class MevWorkflow:
         points = area[[c for c in publication.ADDRESS_HEADERS if c in area] + ["geometry"]]
         write_gpkg({"projektgebiet": outline, "adressen": points.rename(columns=publication.ADDRESS_HEADERS)},
                    t / "projektgebiet.gpkg")  # fmt: skip
-        png = _area_png(outline, area, baseline, spec.name)
+        png = _area_png(outline, area, baseline, spec.name, synthetic)
         if png is not None:
             (t / "projektgebiet.png").write_bytes(png)
 
@@ -333,6 +336,14 @@ class MevWorkflow:
         return self.mevs.update(mev_id, actor, action, detail, state=new_state)
 
 
+def is_synthetic(run_dir: str | None) -> bool:
+    """True when the earlier run says it was made from synthetic demo data (maps say so)."""
+    if not run_dir or not (Path(run_dir) / "manifest.json").is_file():
+        return False
+    manifest = json.loads((Path(run_dir) / "manifest.json").read_text(encoding="utf-8"))
+    return bool(manifest.get("synthetic_data"))
+
+
 def _labels(profile: str) -> dict[str, str]:
     """German class labels of the MEV's profile (class name -> label)."""
     from coverage.profiles import load_profile
@@ -358,7 +369,7 @@ def _zip_dir(folder: Path, target: Path, skip: tuple[str, ...] = ()) -> None:
 
 
 def _area_png(outline: gpd.GeoDataFrame, area: gpd.GeoDataFrame, baseline: pd.DataFrame | None,
-              title: str) -> bytes | None:  # fmt: skip
+              title: str, synthetic: bool) -> bytes | None:  # fmt: skip
     try:
         from maps.mev_map import render_area_png
     except ImportError:  # maps needs matplotlib; the package is complete without the picture
@@ -370,4 +381,4 @@ def _area_png(outline: gpd.GeoDataFrame, area: gpd.GeoDataFrame, baseline: pd.Da
             on="address_id",
             how="left",
         )["eligible"]
-    return render_area_png(outline, area, classes, title)
+    return render_area_png(outline, area, classes, title, synthetic=synthetic)

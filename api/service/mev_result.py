@@ -16,7 +16,7 @@ from typing import Any
 import geopandas as gpd
 import pandas as pd
 
-from api.service.mev import AREA_FILE, BEFORE_FILE, MevWorkflow, _labels, _zip_dir
+from api.service.mev import AREA_FILE, BEFORE_FILE, MevWorkflow, _labels, _zip_dir, is_synthetic
 from coverage.errors import InputDataError
 from coverage.io.hashing import sha256_file
 from coverage.io.mev_files import write_csv_de, write_text
@@ -85,7 +85,7 @@ def build_result(flow: MevWorkflow, mev_id: str, actor: str) -> dict[str, Any]:
          "filename": r.filename, "sha256": r.sha256, "current": r.superseded_at is None}
         for r in flow.mevs.replies(mev_id)
     ]  # fmt: skip
-    png = _result_png(base, table, changes, spec.name)
+    png = _result_png(base, table, changes, spec.name, is_synthetic(mev.inputs.get("baseline_run")))
     if png is not None:
         (out / "ergebnis_karte.png").write_bytes(png)
     _evidence_pack(out, png)
@@ -115,7 +115,9 @@ def build_result(flow: MevWorkflow, mev_id: str, actor: str) -> dict[str, Any]:
     return summary
 
 
-def _result_png(base: Path, table: pd.DataFrame, changes: pd.DataFrame, name: str) -> bytes | None:
+def _result_png(
+    base: Path, table: pd.DataFrame, changes: pd.DataFrame, name: str, synthetic: bool
+) -> bytes | None:
     try:
         from maps.mev_map import render_result_png
     except ImportError:
@@ -128,7 +130,7 @@ def _result_png(base: Path, table: pd.DataFrame, changes: pd.DataFrame, name: st
     flipped = changes[changes["Änderung"].isin([outcome.CHANGE_LABELS["now_ineligible"],
                                                   outcome.CHANGE_LABELS["now_eligible"]])]  # fmt: skip
     changed = area["address_id"].isin(flipped["Adress-ID"])
-    return render_result_png(outline, area, merged["eligible"], changed, name)
+    return render_result_png(outline, area, merged["eligible"], changed, name, synthetic=synthetic)
 
 
 def _evidence_pack(out: Path, png: bytes | None) -> None:

@@ -101,10 +101,9 @@ def find_conflicts(claims: pd.DataFrame, baseline: pd.DataFrame | None = None) -
     """
     rows: list[tuple[str, str, str, str]] = []
     if len(claims):
-        same = claims.groupby(["address_id", "status", "technology"], observed=True)
-        for (aid, status, tech), g in same:
-            if g["operator"].nunique() < 2:
-                continue
+        key = ["address_id", "status", "technology"]
+        shared = claims.groupby(key, observed=True)["operator"].transform("nunique") > 1
+        for (aid, status, tech), g in claims[shared.to_numpy()].groupby(key, observed=True):
             facts = g[["down_mbps", "up_mbps"]].round(3).drop_duplicates()
             if len(facts) > 1:
                 ops = "|".join(sorted(g["operator"].unique()))

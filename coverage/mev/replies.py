@@ -275,7 +275,7 @@ def check_reply(
     return ReplyCheck(_claims_frame(claims), issues.frame(), n, used, empty)
 
 
-def _claims_frame(rows: list[dict[str, object]]) -> pd.DataFrame:
+def _claims_frame(rows: list[dict[str, object]] | pd.DataFrame) -> pd.DataFrame:
     out = pd.DataFrame(rows, columns=list(CLAIM_COLUMNS))
     out["address_id"] = out["address_id"].astype("string")
     for c in ("operator", "status", "technology", "flag"):
@@ -314,31 +314,25 @@ def check_polygon_reply(
         geom.x, geom.y, np.asarray(table.geometry.values, dtype=object)
     )
     horizon_end = pd.Timestamp(spec.horizon_end)
-    rows: list[dict[str, object]] = []
     area_ids = area["address_id"].astype("string").to_numpy()
-    for a, o in zip(p_idx.tolist(), o_idx.tolist(), strict=True):
-        off = table.iloc[o]
-        planned = str(off["status"]) == "planned"
-        when = pd.NaT if undated[o] else off["available_from"]
-        flag = ""
-        if planned and pd.isna(when):
-            flag = "planned_without_date"
-        elif planned and when > horizon_end:
-            flag = "planned_beyond_horizon"
-        rows.append({"address_id": area_ids[a], "operator": operator,
-                     "status": "planned" if planned else "existing", "technology": off["technology"],
-                     "down_mbps": off["down_mbps"], "up_mbps": off["up_mbps"],
-                     "available_from": when, "row": o + 1, "flag": flag})  # fmt: skip
-    for o in range(len(table)):
-        if not (o_idx == o).any():
-            issues.add(
-                o + 1,
-                None,
-                "Geometrie",
-                "",
-                "Polygon deckt keine Adresse des Projektgebiets ab",
-                error=False,
-            )
+    off = table.iloc[o_idx].reset_index(drop=True)
+    planned = off["status"].astype("string").eq("planned").fillna(False).to_numpy()
+    when = pd.to_datetime(off["available_from"]).mask(undated[o_idx])
+    flag = np.where(planned & when.isna().to_numpy(), "planned_without_date",
+                    np.where(planned & (when > horizon_end).fillna(False).to_numpy(), "planned_beyond_horizon", ""))  # fmt: skip
+    rows = pd.DataFrame({"address_id": area_ids[p_idx], "operator": operator,
+                         "status": np.where(planned, "planned", "existing"), "technology": off["technology"].to_numpy(),
+                         "down_mbps": off["down_mbps"].to_numpy(), "up_mbps": off["up_mbps"].to_numpy(),
+                         "available_from": when.to_numpy(), "row": o_idx + 1, "flag": flag})  # fmt: skip
+    for o in np.setdiff1d(np.arange(len(table)), o_idx):
+        issues.add(
+            int(o) + 1,
+            None,
+            "Geometrie",
+            "",
+            "Polygon deckt keine Adresse des Projektgebiets ab",
+            error=False,
+        )
     claims = _claims_frame(rows).drop_duplicates(
         ["address_id", "status", "technology", "down_mbps", "up_mbps", "available_from"]
     )
