@@ -43,7 +43,7 @@ def _finish(
     fig: plt.Figure, ax: plt.Axes, handles: list[Line2D], note: str, synthetic: bool = False
 ) -> bytes:
     if synthetic:
-        fig.text(0.5, 0.955, "SYNTHETISCHE DEMO-DATEN", fontsize=11, color="#b30000", ha="center",
+        fig.text(0.99, 0.01, "SYNTHETISCHE DEMO-DATEN", fontsize=11, color="#b30000", ha="right",
                  fontweight="bold")  # fmt: skip
     _scale_bar(ax, "de")
     _north_arrow(ax, "de")
@@ -117,6 +117,5 @@ def render_result_png(
             label=f"Förderfähigkeit geändert ({int(c.sum()):,})".replace(",", "."),
         ),
     ]
-    return _finish(
-        fig, ax, handles, ("Grenzen: © GeoBasis-DE / BKG · gapmap · EPSG:25832 " + note).strip()
-    )
+    credit = ("Grenzen: © GeoBasis-DE / BKG · gapmap · EPSG:25832 " + note).strip()
+    return _finish(fig, ax, handles, credit, synthetic)
