@@ -41,12 +41,22 @@ per-address explanations, lookups, exports and OGC API - Features.
 """
 
 
+def _check_disclosure_control(settings: Settings) -> None:
+    """Fail at start-up, not in the first run: the p-table must exist, the secret be readable."""
+    from coverage.io.secret import load_or_create_secret
+    from coverage.privacy.ptable import CkmParams, ptable
+
+    ptable(CkmParams(settings.ckm_max_deviation, settings.ckm_variance, settings.ckm_js))
+    load_or_create_secret(settings.secret_path())
+
+
 def create_app(settings: Settings) -> FastAPI:
     """Build the FastAPI application for ``settings`` (nothing happens until startup)."""
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         settings.workspace.mkdir(parents=True, exist_ok=True)
+        _check_disclosure_control(settings)
         store = Store(settings.workspace, settings.resolved_database_url())
         store.migrate()
         interrupted = store.interrupt_unfinished()

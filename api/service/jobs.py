@@ -155,9 +155,14 @@ class JobRunner:
         )
 
     def _options(self, run: Run) -> Any:
+        from coverage.io.secret import load_or_create_secret
         from coverage.pipeline import RunOptions
+        from coverage.privacy.ptable import CkmParams
 
+        s = self.settings
         return RunOptions(
+            ckm=CkmParams(s.ckm_max_deviation, s.ckm_variance, s.ckm_js),
+            cell_key_secret=load_or_create_secret(s.secret_path()),
             profile=run.profile,
             region=run.region,
             as_of=date.fromisoformat(run.as_of) if run.as_of else None,

@@ -29,9 +29,10 @@ on a remote cluster ``--out`` must be on a filesystem they share with the client
 from __future__ import annotations
 
 import os
+import secrets
 import time
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
 from typing import Any
@@ -45,6 +46,10 @@ from coverage.crs import Region, check_coordinates, crs_label
 from coverage.errors import GapmapError, InputDataError
 from coverage.io.writers import RunDirectory, write_csv, write_json, write_points_parquet
 from coverage.kernel.join import points_in_polygons
+from coverage.privacy.cellkey import MODULUS, CellKeyer
+from coverage.privacy.ptable import CkmParams
+from coverage.privacy.public import public_summary
+from coverage.privacy.tables import Records, class_flags
 from coverage.profiles import Profile, load_profile
 from coverage.run_inputs import (
     LayerSpec,
@@ -56,7 +61,6 @@ from coverage.run_inputs import (
 from coverage.run_records import (
     MANIFEST_VERSION,
     profile_record,
-    public_summary,
     software_versions,
     validation_record,
 )
@@ -73,6 +77,10 @@ _COUNT_COLUMNS = {
     "eligible": "bool",
     "addresses": "int64",
     "households": "int64",
+    # sums (mod MODULUS) of the record keys of the cell key method: cell keys of any union
+    # of these groups follow from them, so the public tables need no per-address pass
+    "rk": "int64",
+    "hk": "int64",
 }
 _PARTS = "addresses"
 _SITE_TYPES = frozenset(s.value for s in SiteType)
@@ -88,8 +96,10 @@ class ClusterRunOptions:
     #: None: a local cluster of ``workers`` processes, started for the run
     scheduler: str | Any | None = None
     workers: int | None = None
-    #: public Gemeinde table: counts between 1 and this minus one are hidden
-    public_min_count: int = 3
+    #: disclosure control of the public tables (cell key method, README section Privacy)
+    ckm: CkmParams = field(default_factory=CkmParams)
+    #: secret of the record keys; None: a one-off secret for this run
+    cell_key_secret: bytes | None = field(default=None, repr=False)
 
 
 @dataclass
@@ -172,6 +182,7 @@ def cluster_run(
         gemeinden = np.asarray(gem.geometry.values, dtype=object)[order]
 
     classes = [c.name for c in profile.classes]
+    secret = options.cell_key_secret or secrets.token_bytes(32)
     with (
         _connect(options.scheduler, options.workers) as client,
         RunDirectory(out_dir) as rd,
@@ -185,6 +196,7 @@ def cluster_run(
             profile=profile,
             options={"as_of": as_of, "include_planned": options.include_planned},
             out_dir=str(parts_dir),
+            secret=secret,
         )
         counts = parquet.frame.map_partitions(
             task,
@@ -221,7 +233,22 @@ def cluster_run(
             )
             for level in ("gemeinde", "kreis")
         }
-        public = public_summary(summaries["gemeinde"], classes, options.public_min_count)
+        records_ = Records(
+            grouped["addresses"].to_numpy("int64"),
+            grouped["households"].to_numpy("int64"),
+            grouped["rk"].to_numpy("int64"),
+            grouped["hk"].to_numpy("int64"),
+            {
+                "eligible": grouped["eligible"].to_numpy(bool),
+                **class_flags(grouped["class"], classes),
+            },
+        )
+        public = {
+            level: public_summary(
+                summaries[level], level, grouped["ags"], records_, classes, options.ckm
+            )
+            for level in ("gemeinde", "kreis")
+        }
         n_addresses = int(grouped["addresses"].sum())
         by_class = grouped.groupby("class", observed=True)["addresses"].sum()
         manifest = _manifest(
@@ -254,7 +281,8 @@ def cluster_run(
         tables = {
             "summary_gemeinde.csv": summaries["gemeinde"],
             "summary_kreis.csv": summaries["kreis"],
-            "summary_gemeinde_public.csv": public,
+            "summary_gemeinde_public.csv": public["gemeinde"],
+            "summary_kreis_public.csv": public["kreis"],
         }
         for name, table in tables.items():
             write_csv(table, rd.path / name, float_format="%.4f")
@@ -290,9 +318,12 @@ def _check_address_schema(source: str, columns: Any, crs: Any, region: Region) -
 def _merge_counts(parts: pd.DataFrame) -> pd.DataFrame:
     """The parts' count rows summed per (ags, class, eligible)."""
     frame = pd.DataFrame({c: parts[c].astype(t) for c, t in _COUNT_COLUMNS.items()})
-    return frame.groupby(["ags", "class", "eligible"], as_index=False, sort=True)[
-        ["addresses", "households"]
+    out = frame.groupby(["ags", "class", "eligible"], as_index=False, sort=True)[
+        ["addresses", "households", "rk", "hk"]
     ].sum()
+    out["rk"] %= MODULUS
+    out["hk"] %= MODULUS
+    return out
 
 
 def _manifest(
@@ -318,7 +349,12 @@ def _manifest(
             "as_of": as_of.isoformat(),
             "include_planned": options.include_planned,
             "dask": {"scheduler": scheduler, "workers": options.workers},
-            "public_min_count": options.public_min_count,
+            "disclosure_control": {
+                **options.ckm.record(),
+                "secret": "kept by the caller"
+                if options.cell_key_secret
+                else "one-off for this run (published values differ between runs)",
+            },
         },
         "working_crs": region.working_crs,
         "inputs": records,
@@ -338,6 +374,7 @@ class _PartTask:
     profile: Profile
     options: dict[str, Any]
     out_dir: str
+    secret: bytes = field(default=b"", repr=False)
 
     def __call__(
         self,
@@ -376,6 +413,7 @@ class _PartTask:
             xy=(x, y),
         )
         rows = rows.reset_index(drop=True)
+        keyer = CellKeyer(self.secret)
         write_points_parquet(
             rows, x, y, self.crs, Path(self.out_dir) / f"part.{number:05d}.parquet"
         )
@@ -386,6 +424,8 @@ class _PartTask:
                 "eligible": rows["eligible"].astype(bool),
                 "addresses": np.ones(len(rows), dtype=np.int64),
                 "households": rows["households"].astype(np.int64),
+                "rk": keyer.address_keys(rows["address_id"]),
+                "hk": keyer.household_keys(rows["address_id"], rows["households"]),
             }
         )
         return _merge_counts(counts)
