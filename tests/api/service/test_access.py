@@ -55,14 +55,14 @@ def test_public_key_reads_aggregates(service: Service, demo_run: dict[str, Any])
     assert service.get("/profiles", "public").status_code == 200
     muni = service.get("/ogc/collections/municipalities/items", "public", params={"limit": 500})
     assert muni.status_code == 200
-    k = service.settings.public_min_count
     for feat in muni.json()["features"]:
         counts = [
             v
             for c, v in feat["properties"].items()
             if c.startswith("n_") or c in ("addresses", "eligible")
         ]
-        assert all(v is None or v == 0 or v >= k for v in counts)
+        assert all(v == 0 or v >= 3 for v in counts)  # js = 2: never 1 or 2
+        assert feat["properties"]["perturbed"] is True
     ids = [c["id"] for c in service.get("/ogc/collections", "public").json()["collections"]]
     assert ids == ["municipalities"]
 

@@ -38,7 +38,7 @@ def test_every_row_is_unbiased_with_variance_v_and_never_targets_1_to_js() -> No
 
 def test_perturbation_follows_the_intervals_and_zero_stays_zero() -> None:
     pt = ptable(CkmParams())
-    v1, p1 = pt.row(1)
+    v1, _ = pt.row(1)
     assert pt.perturbation([1], [0.0])[0] == v1[0]
     assert pt.perturbation([1], [0.999999999])[0] == v1[-1]
     assert pt.perturbation([0, 0], [0.3, 0.9]).tolist() == [0, 0]
