@@ -294,3 +294,16 @@ def test_console_script_exit_codes(tmp_path: Path) -> None:
         [sys.executable, "-m", "api.cli", "run", "--nonsense"], capture_output=True, text=True
     )
     assert usage.returncode == 2
+
+
+def test_run_refuses_a_vrt_named_geojson(tmp_path: Path, capsys) -> None:
+    evil = tmp_path / "addresses.geojson"
+    evil.write_text(
+        '<OGRVRTDataSource><OGRVRTLayer name="x"><SrcDataSource>CSV:/etc/passwd'
+        "</SrcDataSource></OGRVRTLayer></OGRVRTDataSource>\n"
+    )
+    code = gapmap("run", "--addresses", evil, "--coverage", evil, "--out", tmp_path / "out")
+    assert code == 2
+    err = capsys.readouterr().err
+    assert "GDAL VRT" in err and "root:" not in err
+    assert not (tmp_path / "out").exists()
