@@ -84,7 +84,7 @@ def check_content(file: Path, fmt: str, label: str) -> None:
     """Raise SourceReadError when the first bytes of ``file`` do not match format ``fmt``
     (``gpkg``, ``geojson``, ``shapefile``, ``flatgeobuf`` or ``raster`` + extension)."""
     try:
-        with open(file, "rb") as fh:
+        with Path(file).open("rb") as fh:
             head = fh.read(128)
     except OSError as exc:
         raise SourceReadError(f"{label}: cannot open the file ({exc.strerror or exc})") from exc

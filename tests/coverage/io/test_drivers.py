@@ -8,6 +8,7 @@ import threading
 import zipfile
 from collections.abc import Iterator
 from pathlib import Path
+from typing import ClassVar
 
 import geopandas as gpd
 import pyogrio
@@ -34,7 +35,7 @@ def secret_file(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 
 class _Counter(http.server.BaseHTTPRequestHandler):
-    hits: list[str] = []
+    hits: ClassVar[list[str]] = []
 
     def do_GET(self) -> None:
         _Counter.hits.append(self.path)
