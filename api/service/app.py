@@ -16,6 +16,7 @@ from fastapi import FastAPI
 from api.service import errors
 from api.service.addresses import freeze_long_lived
 from api.service.deps import Services
+from api.service.gate import GateMiddleware
 from api.service.ingest import UploadLimitMiddleware
 from api.service.jobs import JobRunner
 from api.service.results import Results
@@ -90,6 +91,7 @@ def create_app(settings: Settings) -> FastAPI:
         openapi_url="/openapi.json",
     )
     app.add_middleware(UploadLimitMiddleware, max_bytes=settings.max_upload_bytes)
+    app.add_middleware(GateMiddleware)  # outside the upload limit: keys before any body
     errors.install(app)  # added last: the request-id middleware is the outermost
     for module in (meta, datasets, runs, reports, addresses, ogc, keys):
         app.include_router(module.router)

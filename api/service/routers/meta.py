@@ -28,8 +28,8 @@ def health(store: StoreDep, jobs: JobsDep) -> Health:
 
 
 @router.get("/version", response_model=Version, summary="Service and engine versions")
-def version() -> Version:
-    """Versions of gapmap, the API and the main libraries. No key needed."""
+def version(_: PublicKey) -> Version:
+    """Versions of gapmap, the API and the main libraries (any key; none: 401)."""
     import fastapi
     import geopandas
     import pandas

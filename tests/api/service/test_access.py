@@ -83,6 +83,57 @@ def test_missing_or_wrong_key_is_401(
         _is_problem(service.client.get(url, headers=headers), 401)
 
 
+def test_unauthenticated_callers_learn_nothing_about_runs(
+    service: Service, demo_run: dict[str, Any]
+) -> None:
+    """An existing run, a missing run, a bad id and a state conflict all look the same."""
+    urls = [
+        ("GET", f"/runs/{demo_run['id']}"),
+        ("GET", "/runs/run_000000000000"),
+        ("GET", "/runs/not-an-id"),
+        ("POST", f"/runs/{demo_run['id']}/cancel"),
+        ("POST", "/runs/run_000000000000/resubmit"),
+        ("GET", "/datasets/ds_000000000000"),
+    ]
+    bodies = set()
+    for method, url in urls:
+        r = service.client.request(method, url, headers={"X-Request-ID": "same"})
+        _is_problem(r, 401)
+        body = r.json()
+        bodies.add((body["code"], body["detail"]))
+    assert len(bodies) == 1
+
+
+def test_bodies_wait_for_the_key_and_json_is_small(service: Service) -> None:
+    big = b"{" + b" " * (2 << 20) + b"}"
+    for headers in ({}, {"X-API-Key": "gm_wrong"}):
+        r = service.client.post("/runs", content=big, headers=headers)
+        _is_problem(r, 401)
+    # a public key may not send bodies at all; an analyst no dataset upload
+    _is_problem(service.client.post("/runs", content=big, headers=service.h("public")), 403)
+    r = service.client.post(
+        "/datasets", files={"file": ("a.csv", b"x,y\n1,2\n")}, data={"kind": "addresses"},
+        headers=service.h("public"),
+    )  # fmt: skip
+    _is_problem(r, 403)
+    # an analyst's JSON over 1 MiB is 413, by length and while streaming
+    r = service.client.post(
+        "/runs", content=big, headers={**service.h("analyst"), "Content-Type": "application/json"}
+    )
+    _is_problem(r, 413)
+
+    def chunks():
+        for _ in range(3):
+            yield b" " * (1 << 20)
+
+    r = service.client.post(
+        "/runs",
+        content=chunks(),
+        headers={**service.h("analyst"), "Content-Type": "application/json"},
+    )
+    _is_problem(r, 413)
+
+
 def test_bearer_token_works(service: Service) -> None:
     r = service.client.get("/runs", headers={"Authorization": f"Bearer {service.keys['analyst']}"})
     assert r.status_code == 200
@@ -121,7 +172,8 @@ def test_revoked_key_stops_working(service: Service) -> None:
 
 def test_open_endpoints_and_problem_shapes(service: Service) -> None:
     assert service.client.get("/health").json()["database"] == "ok"
-    assert service.client.get("/version").json()["api"] == "1"
+    _is_problem(service.client.get("/version"), 401)  # versions only for key holders
+    assert service.get("/version", "public").json()["api"] == "1"
     assert service.client.get("/docs").status_code == 200
     spec = service.client.get("/openapi.json").json()
     assert (

@@ -146,3 +146,62 @@ def test_gdal_reads_ogc_api(tmp_path: Path, demo_inputs: Any) -> None:
         assert feats.returncode == 0 and feats.stdout.count("OGRFeature(") == expected
     finally:
         server.stop()
+
+
+def _rss_kib(pid: int) -> int:
+    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+        if line.startswith("VmRSS:"):
+            return int(line.split()[1])
+    raise AssertionError("no VmRSS")
+
+
+def _unauthenticated_post(url: str, path: str, size: int, ctype: str) -> tuple[float, bytes]:
+    """POST ``size`` bytes without a key over a raw socket (the body streams from a thread
+    while the answer is awaited); returns the seconds to the answer and its first bytes."""
+    import socket
+    import threading
+
+    host, port = url.removeprefix("http://").split(":")
+    sock = socket.create_connection((host, int(port)), timeout=10)
+    head = (
+        f"POST {path} HTTP/1.1\r\nHost: {host}\r\nContent-Type: {ctype}\r\n"
+        f"Content-Length: {size}\r\n\r\n"
+    )
+    chunk = b"x" * (1 << 20)
+
+    def body() -> None:
+        sent = 0
+        try:
+            while sent < size:
+                sock.sendall(chunk)
+                sent += len(chunk)
+        except OSError:  # the server answered and closed: what we want
+            pass
+
+    t0 = time.monotonic()
+    sock.sendall(head.encode())
+    sender = threading.Thread(target=body, daemon=True)
+    sender.start()
+    answer = sock.recv(4096)
+    elapsed = time.monotonic() - t0
+    sock.close()
+    sender.join(timeout=10)
+    return elapsed, answer
+
+
+def test_unauthenticated_300_mb_posts_are_refused_at_once(tmp_path: Path) -> None:
+    """The issue's acceptance: 401 in under 0.5 s, server RSS grows by less than 50 MB."""
+    server = start_server(tmp_path / "ws", f"sqlite:///{tmp_path / 'ws' / 'gapmap.db'}")
+    try:
+        before = _rss_kib(server.proc.pid)
+        for path, ctype in (("/runs", "application/json"),
+                            ("/datasets", "multipart/form-data; boundary=b")):  # fmt: skip
+            elapsed, answer = _unauthenticated_post(server.url, path, 300 << 20, ctype)
+            assert answer.startswith(b"HTTP/1.1 401"), answer[:200]
+            assert b"application/problem+json" in answer
+            assert elapsed < 0.5, elapsed
+        grown_mib = (_rss_kib(server.proc.pid) - before) / 1024
+        assert grown_mib < 50, grown_mib
+        assert not list((tmp_path / "ws" / "tmp").glob("upload-*"))
+    finally:
+        server.stop()
