@@ -73,10 +73,8 @@ def spreadsheet_cell(value: Any) -> Any:
     """A text cell that a spreadsheet would take for a formula, prefixed with ``'`` (OWASP:
     cells starting with ``=``, ``+``, ``-``, ``@``, tab or carriage return); numbers, and
     text that is a plain number such as ``-5`` or ``+3,5``, stay as they are."""
-    if isinstance(value, str) and value.startswith(_FORMULA_START):
-        if not _PLAIN_NUMBER.match(value):
-            return "'" + value
-    return value
+    risky = isinstance(value, str) and value.startswith(_FORMULA_START)
+    return "'" + value if risky and not _PLAIN_NUMBER.match(value) else value
 
 
 def spreadsheet_safe(frame: pd.DataFrame) -> pd.DataFrame:

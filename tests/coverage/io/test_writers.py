@@ -124,7 +124,7 @@ def test_spreadsheet_formulas_are_neutralised_and_numbers_stay_numbers(tmp_path)
                 "-5",
                 "+3,5",
                 None,
-            ],  # fmt: skip
+            ],
             "n": [-1, 2, 3, 4, 5, 6, 7, 8, 9, 10],
             "share": [-0.5] * 10,
             "kind": pd.Categorical(["=1+1"] * 5 + ["ok"] * 5),
