@@ -13,7 +13,7 @@ from contextlib import asynccontextmanager
 
 from fastapi import FastAPI
 
-from api.service import errors
+from api.service import errors, openapi_doc
 from api.service.addresses import freeze_long_lived
 from api.service.deps import Services
 from api.service.gate import GateMiddleware
@@ -67,9 +67,13 @@ def create_app(settings: Settings) -> FastAPI:
                 len(interrupted),
                 ", ".join(interrupted),
             )
-        if settings.bootstrap_admin_key is not None:
-            ensure_key(
-                store, settings.bootstrap_admin_key.get_secret_value(), Role.ADMIN, "bootstrap"
+        if settings.bootstrap_admin_key is not None and not ensure_key(
+            store, settings.bootstrap_admin_key.get_secret_value(), Role.ADMIN, "bootstrap"
+        ):
+            log.warning(
+                "GAPMAP_BOOTSTRAP_ADMIN_KEY was revoked and stays revoked; starting without it "
+                "(create an admin key with: gapmap keys create --role admin, then unset the "
+                "variable)"
             )
         jobs = JobRunner(settings, store)
         app.state.services = Services(
@@ -95,6 +99,7 @@ def create_app(settings: Settings) -> FastAPI:
     errors.install(app)  # added last: the request-id middleware is the outermost
     for module in (meta, datasets, runs, reports, addresses, ogc, keys):
         app.include_router(module.router)
+    openapi_doc.install(app)
     return app
 
 

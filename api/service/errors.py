@@ -35,6 +35,11 @@ log = logging.getLogger("gapmap.api")
 
 PROBLEM_JSON = "application/problem+json"
 
+
+class LastAdminKeyError(GapmapError):
+    """Revoking this key would leave no active admin key (409)."""
+
+
 #: The one table: engine error class -> HTTP status. Checked in order (subclasses first).
 ERROR_STATUS: tuple[tuple[type[GapmapError], int], ...] = (
     (CRSError, 422),
@@ -43,6 +48,7 @@ ERROR_STATUS: tuple[tuple[type[GapmapError], int], ...] = (
     (ProfileError, 422),
     (NotFoundError, 404),
     (RunCancelledError, 409),
+    (LastAdminKeyError, 409),
 )
 
 _REQUEST_ID = re.compile(r"^[A-Za-z0-9._-]{1,64}$")
@@ -148,7 +154,25 @@ async def _http_exception(request: Request, exc: Exception) -> Response:
         exc.status_code, "http_error"
     )
     _log_4xx(request, exc.status_code, code, exc.detail)
-    return problem(request, exc.status_code, code, str(exc.detail), headers=exc.headers)
+    headers = dict(exc.headers or {})
+    if exc.status_code == 405:  # every method of the path, not only those of one route
+        headers["Allow"] = ", ".join(_allowed_methods(request))
+    return problem(request, exc.status_code, code, str(exc.detail), headers=headers)
+
+
+def _allowed_methods(request: Request) -> list[str]:
+    """The methods of every route whose path matches (routes of included routers too)."""
+    from starlette.routing import Match
+
+    methods: set[str] = set()
+    for method in ("GET", "POST", "PUT", "PATCH", "DELETE"):
+        scope = {**request.scope, "method": method}
+        for route in request.app.router.routes:
+            match, _ = route.matches(scope)
+            if match is Match.FULL:
+                methods.add(method)
+                break
+    return sorted(methods)
 
 
 async def _validation_error(request: Request, exc: Exception) -> Response:

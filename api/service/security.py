@@ -169,10 +169,15 @@ def revoke_key(store: Store, key_id: str) -> ApiKey:
         key_cache(store).clear()
 
 
-def ensure_key(store: Store, key: str, role: Role, name: str) -> None:
-    """Make sure ``key`` is accepted (the bootstrap admin key from the settings)."""
-    if store.key_by_hash(hash_key(key)) is None:
-        store.add_key(hash_key(key), key[:10], role.value, name)
+def ensure_key(store: Store, key: str, role: Role, name: str) -> bool:
+    """Make sure ``key`` is accepted (the bootstrap admin key from the settings). A key
+    that was revoked stays revoked: returns False (the caller logs it), never raises."""
+    if store.key_by_hash(hash_key(key)) is not None:
+        return True
+    if store.key_revoked(hash_key(key)):
+        return False
+    store.add_key(hash_key(key), key[:10], role.value, name)
+    return True
 
 
 # Declared for OpenAPI (the "Authorize" button in /docs); checked by hand in ``authenticate``.

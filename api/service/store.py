@@ -20,7 +20,7 @@ from sqlalchemy import CursorResult, func, select, update
 from sqlalchemy.orm import Session, sessionmaker
 
 from api.service.db import TTLCache, make_engine, migrate
-from api.service.errors import ApiError
+from api.service.errors import ApiError, LastAdminKeyError
 from api.service.models import ApiKey, Dataset, Job, Run, utcnow
 from coverage.errors import NotFoundError
 
@@ -140,14 +140,43 @@ class Store:
             return list(s.scalars(select(ApiKey).order_by(ApiKey.created_at.desc(), ApiKey.id)))
 
     def revoke_key(self, key_id: str) -> ApiKey:
-        """Revoke a key (idempotent)."""
+        """Revoke a key (idempotent). The last active admin key is kept: one UPDATE that
+        revokes only while another admin key is active, so two admins revoking each other
+        at the same time cannot lock everyone out (raises LastAdminKeyError)."""
+        others = (
+            select(func.count())
+            .select_from(ApiKey)
+            .where(ApiKey.role == "admin", ApiKey.revoked_at.is_(None), ApiKey.id != key_id)
+            .scalar_subquery()
+        )
         with self.session() as s:
             row = s.get(ApiKey, key_id)
             if row is None:
                 raise NotFoundError(f"API key {key_id} does not exist")
             if row.revoked_at is None:
-                row.revoked_at = utcnow()
+                done = s.execute(
+                    update(ApiKey)
+                    .where(
+                        ApiKey.id == key_id,
+                        ApiKey.revoked_at.is_(None),
+                        (ApiKey.role != "admin") | (others > 0),
+                    )
+                    .values(revoked_at=utcnow())
+                    .execution_options(synchronize_session=False)
+                )
+                if done.rowcount == 0:
+                    raise LastAdminKeyError(
+                        f"API key {key_id} is the last active admin key; create another admin "
+                        "key first (POST /keys or gapmap keys create --role admin)"
+                    )
+                s.refresh(row)
         return row
+
+    def key_revoked(self, key_hash: str) -> bool:
+        """Whether a key with this hash exists and is revoked."""
+        with self.session() as s:
+            row = s.scalars(select(ApiKey).where(ApiKey.key_hash == key_hash)).first()
+            return row is not None and row.revoked_at is not None
 
     # -- datasets ----------------------------------------------------------------------------
     def add_dataset(self, ds: Dataset) -> Dataset:
