@@ -76,7 +76,12 @@ class RunCreate(BaseModel):
         description="A bundled profile id (GET /profiles)",
     )
     region: Literal["de", "us", "uk"] = "de"
-    as_of: date | None = Field(None, description="Reference date (default: today)")
+    as_of: date | None = Field(
+        None,
+        ge=date(2000, 1, 1),
+        le=date(2100, 12, 31),
+        description="Reference date, 2000-01-01 to 2100-12-31 (default: today)",
+    )
     include_planned: bool = Field(
         True, description="Count planned roll-outs within the profile's horizon"
     )

@@ -147,7 +147,7 @@ def diff(
         Query(description="json: counts + a page of changes; csv: all changes"),
     ] = "json",
     limit: Annotated[int, Query(ge=0, le=1000)] = 100,
-    offset: Annotated[int, Query(ge=0)] = 0,
+    offset: Annotated[int, Query(ge=0, le=100_000_000)] = 0,
 ) -> Response:
     """Changed addresses (a -> b, keyed by address_id) and change counts per Gemeinde."""
     other = succeeded_run(store, other_id)

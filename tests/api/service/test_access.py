@@ -226,3 +226,26 @@ def test_internal_error_is_generic_with_request_id(
     _is_problem(r, 500)
     assert "secret" not in r.text and r.json()["request_id"] in r.json()["detail"]
     assert "secret internals" in caplog.text and "Traceback" in caplog.text
+
+
+@pytest.mark.parametrize(
+    ("method", "url", "body"),
+    [
+        ("GET", "/runs/run_²²²²²²²²²²²²", None),
+        ("GET", "/datasets/ds_¹²³456789abc", None),
+        ("GET", "/runs?offset=99999999999999999999", None),
+        ("POST", "/runs", {"addresses": "ds_0a1b2c3d4e5f", "coverage": [], "as_of": "9999-12-31"}),
+        ("POST", "/runs", {"addresses": "ds_0a1b2c3d4e5f", "coverage": [], "as_of": "0001-01-01"}),
+    ],
+)
+def test_bad_input_is_a_clear_4xx_not_a_500(
+    service: Service, method: str, url: str, body: dict[str, Any] | None
+) -> None:
+    r = service.client.request(method, url, json=body, headers=service.h("admin"))
+    _is_problem(r, 422)
+
+
+def test_diff_offset_is_bounded(service: Service, demo_run: dict[str, Any]) -> None:
+    rid = demo_run["id"]
+    r = service.get(f"/runs/{rid}/diff/{rid}", params={"offset": 10**12})
+    _is_problem(r, 422)
