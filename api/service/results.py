@@ -239,18 +239,12 @@ class Results:
         """summary_gemeinde (or its public version) on the run's Gemeinde polygons (WGS84)."""
 
         def build() -> gpd.GeoDataFrame:
-            from coverage.io.vector import read_vector
-            from coverage.schema import validate_boundaries
-
             summary = self.summary(run, "gemeinde", public)
-            ds_id = run.inputs.get("boundaries")
-            if not ds_id:
-                raise not_computed(
-                    "municipality geometry (the run has no boundaries dataset)", run.id
-                )
-            ds = self.store.get_dataset(ds_id)
-            raw = read_vector(self.store.dataset_path(ds), crs=ds.crs)
-            bounds, _ = validate_boundaries(raw.frame, source=raw.source)
+            own = self.path(run, "boundaries.parquet")  # the run's own copy: survives deletes
+            if own.is_file():
+                bounds = gpd.read_parquet(own)
+            else:  # a run from before runs kept their boundaries
+                bounds = self._dataset_boundaries(run)
             if "level" in bounds.columns:
                 bounds = bounds[bounds["level"].astype(str) == "gemeinde"]
             bounds = bounds[["ags", "geometry"]].astype({"ags": str}).drop_duplicates("ags")
@@ -259,6 +253,18 @@ class Results:
             return geo.reset_index(drop=True)
 
         return self._big.get_or_build((run.id, f"municipalities:{public}"), build)
+
+    def _dataset_boundaries(self, run: Run) -> gpd.GeoDataFrame:
+        from coverage.io.vector import read_vector
+        from coverage.schema import validate_boundaries
+
+        ds_id = run.inputs.get("boundaries")
+        if not ds_id:
+            raise not_computed("municipality geometry (the run has no boundaries dataset)", run.id)
+        ds = self.store.get_dataset(ds_id)
+        raw = read_vector(self.store.dataset_path(ds), crs=ds.crs)
+        bounds, _ = validate_boundaries(raw.frame, source=raw.source)
+        return bounds
 
     def diff(self, a: Run, b: Run) -> RunDiff:
         """Addresses whose class changed from run a to run b, with per-Gemeinde counts."""

@@ -106,6 +106,9 @@ class RunOut(BaseModel):
     created_at: datetime
     started_at: datetime | None
     finished_at: datetime | None
+    published_at: datetime | None = Field(
+        None, description="When an admin published the run (POST /runs/{id}/publish)"
+    )
     links: dict[str, str]
 
     @classmethod
@@ -126,7 +129,8 @@ class RunOut(BaseModel):
             profile=run.profile, region=run.region, as_of=run.as_of, include_planned=run.include_planned,
             inputs=run.inputs, counts=run.counts, error_code=run.error_code, error=run.error,
             resubmitted_from=run.resubmitted_from, created_at=as_utc(run.created_at) or run.created_at,
-            started_at=as_utc(run.started_at), finished_at=as_utc(run.finished_at), links=links,
+            started_at=as_utc(run.started_at), finished_at=as_utc(run.finished_at),
+            published_at=as_utc(run.published_at), links=links,
         )  # fmt: skip
 
 

@@ -262,20 +262,44 @@ class Store:
             return Page(list(rows), int(total))
 
     def newest_succeeded_run(self) -> Run:
-        """The most recently finished successful run (what lookup and OGC serve)."""
+        """The run that is served (lookup, OGC, public pages): the one published last
+        (POST /runs/{id}/publish), else the most recently finished successful run."""
         cached = self._newest.get("newest")
         if cached is not None:
             return cached
         with self.session() as s:
-            row = s.scalars(
-                select(Run)
-                .where(Run.state == "succeeded")
-                .order_by(Run.finished_at.desc(), Run.id.desc())
-            ).first()
+            row = (
+                s.scalars(
+                    select(Run)
+                    .where(Run.state == "succeeded", Run.published_at.is_not(None))
+                    .order_by(Run.published_at.desc(), Run.id.desc())
+                ).first()
+                or s.scalars(
+                    select(Run)
+                    .where(Run.state == "succeeded")
+                    .order_by(Run.finished_at.desc(), Run.id.desc())
+                ).first()
+            )
         if row is None:
             raise NotFoundError("no succeeded run yet; create one with POST /runs")
         self._newest.put("newest", row)
         return row
+
+    def publish_run(self, run_id: str) -> Run:
+        """Serve this succeeded run from now on (409 for a run that has not succeeded)."""
+        with self.session() as s:
+            run = s.get(Run, run_id)
+            if run is None:
+                raise NotFoundError(f"run {run_id} does not exist")
+            if run.state != "succeeded":
+                raise ApiError(
+                    409,
+                    "run_not_publishable",
+                    f"run {run_id} is {run.state}; publish a succeeded run",
+                )
+            run.published_at = utcnow()
+        self._newest.clear()
+        return run
 
     def start_run(self, run_id: str, worker: str) -> bool:
         """queued -> running; False when the run is no longer queued (cancelled meanwhile)."""
