@@ -51,6 +51,51 @@ def _check_disclosure_control(settings: Settings) -> None:
     load_or_create_secret(settings.secret_path())
 
 
+def _offline_docs(app: FastAPI) -> None:
+    """/docs from the swagger-ui-bundle package's files under /docs/static, not a CDN."""
+    from fastapi.openapi.docs import get_swagger_ui_html
+    from fastapi.responses import HTMLResponse
+    from fastapi.staticfiles import StaticFiles
+    from swagger_ui_bundle import swagger_ui_path
+
+    app.mount("/docs/static", StaticFiles(directory=swagger_ui_path), name="swagger-ui")
+
+    @app.get("/docs", include_in_schema=False)
+    def docs() -> HTMLResponse:
+        return get_swagger_ui_html(
+            openapi_url="/openapi.json",
+            title="gapmap API",
+            swagger_js_url="/docs/static/swagger-ui-bundle.js",
+            swagger_css_url="/docs/static/swagger-ui.css",
+            swagger_favicon_url="/docs/static/favicon-32x32.png",
+        )
+
+
+def _clean_debris(store: Store) -> list[str]:
+    """What killed runs and uploads left behind: half-written run directories of runs that
+    are no longer active, and upload/zip scratch directories older than a minute."""
+    import shutil
+    import time
+
+    removed = []
+    active = {r.id for r in store.list_runs(state="running", limit=10_000, offset=0).items} | {
+        r.id for r in store.list_runs(state="queued", limit=10_000, offset=0).items
+    }
+    runs = store.workspace / "runs"
+    for path in runs.glob(".*") if runs.is_dir() else []:
+        run_id = path.name[1:].split(".", 1)[0]
+        if (path.name.endswith(".partial") or ".old-" in path.name) and run_id not in active:
+            shutil.rmtree(path, ignore_errors=True)
+            removed.append(str(path.relative_to(store.workspace)))
+    cutoff = time.time() - 60
+    tmp = store.tmp_dir
+    for path in tmp.iterdir() if tmp.is_dir() else []:
+        if path.name.startswith(("upload-", "zipcheck-")) and path.stat().st_mtime < cutoff:
+            shutil.rmtree(path, ignore_errors=True)
+            removed.append(str(path.relative_to(store.workspace)))
+    return removed
+
+
 def create_app(settings: Settings) -> FastAPI:
     """Build the FastAPI application for ``settings`` (nothing happens until startup)."""
 
@@ -67,6 +112,9 @@ def create_app(settings: Settings) -> FastAPI:
                 len(interrupted),
                 ", ".join(interrupted),
             )
+        debris = _clean_debris(store)
+        if debris:
+            log.warning("removed what killed runs and uploads left: %s", ", ".join(debris))
         if settings.bootstrap_admin_key is not None and not ensure_key(
             store, settings.bootstrap_admin_key.get_secret_value(), Role.ADMIN, "bootstrap"
         ):
@@ -91,9 +139,11 @@ def create_app(settings: Settings) -> FastAPI:
         version=__version__,
         description=DESCRIPTION,
         lifespan=lifespan,
-        docs_url="/docs",
+        docs_url=None,  # served below with local Swagger UI assets (works offline)
+        redoc_url=None,  # ReDoc would load its script from a CDN
         openapi_url="/openapi.json",
     )
+    _offline_docs(app)
     app.add_middleware(UploadLimitMiddleware, max_bytes=settings.max_upload_bytes)
     app.add_middleware(GateMiddleware)  # outside the upload limit: keys before any body
     errors.install(app)  # added last: the request-id middleware is the outermost

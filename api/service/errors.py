@@ -238,8 +238,25 @@ class RequestIdMiddleware:
             await response(scope, receive, send)
 
 
+async def _os_error(request: Request, exc: Exception) -> Response:
+    """A full disk is 507 with a clear message; any other OSError stays a server error."""
+    import errno
+
+    if isinstance(exc, OSError) and exc.errno in (errno.ENOSPC, errno.EDQUOT):
+        log.error("%s %s: the workspace disk is full (%s)", request.method, request.url.path, exc)
+        return problem(
+            request,
+            507,
+            "insufficient_storage",
+            "the service's disk is full; nothing was stored. Try again after an administrator "
+            "has freed space (GET /health shows the free space)",
+        )
+    raise exc
+
+
 def install(app: FastAPI) -> None:
     """Register the problem+json handlers and the request-id middleware on ``app``."""
+    app.add_exception_handler(OSError, _os_error)
     app.add_exception_handler(GapmapError, _gapmap_error)
     app.add_exception_handler(ApiError, _api_problem)
     app.add_exception_handler(StarletteHTTPException, _http_exception)

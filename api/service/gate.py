@@ -7,11 +7,13 @@ caller cannot tell an existing run from a missing one. Requests that carry a bod
 (POST, PUT, PATCH, DELETE) also need the role their path needs (admin for ``/datasets``
 and ``/keys``, analyst otherwise) before the body is read, and a body that is not a
 multipart upload may be at most :data:`MAX_JSON_BYTES` (413 otherwise; uploads have the
-upload limit of :class:`api.service.ingest.UploadLimitMiddleware`).
+upload limit of :class:`api.service.ingest.UploadLimitMiddleware`). Every answer gets
+``X-Content-Type-Options: nosniff``; answers with per-address data ``Cache-Control: no-store``.
 """
 
 from __future__ import annotations
 
+import re
 from http import HTTPStatus
 
 from starlette.exceptions import HTTPException
@@ -59,6 +61,9 @@ class GateMiddleware:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
+        await self._gate(scope, receive, _with_headers(send, scope.get("path", "")))
+
+    async def _gate(self, scope: Scope, receive: Receive, send: Send) -> None:
         path: str = scope.get("path", "")
         segment = path.lstrip("/").split("/", 1)[0]
         method = scope.get("method", "GET")
@@ -136,6 +141,30 @@ class GateMiddleware:
             instance=scope.get("path"),
         )
         await response(scope, receive, send)
+
+
+#: paths whose answers hold per-address data: never kept in shared or browser caches
+_PER_ADDRESS = re.compile(
+    r"^/(lookup|runs/[^/]+/(addresses|files|map|diff)|ogc/collections/addresses)(/|$)"
+)
+
+
+def _with_headers(send: Send, path: str) -> Send:
+    """``X-Content-Type-Options: nosniff`` on every answer; ``Cache-Control: no-store`` on
+    per-address ones."""
+    no_store = bool(_PER_ADDRESS.match(path))
+
+    async def wrapped(message: Message) -> None:
+        if message["type"] == "http.response.start":
+            headers = [(k, v) for k, v in message.get("headers", [])
+                       if not (no_store and k.lower() == b"cache-control")]  # fmt: skip
+            headers.append((b"x-content-type-options", b"nosniff"))
+            if no_store:
+                headers.append((b"cache-control", b"no-store"))
+            message = {**message, "headers": headers}
+        await send(message)
+
+    return wrapped
 
 
 def _too_big() -> str:

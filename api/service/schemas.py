@@ -184,6 +184,10 @@ class Health(BaseModel):
     status: Literal["ok", "degraded"]
     database: Literal["ok", "down"]
     active_runs: int
+    free_bytes: int = Field(description="Free space of the workspace's filesystem")
+    disk: Literal["ok", "low"] = Field(
+        description="low below GAPMAP_MIN_FREE_BYTES (the status is then degraded)"
+    )
 
 
 class Version(BaseModel):

@@ -49,6 +49,11 @@ class Settings(BaseSettings):
         description="Secret of the record keys; default <workspace>/cell-key.secret (created "
         "on first use, mode 0600). Keep it: a new secret changes every public value.",
     )
+    min_free_bytes: int = Field(
+        default=1 << 30,
+        ge=0,
+        description="/health reports degraded when the workspace has less free space.",
+    )
     bootstrap_admin_key: SecretStr | None = Field(
         default=None,
         description="An admin key accepted from the start (created in the catalog if missing).",
