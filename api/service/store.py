@@ -285,6 +285,15 @@ class Store:
         self._newest.put("newest", row)
         return row
 
+    def active_resubmission(self, run_id: str) -> Run | None:
+        """A queued or running run resubmitted from ``run_id``, if any."""
+        with self.session() as s:
+            return s.scalars(
+                select(Run)
+                .where(Run.resubmitted_from == run_id, Run.state.in_(ACTIVE_STATES))
+                .order_by(Run.created_at.desc())
+            ).first()
+
     def publish_run(self, run_id: str) -> Run:
         """Serve this succeeded run from now on (409 for a run that has not succeeded)."""
         with self.session() as s:

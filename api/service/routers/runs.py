@@ -82,8 +82,13 @@ def cancel(run_id: RunId, store: StoreDep, jobs: JobsDep, _: AnalystKey) -> RunO
     responses={409: _PROBLEM, 422: _PROBLEM},
 )
 def resubmit(run_id: RunId, store: StoreDep, jobs: JobsDep, principal: AnalystKey) -> RunOut:
-    """A new run with the same inputs and options (``resubmitted_from`` names the old one)."""
+    """A new run with the same inputs and options (``resubmitted_from`` names the old one).
+    While an earlier resubmission of the same run is queued or running, that one is
+    answered again: submitting twice does not run twice."""
     old = store.get_run(run_id)
+    pending = store.active_resubmission(run_id)
+    if pending is not None:
+        return RunOut.of(pending)
     if old.state not in ("failed", "cancelled"):
         raise ApiError(
             409,

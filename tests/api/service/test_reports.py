@@ -167,3 +167,26 @@ def test_reports_of_unfinished_run_conflict(service: Service, demo_ids: dict[str
     if r.status_code == 409:
         assert r.json()["code"] == "run_not_ready"
     wait_run(service.client, run["id"], service.keys["analyst"])
+
+
+def test_resubmitting_twice_returns_the_same_new_run(
+    service: Service, demo_ids: dict[str, str]
+) -> None:
+    from api.service.models import Run, utcnow
+
+    store = service.client.app.state.services.store  # type: ignore[attr-defined]
+    with store.session() as s:
+        s.add(Run(id="run_0000000dead1", state="failed", profile="de-gigabit-2023", region="de",
+                  inputs={"addresses": demo_ids["addresses"], "coverage": [demo_ids["coverage"]],
+                          "boundaries": demo_ids["boundaries"]},
+                  progress=0.0, created_at=utcnow(), error="killed"))  # fmt: skip
+    url = "/runs/run_0000000dead1/resubmit"
+    first = service.client.post(url, headers=service.h("analyst"))
+    second = service.client.post(url, headers=service.h("analyst"))
+    assert first.status_code == second.status_code == 202
+    assert first.json()["id"] == second.json()["id"]
+    done = wait_run(service.client, first.json()["id"], service.keys["analyst"])
+    assert done["state"] == "succeeded"
+    third = service.client.post(url, headers=service.h("analyst"))  # the first one is done
+    assert third.status_code == 202 and third.json()["id"] != first.json()["id"]
+    wait_run(service.client, third.json()["id"], service.keys["analyst"])
