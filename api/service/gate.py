@@ -9,6 +9,8 @@ and ``/keys``, analyst otherwise) before the body is read, and a body that is no
 multipart upload may be at most :data:`MAX_JSON_BYTES` (413 otherwise; uploads have the
 upload limit of :class:`api.service.ingest.UploadLimitMiddleware`). Every answer gets
 ``X-Content-Type-Options: nosniff``; answers with per-address data ``Cache-Control: no-store``.
+A Host header outside ``GAPMAP_ALLOWED_HOSTS`` is refused (400) except for ``/health``: links
+the service writes (OGC, cursors) are built from it.
 """
 
 from __future__ import annotations
@@ -41,6 +43,14 @@ _BODY_METHODS = frozenset({"POST", "PUT", "PATCH", "DELETE"})
 _ADMIN_SEGMENTS = frozenset({"datasets", "keys"})
 
 
+def _host(headers: dict[bytes, bytes]) -> str:
+    """The Host header without its port (IPv6 without brackets)."""
+    value = headers.get(b"host", b"").decode("latin-1").strip().lower()
+    if value.startswith("["):
+        return value[1:].split("]", 1)[0]
+    return value.rsplit(":", 1)[0] if value.count(":") == 1 else value
+
+
 def _key(headers: dict[bytes, bytes]) -> str | None:
     key = headers.get(b"x-api-key", b"").decode("latin-1").strip()
     if key:
@@ -65,6 +75,16 @@ class GateMiddleware:
 
     async def _gate(self, scope: Scope, receive: Receive, send: Send) -> None:
         path: str = scope.get("path", "")
+        host = _host(dict(scope.get("headers") or []))
+        services = getattr(scope["app"].state, "services", None)
+        allowed = services.settings.allowed_hosts if services is not None else ["*"]
+        if path != "/health" and "*" not in allowed and host not in allowed:
+            detail = (
+                f"Host {host!r} is not served here; the service writes links with the Host "
+                "header, so only the hosts in GAPMAP_ALLOWED_HOSTS are accepted"
+            )
+            await self._refuse(scope, receive, send, 400, "host_not_allowed", detail, None)
+            return
         segment = path.lstrip("/").split("/", 1)[0]
         method = scope.get("method", "GET")
         if segment not in _GATED or path in _OPEN:

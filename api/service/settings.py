@@ -49,6 +49,11 @@ class Settings(BaseSettings):
         description="Secret of the record keys; default <workspace>/cell-key.secret (created "
         "on first use, mode 0600). Keep it: a new secret changes every public value.",
     )
+    allowed_hosts: list[str] = Field(
+        default=["localhost", "127.0.0.1", "::1", "testserver"],
+        description="Host header values accepted (the service writes links with them); "
+        'JSON list, e.g. GAPMAP_ALLOWED_HOSTS=\'["gapmap.kreis-soest.de"]\'; "*" accepts any.',
+    )
     min_free_bytes: int = Field(
         default=1 << 30,
         ge=0,

@@ -84,3 +84,16 @@ def test_security_headers(service: Service, demo_run: dict) -> None:
     summary = service.get(f"/runs/{rid}/summary", "public")
     assert summary.headers["x-content-type-options"] == "nosniff"
     assert "no-store" not in summary.headers.get("cache-control", "")
+
+
+def test_host_header_must_be_allowed(tmp_path: Path) -> None:
+    with TestClient(create_app(_settings(tmp_path, allowed_hosts=["gapmap.example.org"]))) as c:
+        evil = c.get("/ogc", headers={"Host": "evil.example.com"})
+        assert evil.status_code == 400 and evil.json()["code"] == "host_not_allowed"
+        assert "evil.example.com" not in evil.text.split("detail")[0]  # no link was written
+        ok = c.get("/ogc", headers={"Host": "gapmap.example.org:8443"})
+        assert ok.status_code == 200
+        assert all("gapmap.example.org" in link["href"] for link in ok.json()["links"])
+        assert c.get("/health", headers={"Host": "10.0.0.7"}).status_code == 200  # probes
+    with TestClient(create_app(_settings(tmp_path, allowed_hosts=["*"]))) as c:
+        assert c.get("/ogc", headers={"Host": "anything.example"}).status_code == 200
