@@ -349,12 +349,7 @@ def run(
             else None,
             "rural_rule": options.rural.rural_rule,
             "population": rural.population_source,
-            "disclosure_control": {
-                **options.ckm.record(),
-                "secret": "kept by the caller"
-                if options.cell_key_secret
-                else "one-off for this run (published values differ between runs)",
-            },
+            "disclosure_control": options.ckm.record(bool(options.cell_key_secret)),
             "gap_link_distance_m": options.rural.gaps.link_distance_m,
             "costs": asdict(options.rural.costs),
             **dict(options.extra_manifest),

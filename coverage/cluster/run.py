@@ -48,8 +48,7 @@ from coverage.io.writers import RunDirectory, write_csv, write_json, write_point
 from coverage.kernel.join import points_in_polygons
 from coverage.privacy.cellkey import MODULUS, CellKeyer
 from coverage.privacy.ptable import CkmParams
-from coverage.privacy.public import public_summary
-from coverage.privacy.tables import Records, class_flags
+from coverage.privacy.public import group_records, public_summary
 from coverage.profiles import Profile, load_profile
 from coverage.run_inputs import (
     LayerSpec,
@@ -77,8 +76,7 @@ _COUNT_COLUMNS = {
     "eligible": "bool",
     "addresses": "int64",
     "households": "int64",
-    # sums (mod MODULUS) of the record keys of the cell key method: cell keys of any union
-    # of these groups follow from them, so the public tables need no per-address pass
+    # record key sums (mod MODULUS): the cell keys of any union of groups follow from them
     "rk": "int64",
     "hk": "int64",
 }
@@ -182,7 +180,6 @@ def cluster_run(
         gemeinden = np.asarray(gem.geometry.values, dtype=object)[order]
 
     classes = [c.name for c in profile.classes]
-    secret = options.cell_key_secret or secrets.token_bytes(32)
     with (
         _connect(options.scheduler, options.workers) as client,
         RunDirectory(out_dir) as rd,
@@ -196,7 +193,7 @@ def cluster_run(
             profile=profile,
             options={"as_of": as_of, "include_planned": options.include_planned},
             out_dir=str(parts_dir),
-            secret=secret,
+            secret=options.cell_key_secret or secrets.token_bytes(32),
         )
         counts = parquet.frame.map_partitions(
             task,
@@ -233,21 +230,10 @@ def cluster_run(
             )
             for level in ("gemeinde", "kreis")
         }
-        records_ = Records(
-            grouped["addresses"].to_numpy("int64"),
-            grouped["households"].to_numpy("int64"),
-            grouped["rk"].to_numpy("int64"),
-            grouped["hk"].to_numpy("int64"),
-            {
-                "eligible": grouped["eligible"].to_numpy(bool),
-                **class_flags(grouped["class"], classes),
-            },
-        )
+        keyed = group_records(grouped, classes)  # cell keys from the workers' key sums
         public = {
-            level: public_summary(
-                summaries[level], level, grouped["ags"], records_, classes, options.ckm
-            )
-            for level in ("gemeinde", "kreis")
+            lv: public_summary(summaries[lv], lv, grouped["ags"], keyed, classes, options.ckm)
+            for lv in ("gemeinde", "kreis")
         }
         n_addresses = int(grouped["addresses"].sum())
         by_class = grouped.groupby("class", observed=True)["addresses"].sum()
@@ -321,8 +307,7 @@ def _merge_counts(parts: pd.DataFrame) -> pd.DataFrame:
     out = frame.groupby(["ags", "class", "eligible"], as_index=False, sort=True)[
         ["addresses", "households", "rk", "hk"]
     ].sum()
-    out["rk"] %= MODULUS
-    out["hk"] %= MODULUS
+    out[["rk", "hk"]] %= MODULUS
     return out
 
 
@@ -349,12 +334,7 @@ def _manifest(
             "as_of": as_of.isoformat(),
             "include_planned": options.include_planned,
             "dask": {"scheduler": scheduler, "workers": options.workers},
-            "disclosure_control": {
-                **options.ckm.record(),
-                "secret": "kept by the caller"
-                if options.cell_key_secret
-                else "one-off for this run (published values differ between runs)",
-            },
+            "disclosure_control": options.ckm.record(bool(options.cell_key_secret)),
         },
         "working_crs": region.working_crs,
         "inputs": records,
@@ -413,7 +393,6 @@ class _PartTask:
             xy=(x, y),
         )
         rows = rows.reset_index(drop=True)
-        keyer = CellKeyer(self.secret)
         write_points_parquet(
             rows, x, y, self.crs, Path(self.out_dir) / f"part.{number:05d}.parquet"
         )
@@ -424,8 +403,8 @@ class _PartTask:
                 "eligible": rows["eligible"].astype(bool),
                 "addresses": np.ones(len(rows), dtype=np.int64),
                 "households": rows["households"].astype(np.int64),
-                "rk": keyer.address_keys(rows["address_id"]),
-                "hk": keyer.household_keys(rows["address_id"], rows["households"]),
+                "rk": CellKeyer(self.secret).address_keys(rows["address_id"]),
+                "hk": CellKeyer(self.secret).household_keys(rows["address_id"], rows["households"]),
             }
         )
         return _merge_counts(counts)

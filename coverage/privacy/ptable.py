@@ -60,13 +60,16 @@ class CkmParams:
         """The smallest positive count that can be published (js + 1)."""
         return self.js + 1
 
-    def record(self) -> dict[str, float | int | str]:
-        """The manifest's record of the method."""
+    def record(self, secret_kept: bool) -> dict[str, float | int | str]:
+        """The manifest's record of the method (``secret_kept``: the caller passed a secret)."""
         return {
             "method": "cell key method (Destatis / ABS), p-table by maximum entropy",
             "D": self.max_deviation,
             "V": self.variance,
             "js": self.js,
+            "secret": "kept by the caller"
+            if secret_kept
+            else "one-off for this run (published values differ between runs)",
         }
 
 

@@ -18,12 +18,14 @@ from coverage.privacy.tables import (
     Records,
     class_flags,
     grid_cells,
+    group_records,
     perturb_table,
     summary_cells,
 )
 from coverage.rural.grid_summary import BASE_SHARES
 
 __all__ = [
+    "group_records",
     "public_degurba",
     "public_grid",
     "public_summary",

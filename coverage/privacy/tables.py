@@ -23,7 +23,7 @@ from coverage.errors import GapmapError
 from coverage.privacy.cellkey import cell_keys
 from coverage.privacy.ptable import PTable
 
-__all__ = ["Records", "grid_cells", "perturb_table", "summary_cells"]
+__all__ = ["Records", "grid_cells", "group_records", "perturb_table", "summary_cells"]
 
 #: a count column = (flag the records must carry or None for all, "addresses" | "households")
 Cell = tuple[str | None, str]
@@ -63,6 +63,18 @@ class Records:
                 for k, v in flags.items()
             },
         )
+
+
+def group_records(groups: pd.DataFrame, classes: Sequence[str]) -> Records:
+    """Records of grouped addresses (a cluster run's rows: ``addresses``, ``households``,
+    key sums ``rk``/``hk``, ``eligible``, ``class``)."""
+    return Records(
+        groups["addresses"].to_numpy("int64"),
+        groups["households"].to_numpy("int64"),
+        groups["rk"].to_numpy("int64"),
+        groups["hk"].to_numpy("int64"),
+        {"eligible": groups["eligible"].to_numpy(bool), **class_flags(groups["class"], classes)},
+    )
 
 
 def class_flags(klass: pd.Series, classes: Sequence[str]) -> dict[str, npt.NDArray[np.bool_]]:
