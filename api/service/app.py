@@ -105,7 +105,10 @@ def create_app(settings: Settings) -> FastAPI:
         _check_disclosure_control(settings)
         store = Store(settings.workspace, settings.resolved_database_url())
         store.migrate()
-        interrupted = store.interrupt_unfinished()
+        from api.service.jobs import _dead
+
+        # runs of processes that stopped: dead on this host, or without a lease renewal
+        interrupted = store.expire_leases(settings.lease_s, _dead)
         if interrupted:
             log.warning(
                 "marked %d unfinished run(s) failed after a restart: %s",

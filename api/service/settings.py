@@ -54,6 +54,12 @@ class Settings(BaseSettings):
         description="Host header values accepted (the service writes links with them); "
         'JSON list, e.g. GAPMAP_ALLOWED_HOSTS=\'["gapmap.kreis-soest.de"]\'; "*" accepts any.',
     )
+    lease_s: float = Field(
+        default=60.0,
+        ge=1.0,
+        description="A run's lease: its process renews it every third of this; another "
+        "process marks the run failed only when it has not been renewed for this long.",
+    )
     min_free_bytes: int = Field(
         default=1 << 30,
         ge=0,

@@ -9,10 +9,10 @@ state says whether a run directory may be served (only ``succeeded``).
 from __future__ import annotations
 
 import secrets
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -27,6 +27,7 @@ from coverage.errors import NotFoundError
 ACTIVE_STATES = ("queued", "running")
 FINAL_STATES = ("succeeded", "failed", "cancelled")
 INTERRUPTED = "interrupted by service restart"
+LEASE_EXPIRED = "interrupted: the service process running it stopped renewing its lease"
 
 
 def new_id(prefix: str) -> str:
@@ -410,25 +411,60 @@ class Store:
                 )
             return run
 
-    def interrupt_unfinished(self) -> list[str]:
-        """At startup: runs left queued/running by a previous process become failed."""
+    def claim(self, run_id: str, worker: str) -> None:
+        """This process holds the run (queued in its pool): its lease starts now."""
+        with self.session() as s:
+            s.execute(
+                update(Job)
+                .where(Job.run_id == run_id, Job.finished_at.is_(None))
+                .values(worker=worker, heartbeat_at=utcnow())
+            )
+
+    def heartbeat(self, worker: str) -> None:
+        """Renew the leases of every unfinished job of ``worker``."""
+        with self.session() as s:
+            s.execute(
+                update(Job)
+                .where(Job.worker == worker, Job.finished_at.is_(None))
+                .values(heartbeat_at=utcnow())
+            )
+
+    def expire_leases(self, lease_s: float, dead: Callable[[str], bool]) -> list[str]:
+        """Runs whose lease ran out (no heartbeat for ``lease_s``), or whose process is
+        certainly gone (``dead(worker)``: this host, pid not alive), become failed."""
+        cutoff = utcnow() - timedelta(seconds=lease_s)
+        with self.session() as s:
+            rows = s.execute(
+                select(Run.id, Job.worker, Job.heartbeat_at, Job.created_at)
+                .join(Job, Job.run_id == Run.id)
+                .where(Run.state.in_(ACTIVE_STATES), Job.finished_at.is_(None))
+            ).all()
+        gone = [run_id for run_id, worker, _, _ in rows if worker and dead(worker)]
+        expired = [
+            run_id
+            for run_id, worker, beat, created in rows
+            if run_id not in gone and (as_utc(beat) or as_utc(created) or cutoff) < cutoff
+        ]
+        if gone:
+            self._fail(gone, INTERRUPTED)
+        if expired:
+            self._fail(expired, f"{LEASE_EXPIRED} for {lease_s:g} s")
+        return gone + expired
+
+    def _fail(self, ids: list[str], error: str) -> None:
         now = utcnow()
         with self.session() as s:
-            ids = list(s.scalars(select(Run.id).where(Run.state.in_(ACTIVE_STATES))))
-            if ids:
-                s.execute(
-                    update(Run)
-                    .where(Run.id.in_(ids))
-                    .values(
-                        state="failed", finished_at=now, error_code="interrupted", error=INTERRUPTED
-                    )
-                )
-                s.execute(
-                    update(Job)
-                    .where(Job.run_id.in_(ids), Job.finished_at.is_(None))
-                    .values(state="failed", finished_at=now)
-                )
-        return ids
+            s.execute(
+                update(Run)
+                .where(Run.id.in_(ids), Run.state.in_(ACTIVE_STATES))
+                .values(state="failed", finished_at=now, error_code="interrupted", error=error)
+            )
+            s.execute(
+                update(Job)
+                .where(Job.run_id.in_(ids), Job.finished_at.is_(None))
+                .values(state="failed", finished_at=now)
+            )
+        self._newest.clear()
 
 
 def _dataset_ids(inputs: dict[str, Any]) -> set[str]:

@@ -205,3 +205,37 @@ def test_unauthenticated_300_mb_posts_are_refused_at_once(tmp_path: Path) -> Non
         assert not list((tmp_path / "ws" / "tmp").glob("upload-*"))
     finally:
         server.stop()
+
+
+def test_two_processes_share_a_workspace_with_run_leases(tmp_path: Path, demo_inputs: Any) -> None:
+    """A run started by one process is served by the other; the other marks a run failed
+    only after the lease of its (killed) process has expired, never while it is renewed."""
+    ws = tmp_path / "ws"
+    db = f"sqlite:///{tmp_path / 'catalog.db'}"
+    a = start_server(ws, db, GAPMAP_LEASE_S="3", GAPMAP_RUN_STEP_DELAY_S="0.5")
+    b = start_server(ws, db, GAPMAP_LEASE_S="3")
+    try:
+        with a.client() as ca, b.client() as cb:
+            ids = _upload_demo(cb, demo_inputs)
+            done = wait_run(cb, start_run(cb, ids, ADMIN_KEY)["id"], ADMIN_KEY)
+            assert done["state"] == "succeeded"
+            summary = ca.get(f"/runs/{done['id']}/summary", params={"level": "kreis"})
+            assert summary.status_code == 200  # served by the process that did not run it
+            assert done["id"] in ca.get("/ogc/collections/municipalities").json()["description"]
+            slow = start_run(ca, ids, ADMIN_KEY)
+            deadline = time.monotonic() + 60
+            while cb.get(f"/runs/{slow['id']}").json()["state"] != "running":
+                assert time.monotonic() < deadline
+                time.sleep(0.1)
+            time.sleep(7)  # more than two leases: a renewed lease is never taken for dead
+            assert cb.get(f"/runs/{slow['id']}").json()["state"] == "running"
+            a.kill()
+            killed = time.monotonic()
+            while (state := cb.get(f"/runs/{slow['id']}").json())["state"] == "running":
+                assert time.monotonic() - killed < 30, state
+                time.sleep(0.2)
+            assert time.monotonic() - killed >= 2  # not before the lease ran out
+            assert state["state"] == "failed" and "lease" in state["error"]
+    finally:
+        a.stop()
+        b.stop()
