@@ -43,11 +43,13 @@ per-address explanations, lookups, exports and OGC API - Features.
 
 
 def _check_disclosure_control(settings: Settings) -> None:
-    """Fail at start-up, not in the first run: the p-table must exist, the secret be readable."""
+    """Fail at start-up, not in the first run: the parameters must be valid and the secret
+    readable. (The p-table itself, a few seconds of optimisation, is built by the first
+    run; parameters without one fail that run with the fix named.)"""
     from coverage.io.secret import load_or_create_secret
-    from coverage.privacy.ptable import CkmParams, ptable
+    from coverage.privacy.ptable import CkmParams
 
-    ptable(CkmParams(settings.ckm_max_deviation, settings.ckm_variance, settings.ckm_js))
+    CkmParams(settings.ckm_max_deviation, settings.ckm_variance, settings.ckm_js)
     load_or_create_secret(settings.secret_path())
 
 

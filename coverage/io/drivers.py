@@ -9,8 +9,8 @@ any URL it names. So every path handed to GDAL here is
 * of a content that matches its extension: the magic bytes of GeoPackage (SQLite with the
   GPKG application id), Shapefile, FlatGeobuf, GeoTIFF ...; JSON text for GeoJSON
   (:func:`check_content`);
-* opened by the expected driver (:func:`check_driver` after opening; rasterio gets the
-  driver list up front).
+* opened by the expected driver (:func:`check_driver` after opening; rasterio is given the
+  driver up front).
 """
 
 from __future__ import annotations
@@ -35,14 +35,14 @@ VECTOR_DRIVERS = {
     "shapefile": "ESRI Shapefile",
     "flatgeobuf": "FlatGeobuf",
 }
-#: raster extension -> the GDAL drivers that may open it (never VRT)
+#: raster extension -> the GDAL driver that must open it (never VRT)
 RASTER_DRIVERS = {
-    ".tif": ("GTiff", "COG"),
-    ".tiff": ("GTiff", "COG"),
-    ".img": ("HFA",),
-    ".asc": ("AAIGrid",),
-    ".nc": ("netCDF",),
-    ".jp2": ("JP2OpenJPEG",),
+    ".tif": "GTiff",  # Cloud Optimized GeoTIFFs too
+    ".tiff": "GTiff",
+    ".img": "HFA",
+    ".asc": "AAIGrid",
+    ".nc": "netCDF",
+    ".jp2": "JP2OpenJPEG",
 }
 _NAMES = {"gpkg": "GeoPackage", "geojson": "GeoJSON", "shapefile": "Shapefile",
           "flatgeobuf": "FlatGeobuf", "raster": "raster"}  # fmt: skip

@@ -44,8 +44,8 @@ class RasterInfo:
 def _open(path: str | os.PathLike[str]) -> tuple[Any, str]:
     refuse_remote(os.fspath(path))
     file, label = _text.check_file(path)
-    drivers = RASTER_DRIVERS.get(file.suffix.lower())
-    if drivers is None:
+    driver = RASTER_DRIVERS.get(file.suffix.lower())
+    if driver is None:
         raise SourceReadError(
             f"{label}: unknown raster type {file.suffix or '(no extension)'!r}; supported: "
             f"{', '.join(RASTER_DRIVERS)} (GDAL VRT files are not read: they can name any file "
@@ -53,7 +53,7 @@ def _open(path: str | os.PathLike[str]) -> tuple[Any, str]:
         )
     check_content(file, "raster", label)
     try:
-        return rasterio.open(file, driver=list(drivers)), label
+        return rasterio.open(file, driver=driver), label
     except RasterioIOError as exc:
         raise SourceReadError(
             f"{label}: cannot open as a raster ({exc}); the file may be corrupt or not a raster"
