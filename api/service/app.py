@@ -34,7 +34,7 @@ run the classification under a funding rule profile, and read the results as sum
 per-address explanations, lookups, exports and OGC API - Features.
 
 **Keys.** Send `X-API-Key: <key>` (or `Authorization: Bearer <key>`). Roles:
-`public` (aggregates only, small counts suppressed), `analyst` (runs and per-address data),
+`public` (aggregates only, counts perturbed), `analyst` (runs and per-address data),
 `admin` (datasets, keys, everything). Create keys with `gapmap keys create --role analyst`.
 
 **Errors** are `application/problem+json` with `type`, `title`, `status`, `detail`,

@@ -4,7 +4,7 @@ Keys are random (``gm_`` + 43 url-safe characters), shown once, and stored as SH
 hashes. Roles are ordered: ``public`` < ``analyst`` < ``admin``.
 
 * public: aggregates only (summaries, grid, DEGURBA, the municipalities collection), with
-  small-count suppression.
+  counts perturbed by the cell key method (the run's public tables).
 * analyst: runs and per-address data (operator-reported coverage is confidential).
 * admin: datasets, keys, everything.
 
@@ -91,7 +91,7 @@ class Principal:
 
     @property
     def is_public(self) -> bool:
-        """True for public keys (aggregates only, suppressed)."""
+        """True for public keys (aggregates only, the perturbed public tables)."""
         return self.role is Role.PUBLIC
 
 
