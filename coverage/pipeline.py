@@ -7,6 +7,7 @@ run leaves no directory behind and never damages an earlier run at the same path
 
 from __future__ import annotations
 
+import secrets
 import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
@@ -34,6 +35,8 @@ from coverage.io.writers import (
     write_points_parquet,
 )
 from coverage.memory import release_free_memory
+from coverage.privacy.ptable import CkmParams
+from coverage.privacy.public import public_tables
 from coverage.profiles import Profile, load_profile
 from coverage.run_inputs import (
     LayerSpec,
@@ -55,7 +58,6 @@ from coverage.run_projects import RANKINGS, cost_sources, rural_projects
 from coverage.run_records import (
     MANIFEST_VERSION,
     profile_record,
-    public_summary,
     software_versions,
     validation_record,
 )
@@ -82,6 +84,10 @@ _STAGES: dict[str, tuple[float, float]] = {
 }
 
 
+#: the orchestrator's interface (LayerSpec and RunInputs live in coverage.run_inputs)
+__all__ = ["LayerSpec", "RunInputs", "RunOptions", "RunResult", "run"]
+
+
 @dataclass(frozen=True)
 class RunOptions:
     """What to compute. ``as_of`` None means today (the manifest records the date used)."""
@@ -99,6 +105,11 @@ class RunOptions:
     workers: int | None = None
     #: addresses classified at a time: bounds the per-pair temporaries of the rule engines
     classify_chunk: int = 1_000_000
+    #: disclosure control of the public tables (cell key method, README section Privacy)
+    ckm: CkmParams = field(default_factory=CkmParams)
+    #: secret of the record keys; None: a one-off secret for this run (published values
+    #: then differ between runs of the same data: pass a kept secret for publications)
+    cell_key_secret: bytes | None = field(default=None, repr=False)
     extra_manifest: Mapping[str, Any] = field(default_factory=dict)
 
 
@@ -309,7 +320,19 @@ def run(
             table = table.merge(rural.degurba_gemeinde[["ags", "degurba"]], on="ags", how="left")
         summaries[level] = table
     summary_gemeinde, summary_kreis = summaries["gemeinde"], summaries["kreis"]
-    public_gemeinde = public_summary(summary_gemeinde, classes, options.rural.public_min_count)
+    secret = options.cell_key_secret or secrets.token_bytes(32)
+    public = public_tables(
+        per_address,
+        classes=classes,
+        summaries=summaries,
+        grids={"grid_100m": rural.grid_100m, "grid_1km": rural.grid_1km}
+        if region.inspire_grid
+        else {},
+        degurba=rural.degurba_gemeinde,
+        population_estimated=population is None,
+        secret=secret,
+        params=options.ckm,
+    )
     tracker.done("aggregate", t)
 
     areas = rural.gap_areas
@@ -345,7 +368,7 @@ def run(
             "rural_rule": options.rural.rural_rule,
             "population": rural.population_source,
             "population_basis": population_basis_record,
-            "public_min_count": options.rural.public_min_count,
+            "disclosure_control": options.ckm.record(bool(options.cell_key_secret)),
             "gap_link_distance_m": options.rural.gaps.link_distance_m,
             "costs": rural.cost_set.record() if rural.cost_set else None,
             "rankings": RANKINGS,
@@ -371,9 +394,11 @@ def run(
             ),
             "summary_gemeinde.csv": lambda p: write_csv(summary_gemeinde, p, **csv_opts),
             "summary_kreis.csv": lambda p: write_csv(summary_kreis, p, **csv_opts),
-            "summary_gemeinde_public.csv": lambda p: write_csv(public_gemeinde, p, **csv_opts),
+            "summary_gemeinde_public.csv": lambda p: write_csv(public["gemeinde"], p, **csv_opts),
+            "summary_kreis_public.csv": lambda p: write_csv(public["kreis"], p, **csv_opts),
             "summary_grid_100m.parquet": lambda p: write_parquet(rural.grid_100m, p),
             "summary_grid_1km.parquet": lambda p: write_parquet(rural.grid_1km, p),
+            "degurba_gemeinde_public.csv": lambda p: write_csv(public["degurba"], p, **csv_opts),
             "degurba_cells.parquet": lambda p: write_parquet(rural.degurba_cells, p),
             "degurba_gemeinde.csv": lambda p: write_csv(rural.degurba_gemeinde, p, **csv_opts),
             "gap_areas.parquet": lambda p: write_parquet(areas, p),
@@ -381,6 +406,13 @@ def run(
             "cost_sources.csv": lambda p: write_csv(cost_sources(rural), p),
             "validation.json": lambda p: write_json({"inputs": [r.to_dict() for r in reports]}, p),
         }
+        if region.inspire_grid:
+            files["summary_grid_100m_public.parquet"] = lambda p: write_parquet(
+                public["grid_100m"], p
+            )
+            files["summary_grid_1km_public.parquet"] = lambda p: write_parquet(
+                public["grid_1km"], p
+            )
         if boundaries is not None:
             files["boundaries.parquet"] = lambda p: write_parquet(boundaries, p)
         if inputs.offers:

@@ -1,7 +1,7 @@
-"""What a run records about itself: the manifest's blocks and the public Gemeinde table.
+"""What a run records about itself: the manifest's blocks.
 
 Shared by ``gapmap run`` (:mod:`coverage.pipeline`) and ``gapmap cluster-run``
-(:mod:`coverage.cluster.run`), so both write the same manifest and the same public table.
+(:mod:`coverage.cluster.run`), so both write the same manifest.
 """
 
 from __future__ import annotations
@@ -12,30 +12,11 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from coverage.privacy import suppress_small_counts
 from coverage.profiles import Profile
-from coverage.rural.grid_summary import BASE_COUNT_COLUMNS
 from coverage.schema import ValidationReport
 
 #: the layout version of ``manifest.json``
 MANIFEST_VERSION = 1
-
-
-def public_summary(summary: pd.DataFrame, classes: list[str], min_count: int) -> pd.DataFrame:
-    """A Gemeinde table for publication: counts between 1 and ``min_count`` - 1 hidden,
-    with complementary suppression, over the count columns it has (a cluster run's table
-    has no rural ones)."""
-    return suppress_small_counts(
-        summary,
-        [*(c for c in BASE_COUNT_COLUMNS if c in summary), *(f"n_{c}" for c in classes)],
-        min_count,
-        share_columns={
-            "eligible_share": ["eligible", "addresses"],
-            **{f"share_{c}": [f"n_{c}", "addresses"] for c in classes},
-        },
-        groups={"addresses": [f"n_{c}" for c in classes]},
-        row_count_column="addresses",
-    )
 
 
 def validation_record(reports: list[ValidationReport]) -> dict[str, Any]:

@@ -15,6 +15,19 @@ if TYPE_CHECKING:
 TEST_SCALE = 0.02
 
 
+@pytest.fixture(scope="session", autouse=True)
+def _cell_key_secret(tmp_path_factory: pytest.TempPathFactory):
+    """The CLI's cell key secret in a temporary file, never in the tester's home."""
+    path = tmp_path_factory.mktemp("secret") / "cell-key.secret"
+    old = os.environ.get("GAPMAP_CELL_KEY_SECRET_FILE")
+    os.environ["GAPMAP_CELL_KEY_SECRET_FILE"] = str(path)
+    yield path
+    if old is None:
+        os.environ.pop("GAPMAP_CELL_KEY_SECRET_FILE", None)
+    else:
+        os.environ["GAPMAP_CELL_KEY_SECRET_FILE"] = old
+
+
 @pytest.fixture(scope="session")
 def demo_inputs(tmp_path_factory: pytest.TempPathFactory) -> DemoInputs:
     """Demo input files at TEST_SCALE, built once per session."""

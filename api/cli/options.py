@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import date
+from pathlib import Path
 from typing import Annotated
 
 import typer
@@ -67,6 +68,30 @@ CoverageColumnsOption = Annotated[
 BoundaryColumnsOption = Annotated[
     str | None, typer.Option(help="Column mapping for the boundary file.")
 ]
-MinCountOption = Annotated[
-    int, typer.Option(help="Public summaries hide counts between 1 and this minus one.", min=1)
+CkmDOption = Annotated[
+    int,
+    typer.Option(
+        "--ckm-max-deviation",
+        help="Cell key method: largest change of a published count (D).",
+        min=1,
+        max=50,
+    ),
+]
+CkmVOption = Annotated[
+    float,
+    typer.Option("--ckm-variance", help="Cell key method: variance of the noise (V).", min=0.01),
+]
+CkmJsOption = Annotated[
+    int,
+    typer.Option(
+        "--ckm-js", help="Cell key method: published counts are never 1..js.", min=0, max=20
+    ),
+]
+SecretOption = Annotated[
+    Path | None,
+    typer.Option(
+        "--cell-key-secret",
+        help="File with the secret of the record keys (created if missing; default "
+        "$GAPMAP_CELL_KEY_SECRET_FILE or ~/.config/gapmap/cell-key.secret).",
+    ),
 ]

@@ -16,12 +16,15 @@ from api.cli.app import _progress_bar, _user_errors, app, err, out
 from api.cli.options import (
     AsOfOption,
     BoundaryColumnsOption,
+    CkmDOption,
+    CkmJsOption,
+    CkmVOption,
     CoverageColumnsOption,
     CoverageCrsOption,
     IncludePlannedOption,
-    MinCountOption,
     ProfileOption,
     RegionOption,
+    SecretOption,
     _parse_as_of,
     _parse_mapping,
 )
@@ -72,6 +75,7 @@ def demo(
         err.print(f"building demo inputs (scale {scale}, seed {seed}) ...")
         inputs = write_demo_inputs(out_dir / "inputs", scale=scale, seed=seed)
         run_dir = out_dir / "run"
+        ckm, secret = _disclosure(10, 3.0, 2, None)
         note = "SYNTHETIC demo data: fictional 'Demo' operators and generated addresses on real VG250 boundaries (see data/README.md)."
         with _progress_bar() as progress:
             result = run(
@@ -85,9 +89,11 @@ def demo(
                     profile=profile,
                     as_of=inputs.as_of,
                     synthetic_note=note,
+                    ckm=ckm,
+                    cell_key_secret=secret,
                     extra_manifest={"demo": {"scale": scale, "seed": seed}},
                     # a scaled-down demo keeps the real population density for DEGURBA
-                    rural=_rural_options("cell", 3, household_size),
+                    rural=_rural_options("cell", household_size),
                 ),
                 progress,
             )
@@ -153,7 +159,10 @@ def run_cmd(
         str,
         typer.Option(help="Rural gap = eligible address in a rural cell | municipality | both."),
     ] = "cell",
-    min_count: MinCountOption = 3,
+    ckm_d: CkmDOption = 10,
+    ckm_v: CkmVOption = 3.0,
+    ckm_js: CkmJsOption = 2,
+    cell_key_secret: SecretOption = None,
     household_size: Annotated[
         float,
         typer.Option(
@@ -222,6 +231,8 @@ def run_cmd(
         else (),
         fibre=LayerSpec(fibre) if fibre else None,
     )
+    with _user_errors():
+        ckm, secret = _disclosure(ckm_d, ckm_v, ckm_js, cell_key_secret)
     with _user_errors(), _progress_bar() as progress:
         result = run(
             inputs,
@@ -231,7 +242,9 @@ def run_cmd(
                 region=region,
                 as_of=ref,
                 include_planned=include_planned,
-                rural=_rural_options(rural_rule, min_count, household_size, costs or ""),
+                rural=_rural_options(rural_rule, household_size, costs or ""),
+                ckm=ckm,
+                cell_key_secret=secret,
                 scheduler=scheduler,
                 workers=workers,
             ),
@@ -281,7 +294,10 @@ def cluster_run_cmd(
     coverage_crs: CoverageCrsOption = None,
     coverage_columns: CoverageColumnsOption = None,
     boundary_columns: BoundaryColumnsOption = None,
-    min_count: MinCountOption = 3,
+    ckm_d: CkmDOption = 10,
+    ckm_v: CkmVOption = 3.0,
+    ckm_js: CkmJsOption = 2,
+    cell_key_secret: SecretOption = None,
     scheduler: Annotated[
         str | None,
         typer.Option(help="An existing Dask cluster, e.g. tcp://host:8786."),
@@ -302,6 +318,8 @@ def cluster_run_cmd(
 
     ref = _parse_as_of(as_of)
     mapping = _parse_mapping(coverage_columns, "--coverage-columns")
+    with _user_errors():
+        ckm, secret = _disclosure(ckm_d, ckm_v, ckm_js, cell_key_secret)
     with _user_errors(), out.status("classifying on the Dask cluster ..."):
         result = cluster_run(
             addresses,
@@ -314,7 +332,8 @@ def cluster_run_cmd(
                 include_planned=include_planned,
                 scheduler=scheduler,
                 workers=workers,
-                public_min_count=min_count,
+                ckm=ckm,
+                cell_key_secret=secret,
             ),
             boundaries=LayerSpec(
                 boundaries, None, _parse_mapping(boundary_columns, "--boundary-columns")
@@ -326,7 +345,17 @@ def cluster_run_cmd(
     out.print(f"per-address rows: [bold]{out_dir / 'addresses'}[/] (GeoParquet parts)")
 
 
-def _rural_options(rule: str, min_count: int, household_size: float = 2.1, costs: str = "") -> Any:
+def _disclosure(d: int, v: float, js: int, secret_file: Path | None) -> tuple[Any, bytes]:
+    """The cell key method's parameters and secret (raises GapmapError: exit 2)."""
+    from coverage.io.secret import default_secret_path, load_or_create_secret
+    from coverage.privacy.ptable import CkmParams, ptable
+
+    params = CkmParams(max_deviation=d, variance=v, js=js)
+    ptable(params)  # infeasible parameters fail here, before the run reads anything
+    return params, load_or_create_secret(secret_file or default_secret_path())
+
+
+def _rural_options(rule: str, household_size: float = 2.1, costs: str = "") -> Any:
     from coverage.rural.analysis import RuralOptions
 
     if rule not in ("cell", "municipality", "both"):
@@ -335,7 +364,6 @@ def _rural_options(rule: str, min_count: int, household_size: float = 2.1, costs
         )
     return RuralOptions(
         rural_rule=rule,  # type: ignore[arg-type]
-        public_min_count=min_count,
         household_size=household_size,
         costs=costs,
     )

@@ -36,6 +36,11 @@ log = logging.getLogger("gapmap.api")
 
 PROBLEM_JSON = "application/problem+json"
 
+
+class LastAdminKeyError(GapmapError):
+    """Revoking this key would leave no active admin key (409)."""
+
+
 #: The one table: engine error class -> HTTP status. Checked in order (subclasses first).
 ERROR_STATUS: tuple[tuple[type[GapmapError], int], ...] = (
     (CRSError, 422),
@@ -45,6 +50,7 @@ ERROR_STATUS: tuple[tuple[type[GapmapError], int], ...] = (
     (ProfileError, 422),
     (NotFoundError, 404),
     (RunCancelledError, 409),
+    (LastAdminKeyError, 409),
 )
 
 _REQUEST_ID = re.compile(r"^[A-Za-z0-9._-]{1,64}$")
@@ -150,7 +156,25 @@ async def _http_exception(request: Request, exc: Exception) -> Response:
         exc.status_code, "http_error"
     )
     _log_4xx(request, exc.status_code, code, exc.detail)
-    return problem(request, exc.status_code, code, str(exc.detail), headers=exc.headers)
+    headers = dict(exc.headers or {})
+    if exc.status_code == 405:  # every method of the path, not only those of one route
+        headers["Allow"] = ", ".join(_allowed_methods(request))
+    return problem(request, exc.status_code, code, str(exc.detail), headers=headers)
+
+
+def _allowed_methods(request: Request) -> list[str]:
+    """The methods of every route whose path matches (routes of included routers too)."""
+    from starlette.routing import Match
+
+    methods: set[str] = set()
+    for method in ("GET", "POST", "PUT", "PATCH", "DELETE"):
+        scope = {**request.scope, "method": method}
+        for route in request.app.router.routes:
+            match, _ = route.matches(scope)
+            if match is Match.FULL:
+                methods.add(method)
+                break
+    return sorted(methods)
 
 
 async def _validation_error(request: Request, exc: Exception) -> Response:
@@ -216,8 +240,25 @@ class RequestIdMiddleware:
             await response(scope, receive, send)
 
 
+async def _os_error(request: Request, exc: Exception) -> Response:
+    """A full disk is 507 with a clear message; any other OSError stays a server error."""
+    import errno
+
+    if isinstance(exc, OSError) and exc.errno in (errno.ENOSPC, errno.EDQUOT):
+        log.error("%s %s: the workspace disk is full (%s)", request.method, request.url.path, exc)
+        return problem(
+            request,
+            507,
+            "insufficient_storage",
+            "the service's disk is full; nothing was stored. Try again after an administrator "
+            "has freed space (GET /health shows the free space)",
+        )
+    raise exc
+
+
 def install(app: FastAPI) -> None:
     """Register the problem+json handlers and the request-id middleware on ``app``."""
+    app.add_exception_handler(OSError, _os_error)
     app.add_exception_handler(GapmapError, _gapmap_error)
     app.add_exception_handler(ApiError, _api_problem)
     app.add_exception_handler(StarletteHTTPException, _http_exception)

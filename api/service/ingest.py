@@ -23,7 +23,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from api.service.models import Dataset, utcnow
 from api.service.settings import Settings
 from api.service.store import Store, new_id
-from coverage.errors import GapmapError, InputDataError, SourceReadError
+from coverage.errors import GapmapError, InputDataError
 
 _CHUNK = 1 << 20
 _MULTIPART_SLACK = 1 << 16  # form boundaries and the other fields
@@ -41,7 +41,17 @@ class DatasetKind(StrEnum):
 
 
 # a Shapefile needs its sidecar files: upload it zipped
-_VECTOR_EXT = (".parquet", ".geoparquet", ".gpkg", ".geojson", ".json", ".zip", ".csv", ".txt")
+_VECTOR_EXT = (
+    ".parquet",
+    ".geoparquet",
+    ".gpkg",
+    ".geojson",
+    ".json",
+    ".fgb",
+    ".zip",
+    ".csv",
+    ".txt",
+)
 _RASTER_EXT = (".tif", ".tiff")
 
 
@@ -161,22 +171,18 @@ def _validate(path: Path, kind: DatasetKind, crs: str | None, label: str) -> dic
 
 
 def _raster_report(path: Path, label: str) -> dict[str, Any]:
-    try:
-        import rasterio
+    """Through the engine's raster reader: its driver list and content check apply."""
+    from coverage.io.raster import raster_info
 
-        with rasterio.open(path) as src:
-            return {
-                "format": "raster",
-                "crs": str(src.crs),
-                "width": src.width,
-                "height": src.height,
-                "bands": src.count,
-                "nodata": src.nodata,
-            }
-    except ImportError:  # pragma: no cover - rasterio is a dependency
-        return {"format": "raster"}
-    except Exception as exc:  # rasterio raises its own error tree; translate at the boundary
-        raise SourceReadError(f"{label}: not a readable raster ({exc})") from exc
+    info = raster_info(path)
+    return {
+        "format": "raster",
+        "crs": info.crs,
+        "width": info.width,
+        "height": info.height,
+        "bands": info.count,
+        "nodata": info.nodata,
+    }
 
 
 def ingest(

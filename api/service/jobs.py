@@ -51,12 +51,28 @@ class JobRunner:
         self._lock = threading.Lock()
         self._stopping = threading.Event()
         self.worker = f"{socket.gethostname()}:{os.getpid()}"
+        # the lease: renewed every third of lease_s; expired leases of others are failed
+        self._beat = threading.Thread(target=self._heartbeat, name="gapmap-lease", daemon=True)
+        self._beat.start()
+
+    def _heartbeat(self) -> None:
+        interval = self.settings.lease_s / 3
+        while not self._stopping.wait(interval):
+            try:
+                self.store.heartbeat(self.worker)
+                # only the lease decides here: a live process elsewhere keeps its runs
+                expired = self.store.expire_leases(self.settings.lease_s, lambda _: False)
+                if expired:
+                    log.warning("runs whose process stopped marked failed: %s", ", ".join(expired))
+            except Exception:  # the catalog is down for a moment: try again next beat
+                log.exception("lease heartbeat failed")
 
     # -- control -----------------------------------------------------------------------------
     def submit(self, run_id: str) -> None:
         """Queue a run for execution."""
         with self._lock:
             self._cancel[run_id] = threading.Event()
+        self.store.claim(run_id, self.worker)  # the lease starts while it is queued here
         self._pool.submit(self._execute, run_id)
 
     def cancel(self, run_id: str) -> None:
@@ -155,9 +171,14 @@ class JobRunner:
         )
 
     def _options(self, run: Run) -> Any:
+        from coverage.io.secret import load_or_create_secret
         from coverage.pipeline import RunOptions
+        from coverage.privacy.ptable import CkmParams
 
+        s = self.settings
         return RunOptions(
+            ckm=CkmParams(s.ckm_max_deviation, s.ckm_variance, s.ckm_js),
+            cell_key_secret=load_or_create_secret(s.secret_path()),
             profile=run.profile,
             region=run.region,
             as_of=date.fromisoformat(run.as_of) if run.as_of else None,
@@ -234,3 +255,17 @@ def _read_manifest(store: Store, run_id: str) -> dict[str, Any]:
     except (OSError, ValueError):
         return {}
     return data
+
+
+def _dead(worker: str) -> bool:
+    """Whether ``worker`` ("host:pid") is a process of this host that no longer exists."""
+    host, _, pid = worker.rpartition(":")
+    if host != socket.gethostname() or not pid.isdigit():
+        return False
+    try:
+        os.kill(int(pid), 0)
+    except ProcessLookupError:
+        return True
+    except PermissionError:  # alive, but another user's
+        return False
+    return False

@@ -1,5 +1,5 @@
 """Catalog tables of Markterkundungsverfahren (MEV): the procedure, operators' replies, the
-analysts' resolutions and the audit log. Created by Alembic revision 0002."""
+analysts' resolutions and the audit log. Created by Alembic revision 0004."""
 
 from __future__ import annotations
 

@@ -2,7 +2,7 @@
 
 Collections: ``addresses`` (analyst), ``gap-areas`` (analyst, when computed) and
 ``municipalities`` (summary_gemeinde on the Gemeinde polygons; public keys get it with
-small-count suppression). Geometry is GeoJSON in CRS84 (lon/lat).
+its public version, perturbed with the cell key method). Geometry is GeoJSON in CRS84 (lon/lat).
 """
 
 from __future__ import annotations
@@ -13,12 +13,11 @@ from typing import Any
 
 import geopandas as gpd
 import numpy as np
-import pandas as pd
 
 from api.service.addresses import page_features
 from api.service.errors import ApiError
 from api.service.models import Run
-from api.service.results import Results, suppress, to_wgs84_features
+from api.service.results import Results, to_wgs84_features
 from api.service.security import Principal, Role
 
 CRS84 = "http://www.opengis.net/def/crs/OGC/1.3/CRS84"
@@ -89,16 +88,10 @@ def get(results: Results, run: Run, principal: Principal, collection_id: str) ->
     return c
 
 
-def _frame(
-    results: Results, run: Run, c: CollectionDef, principal: Principal, k: int
-) -> gpd.GeoDataFrame:
+def _frame(results: Results, run: Run, c: CollectionDef, principal: Principal) -> gpd.GeoDataFrame:
     if c.id == "gap-areas":
         return results.gap_areas(run)
-    frame = results.municipalities(run)
-    if principal.is_public:
-        table = suppress(pd.DataFrame(frame.drop(columns="geometry")), k)
-        frame = gpd.GeoDataFrame(table, geometry=frame.geometry.values, crs=frame.crs)
-    return frame
+    return results.municipalities(run, public=principal.is_public)
 
 
 def extent(results: Results, run: Run, c: CollectionDef) -> list[float]:
@@ -133,7 +126,7 @@ def describe(results: Results, run: Run, c: CollectionDef, base: str) -> dict[st
 
 
 def items(
-    results: Results, run: Run, c: CollectionDef, principal: Principal, k: int,
+    results: Results, run: Run, c: CollectionDef, principal: Principal,
     bbox: tuple[float, float, float, float] | None, limit: int, offset: int,
 ) -> tuple[list[dict[str, Any]], int]:  # fmt: skip
     """One page of features and numberMatched."""
@@ -141,7 +134,7 @@ def items(
         t = results.addresses(run)
         rows = np.flatnonzero(t.mask(bbox=bbox))
         return page_features(t, rows[offset : offset + limit]), len(rows)
-    frame = _frame(results, run, c, principal, k)
+    frame = _frame(results, run, c, principal)
     if bbox is not None:
         b = frame.bounds
         keep = (
@@ -158,13 +151,13 @@ def items(
 
 
 def feature(
-    results: Results, run: Run, c: CollectionDef, principal: Principal, k: int, fid: str
+    results: Results, run: Run, c: CollectionDef, principal: Principal, fid: str
 ) -> dict[str, Any]:
     """One feature by id (address_id, ags or gap id)."""
     if c.id == "addresses":
         t = results.addresses(run)
         return page_features(t, np.array([t.index_of(fid)]))[0]
-    frame = _frame(results, run, c, principal, k)
+    frame = _frame(results, run, c, principal)
     id_col = (
         "ags" if c.id == "municipalities" else ("gap_id" if "gap_id" in frame.columns else None)
     )

@@ -76,13 +76,13 @@ def records(frame: pd.DataFrame) -> list[dict[str, Any]]:
 
 
 def _csv_chunks(frame: pd.DataFrame) -> Iterator[bytes]:
-    yield frame.head(0).to_csv(index=False).encode("utf-8")
+    """Header, then chunks of rows; no cell a spreadsheet would run as a formula."""
+    from coverage.io.writers import spreadsheet_safe
+
+    yield spreadsheet_safe(frame.head(0)).to_csv(index=False).encode("utf-8")
     for start in range(0, len(frame), _CHUNK_ROWS):
-        yield (
-            frame.iloc[start : start + _CHUNK_ROWS]
-            .to_csv(index=False, header=False)
-            .encode("utf-8")
-        )
+        chunk = spreadsheet_safe(frame.iloc[start : start + _CHUNK_ROWS])
+        yield chunk.to_csv(index=False, header=False).encode("utf-8")
 
 
 def csv_response(frame: pd.DataFrame, filename: str) -> StreamingResponse:

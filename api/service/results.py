@@ -4,6 +4,8 @@ Run directories are written once (atomically) and never change afterwards, so wh
 here is cached per run id. Optional artefacts (``gap_areas.parquet``,
 ``degurba_gemeinde.csv``, ``summary_grid_1km.parquet``, ``map.html``) answer 404
 "not computed in this run" when absent. Geometry leaves the service in WGS84 (CRS84 order).
+Public keys get the public versions of the tables (:data:`PUBLIC_ARTEFACTS`), perturbed by
+the run with the cell key method; a run without them has nothing for public keys.
 """
 
 from __future__ import annotations
@@ -33,8 +35,13 @@ OPTIONAL_ARTEFACTS = {
     "grid": "summary_grid_1km.parquet",
     "map": "map.html",
 }
-_COUNT_COLUMNS = ("addresses", "households", "eligible", "population")
-_ID_COLUMNS = ("ags", "name", "cell_id", "id", "gap_id", "degurba")
+#: artefact -> its public version (cell key method, written by the run; README, Privacy)
+PUBLIC_ARTEFACTS = {
+    "summary_gemeinde.csv": "summary_gemeinde_public.csv",
+    "summary_kreis.csv": "summary_kreis_public.csv",
+    "degurba_gemeinde.csv": "degurba_gemeinde_public.csv",
+    "summary_grid_1km.parquet": "summary_grid_1km_public.parquet",
+}
 
 
 def not_computed(what: str, run_id: str) -> ApiError:
@@ -76,46 +83,6 @@ class _LRU:
                 while len(self._data) > self.size:
                     self._data.popitem(last=False)
         return value
-
-
-def suppress(frame: pd.DataFrame, k: int) -> pd.DataFrame:
-    """Small-count suppression for public keys (``coverage.privacy.suppress_small_counts``).
-
-    Counts are ``addresses``, ``households``, ``eligible``, ``population``, ``n_*`` and other
-    integer columns that are not identifiers; a share (``share_X``, ``eligible_share``) is
-    hidden with its count or with ``addresses``. The ``n_<class>`` parts of ``addresses``
-    get complementary suppression, and a row with 1..k-1 addresses is hidden completely.
-    """
-    from coverage.privacy import suppress_small_counts
-
-    counts = [
-        c
-        for c in frame.columns
-        if c in _COUNT_COLUMNS
-        or c.startswith("n_")
-        or (
-            pd.api.types.is_integer_dtype(frame[c])
-            and not pd.api.types.is_bool_dtype(frame[c])
-            and c not in _ID_COLUMNS
-        )
-    ]
-    shares: dict[str, list[str]] = {}
-    for c in frame.columns:
-        if c.startswith("share_") or c.endswith("_share"):
-            part = (
-                f"n_{c.removeprefix('share_')}"
-                if c.startswith("share_")
-                else c.removesuffix("_share")
-            )
-            deps = [d for d in (part, "addresses") if d in counts]
-            if deps:
-                shares[c] = deps
-    parts = [c for c in counts if c.startswith("n_")]
-    groups = {"addresses": parts} if "addresses" in counts and parts else None
-    row_count = "addresses" if "addresses" in counts else None
-    return suppress_small_counts(
-        frame, counts, k, share_columns=shares, groups=groups, row_count_column=row_count
-    )
 
 
 def to_wgs84_features(frame: gpd.GeoDataFrame, id_column: str | None) -> list[dict[str, Any]]:
@@ -182,62 +149,69 @@ class Results:
         return path
 
     # -- tables ------------------------------------------------------------------------------
-    def summary(self, run: Run, level: str) -> pd.DataFrame:
-        """``summary_gemeinde.csv`` or ``summary_kreis.csv`` (ags kept as text)."""
-        name = f"summary_{level}.csv"
+    def _table_path(self, run: Run, name: str, public: bool) -> Path:
+        if not public:
+            return self.path(run, name)
+        path = self.path(run, PUBLIC_ARTEFACTS[name])
+        if not path.is_file():
+            raise not_computed(
+                f"{name.split('.')[0]} for public keys (the run predates disclosure control; "
+                "run it again)",
+                run.id,
+            )
+        return path
+
+    def summary(self, run: Run, level: str, public: bool = False) -> pd.DataFrame:
+        """``summary_<level>.csv``, or its public version (ags kept as text)."""
+        path = self._table_path(run, f"summary_{level}.csv", public)
         return self._small.get_or_build(
-            (run.id, name),
-            lambda: pd.read_csv(self.path(run, name), dtype={"ags": str, "name": str}),
+            (run.id, path.name),
+            lambda: pd.read_csv(path, dtype={"ags": str, "name": str}),
         )
 
-    def summary_json(self, run: Run, level: str, k: int | None) -> bytes:
-        """The summary as a JSON document (cached per run, level and k: hot for public use)."""
+    def summary_json(self, run: Run, level: str, public: bool) -> bytes:
+        """The summary as a JSON document (cached per run, level and audience)."""
         from api.service.responses import dumps, records
 
         def build() -> bytes:
-            frame = self.summary(run, level)
-            if k:
-                frame = suppress(frame, k)
-            meta = {"run_id": run.id, "level": level, "suppression_k": k}
+            frame = self.summary(run, level, public)
+            meta = {"run_id": run.id, "level": level, "disclosure_control": _method(public)}
             return dumps({**meta, "count": len(frame), "items": records(frame)})
 
-        return self._small.get_or_build((run.id, f"summary-json:{level}:{k}"), build)
+        return self._small.get_or_build((run.id, f"summary-json:{level}:{public}"), build)
 
-    def cached_summary_json(self, run: Run, level: str, k: int | None) -> bytes | None:
+    def cached_summary_json(self, run: Run, level: str, public: bool) -> bytes | None:
         """:meth:`summary_json` when already built, else None (never reads files)."""
-        value: bytes | None = self._small.peek((run.id, f"summary-json:{level}:{k}"))
+        value: bytes | None = self._small.peek((run.id, f"summary-json:{level}:{public}"))
         return value
 
-    def degurba(self, run: Run) -> pd.DataFrame:
-        """``degurba_gemeinde.csv`` when computed."""
-        path = self.optional(run, "degurba")
+    def degurba(self, run: Run, public: bool = False) -> pd.DataFrame:
+        """``degurba_gemeinde.csv`` (or its public version) when computed."""
+        self.optional(run, "degurba")
+        path = self._table_path(run, OPTIONAL_ARTEFACTS["degurba"], public)
         return self._small.get_or_build(
-            (run.id, "degurba"), lambda: pd.read_csv(path, dtype={"ags": str})
+            (run.id, path.name), lambda: pd.read_csv(path, dtype={"ags": str})
         )
 
-    def grid(self, run: Run) -> gpd.GeoDataFrame | pd.DataFrame:
-        """``summary_grid_1km.parquet`` when computed (GeoParquet or a plain table)."""
-        path = self.optional(run, "grid")
-        return self._big.get_or_build((run.id, "grid"), lambda: _read_table(path))
+    def grid(self, run: Run, public: bool = False) -> gpd.GeoDataFrame | pd.DataFrame:
+        """``summary_grid_1km.parquet`` (or its public version) when computed."""
+        self.optional(run, "grid")
+        path = self._table_path(run, OPTIONAL_ARTEFACTS["grid"], public)
+        return self._big.get_or_build((run.id, path.name), lambda: _read_table(path))
 
-    def grid_table(self, run: Run, k: int | None) -> pd.DataFrame:
-        """The grid summary without geometry; suppressed with ``k`` when given."""
-        frame = self.grid(run)
-        table = (
-            pd.DataFrame(frame.drop(columns="geometry")) if "geometry" in frame.columns else frame
-        )
-        return suppress(table, k) if k else table
+    def grid_table(self, run: Run, public: bool) -> pd.DataFrame:
+        """The grid summary without geometry."""
+        frame = self.grid(run, public)
+        return pd.DataFrame(frame.drop(columns="geometry")) if "geometry" in frame else frame
 
-    def grid_features(self, run: Run, k: int | None) -> list[dict[str, Any]]:
+    def grid_features(self, run: Run, public: bool) -> list[dict[str, Any]]:
         """The grid cells as GeoJSON features (WGS84); 406 when the grid has no geometry."""
-        frame = self.grid(run)
+        frame = self.grid(run, public)
         if not isinstance(frame, gpd.GeoDataFrame):
             raise ApiError(
                 406, "format_unavailable", "this run's grid has no geometry; use f=json or f=csv"
             )
-        table = self.grid_table(run, k)
-        geo = gpd.GeoDataFrame(table, geometry=frame.geometry.values, crs=frame.crs)
-        return to_wgs84_features(geo, "cell_id" if "cell_id" in table.columns else None)
+        return to_wgs84_features(frame, "cell_id" if "cell_id" in frame.columns else None)
 
     def gap_areas(self, run: Run) -> gpd.GeoDataFrame:
         """``gap_areas.parquet`` in WGS84 when computed."""
@@ -261,22 +235,16 @@ class Results:
         value: AddressTable | None = self._big.peek((run.id, "addresses"))
         return value
 
-    def municipalities(self, run: Run) -> gpd.GeoDataFrame:
-        """summary_gemeinde joined to the Gemeinde polygons of the run's boundaries (WGS84)."""
+    def municipalities(self, run: Run, public: bool = False) -> gpd.GeoDataFrame:
+        """summary_gemeinde (or its public version) on the run's Gemeinde polygons (WGS84)."""
 
         def build() -> gpd.GeoDataFrame:
-            from coverage.io.vector import read_vector
-            from coverage.schema import validate_boundaries
-
-            summary = self.summary(run, "gemeinde")
-            ds_id = run.inputs.get("boundaries")
-            if not ds_id:
-                raise not_computed(
-                    "municipality geometry (the run has no boundaries dataset)", run.id
-                )
-            ds = self.store.get_dataset(ds_id)
-            raw = read_vector(self.store.dataset_path(ds), crs=ds.crs)
-            bounds, _ = validate_boundaries(raw.frame, source=raw.source)
+            summary = self.summary(run, "gemeinde", public)
+            own = self.path(run, "boundaries.parquet")  # the run's own copy: survives deletes
+            if own.is_file():
+                bounds = gpd.read_parquet(own)
+            else:  # a run from before runs kept their boundaries
+                bounds = self._dataset_boundaries(run)
             if "level" in bounds.columns:
                 bounds = bounds[bounds["level"].astype(str) == "gemeinde"]
             bounds = bounds[["ags", "geometry"]].astype({"ags": str}).drop_duplicates("ags")
@@ -284,7 +252,19 @@ class Results:
             geo = gpd.GeoDataFrame(joined, geometry="geometry", crs=bounds.crs).to_crs("OGC:CRS84")
             return geo.reset_index(drop=True)
 
-        return self._big.get_or_build((run.id, "municipalities"), build)
+        return self._big.get_or_build((run.id, f"municipalities:{public}"), build)
+
+    def _dataset_boundaries(self, run: Run) -> gpd.GeoDataFrame:
+        from coverage.io.vector import read_vector
+        from coverage.schema import validate_boundaries
+
+        ds_id = run.inputs.get("boundaries")
+        if not ds_id:
+            raise not_computed("municipality geometry (the run has no boundaries dataset)", run.id)
+        ds = self.store.get_dataset(ds_id)
+        raw = read_vector(self.store.dataset_path(ds), crs=ds.crs)
+        bounds, _ = validate_boundaries(raw.frame, source=raw.source)
+        return bounds
 
     def diff(self, a: Run, b: Run) -> RunDiff:
         """Addresses whose class changed from run a to run b, with per-Gemeinde counts."""
@@ -307,6 +287,10 @@ class Results:
             return list(load_profile(run.profile).class_names)
         except Exception:  # a profile removed since the run: changes are then just "changed"
             return []
+
+
+def _method(public: bool) -> str | None:
+    return "cell key method (README, Privacy)" if public else None
 
 
 def _read_table(path: Path) -> pd.DataFrame:

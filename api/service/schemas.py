@@ -78,7 +78,12 @@ class RunCreate(BaseModel):
     region: Literal["de", "us", "uk"] | None = Field(
         None, description="Jurisdiction (default: the profile's own)"
     )
-    as_of: date | None = Field(None, description="Reference date (default: today)")
+    as_of: date | None = Field(
+        None,
+        ge=date(2000, 1, 1),
+        le=date(2100, 12, 31),
+        description="Reference date, 2000-01-01 to 2100-12-31 (default: today)",
+    )
     include_planned: bool = Field(
         True, description="Count planned roll-outs within the profile's horizon"
     )
@@ -103,6 +108,9 @@ class RunOut(BaseModel):
     created_at: datetime
     started_at: datetime | None
     finished_at: datetime | None
+    published_at: datetime | None = Field(
+        None, description="When an admin published the run (POST /runs/{id}/publish)"
+    )
     links: dict[str, str]
 
     @classmethod
@@ -123,7 +131,8 @@ class RunOut(BaseModel):
             profile=run.profile, region=run.region, as_of=run.as_of, include_planned=run.include_planned,
             inputs=run.inputs, counts=run.counts, error_code=run.error_code, error=run.error,
             resubmitted_from=run.resubmitted_from, created_at=as_utc(run.created_at) or run.created_at,
-            started_at=as_utc(run.started_at), finished_at=as_utc(run.finished_at), links=links,
+            started_at=as_utc(run.started_at), finished_at=as_utc(run.finished_at),
+            published_at=as_utc(run.published_at), links=links,
         )  # fmt: skip
 
 
@@ -177,6 +186,10 @@ class Health(BaseModel):
     status: Literal["ok", "degraded"]
     database: Literal["ok", "down"]
     active_runs: int
+    free_bytes: int = Field(description="Free space of the workspace's filesystem")
+    disk: Literal["ok", "low"] = Field(
+        description="low below GAPMAP_MIN_FREE_BYTES (the status is then degraded)"
+    )
 
 
 class Version(BaseModel):

@@ -4,7 +4,7 @@ Keys are random (``gm_`` + 43 url-safe characters), shown once, and stored as SH
 hashes. Roles are ordered: ``public`` < ``analyst`` < ``admin``.
 
 * public: aggregates only (summaries, grid, DEGURBA, the municipalities collection), with
-  small-count suppression.
+  counts perturbed by the cell key method (the run's public tables).
 * analyst: runs and per-address data (operator-reported coverage is confidential).
 * admin: datasets, keys, everything.
 
@@ -91,7 +91,7 @@ class Principal:
 
     @property
     def is_public(self) -> bool:
-        """True for public keys (aggregates only, suppressed)."""
+        """True for public keys (aggregates only, the perturbed public tables)."""
         return self.role is Role.PUBLIC
 
 
@@ -169,10 +169,15 @@ def revoke_key(store: Store, key_id: str) -> ApiKey:
         key_cache(store).clear()
 
 
-def ensure_key(store: Store, key: str, role: Role, name: str) -> None:
-    """Make sure ``key`` is accepted (the bootstrap admin key from the settings)."""
-    if store.key_by_hash(hash_key(key)) is None:
-        store.add_key(hash_key(key), key[:10], role.value, name)
+def ensure_key(store: Store, key: str, role: Role, name: str) -> bool:
+    """Make sure ``key`` is accepted (the bootstrap admin key from the settings). A key
+    that was revoked stays revoked: returns False (the caller logs it), never raises."""
+    if store.key_by_hash(hash_key(key)) is not None:
+        return True
+    if store.key_revoked(hash_key(key)):
+        return False
+    store.add_key(hash_key(key), key[:10], role.value, name)
+    return True
 
 
 # Declared for OpenAPI (the "Authorize" button in /docs); checked by hand in ``authenticate``.

@@ -32,10 +32,38 @@ class Settings(BaseSettings):
     max_unzipped_bytes: int = Field(
         default=4 << 30, gt=0, description="Largest total size an uploaded zip may expand to."
     )
-    public_min_count: int = Field(
-        default=3,
+    ckm_max_deviation: int = Field(
+        default=10,
         ge=1,
-        description="k of the small-count suppression for public keys: counts 1..k-1 become null.",
+        le=50,
+        description="Cell key method: largest change of a public count (D).",
+    )
+    ckm_variance: float = Field(
+        default=3.0, gt=0, description="Cell key method: variance of the noise (V)."
+    )
+    ckm_js: int = Field(
+        default=2, ge=0, le=20, description="Cell key method: public counts are never 1..js."
+    )
+    cell_key_secret_file: Path | None = Field(
+        default=None,
+        description="Secret of the record keys; default <workspace>/cell-key.secret (created "
+        "on first use, mode 0600). Keep it: a new secret changes every public value.",
+    )
+    allowed_hosts: list[str] = Field(
+        default=["localhost", "127.0.0.1", "::1", "testserver"],
+        description="Host header values accepted (the service writes links with them); "
+        'JSON list, e.g. GAPMAP_ALLOWED_HOSTS=\'["gapmap.kreis-soest.de"]\'; "*" accepts any.',
+    )
+    lease_s: float = Field(
+        default=60.0,
+        ge=1.0,
+        description="A run's lease: its process renews it every third of this; another "
+        "process marks the run failed only when it has not been renewed for this long.",
+    )
+    min_free_bytes: int = Field(
+        default=1 << 30,
+        ge=0,
+        description="/health reports degraded when the workspace has less free space.",
     )
     bootstrap_admin_key: SecretStr | None = Field(
         default=None,
@@ -56,6 +84,10 @@ class Settings(BaseSettings):
         ge=0.0,
         description="Sleep this long at every progress step of a run (testing and demos only).",
     )
+
+    def secret_path(self) -> Path:
+        """Where the cell key secret lives."""
+        return self.cell_key_secret_file or self.workspace / "cell-key.secret"
 
     def resolved_database_url(self) -> str:
         """The catalog URL: the configured one, else SQLite in the workspace."""

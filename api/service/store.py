@@ -9,10 +9,10 @@ state says whether a run directory may be served (only ``succeeded``).
 from __future__ import annotations
 
 import secrets
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -20,13 +20,14 @@ from sqlalchemy import CursorResult, func, select, update
 from sqlalchemy.orm import Session, sessionmaker
 
 from api.service.db import TTLCache, make_engine, migrate
-from api.service.errors import ApiError
+from api.service.errors import ApiError, LastAdminKeyError
 from api.service.models import ApiKey, Dataset, Job, Run, utcnow
 from coverage.errors import NotFoundError
 
 ACTIVE_STATES = ("queued", "running")
 FINAL_STATES = ("succeeded", "failed", "cancelled")
 INTERRUPTED = "interrupted by service restart"
+LEASE_EXPIRED = "interrupted: the service process running it stopped renewing its lease"
 
 
 def new_id(prefix: str) -> str:
@@ -140,14 +141,43 @@ class Store:
             return list(s.scalars(select(ApiKey).order_by(ApiKey.created_at.desc(), ApiKey.id)))
 
     def revoke_key(self, key_id: str) -> ApiKey:
-        """Revoke a key (idempotent)."""
+        """Revoke a key (idempotent). The last active admin key is kept: one UPDATE that
+        revokes only while another admin key is active, so two admins revoking each other
+        at the same time cannot lock everyone out (raises LastAdminKeyError)."""
+        others = (
+            select(func.count())
+            .select_from(ApiKey)
+            .where(ApiKey.role == "admin", ApiKey.revoked_at.is_(None), ApiKey.id != key_id)
+            .scalar_subquery()
+        )
         with self.session() as s:
             row = s.get(ApiKey, key_id)
             if row is None:
                 raise NotFoundError(f"API key {key_id} does not exist")
             if row.revoked_at is None:
-                row.revoked_at = utcnow()
+                done = s.execute(
+                    update(ApiKey)
+                    .where(
+                        ApiKey.id == key_id,
+                        ApiKey.revoked_at.is_(None),
+                        (ApiKey.role != "admin") | (others > 0),
+                    )
+                    .values(revoked_at=utcnow())
+                    .execution_options(synchronize_session=False)
+                )
+                if done.rowcount == 0:
+                    raise LastAdminKeyError(
+                        f"API key {key_id} is the last active admin key; create another admin "
+                        "key first (POST /keys or gapmap keys create --role admin)"
+                    )
+                s.refresh(row)
         return row
+
+    def key_revoked(self, key_hash: str) -> bool:
+        """Whether a key with this hash exists and is revoked."""
+        with self.session() as s:
+            row = s.scalars(select(ApiKey).where(ApiKey.key_hash == key_hash)).first()
+            return row is not None and row.revoked_at is not None
 
     # -- datasets ----------------------------------------------------------------------------
     def add_dataset(self, ds: Dataset) -> Dataset:
@@ -233,20 +263,53 @@ class Store:
             return Page(list(rows), int(total))
 
     def newest_succeeded_run(self) -> Run:
-        """The most recently finished successful run (what lookup and OGC serve)."""
+        """The run that is served (lookup, OGC, public pages): the one published last
+        (POST /runs/{id}/publish), else the most recently finished successful run."""
         cached = self._newest.get("newest")
         if cached is not None:
             return cached
         with self.session() as s:
-            row = s.scalars(
-                select(Run)
-                .where(Run.state == "succeeded")
-                .order_by(Run.finished_at.desc(), Run.id.desc())
-            ).first()
+            row = (
+                s.scalars(
+                    select(Run)
+                    .where(Run.state == "succeeded", Run.published_at.is_not(None))
+                    .order_by(Run.published_at.desc(), Run.id.desc())
+                ).first()
+                or s.scalars(
+                    select(Run)
+                    .where(Run.state == "succeeded")
+                    .order_by(Run.finished_at.desc(), Run.id.desc())
+                ).first()
+            )
         if row is None:
             raise NotFoundError("no succeeded run yet; create one with POST /runs")
         self._newest.put("newest", row)
         return row
+
+    def active_resubmission(self, run_id: str) -> Run | None:
+        """A queued or running run resubmitted from ``run_id``, if any."""
+        with self.session() as s:
+            return s.scalars(
+                select(Run)
+                .where(Run.resubmitted_from == run_id, Run.state.in_(ACTIVE_STATES))
+                .order_by(Run.created_at.desc())
+            ).first()
+
+    def publish_run(self, run_id: str) -> Run:
+        """Serve this succeeded run from now on (409 for a run that has not succeeded)."""
+        with self.session() as s:
+            run = s.get(Run, run_id)
+            if run is None:
+                raise NotFoundError(f"run {run_id} does not exist")
+            if run.state != "succeeded":
+                raise ApiError(
+                    409,
+                    "run_not_publishable",
+                    f"run {run_id} is {run.state}; publish a succeeded run",
+                )
+            run.published_at = utcnow()
+        self._newest.clear()
+        return run
 
     def start_run(self, run_id: str, worker: str) -> bool:
         """queued -> running; False when the run is no longer queued (cancelled meanwhile)."""
@@ -348,25 +411,60 @@ class Store:
                 )
             return run
 
-    def interrupt_unfinished(self) -> list[str]:
-        """At startup: runs left queued/running by a previous process become failed."""
+    def claim(self, run_id: str, worker: str) -> None:
+        """This process holds the run (queued in its pool): its lease starts now."""
+        with self.session() as s:
+            s.execute(
+                update(Job)
+                .where(Job.run_id == run_id, Job.finished_at.is_(None))
+                .values(worker=worker, heartbeat_at=utcnow())
+            )
+
+    def heartbeat(self, worker: str) -> None:
+        """Renew the leases of every unfinished job of ``worker``."""
+        with self.session() as s:
+            s.execute(
+                update(Job)
+                .where(Job.worker == worker, Job.finished_at.is_(None))
+                .values(heartbeat_at=utcnow())
+            )
+
+    def expire_leases(self, lease_s: float, dead: Callable[[str], bool]) -> list[str]:
+        """Runs whose lease ran out (no heartbeat for ``lease_s``), or whose process is
+        certainly gone (``dead(worker)``: this host, pid not alive), become failed."""
+        cutoff = utcnow() - timedelta(seconds=lease_s)
+        with self.session() as s:
+            rows = s.execute(
+                select(Run.id, Job.worker, Job.heartbeat_at, Job.created_at)
+                .join(Job, Job.run_id == Run.id)
+                .where(Run.state.in_(ACTIVE_STATES), Job.finished_at.is_(None))
+            ).all()
+        gone = [run_id for run_id, worker, _, _ in rows if worker and dead(worker)]
+        expired = [
+            run_id
+            for run_id, worker, beat, created in rows
+            if run_id not in gone and (as_utc(beat) or as_utc(created) or cutoff) < cutoff
+        ]
+        if gone:
+            self._fail(gone, INTERRUPTED)
+        if expired:
+            self._fail(expired, f"{LEASE_EXPIRED} for {lease_s:g} s")
+        return gone + expired
+
+    def _fail(self, ids: list[str], error: str) -> None:
         now = utcnow()
         with self.session() as s:
-            ids = list(s.scalars(select(Run.id).where(Run.state.in_(ACTIVE_STATES))))
-            if ids:
-                s.execute(
-                    update(Run)
-                    .where(Run.id.in_(ids))
-                    .values(
-                        state="failed", finished_at=now, error_code="interrupted", error=INTERRUPTED
-                    )
-                )
-                s.execute(
-                    update(Job)
-                    .where(Job.run_id.in_(ids), Job.finished_at.is_(None))
-                    .values(state="failed", finished_at=now)
-                )
-        return ids
+            s.execute(
+                update(Run)
+                .where(Run.id.in_(ids), Run.state.in_(ACTIVE_STATES))
+                .values(state="failed", finished_at=now, error_code="interrupted", error=error)
+            )
+            s.execute(
+                update(Job)
+                .where(Job.run_id.in_(ids), Job.finished_at.is_(None))
+                .values(state="failed", finished_at=now)
+            )
+        self._newest.clear()
 
 
 def _dataset_ids(inputs: dict[str, Any]) -> set[str]:

@@ -3,7 +3,7 @@
 Layers: ``addresses`` (points by class, from zoom ``ADDRESS_MIN_ZOOM``), ``gaps`` (gap
 areas), ``gemeinden`` (Gemeinden with their figures), ``cells`` (1 km grid cells). Analyst
 keys get every layer; public keys get ``gemeinden`` and ``cells`` only, with the counts
-suppressed exactly as in the public tables (k = ``public_min_count``).
+the public tables the run wrote (cell key method), exactly as the public API serves them.
 
 The indexes (``tile_index``) are built once per run and layer and kept in memory (LRU);
 every tile is cached on disk under ``<workspace>/tiles/<run_id>/<variant>/<layer>/z/x/y.mvt``
@@ -29,7 +29,7 @@ from api.service import tile_index as ti
 from api.service.deps import ResultsDep, RunDep, SettingsDep, StoreDep
 from api.service.errors import ApiError
 from api.service.models import Run
-from api.service.results import _LRU, Results, suppress
+from api.service.results import _LRU, Results
 from api.service.security import Principal, Role
 
 MVT = "application/vnd.mapbox-vector-tile"
@@ -61,10 +61,9 @@ ADDRESS_PROPS = (
 class TileService:
     """Cuts and caches the tiles of succeeded runs."""
 
-    def __init__(self, results: Results, workspace: Path, public_k: int) -> None:
+    def __init__(self, results: Results, workspace: Path) -> None:
         self.results = results
         self.root = workspace / "tiles"
-        self.public_k = public_k
         self._indexes = _LRU(16)
 
     # -- cache -------------------------------------------------------------------------------
@@ -82,7 +81,7 @@ class TileService:
 
     def tile(self, run: Run, layer: str, z: int, x: int, y: int, public: bool) -> bytes:
         """Cut (or read) one tile."""
-        variant = f"public-k{self.public_k}" if public else "full"
+        variant = "public" if public else "full"
         path = self.cache_path(run, variant, layer, z, x, y)
         hit = self.cached(path)
         if hit is not None:
@@ -117,30 +116,28 @@ class TileService:
         return self._indexes.get_or_build((run.id, "addresses"), build)
 
     def _polygon_index(self, run: Run, layer: str, public: bool) -> ti.PolygonIndex:
-        k = self.public_k if public else None
         return self._indexes.get_or_build(
-            (run.id, f"{layer}:{k}"), lambda: self._build_polygons(run, layer, k)
+            (run.id, f"{layer}:{public}"), lambda: self._build_polygons(run, layer, public)
         )
 
-    def _build_polygons(self, run: Run, layer: str, k: int | None) -> ti.PolygonIndex:
+    def _build_polygons(self, run: Run, layer: str, public: bool) -> ti.PolygonIndex:
         if layer == "gaps":
             frame = self.results.gap_areas(run)
             table = pd.DataFrame(frame.drop(columns=frame.geometry.name))
             geoms = frame.geometry.values
         elif layer == "gemeinden":
-            frame = self.results.municipalities(run)
+            frame = self.results.municipalities(run, public)
             table = pd.DataFrame(frame.drop(columns=frame.geometry.name))
-            table = suppress(table, k) if k else table
             geoms = frame.geometry.values
         else:
-            geoms, table = self._cells(run, k)
+            geoms, table = self._cells(run, public)
         return ti.PolygonIndex.build(list(geoms), _prop_records(table))
 
-    def _cells(self, run: Run, k: int | None) -> tuple[Any, pd.DataFrame]:
+    def _cells(self, run: Run, public: bool) -> tuple[Any, pd.DataFrame]:
         import geopandas as gpd
 
-        frame = self.results.grid(run)
-        table = self.results.grid_table(run, k)
+        frame = self.results.grid(run, public)
+        table = self.results.grid_table(run, public)
         if isinstance(frame, gpd.GeoDataFrame):
             geo = frame.to_crs("OGC:CRS84") if frame.crs is not None else frame
             return geo.geometry.values, table
@@ -177,9 +174,7 @@ def tile_service(request: Request) -> TileService:
     service: TileService | None = getattr(state, "tiles", None)
     if service is None:
         services = state.services
-        service = TileService(
-            services.results, services.settings.workspace, services.settings.public_min_count
-        )
+        service = TileService(services.results, services.settings.workspace)
         state.tiles = service
     return service
 
@@ -202,7 +197,7 @@ async def get_tile(
     y: Annotated[int, PathParam(ge=0)],
 ) -> Response:
     """Addresses by class (analyst, zoom >= 13), gap areas (analyst), Gemeinden and 1 km
-    cells (public keys: counts suppressed). An API key or a signed-in browser session."""
+    cells (public keys: the perturbed public tables). An API key or a signed-in browser session."""
     from api.service.web.auth import caller
 
     principal: Principal = await caller(request, store)
@@ -214,7 +209,7 @@ async def get_tile(
     if x >= 1 << z or y >= 1 << z:
         raise ApiError(404, "not_found", f"no tile {z}/{x}/{y}: x and y must be below 2^{z}")
     service = tile_service(request)
-    variant = f"public-k{service.public_k}" if public else "full"
+    variant = "public" if public else "full"
     data = service.cached(service.cache_path(run, variant, layer, z, x, y))
     if data is None:
         data = await run_in_threadpool(service.tile, run, layer, z, x, y, public)

@@ -29,9 +29,10 @@ on a remote cluster ``--out`` must be on a filesystem they share with the client
 from __future__ import annotations
 
 import os
+import secrets
 import time
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
 from typing import Any
@@ -50,6 +51,8 @@ from coverage.crs import Region, crs_label
 from coverage.errors import GapmapError, InputDataError
 from coverage.io.geoparquet_parts import read_geoparquet_parts
 from coverage.io.writers import RunDirectory, write_csv, write_json
+from coverage.privacy.ptable import CkmParams
+from coverage.privacy.public import group_records, public_summary
 from coverage.profiles import Profile, load_profile
 from coverage.run_inputs import (
     LayerSpec,
@@ -61,7 +64,6 @@ from coverage.run_inputs import (
 from coverage.run_records import (
     MANIFEST_VERSION,
     profile_record,
-    public_summary,
     software_versions,
     validation_record,
 )
@@ -82,8 +84,10 @@ class ClusterRunOptions:
     #: None: a local cluster of ``workers`` processes, started for the run
     scheduler: str | Any | None = None
     workers: int | None = None
-    #: public Gemeinde table: counts between 1 and this minus one are hidden
-    public_min_count: int = 3
+    #: disclosure control of the public tables (cell key method, README section Privacy)
+    ckm: CkmParams = field(default_factory=CkmParams)
+    #: secret of the record keys; None: a one-off secret for this run
+    cell_key_secret: bytes | None = field(default=None, repr=False)
 
 
 @dataclass
@@ -177,6 +181,7 @@ def cluster_run(
             profile=profile,
             options={"as_of": as_of, "include_planned": options.include_planned},
             out_dir=str(parts_dir),
+            secret=options.cell_key_secret or secrets.token_bytes(32),
         )
         counts = parquet.frame.map_partitions(
             task,
@@ -213,7 +218,11 @@ def cluster_run(
             )
             for level in ("gemeinde", "kreis")
         }
-        public = public_summary(summaries["gemeinde"], classes, options.public_min_count)
+        keyed = group_records(grouped, classes)  # cell keys from the workers' key sums
+        public = {
+            lv: public_summary(summaries[lv], lv, grouped["ags"], keyed, classes, options.ckm)
+            for lv in ("gemeinde", "kreis")
+        }
         n_addresses = int(grouped["addresses"].sum())
         by_class = grouped.groupby("class", observed=True)["addresses"].sum()
         manifest = _manifest(
@@ -246,7 +255,8 @@ def cluster_run(
         tables = {
             "summary_gemeinde.csv": summaries["gemeinde"],
             "summary_kreis.csv": summaries["kreis"],
-            "summary_gemeinde_public.csv": public,
+            "summary_gemeinde_public.csv": public["gemeinde"],
+            "summary_kreis_public.csv": public["kreis"],
         }
         for name, table in tables.items():
             write_csv(table, rd.path / name, float_format="%.4f")
@@ -302,7 +312,7 @@ def _manifest(
             "as_of": as_of.isoformat(),
             "include_planned": options.include_planned,
             "dask": {"scheduler": scheduler, "workers": options.workers},
-            "public_min_count": options.public_min_count,
+            "disclosure_control": options.ckm.record(bool(options.cell_key_secret)),
         },
         "working_crs": region.working_crs,
         "inputs": records,

@@ -9,7 +9,7 @@ Gemeinde polygons and keys: :func:`coverage.cluster.ship.broadcast_polygons`).
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -21,6 +21,7 @@ from coverage.cluster.polygons import Polygons
 from coverage.crs import Region, check_coordinates
 from coverage.errors import InputDataError
 from coverage.io.writers import write_points_parquet
+from coverage.privacy.cellkey import MODULUS, CellKeyer
 from coverage.profiles import Profile
 from coverage.schema import SiteType
 
@@ -35,6 +36,9 @@ COUNT_COLUMNS = {
     "eligible": "bool",
     "addresses": "int64",
     "households": "int64",
+    # record key sums (mod MODULUS): the cell keys of any union of groups follow from them
+    "rk": "int64",
+    "hk": "int64",
 }
 _SITE_TYPES = frozenset(s.value for s in SiteType)
 
@@ -42,9 +46,11 @@ _SITE_TYPES = frozenset(s.value for s in SiteType)
 def merge_counts(parts: pd.DataFrame) -> pd.DataFrame:
     """The parts' count rows summed per (ags, class, eligible)."""
     frame = pd.DataFrame({c: parts[c].astype(t) for c, t in COUNT_COLUMNS.items()})
-    return frame.groupby(["ags", "class", "eligible"], as_index=False, sort=True)[
-        ["addresses", "households"]
+    out = frame.groupby(["ags", "class", "eligible"], as_index=False, sort=True)[
+        ["addresses", "households", "rk", "hk"]
     ].sum()
+    out[["rk", "hk"]] %= MODULUS
+    return out
 
 
 @dataclass(frozen=True)
@@ -57,6 +63,8 @@ class PartTask:
     profile: Profile
     options: dict[str, Any]
     out_dir: str
+    #: the record keys' secret (cell key method); never printed
+    secret: bytes = field(default=b"", repr=False)
 
     def __call__(
         self,
@@ -103,6 +111,8 @@ class PartTask:
                 "eligible": rows["eligible"].astype(bool),
                 "addresses": np.ones(len(rows), dtype=np.int64),
                 "households": rows["households"].astype(np.int64),
+                "rk": CellKeyer(self.secret).address_keys(rows["address_id"]),
+                "hk": CellKeyer(self.secret).household_keys(rows["address_id"], rows["households"]),
             }
         )
         return merge_counts(counts)

@@ -23,6 +23,7 @@ import pyogrio
 from coverage.errors import InputDataError, SourceReadError
 from coverage.io import _text
 from coverage.io.breitbandatlas import read_breitbandatlas
+from coverage.io.drivers import check_content, refuse_remote
 from coverage.io.fcc import BDC_MAPPING, FABRIC_MAPPING, read_fcc_bdc, read_fcc_fabric
 from coverage.io.grid import SENTINELS, read_inspire_grid
 from coverage.io.hkde import HKDE_MAPPING, read_hkde
@@ -31,7 +32,16 @@ from coverage.io.ookla import OOKLA_MAPPING, read_ookla_tiles
 from coverage.io.vector import RawLayer, read_vector
 from coverage.io.vg250 import VG250_MAPPING, read_vg250
 
-RASTER_SUFFIXES = (".tif", ".tiff", ".vrt", ".img", ".asc", ".nc", ".jp2")
+RASTER_SUFFIXES = (
+    ".tif",
+    ".tiff",
+    ".img",
+    ".asc",
+    ".nc",
+    ".jp2",
+)  # never .vrt: it reads other files
+_VECTOR_FORMAT = {".gpkg": "gpkg", ".shp": "shapefile", ".geojson": "geojson", ".json": "geojson",
+                  ".fgb": "flatgeobuf"}  # fmt: skip
 VECTOR_SUFFIXES = (".gpkg", ".shp", ".geojson", ".json", ".fgb")
 KINDS = (
     "hkde", "nrw_gebref", "fcc_fabric", "fcc_bdc", "ookla", "inspire_grid",
@@ -51,6 +61,7 @@ class FormatGuess:
 
 def detect_format(path: str | os.PathLike[str]) -> FormatGuess:
     """Guess the format by sniffing the header/first line (and the extension for GIS files)."""
+    refuse_remote(os.fspath(path))
     file, label = _text.check_file(path)
     suffix = file.suffix.lower()
     if suffix in RASTER_SUFFIXES:
@@ -66,6 +77,7 @@ def detect_format(path: str | os.PathLike[str]) -> FormatGuess:
     if suffix == ".zip":
         return _zip_guess(file, label)
     if suffix in VECTOR_SUFFIXES:
+        check_content(file, _VECTOR_FORMAT[suffix], label)
         try:
             layers = [str(name) for name, _geom in pyogrio.list_layers(file)]
             for layer in layers:
@@ -164,6 +176,11 @@ def _zip_guess(file: Path, label: str) -> FormatGuess:
             csvs = [n for n in names if n.lower().endswith((".csv", ".txt"))]
             if any(n.lower().endswith(".shp") for n in names):
                 shp = next(n for n in names if n.lower().endswith(".shp"))
+                with zf.open(shp) as fh:
+                    if fh.read(4) != b"\x00\x00\x27\x0a":
+                        raise SourceReadError(
+                            f"{label}: {shp} in the zip is not a Shapefile; the file is refused"
+                        )
                 fields = [str(f) for f in pyogrio.read_info(f"/vsizip/{file}/{shp}")["fields"]]
                 return _by_fields(fields, f"{shp} fields") or FormatGuess(
                     "vector", f"zipped Shapefile {shp}"

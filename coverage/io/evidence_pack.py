@@ -27,7 +27,7 @@ import pyogrio
 from coverage import __version__, evidence
 from coverage.errors import InputDataError, NotFoundError, ProfileError, SourceReadError
 from coverage.io.hashing import sha256_bytes
-from coverage.io.writers import atomic_path
+from coverage.io.writers import atomic_path, spreadsheet_cell, spreadsheet_safe
 from coverage.profiles import Profile, load_profile
 
 ZIP_DATE = (1980, 1, 1, 0, 0, 0)
@@ -108,7 +108,9 @@ def run_profile(manifest: Mapping[str, Any]) -> Profile:
 
 
 def _csv(frame: pd.DataFrame, *, sep: str = ",", bom: bool = False, crlf: bool = False) -> bytes:
-    text = frame.to_csv(index=False, sep=sep, lineterminator="\r\n" if crlf else "\n")
+    text = spreadsheet_safe(frame).to_csv(
+        index=False, sep=sep, lineterminator="\r\n" if crlf else "\n"
+    )
     return (b"\xef\xbb\xbf" if bom else b"") + text.encode("utf-8")
 
 
@@ -163,8 +165,9 @@ def xlsx_bytes(
         ws.column_dimensions[get_column_letter(i + 1)].width = widths[i]
     ws.auto_filter.ref = f"A1:{get_column_letter(len(headers))}{len(table) + 1}"
     head = []
+    table, counts = spreadsheet_safe(table), spreadsheet_safe(counts)
     for text in headers:
-        cell = WriteOnlyCell(ws, value=text)
+        cell = WriteOnlyCell(ws, value=spreadsheet_cell(text))
         cell.font, cell.fill, cell.alignment = bold, fill, Alignment(wrap_text=True)
         head.append(cell)
     ws.append(head)
@@ -177,7 +180,9 @@ def xlsx_bytes(
     meth = wb.create_sheet("methodology")
     meth.column_dimensions["A"].width = 120
     for line in methodology.splitlines():
-        meth.append([line])
+        # Markdown bullets as bullets, not as "'- ": a cell may not start with "-"
+        bullet = "\u2022 " + line[2:] if line.startswith("- ") else line
+        meth.append([spreadsheet_cell(bullet)])
     buf = io.BytesIO()
     wb.save(buf)
     return rezip(buf.getvalue(), rewrite=_fix_core)

@@ -23,6 +23,7 @@ from rasterio.errors import RasterioError, RasterioIOError
 from coverage.crs import crs_label, parse_crs
 from coverage.errors import CRSError, InputDataError, SourceReadError
 from coverage.io import _text
+from coverage.io.drivers import RASTER_DRIVERS, check_content, refuse_remote
 from coverage.rasters import METHODS, SampleResult, pixel_coords, sample_grid
 
 
@@ -41,9 +42,18 @@ class RasterInfo:
 
 
 def _open(path: str | os.PathLike[str]) -> tuple[Any, str]:
+    refuse_remote(os.fspath(path))
     file, label = _text.check_file(path)
+    driver = RASTER_DRIVERS.get(file.suffix.lower())
+    if driver is None:
+        raise SourceReadError(
+            f"{label}: unknown raster type {file.suffix or '(no extension)'!r}; supported: "
+            f"{', '.join(RASTER_DRIVERS)} (GDAL VRT files are not read: they can name any file "
+            "or URL)"
+        )
+    check_content(file, "raster", label)
     try:
-        return rasterio.open(file), label
+        return rasterio.open(file, driver=driver), label
     except RasterioIOError as exc:
         raise SourceReadError(
             f"{label}: cannot open as a raster ({exc}); the file may be corrupt or not a raster"

@@ -1,7 +1,8 @@
 """Generic vector readers: one entry point, :func:`read_vector`, for every supported format.
 
-GeoParquet goes through GeoPandas, GeoPackage/GeoJSON/Shapefile through pyogrio (Arrow
-I/O), CSV through ``pyarrow.csv`` (multi-threaded, fine for millions of rows). Every foreign
+GeoParquet goes through GeoPandas, GeoPackage/GeoJSON/Shapefile/FlatGeobuf through pyogrio
+(Arrow I/O; content and driver checked by :mod:`coverage.io.drivers`, so a GDAL VRT named
+``.geojson`` is refused, and so are ``/vsi...`` paths and URLs), CSV through ``pyarrow.csv`` (multi-threaded, fine for millions of rows). Every foreign
 error is translated into a ``coverage.errors`` class here, where data enters, so callers see
 one error tree whose messages name the file and what to do.
 
@@ -34,6 +35,7 @@ from pyproj import CRS
 from coverage.crs import resolve_crs
 from coverage.errors import InputDataError, SourceReadError
 from coverage.io.archive import pick_layer_member, safe_extract
+from coverage.io.drivers import check_content, check_driver, refuse_remote
 from coverage.io.encoding import refuse_mixed_encoding
 from coverage.io.hashing import sha256_file
 
@@ -43,6 +45,7 @@ _FORMATS = {
     "gpkg": ("GeoPackage", (".gpkg",)),
     "geojson": ("GeoJSON", (".geojson", ".json")),
     "shapefile": ("Shapefile", (".shp",)),
+    "flatgeobuf": ("FlatGeobuf", (".fgb",)),
     "csv": ("CSV", (".csv", ".txt")),
     "zip": ("zip", (".zip",)),
 }
@@ -50,7 +53,8 @@ _EXT_FORMAT = {ext: fmt for fmt, (_, exts) in _FORMATS.items() for ext in exts}
 _FORMAT_NAME = {fmt: name for fmt, (name, _) in _FORMATS.items()}
 SUPPORTED_FORMATS = (
     "GeoParquet (.parquet, .geoparquet), GeoPackage (.gpkg), GeoJSON (.geojson, .json), "
-    "Shapefile (.shp), CSV (.csv, .txt), and a .zip holding one Shapefile, GeoPackage, GeoJSON or CSV"
+    "Shapefile (.shp), FlatGeobuf (.fgb), CSV (.csv, .txt), and a .zip holding one Shapefile, "
+    "GeoPackage, GeoJSON or CSV"
 )
 _LONLAT_PAIRS = (("lon", "lat"), ("longitude", "latitude"), ("lng", "lat"))
 _XY_PAIRS = (
@@ -144,6 +148,7 @@ def read_vector(
         No CRS and none stated, or a stated CRS contradicting the file's.
     """
     source = os.fspath(path)
+    refuse_remote(source)
     file = Path(path)
     _check_file(file, source)
     fmt = _EXT_FORMAT.get(file.suffix.lower())
@@ -238,6 +243,7 @@ def _read_geoparquet(file: Path, label: str) -> _Read:
 
 
 def _read_ogr(file: Path, fmt: str, label: str, layer: str | None) -> _Read:
+    check_content(file, fmt, label)  # before GDAL sees it: GDAL picks drivers by content
     try:
         layers = [(str(name), geom) for name, geom in pyogrio.list_layers(file)]
     except (DataSourceError, DataLayerError, RuntimeError, OSError) as exc:
@@ -261,6 +267,7 @@ def _read_ogr(file: Path, fmt: str, label: str, layer: str | None) -> _Read:
         if len(names) > 1:
             notes.append(f"read layer {chosen!r}, the only spatial layer")
     try:
+        check_driver(str(pyogrio.read_info(file, layer=chosen)["driver"]), fmt, label)
         frame = pyogrio.read_dataframe(file, layer=chosen, use_arrow=True)
     except (DataSourceError, DataLayerError, RuntimeError, OSError, pa.ArrowException) as exc:
         raise _corrupt(label, fmt, exc) from exc

@@ -11,6 +11,7 @@ from __future__ import annotations
 import contextlib
 import json
 import os
+import re
 import shutil
 import tempfile
 from collections.abc import Callable, Iterator
@@ -63,11 +64,47 @@ def write_json(obj: Any, target: str | os.PathLike[str]) -> Path:
     return Path(target)
 
 
+#: what makes Excel or LibreOffice read a cell as a formula (OWASP, CSV Injection)
+_FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+_PLAIN_NUMBER = re.compile(r"^[+-]?(?:\d+(?:[.,]\d*)?|[.,]\d+)(?:[eE][+-]?\d+)?$")
+
+
+def spreadsheet_cell(value: Any) -> Any:
+    """A text cell that a spreadsheet would take for a formula, prefixed with ``'`` (OWASP:
+    cells starting with ``=``, ``+``, ``-``, ``@``, tab or carriage return); numbers, and
+    text that is a plain number such as ``-5`` or ``+3,5``, stay as they are."""
+    risky = isinstance(value, str) and value.startswith(_FORMULA_START)
+    return "'" + value if risky and not _PLAIN_NUMBER.match(value) else value
+
+
+def spreadsheet_safe(frame: pd.DataFrame) -> pd.DataFrame:
+    """``frame`` with :func:`spreadsheet_cell` applied to every text cell and column name
+    (numeric columns untouched; the frame itself is not modified)."""
+    out = frame.rename(columns=lambda c: spreadsheet_cell(c) if isinstance(c, str) else c)
+    for i, col in enumerate(out.columns):
+        s = out.iloc[:, i]
+        if isinstance(s.dtype, pd.CategoricalDtype):
+            cats = s.cat.categories
+            if cats.dtype == object or pd.api.types.is_string_dtype(cats.dtype):
+                new = [spreadsheet_cell(c) for c in cats]
+                if new != list(cats):
+                    out[col] = s.cat.rename_categories(new)
+        elif s.dtype == object or pd.api.types.is_string_dtype(s.dtype):
+            text = s.astype("string")
+            risky = text.str.match(r"^[=+\-@\t\r]").fillna(False).to_numpy(bool)
+            if risky.any():
+                values = s.astype(object).to_numpy(copy=True)
+                values[risky] = [spreadsheet_cell(v) for v in values[risky]]
+                out[col] = pd.Series(values, index=s.index, dtype=s.dtype)
+    return out
+
+
 def write_csv(frame: pd.DataFrame, target: str | os.PathLike[str], **kwargs: Any) -> Path:
-    """Write a CSV atomically (no index, '.' decimal, UTF-8 unless told otherwise)."""
+    """Write a CSV atomically (no index, '.' decimal, UTF-8 unless told otherwise); text
+    cells that a spreadsheet would run as formulas are neutralised (:func:`spreadsheet_safe`)."""
     kwargs.setdefault("index", False)
     with atomic_path(target) as tmp:
-        frame.to_csv(tmp, **kwargs)
+        spreadsheet_safe(frame).to_csv(tmp, **kwargs)
     return Path(target)
 
 

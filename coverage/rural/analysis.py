@@ -19,7 +19,6 @@ from coverage.aggregate import ags_prefix_codes
 from coverage.costs import CostSet, load_costs
 from coverage.errors import InputDataError
 from coverage.kernel.join import points_in_polygons
-from coverage.privacy import suppress_small_counts
 from coverage.rural.degurba import (
     DegurbaParams,
     classify_cells,
@@ -30,7 +29,6 @@ from coverage.rural.degurba import (
 )
 from coverage.rural.gaps import GapParams, find_gap_areas
 from coverage.rural.grid_summary import (
-    BASE_COUNT_COLUMNS,
     inspire_cell_ids,
     parse_inspire_cell_ids,
     summarise_grid,
@@ -47,7 +45,6 @@ class RuralOptions:
 
     rural_rule: Literal["cell", "municipality", "both"] = "cell"
     household_size: float = 2.1
-    public_min_count: int = 3
     degurba: DegurbaParams = field(default_factory=DegurbaParams)
     gaps: GapParams = field(default_factory=GapParams)
     #: cost set: a bundled region id or a TOML path; "" = the run's region (coverage.costs)
@@ -140,8 +137,8 @@ def analyse_rural(
 
     Returns
     -------
-    RuralResult. Grid summaries are suppressed for publication: every count in
-    1..k-1 (k = ``options.public_min_count``) is hidden, with complementary suppression.
+    RuralResult. Grid summaries hold exact counts (their public versions come from
+    :mod:`coverage.privacy.public`).
     Outside Europe (``inspire_grid`` False) there is no INSPIRE grid and no DEGURBA: cell
     classes are 0 (unknown), no address is a rural gap, grid summaries are empty, and gap
     areas are still built.
@@ -189,7 +186,7 @@ def analyse_rural(
     for size in (100, 1000):
         raw = summarise_grid(gx, gy, size_m=size, households=addresses["households"].to_numpy(),
                              eligible=eligible, rural_gap=gaps, address_class=klass)  # fmt: skip
-        grids[size] = _suppress(raw, options.public_min_count)
+        grids[size] = raw
 
     areas, area_ids = _gap_areas(addresses, xy, crs, addr_cell, options, cost_set, fibre)
     projects = _projects(addresses, areas, gemeinden, degurba_gemeinde, options, cost_set)
@@ -305,14 +302,6 @@ def _without_grid(
         "not computed: the INSPIRE grid and DEGURBA are European",
         cost_set,
         projects,
-    )
-
-
-def _suppress(summary: pd.DataFrame, k: int) -> pd.DataFrame:
-    counts = [c for c in summary.columns if c in BASE_COUNT_COLUMNS or c.startswith("addresses_")]
-    parts = [c for c in counts if c.startswith("addresses_")]
-    return suppress_small_counts(
-        summary, counts, k, groups={"addresses": parts}, row_count_column="addresses"
     )
 
 

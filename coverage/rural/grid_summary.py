@@ -6,8 +6,8 @@ lower-left corner, ``CRS3035RES100mN3065000E4188000`` (100 m) or
 ``CRS3035RES1000mN3065000E4188000`` (1 km). The caller transforms the address coordinates
 to EPSG:3035 and passes plain ``x3035``/``y3035`` arrays (metres, easting and northing).
 
-Counts here are raw. Publish them only through :func:`coverage.privacy.suppress_small_counts`,
-and compute region totals (:func:`region_total`) from the raw table, before suppression.
+Counts here are exact. Publish them only through :func:`coverage.privacy.public.public_grid`
+(cell key method), and compute region totals (:func:`region_total`) from the exact table.
 """
 
 from __future__ import annotations

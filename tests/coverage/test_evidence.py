@@ -412,3 +412,23 @@ def test_uk_omr_layout() -> None:
     assert table.loc[table["UPRN"] == "200001", "existing_supplier"].item() == "CityFibre"
     with pytest.raises(ValueError, match="uk-gigabit-omr"):
         evidence.uk_omr_table(frame, load_profile("de-gigabit-2023"))
+
+
+def test_xlsx_neutralises_formulas_and_keeps_numbers() -> None:
+    """A street named like a formula is text with a leading apostrophe; numbers stay numbers."""
+    from openpyxl import load_workbook
+
+    from coverage.io.evidence_pack import xlsx_bytes
+
+    table = pd.DataFrame({"street": ["=1+1", "@SUM(A1)", "Hauptstr."], "n": [-1, 2, 3]})
+    counts = pd.DataFrame({"class": ["+white"], "n": [3]})
+    data = xlsx_bytes(table, ["=Straße", "Anzahl"], counts, "# Methodik\n- erste Regel\n=x")
+    wb = load_workbook(io.BytesIO(data))
+    rows = list(wb["addresses"].iter_rows(values_only=True))
+    assert rows[0] == ("'=Straße", "Anzahl")
+    assert rows[1:] == [("'=1+1", -1), ("'@SUM(A1)", 2), ("Hauptstr.", 3)]
+    cells = [c for row in wb["addresses"].iter_rows() for c in row]
+    assert all(c.data_type != "f" for c in cells)
+    assert list(wb["summary"].iter_rows(values_only=True))[1] == ("'+white", 3)
+    meth = [r[0] for r in wb["methodology"].iter_rows(values_only=True)]
+    assert meth == ["# Methodik", "\u2022 erste Regel", "'=x"]

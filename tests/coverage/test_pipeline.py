@@ -6,6 +6,7 @@ from datetime import date
 from pathlib import Path
 
 import geopandas as gpd
+import numpy as np
 import pandas as pd
 import pytest
 
@@ -172,19 +173,32 @@ def test_addresses_parquet_round_trips(base_run) -> None:
     assert back["ags"].str.fullmatch(r"\d{8}").all()
 
 
-def test_public_outputs_never_show_counts_below_k(base_run) -> None:
-    k = base_run.manifest["parameters"]["public_min_count"]
-    public = pd.read_csv(base_run.run_dir / "summary_gemeinde_public.csv", dtype={"ags": str})
-    grids = [
-        pd.read_parquet(base_run.run_dir / f"summary_grid_{s}.parquet") for s in ("100m", "1km")
-    ]
-    for table in [public, *grids]:
-        counts = table.select_dtypes("number").drop(columns=["x_ll", "y_ll"], errors="ignore")
-        counts = counts[[c for c in counts.columns if not c.startswith("share") and c != "degurba"]]
-        values = counts.to_numpy(dtype="float64", na_value=float("nan"))
-        assert not ((values >= 1) & (values < k)).any()
-    # suppression happened: the 100 m grid has small cells
-    assert grids[0]["suppressed"].any()
+def test_public_outputs_never_show_counts_1_to_js_and_keep_exact_tables_exact(base_run) -> None:
+    js = base_run.manifest["parameters"]["disclosure_control"]["js"]
+    d = base_run.manifest["parameters"]["disclosure_control"]["D"]
+    rd = base_run.run_dir
+    pairs = [
+        (pd.read_csv(rd / f"summary_{lv}_public.csv", dtype={"ags": str}),
+         pd.read_csv(rd / f"summary_{lv}.csv", dtype={"ags": str}))
+        for lv in ("gemeinde", "kreis")
+    ] + [
+        (pd.read_parquet(rd / f"summary_grid_{s}_public.parquet"),
+         pd.read_parquet(rd / f"summary_grid_{s}.parquet"))
+        for s in ("100m", "1km")
+    ]  # fmt: skip
+    changed = 0
+    for public, exact in pairs:
+        assert public["perturbed"].all()
+        cols = [c for c in ("addresses", "households", "eligible") if c in public]
+        cols += [c for c in public if c.startswith(("n_", "addresses_"))]
+        pub, ex = public[cols].to_numpy("int64"), exact[cols].to_numpy("int64")
+        assert not ((pub >= 1) & (pub <= js)).any()
+        assert (np.abs(pub - ex) <= d).all() and ((ex == 0) == (pub == 0))[ex == 0].all()
+        changed += int((pub != ex).sum())
+    assert changed > 0
+    # the exact (analyst) grid still holds the small counts the public one never shows
+    exact_100m = pairs[2][1]
+    assert ((exact_100m["addresses"] >= 1) & (exact_100m["addresses"] <= js)).any()
 
 
 def test_classifying_in_chunks_gives_the_same_result(

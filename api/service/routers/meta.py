@@ -7,7 +7,7 @@ from typing import Any
 
 from fastapi import APIRouter
 
-from api.service.deps import JobsDep, PublicKey, StoreDep
+from api.service.deps import JobsDep, PublicKey, SettingsDep, StoreDep
 from api.service.schemas import Health, Version
 from coverage import __version__
 
@@ -17,19 +17,25 @@ API_VERSION = "1"
 
 
 @router.get("/health", response_model=Health, summary="Liveness and database status")
-def health(store: StoreDep, jobs: JobsDep) -> Health:
-    """``ok`` when the catalog answers. No key needed."""
+def health(store: StoreDep, jobs: JobsDep, settings: SettingsDep) -> Health:
+    """``ok`` when the catalog answers and the workspace has room. No key needed."""
+    import shutil
+
     db = store.ping()
+    free = shutil.disk_usage(store.workspace).free
+    low = free < settings.min_free_bytes
     return Health(
-        status="ok" if db else "degraded",
+        status="ok" if db and not low else "degraded",
         database="ok" if db else "down",
         active_runs=jobs.active(),
+        free_bytes=free,
+        disk="low" if low else "ok",
     )
 
 
 @router.get("/version", response_model=Version, summary="Service and engine versions")
-def version() -> Version:
-    """Versions of gapmap, the API and the main libraries. No key needed."""
+def version(_: PublicKey) -> Version:
+    """Versions of gapmap, the API and the main libraries (any key; none: 401)."""
     import fastapi
     import geopandas
     import pandas

@@ -12,7 +12,7 @@ from fastapi.responses import Response
 
 from api.service import ogc
 from api.service.addresses import parse_bbox
-from api.service.deps import PublicKey, ResultsDep, SettingsDep, StoreDep
+from api.service.deps import PublicKey, ResultsDep, StoreDep
 from api.service.errors import PROBLEM_SCHEMA
 from api.service.responses import GeoJSONResponse, ORJSONResponse, feature_collection_response
 
@@ -127,7 +127,6 @@ def items(
     collection_id: CollectionId,
     store: StoreDep,
     results: ResultsDep,
-    settings: SettingsDep,
     principal: PublicKey,
     bbox: Annotated[
         str | None, Query(max_length=200, description="minlon,minlat,maxlon,maxlat (CRS84)")
@@ -140,9 +139,7 @@ def items(
     run = store.newest_succeeded_run()
     c = ogc.get(results, run, principal, collection_id)
     box = parse_bbox(bbox) if bbox else None
-    feats, matched = ogc.items(
-        results, run, c, principal, settings.public_min_count, box, limit, offset
-    )
+    feats, matched = ogc.items(results, run, c, principal, box, limit, offset)
     self_url = request.url.include_query_params(limit=limit, offset=offset)
     links = [{"href": str(self_url), "rel": "self", "type": "application/geo+json"}]
     if offset + len(feats) < matched:
@@ -167,13 +164,10 @@ def item(
     feature_id: Annotated[str, Path(max_length=200)],
     store: StoreDep,
     results: ResultsDep,
-    settings: SettingsDep,
     principal: PublicKey,
     f: Fmt = None,
 ) -> Response:
     """A single feature by its id (address_id, AGS or gap area id)."""
     run = store.newest_succeeded_run()
     c = ogc.get(results, run, principal, collection_id)
-    return GeoJSONResponse(
-        ogc.feature(results, run, c, principal, settings.public_min_count, feature_id)
-    )
+    return GeoJSONResponse(ogc.feature(results, run, c, principal, feature_id))

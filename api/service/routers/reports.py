@@ -1,6 +1,6 @@
 """Reports of a succeeded run: summaries, grid, gap areas, DEGURBA, diff, map, files.
 
-Public keys get aggregates only, with small-count suppression (k = public_min_count).
+Public keys get aggregates only: the public tables of the run (cell key method).
 """
 
 from __future__ import annotations
@@ -17,14 +17,13 @@ from api.service.deps import (
     PublicKey,
     ResultsDep,
     RunDep,
-    SettingsDep,
     StoreDep,
     succeeded_run,
 )
 from api.service.errors import PROBLEM_SCHEMA
 from api.service.models import Run
 from api.service.responses import GeoJSONResponse, table_response
-from api.service.results import Results, suppress, to_wgs84_features
+from api.service.results import Results, to_wgs84_features
 
 _PROBLEM = {"content": {"application/problem+json": {"schema": PROBLEM_SCHEMA}}}
 router = APIRouter(
@@ -44,7 +43,6 @@ _GEO: dict[int | str, dict[str, Any]] = {
 async def summary(
     run: RunDep,
     results: ResultsDep,
-    settings: SettingsDep,
     principal: PublicKey,
     level: Annotated[
         Literal["kreis", "gemeinde"], Query(description="Aggregation level")
@@ -53,21 +51,22 @@ async def summary(
 ) -> Response:
     """Addresses, households, eligible count and share, count and share per class, per AGS.
 
-    For public keys every count in 1..k-1 is null (and the shares derived from it).
+    Public keys get the run's public table: counts perturbed with the cell key method
+    (README, Privacy), shares computed from the perturbed counts.
     """
-    k = settings.public_min_count if principal.is_public else None
+    public = principal.is_public
     if f == "json":
-        # a run's summary never changes: the JSON bytes are cached per (run, level, k), and
-        # only building them (reading the CSV) needs the thread pool
-        body = results.cached_summary_json(run, level, k)
+        # a run's summary never changes: the JSON bytes are cached per (run, level, audience),
+        # and only building them (reading the CSV) needs the thread pool
+        body = results.cached_summary_json(run, level, public)
         if body is None:
-            body = await run_in_threadpool(results.summary_json, run, level, k)
+            body = await run_in_threadpool(results.summary_json, run, level, public)
         return Response(body, media_type="application/json")
-    return await run_in_threadpool(_summary_csv, run, results, level, k)
+    return await run_in_threadpool(_summary_csv, run, results, level, public)
 
 
-def _summary_csv(run: Run, results: Results, level: str, k: int | None) -> Response:
-    frame = suppress(results.summary(run, level), k) if k else results.summary(run, level)
+def _summary_csv(run: Run, results: Results, level: str, public: bool) -> Response:
+    frame = results.summary(run, level, public)
     return table_response(frame, "csv", f"{run.id}_summary_{level}.csv", {})
 
 
@@ -75,20 +74,17 @@ def _summary_csv(run: Run, results: Results, level: str, k: int | None) -> Respo
 def grid(
     run: RunDep,
     results: ResultsDep,
-    settings: SettingsDep,
     principal: PublicKey,
     f: Annotated[Literal["json", "csv", "geojson"], Query(description="Response format")] = "json",
 ) -> Response:
-    """Per INSPIRE 1 km cell (when computed in this run); suppressed for public keys."""
-    k = settings.public_min_count if principal.is_public else None
+    """Per INSPIRE 1 km cell (when computed in this run); perturbed for public keys."""
+    public = principal.is_public
     if f == "geojson":
         return GeoJSONResponse(
-            {"type": "FeatureCollection", "features": results.grid_features(run, k)}
+            {"type": "FeatureCollection", "features": results.grid_features(run, public)}
         )
-    table = results.grid_table(run, k)
-    return table_response(
-        table, f, f"{run.id}_grid_1km.csv", {"run_id": run.id, "suppression_k": k}
-    )
+    table = results.grid_table(run, public)
+    return table_response(table, f, f"{run.id}_grid_1km.csv", {"run_id": run.id, **_method(public)})
 
 
 @router.get("/{run_id}/gap-areas", summary="Gap areas (candidate project areas)", responses=_GEO)
@@ -118,18 +114,21 @@ def gap_areas(
 def degurba(
     run: RunDep,
     results: ResultsDep,
-    settings: SettingsDep,
     principal: PublicKey,
     f: Annotated[Literal["json", "csv"], Query(description="Response format")] = "json",
 ) -> Response:
     """Degree of urbanisation per Gemeinde (when computed in this run)."""
-    frame = results.degurba(run)
-    k = settings.public_min_count if principal.is_public else None
-    if k:
-        frame = suppress(frame, k)
+    frame = results.degurba(run, principal.is_public)
     return table_response(
-        frame, f, f"{run.id}_degurba_gemeinde.csv", {"run_id": run.id, "suppression_k": k}
+        frame,
+        f,
+        f"{run.id}_degurba_gemeinde.csv",
+        {"run_id": run.id, **_method(principal.is_public)},
     )
+
+
+def _method(public: bool) -> dict[str, Any]:
+    return {"disclosure_control": "cell key method (README, Privacy)" if public else None}
 
 
 @router.get(
@@ -148,7 +147,7 @@ def diff(
         Query(description="json: counts + a page of changes; csv: all changes"),
     ] = "json",
     limit: Annotated[int, Query(ge=0, le=1000)] = 100,
-    offset: Annotated[int, Query(ge=0)] = 0,
+    offset: Annotated[int, Query(ge=0, le=100_000_000)] = 0,
 ) -> Response:
     """Changed addresses (a -> b, keyed by address_id) and change counts per Gemeinde."""
     other = succeeded_run(store, other_id)

@@ -6,7 +6,7 @@ from typing import Annotated, Literal
 
 from fastapi import APIRouter, Query, status
 
-from api.service.deps import AnalystKey, JobsDep, RunId, StoreDep
+from api.service.deps import AdminKey, AnalystKey, JobsDep, RunId, StoreDep
 from api.service.errors import PROBLEM_SCHEMA, ApiError
 from api.service.jobs import check_run_request, profile_region
 from api.service.schemas import RunCreate, RunList, RunOut
@@ -83,8 +83,13 @@ def cancel(run_id: RunId, store: StoreDep, jobs: JobsDep, _: AnalystKey) -> RunO
     responses={409: _PROBLEM, 422: _PROBLEM},
 )
 def resubmit(run_id: RunId, store: StoreDep, jobs: JobsDep, principal: AnalystKey) -> RunOut:
-    """A new run with the same inputs and options (``resubmitted_from`` names the old one)."""
+    """A new run with the same inputs and options (``resubmitted_from`` names the old one).
+    While an earlier resubmission of the same run is queued or running, that one is
+    answered again: submitting twice does not run twice."""
     old = store.get_run(run_id)
+    pending = store.active_resubmission(run_id)
+    if pending is not None:
+        return RunOut.of(pending)
     if old.state not in ("failed", "cancelled"):
         raise ApiError(
             409,
@@ -111,3 +116,15 @@ def resubmit(run_id: RunId, store: StoreDep, jobs: JobsDep, principal: AnalystKe
     )
     jobs.submit(run.id)
     return RunOut.of(run)
+
+
+@router.post(
+    "/{run_id}/publish",
+    response_model=RunOut,
+    summary="Serve this run (lookup, OGC, public pages)",
+    responses={409: _PROBLEM},
+)
+def publish(run_id: RunId, store: StoreDep, _: AdminKey) -> RunOut:
+    """From now on /lookup, the OGC collections and public pages serve this succeeded run
+    (until another one is published). Before any run is published they serve the newest."""
+    return RunOut.of(store.publish_run(run_id))

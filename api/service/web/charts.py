@@ -1,7 +1,7 @@
 """Server-rendered SVG charts (no chart library, no script): every label is escaped.
 
 * ``class_shares``: one stacked bar per Gemeinde, the shares of the profile's classes
-  (best served first, colours of the static maps); rows hidden by small-count suppression
+  (best served first, colours of the static maps); rows without a figure
   are drawn grey and say so.
 * ``eligible_by_rurality``: eligible addresses summed per DEGURBA class of the Gemeinde.
 """

@@ -87,12 +87,20 @@ TEXTS: dict[str, tuple[str, str]] = {
     ),
     "key_figures": ("Kennzahlen", "Key figures"),
     "public_note": (
-        "Öffentliche Ansicht: nur zusammengefasste Zahlen; kleine Werte (unter {k}) sind ausgeblendet.",
-        "Public view: aggregates only; small counts (below {k}) are hidden.",
+        (
+            "Öffentliche Ansicht: nur zusammengefasste Zahlen, jede mit einer kleinen zufälligen "
+            "Abweichung (Cell-Key-Verfahren wie im Zensus 2022); Summen passen daher nicht genau "
+            "zusammen, die Werte 1 und 2 kommen nicht vor."
+        ),
+        (
+            "Public view: aggregates only, each with a small random deviation (cell key method, as "
+            "in the German census 2022); totals therefore do not add up exactly, and the values 1 "
+            "and 2 never occur."
+        ),
     ),
     "public_chart_note": (
-        "Summe der angezeigten Werte: ausgeblendete kleine Werte sind nicht enthalten.",
-        "Sum of the values shown: hidden small counts are not included.",
+        "Summe der veröffentlichten (leicht veränderten) Werte.",
+        "Sum of the published (slightly perturbed) values.",
     ),
     "search": ("Adresse suchen", "Search an address"),
     "search_ph": ("z. B. Hauptstraße 5, Warstein", "e.g. Hauptstraße 5, Warstein"),

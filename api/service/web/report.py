@@ -1,7 +1,7 @@
 """A run's pages: report, Gemeinde, map, address search and downloads.
 
 What a key sees is what the API gives it: public keys get the summaries with small-count
-suppression (``results.suppress``, k = ``public_min_count``), no gap areas, no addresses
+the public tables the run wrote (cell key method, README "Privacy"), no gap areas, no addresses
 and no per-address downloads; analyst keys get everything.
 """
 
@@ -18,7 +18,6 @@ from api.service.deps import RUN_ID, get_services, succeeded_run_async
 from api.service.errors import ApiError
 from api.service.models import Run
 from api.service.responses import ORJSONResponse
-from api.service.results import suppress
 from api.service.security import Role
 from api.service.web import charts, downloads
 from api.service.web.auth import Visitor
@@ -38,13 +37,9 @@ async def _open(request: Request, run_id: str, minimum: Role = Role.PUBLIC) -> t
 
 
 def _tables(request: Request, run: Run, who: Visitor) -> dict[str, pd.DataFrame]:
-    services = get_services(request)
-    k = services.settings.public_min_count if who.principal.is_public else None
-    out = {}
-    for level in ("kreis", "gemeinde"):
-        frame = services.results.summary(run, level)
-        out[level] = suppress(frame, k) if k else frame
-    return out
+    results = get_services(request).results
+    public = who.principal.is_public
+    return {level: results.summary(run, level, public=public) for level in ("kreis", "gemeinde")}
 
 
 def _classes(manifest: dict[str, Any], summary: pd.DataFrame) -> list[str]:
@@ -111,7 +106,6 @@ async def report_page(request: Request, run_id: RunIdPath) -> Response:
             "chart_shares": shares,
             "chart_rurality": rurality,
             "gaps": [] if who.principal.is_public else _gaps(request, run),
-            "k": get_services(request).settings.public_min_count,
         }
 
     return render(request, "report.html", await run_in_threadpool(build), who=who)
@@ -138,7 +132,6 @@ async def gemeinde_page(request: Request, run_id: RunIdPath, ags: AgsPath) -> Re
             "classes": (classes := _classes(meta["manifest"], table)),
             "class_labels": {c: class_label(c, lang) for c in classes},
             "gaps": [] if who.principal.is_public else _gaps(request, run, ags),
-            "k": get_services(request).settings.public_min_count,
         }
 
     return render(request, "gemeinde.html", await run_in_threadpool(build), who=who)
@@ -242,7 +235,7 @@ async def download(
     name: Download,
     ags: Annotated[str | None, Query(pattern=r"^\d{5}(\d{3})?$")] = None,
 ) -> Response:
-    """Tables (public: suppressed), and for analysts addresses and evidence packs."""
+    """Tables (public: perturbed), and for analysts addresses and evidence packs."""
     per_address = name.startswith("addresses") or name == "evidence.zip"
     who, run = await _open(request, run_id, Role.ANALYST if per_address else Role.PUBLIC)
     services = get_services(request)

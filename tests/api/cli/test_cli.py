@@ -49,14 +49,18 @@ def test_demo_writes_a_complete_run_directory(demo_run: Path) -> None:
         "cost_sources.csv",
         "degurba_cells.parquet",
         "degurba_gemeinde.csv",
+        "degurba_gemeinde_public.csv",
         "gap_areas.parquet",
         "manifest.json",
         "project_areas.csv",
         "summary_gemeinde.csv",
         "summary_gemeinde_public.csv",
         "summary_grid_100m.parquet",
+        "summary_grid_100m_public.parquet",
         "summary_grid_1km.parquet",
+        "summary_grid_1km_public.parquet",
         "summary_kreis.csv",
+        "summary_kreis_public.csv",
         "validation.json",
     ]
     manifest = json.loads((run / "manifest.json").read_text())
@@ -93,13 +97,39 @@ def test_run_on_demo_inputs_reproduces_demo_counts(demo_run: Path, tmp_path: Pat
     # the demo keeps the real population density at any scale; the printed command says so
     household_size = f"{round(2.1 / TEST_SCALE, 6):g}"
     assert gapmap(*run_args(demo, tmp_path / "again", **{"--household-size": household_size})) == 0
-    for name in ("summary_kreis.csv", "summary_gemeinde.csv"):
+    # the public tables too: the same secret gives the same published values in every run
+    for name in ("summary_kreis.csv", "summary_gemeinde.csv", "summary_gemeinde_public.csv",
+                 "summary_kreis_public.csv", "degurba_gemeinde_public.csv"):  # fmt: skip
         assert (tmp_path / "again" / name).read_bytes() == (demo_run / "run" / name).read_bytes()
     a = gpd.read_parquet(demo_run / "run" / "addresses.parquet")
     b = gpd.read_parquet(tmp_path / "again" / "addresses.parquet")
     pd.testing.assert_frame_equal(
         pd.DataFrame(a.drop(columns="geometry")), pd.DataFrame(b.drop(columns="geometry"))
     )
+
+
+def test_cell_key_options(demo_run: Path, tmp_path: Path, capsys) -> None:
+    """Another secret gives other public values; parameters without a p-table exit 2."""
+    demo = DemoInputs(
+        addresses=demo_run / "inputs" / "addresses.parquet",
+        coverage=demo_run / "inputs" / "coverage.parquet",
+        boundaries=demo_run / "inputs" / "boundaries.geojson",
+        as_of=pd.Timestamp("2026-06-30").date(),
+        addresses_count=0,
+        coverage_count=0,
+    )
+    secret = tmp_path / "other.secret"
+    args = run_args(demo, tmp_path / "other", **{"--cell-key-secret": secret})
+    assert gapmap(*args) == 0
+    assert secret.stat().st_mode & 0o777 == 0o600
+    mine = pd.read_csv(tmp_path / "other" / "summary_gemeinde_public.csv", dtype={"ags": str})
+    demo_public = pd.read_csv(demo_run / "run" / "summary_gemeinde_public.csv", dtype={"ags": str})
+    assert (mine["addresses"] != demo_public["addresses"]).any()
+    capsys.readouterr()
+    bad = run_args(demo, tmp_path / "bad", **{"--ckm-max-deviation": "3", "--ckm-variance": "1.5"})
+    assert gapmap(*bad) == 2
+    assert "raise V or D, or lower js" in capsys.readouterr().err
+    assert not (tmp_path / "bad").exists()
 
 
 def test_summary_command_prints_the_kreis_table(
@@ -266,3 +296,16 @@ def test_console_script_exit_codes(tmp_path: Path) -> None:
         [sys.executable, "-m", "api.cli", "run", "--nonsense"], capture_output=True, text=True
     )
     assert usage.returncode == 2
+
+
+def test_run_refuses_a_vrt_named_geojson(tmp_path: Path, capsys) -> None:
+    evil = tmp_path / "addresses.geojson"
+    evil.write_text(
+        '<OGRVRTDataSource><OGRVRTLayer name="x"><SrcDataSource>CSV:/etc/passwd'
+        "</SrcDataSource></OGRVRTLayer></OGRVRTDataSource>\n"
+    )
+    code = gapmap("run", "--addresses", evil, "--coverage", evil, "--out", tmp_path / "out")
+    assert code == 2
+    err = capsys.readouterr().err
+    assert "GDAL VRT" in err and "root:" not in err
+    assert not (tmp_path / "out").exists()

@@ -55,14 +55,14 @@ def test_public_key_reads_aggregates(service: Service, demo_run: dict[str, Any])
     assert service.get("/profiles", "public").status_code == 200
     muni = service.get("/ogc/collections/municipalities/items", "public", params={"limit": 500})
     assert muni.status_code == 200
-    k = service.settings.public_min_count
     for feat in muni.json()["features"]:
         counts = [
             v
             for c, v in feat["properties"].items()
             if c.startswith("n_") or c in ("addresses", "eligible")
         ]
-        assert all(v is None or v == 0 or v >= k for v in counts)
+        assert all(v == 0 or v >= 3 for v in counts)  # js = 2: never 1 or 2
+        assert feat["properties"]["perturbed"] is True
     ids = [c["id"] for c in service.get("/ogc/collections", "public").json()["collections"]]
     assert ids == ["municipalities"]
 
@@ -81,6 +81,57 @@ def test_missing_or_wrong_key_is_401(
 ) -> None:
     for url in (f"/runs/{demo_run['id']}/summary", "/runs", "/datasets"):
         _is_problem(service.client.get(url, headers=headers), 401)
+
+
+def test_unauthenticated_callers_learn_nothing_about_runs(
+    service: Service, demo_run: dict[str, Any]
+) -> None:
+    """An existing run, a missing run, a bad id and a state conflict all look the same."""
+    urls = [
+        ("GET", f"/runs/{demo_run['id']}"),
+        ("GET", "/runs/run_000000000000"),
+        ("GET", "/runs/not-an-id"),
+        ("POST", f"/runs/{demo_run['id']}/cancel"),
+        ("POST", "/runs/run_000000000000/resubmit"),
+        ("GET", "/datasets/ds_000000000000"),
+    ]
+    bodies = set()
+    for method, url in urls:
+        r = service.client.request(method, url, headers={"X-Request-ID": "same"})
+        _is_problem(r, 401)
+        body = r.json()
+        bodies.add((body["code"], body["detail"]))
+    assert len(bodies) == 1
+
+
+def test_bodies_wait_for_the_key_and_json_is_small(service: Service) -> None:
+    big = b"{" + b" " * (2 << 20) + b"}"
+    for headers in ({}, {"X-API-Key": "gm_wrong"}):
+        r = service.client.post("/runs", content=big, headers=headers)
+        _is_problem(r, 401)
+    # a public key may not send bodies at all; an analyst no dataset upload
+    _is_problem(service.client.post("/runs", content=big, headers=service.h("public")), 403)
+    r = service.client.post(
+        "/datasets", files={"file": ("a.csv", b"x,y\n1,2\n")}, data={"kind": "addresses"},
+        headers=service.h("public"),
+    )  # fmt: skip
+    _is_problem(r, 403)
+    # an analyst's JSON over 1 MiB is 413, by length and while streaming
+    r = service.client.post(
+        "/runs", content=big, headers={**service.h("analyst"), "Content-Type": "application/json"}
+    )
+    _is_problem(r, 413)
+
+    def chunks():
+        for _ in range(3):
+            yield b" " * (1 << 20)
+
+    r = service.client.post(
+        "/runs",
+        content=chunks(),
+        headers={**service.h("analyst"), "Content-Type": "application/json"},
+    )
+    _is_problem(r, 413)
 
 
 def test_bearer_token_works(service: Service) -> None:
@@ -121,7 +172,8 @@ def test_revoked_key_stops_working(service: Service) -> None:
 
 def test_open_endpoints_and_problem_shapes(service: Service) -> None:
     assert service.client.get("/health").json()["database"] == "ok"
-    assert service.client.get("/version").json()["api"] == "1"
+    _is_problem(service.client.get("/version"), 401)  # versions only for key holders
+    assert service.get("/version", "public").json()["api"] == "1"
     assert service.client.get("/docs").status_code == 200
     spec = service.client.get("/openapi.json").json()
     assert (
@@ -174,3 +226,26 @@ def test_internal_error_is_generic_with_request_id(
     _is_problem(r, 500)
     assert "secret" not in r.text and r.json()["request_id"] in r.json()["detail"]
     assert "secret internals" in caplog.text and "Traceback" in caplog.text
+
+
+@pytest.mark.parametrize(
+    ("method", "url", "body"),
+    [
+        ("GET", "/runs/run_²²²²²²²²²²²²", None),
+        ("GET", "/datasets/ds_¹²³456789abc", None),
+        ("GET", "/runs?offset=99999999999999999999", None),
+        ("POST", "/runs", {"addresses": "ds_0a1b2c3d4e5f", "coverage": [], "as_of": "9999-12-31"}),
+        ("POST", "/runs", {"addresses": "ds_0a1b2c3d4e5f", "coverage": [], "as_of": "0001-01-01"}),
+    ],
+)
+def test_bad_input_is_a_clear_4xx_not_a_500(
+    service: Service, method: str, url: str, body: dict[str, Any] | None
+) -> None:
+    r = service.client.request(method, url, json=body, headers=service.h("admin"))
+    _is_problem(r, 422)
+
+
+def test_diff_offset_is_bounded(service: Service, demo_run: dict[str, Any]) -> None:
+    rid = demo_run["id"]
+    r = service.get(f"/runs/{rid}/diff/{rid}", params={"offset": 10**12})
+    _is_problem(r, 422)

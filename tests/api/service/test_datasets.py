@@ -120,3 +120,23 @@ def test_unsafe_zip_is_refused(small_limits: TestClient, members: dict[str, byte
     )
     assert r.status_code == 422, r.text
     assert r.json()["code"] == "input_invalid"
+
+
+@pytest.mark.parametrize("name", ["evil.geojson", "evil.json", "evil.gpkg"])
+def test_a_disguised_vrt_upload_is_refused(service: Service, tmp_path: Path, name: str) -> None:
+    """A GDAL VRT saved under a vector extension would read /etc/passwd: 422, not stored."""
+    vrt = (
+        '<OGRVRTDataSource><OGRVRTLayer name="x"><SrcDataSource>CSV:/etc/passwd</SrcDataSource>'
+        "</OGRVRTLayer></OGRVRTDataSource>\n"
+    )
+    before = service.get("/datasets", params={"kind": "addresses"}).json()["items"]
+    r = service.client.post(
+        "/datasets",
+        files={"file": (name, io.BytesIO(vrt.encode()))},
+        data={"kind": "addresses"},
+        headers=H,
+    )
+    assert r.status_code == 422 and r.headers["content-type"] == "application/problem+json"
+    detail = r.json()["detail"]
+    assert "GDAL VRT" in detail and name in detail and "root:" not in r.text
+    assert service.get("/datasets", params={"kind": "addresses"}).json()["items"] == before

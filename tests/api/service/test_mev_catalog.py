@@ -12,7 +12,7 @@ from api.service.models import Base
 from api.service.store import Store
 
 
-def test_migration_0002_matches_the_mev_models(tmp_path: Path) -> None:
+def test_migration_0004_matches_the_mev_models(tmp_path: Path) -> None:
     store = Store(tmp_path, f"sqlite:///{tmp_path / 'catalog.db'}")
     try:
         store.migrate()

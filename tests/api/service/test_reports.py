@@ -21,7 +21,7 @@ def test_run_status_and_counts(service: Service, demo_run: dict[str, Any]) -> No
 def test_summary_json_and_csv(service: Service, demo_run: dict[str, Any]) -> None:
     rid = demo_run["id"]
     kreis = service.get(f"/runs/{rid}/summary", params={"level": "kreis"}).json()
-    assert kreis["level"] == "kreis" and kreis["suppression_k"] is None
+    assert kreis["level"] == "kreis" and kreis["disclosure_control"] is None
     assert sum(r["addresses"] for r in kreis["items"]) == demo_run["counts"]["addresses"]
     r = service.get(f"/runs/{rid}/summary", params={"level": "gemeinde", "f": "csv"})
     assert r.status_code == 200 and r.headers["content-type"].startswith("text/csv")
@@ -29,20 +29,19 @@ def test_summary_json_and_csv(service: Service, demo_run: dict[str, Any]) -> Non
     assert len(rows) > 1 and all(len(row["ags"]) == 8 for row in rows)
 
 
-def test_public_summary_suppresses_small_counts(service: Service, demo_run: dict[str, Any]) -> None:
-    k = service.settings.public_min_count
-    body = service.get(
-        f"/runs/{demo_run['id']}/summary", "public", params={"level": "gemeinde"}
-    ).json()
-    assert body["suppression_k"] == k
-    values = [
-        v
-        for row in body["items"]
-        for c, v in row.items()
-        if (c.startswith("n_") or c in ("addresses", "eligible"))
-    ]
-    assert all(v is None or v == 0 or v >= k for v in values)
-    assert any(v is None for v in values), "the small demo should have some small counts"
+def test_public_summary_is_the_perturbed_table(service: Service, demo_run: dict[str, Any]) -> None:
+    """Public keys get the run's cell key table: no count of 1 or 2, some counts changed."""
+    url = f"/runs/{demo_run['id']}/summary"
+    body = service.get(url, "public", params={"level": "gemeinde"}).json()
+    exact = service.get(url, params={"level": "gemeinde"}).json()
+    assert body["disclosure_control"].startswith("cell key method")
+    cols = [c for c in body["items"][0] if c.startswith("n_") or c in ("addresses", "eligible")]
+    values = [row[c] for row in body["items"] for c in cols]
+    truth = [row[c] for row in exact["items"] for c in cols]
+    assert all(v == 0 or v >= 3 for v in values)
+    assert any(1 <= t <= 2 for t in truth), "the small demo has small counts"
+    assert values != truth and all(abs(v - t) <= 10 for v, t in zip(values, truth, strict=True))
+    assert all(row["perturbed"] for row in body["items"])
 
 
 def test_addresses_filters_and_cursor(service: Service, demo_run: dict[str, Any]) -> None:
@@ -168,3 +167,26 @@ def test_reports_of_unfinished_run_conflict(service: Service, demo_ids: dict[str
     if r.status_code == 409:
         assert r.json()["code"] == "run_not_ready"
     wait_run(service.client, run["id"], service.keys["analyst"])
+
+
+def test_resubmitting_twice_returns_the_same_new_run(
+    service: Service, demo_ids: dict[str, str]
+) -> None:
+    from api.service.models import Run, utcnow
+
+    store = service.client.app.state.services.store  # type: ignore[attr-defined]
+    with store.session() as s:
+        s.add(Run(id="run_0000000dead1", state="failed", profile="de-gigabit-2023", region="de",
+                  inputs={"addresses": demo_ids["addresses"], "coverage": [demo_ids["coverage"]],
+                          "boundaries": demo_ids["boundaries"]},
+                  progress=0.0, created_at=utcnow(), error="killed"))  # fmt: skip
+    url = "/runs/run_0000000dead1/resubmit"
+    first = service.client.post(url, headers=service.h("analyst"))
+    second = service.client.post(url, headers=service.h("analyst"))
+    assert first.status_code == second.status_code == 202
+    assert first.json()["id"] == second.json()["id"]
+    done = wait_run(service.client, first.json()["id"], service.keys["analyst"])
+    assert done["state"] == "succeeded"
+    third = service.client.post(url, headers=service.h("analyst"))  # the first one is done
+    assert third.status_code == 202 and third.json()["id"] != first.json()["id"]
+    wait_run(service.client, third.json()["id"], service.keys["analyst"])

@@ -146,3 +146,96 @@ def test_gdal_reads_ogc_api(tmp_path: Path, demo_inputs: Any) -> None:
         assert feats.returncode == 0 and feats.stdout.count("OGRFeature(") == expected
     finally:
         server.stop()
+
+
+def _rss_kib(pid: int) -> int:
+    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+        if line.startswith("VmRSS:"):
+            return int(line.split()[1])
+    raise AssertionError("no VmRSS")
+
+
+def _unauthenticated_post(url: str, path: str, size: int, ctype: str) -> tuple[float, bytes]:
+    """POST ``size`` bytes without a key over a raw socket (the body streams from a thread
+    while the answer is awaited); returns the seconds to the answer and its first bytes."""
+    import socket
+    import threading
+
+    host, port = url.removeprefix("http://").split(":")
+    sock = socket.create_connection((host, int(port)), timeout=10)
+    head = (
+        f"POST {path} HTTP/1.1\r\nHost: {host}\r\nContent-Type: {ctype}\r\n"
+        f"Content-Length: {size}\r\n\r\n"
+    )
+    chunk = b"x" * (1 << 20)
+
+    def body() -> None:
+        sent = 0
+        try:
+            while sent < size:
+                sock.sendall(chunk)
+                sent += len(chunk)
+        except OSError:  # the server answered and closed: what we want
+            pass
+
+    t0 = time.monotonic()
+    sock.sendall(head.encode())
+    sender = threading.Thread(target=body, daemon=True)
+    sender.start()
+    answer = sock.recv(4096)
+    elapsed = time.monotonic() - t0
+    sock.close()
+    sender.join(timeout=10)
+    return elapsed, answer
+
+
+def test_unauthenticated_300_mb_posts_are_refused_at_once(tmp_path: Path) -> None:
+    """The issue's acceptance: 401 in under 0.5 s, server RSS grows by less than 50 MB."""
+    server = start_server(tmp_path / "ws", f"sqlite:///{tmp_path / 'ws' / 'gapmap.db'}")
+    try:
+        before = _rss_kib(server.proc.pid)
+        for path, ctype in (("/runs", "application/json"),
+                            ("/datasets", "multipart/form-data; boundary=b")):  # fmt: skip
+            elapsed, answer = _unauthenticated_post(server.url, path, 300 << 20, ctype)
+            assert answer.startswith(b"HTTP/1.1 401"), answer[:200]
+            assert b"application/problem+json" in answer
+            assert elapsed < 0.5, elapsed
+        grown_mib = (_rss_kib(server.proc.pid) - before) / 1024
+        assert grown_mib < 50, grown_mib
+        assert not list((tmp_path / "ws" / "tmp").glob("upload-*"))
+    finally:
+        server.stop()
+
+
+def test_two_processes_share_a_workspace_with_run_leases(tmp_path: Path, demo_inputs: Any) -> None:
+    """A run started by one process is served by the other; the other marks a run failed
+    only after the lease of its (killed) process has expired, never while it is renewed."""
+    ws = tmp_path / "ws"
+    db = f"sqlite:///{tmp_path / 'catalog.db'}"
+    a = start_server(ws, db, GAPMAP_LEASE_S="3", GAPMAP_RUN_STEP_DELAY_S="0.5")
+    b = start_server(ws, db, GAPMAP_LEASE_S="3")
+    try:
+        with a.client() as ca, b.client() as cb:
+            ids = _upload_demo(cb, demo_inputs)
+            done = wait_run(cb, start_run(cb, ids, ADMIN_KEY)["id"], ADMIN_KEY)
+            assert done["state"] == "succeeded"
+            summary = ca.get(f"/runs/{done['id']}/summary", params={"level": "kreis"})
+            assert summary.status_code == 200  # served by the process that did not run it
+            assert done["id"] in ca.get("/ogc/collections/municipalities").json()["description"]
+            slow = start_run(ca, ids, ADMIN_KEY)
+            deadline = time.monotonic() + 60
+            while cb.get(f"/runs/{slow['id']}").json()["state"] != "running":
+                assert time.monotonic() < deadline
+                time.sleep(0.1)
+            time.sleep(7)  # more than two leases: a renewed lease is never taken for dead
+            assert cb.get(f"/runs/{slow['id']}").json()["state"] == "running"
+            a.kill()
+            killed = time.monotonic()
+            while (state := cb.get(f"/runs/{slow['id']}").json())["state"] == "running":
+                assert time.monotonic() - killed < 30, state
+                time.sleep(0.2)
+            assert time.monotonic() - killed >= 2  # not before the lease ran out
+            assert state["state"] == "failed" and "lease" in state["error"]
+    finally:
+        a.stop()
+        b.stop()

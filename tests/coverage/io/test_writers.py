@@ -103,3 +103,43 @@ def test_points_from_coordinates_equal_the_geodataframe_file(tmp_path: Path) -> 
     with pytest.raises(ValueError, match="1233 x"):
         write_points_parquet(plain, x[:-1], y, "EPSG:25832", tmp_path / "c.parquet")
     assert not (tmp_path / "c.parquet").exists()
+
+
+def test_spreadsheet_formulas_are_neutralised_and_numbers_stay_numbers(tmp_path) -> None:
+    """OWASP CSV injection: text starting with = + - @ tab CR gets a leading apostrophe."""
+    import csv as _csv
+
+    from coverage.io.writers import spreadsheet_cell, write_csv
+
+    frame = pd.DataFrame(
+        {
+            "street": [
+                '=HYPERLINK("http://x")',
+                "+SUM(A1)",
+                "-2+3",
+                "@cmd",
+                "\tx",
+                "@x",
+                "Hauptstr.",
+                "-5",
+                "+3,5",
+                None,
+            ],
+            "n": [-1, 2, 3, 4, 5, 6, 7, 8, 9, 10],
+            "share": [-0.5] * 10,
+            "kind": pd.Categorical(["=1+1"] * 5 + ["ok"] * 5),
+            "=evil header": ["a"] * 10,
+        }
+    )
+    path = write_csv(frame, tmp_path / "t.csv")
+    rows = list(_csv.reader(path.open(encoding="utf-8", newline="")))
+    assert rows[0][-1] == "'=evil header"
+    streets = [r[0] for r in rows[1:]]
+    assert streets[:6] == ["'=HYPERLINK(\"http://x\")", "'+SUM(A1)", "'-2+3", "'@cmd",
+                           "'\tx", "'@x"]  # fmt: skip
+    assert streets[6:] == ["Hauptstr.", "-5", "+3,5", ""]
+    assert [r[1] for r in rows[1:3]] == ["-1", "2"] and rows[1][2] == "-0.5"
+    assert {r[3] for r in rows[1:]} == {"'=1+1", "ok"}
+    assert frame.loc[0, "street"].startswith("=")  # the caller's frame is untouched
+    assert spreadsheet_cell(-3) == -3 and spreadsheet_cell("-") == "'-"
+    assert spreadsheet_cell("\rx") == "'\rx"
