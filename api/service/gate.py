@@ -9,16 +9,19 @@ and ``/keys``, analyst otherwise) before the body is read, and a body that is no
 multipart upload may be at most :data:`MAX_JSON_BYTES` (413 otherwise; uploads have the
 upload limit of :class:`api.service.ingest.UploadLimitMiddleware`). Every answer gets
 ``X-Content-Type-Options: nosniff``; answers with per-address data ``Cache-Control: no-store``.
+A signed-in browser session (``/ui``) counts as the key for requests without a body.
 A Host header outside ``GAPMAP_ALLOWED_HOSTS`` is refused (400) except for ``/health``: links
 the service writes (OGC, cursors) are built from it.
 """
 
 from __future__ import annotations
 
+import base64
 import re
 from http import HTTPStatus
 
 from starlette.exceptions import HTTPException
+from starlette.requests import Request
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from api.service.errors import ApiError, problem
@@ -52,13 +55,32 @@ def _host(headers: dict[bytes, bytes]) -> str:
 
 
 def _key(headers: dict[bytes, bytes]) -> str | None:
+    """The key of ``X-API-Key``, ``Authorization: Bearer`` or the password of HTTP Basic
+    (how GIS clients such as QGIS send it)."""
     key = headers.get(b"x-api-key", b"").decode("latin-1").strip()
     if key:
         return key
     scheme, _, token = headers.get(b"authorization", b"").decode("latin-1").partition(" ")
     if scheme.lower() == "bearer" and token.strip():
         return token.strip()
+    if scheme.lower() == "basic" and token.strip():
+        try:
+            decoded = base64.b64decode(token.strip(), validate=True).decode("utf-8")
+        except (ValueError, UnicodeDecodeError):
+            return None
+        return decoded.partition(":")[2].strip() or None
     return None
+
+
+def _session_key_hash(scope: Scope) -> str | None:
+    """The key hash of a signed-in browser session (the web face's pages and tiles)."""
+    from api.service.web.auth import sessions
+    from api.service.web.session import COOKIE
+
+    request = Request(scope)
+    cookie = request.cookies.get(COOKIE)
+    session = sessions(request).read(cookie) if cookie else None
+    return session.key_hash if session is not None else None
 
 
 class GateMiddleware:
@@ -123,16 +145,22 @@ class GateMiddleware:
     async def _authenticate(
         self, scope: Scope, headers: dict[bytes, bytes], segment: str, method: str
     ) -> None:
+        services = getattr(scope["app"].state, "services", None)
         key = _key(headers)
-        if not key:
+        # a browser session counts for reading (tiles, files); bodies need a key or /ui forms
+        if key:
+            key_hash: str | None = hash_key(key)
+        elif method not in _BODY_METHODS and services is not None:
+            key_hash = _session_key_hash(scope)
+        else:
+            key_hash = None
+        if key_hash is None:
             raise ApiError(
                 401, "credentials_required", "send an API key in the X-API-Key header", _CHALLENGE
             )
-        services = getattr(scope["app"].state, "services", None)
         if services is None:  # not started: the routes answer (503) themselves
             return
         store = services.store
-        key_hash = hash_key(key)
         principal = key_cache(store).get(key_hash)
         if principal is None:
             principal = await single_flight(
@@ -176,8 +204,8 @@ def _with_headers(send: Send, path: str) -> Send:
 
     async def wrapped(message: Message) -> None:
         if message["type"] == "http.response.start":
-            headers = [(k, v) for k, v in message.get("headers", [])
-                       if not (no_store and k.lower() == b"cache-control")]  # fmt: skip
+            drop = {b"x-content-type-options", *((b"cache-control",) if no_store else ())}
+            headers = [(k, v) for k, v in message.get("headers", []) if k.lower() not in drop]
             headers.append((b"x-content-type-options", b"nosniff"))
             if no_store:
                 headers.append((b"cache-control", b"no-store"))

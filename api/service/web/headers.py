@@ -4,7 +4,7 @@
   whose ``script-src`` allows only the service's own files and inline scripts carrying this
   request's nonce (``request.state.csp_nonce``; the map page stamps it on every inline
   script Folium writes), ``frame-ancestors 'none'`` with ``X-Frame-Options: DENY``,
-  ``nosniff`` and ``Referrer-Policy: same-origin``.
+  and ``Referrer-Policy: same-origin`` (``nosniff`` is set on every answer by ``gate``).
 * CSRF: every POST form carries a token, compared in constant time with the session's token
   (or, for the sign-in form, with the pre-session cookie ``gm_csrf``); a cross-site
   ``Origin`` is refused as well.
@@ -63,7 +63,6 @@ class BrowserHeaders:
                 extra = [
                     (b"content-security-policy", csp(nonce).encode("ascii")),
                     (b"x-frame-options", b"DENY"),
-                    (b"x-content-type-options", b"nosniff"),
                     (b"referrer-policy", b"same-origin"),
                 ]
                 message = {
