@@ -10,7 +10,7 @@ from __future__ import annotations
 import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
-from datetime import date
+from datetime import UTC, date, datetime
 from functools import cached_property
 from pathlib import Path
 from typing import Any
@@ -334,6 +334,7 @@ def run(
         "manifest_version": MANIFEST_VERSION,
         "gapmap_version": __version__,
         "created_by": "gapmap run",
+        "created": datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ"),
         "profile": profile_record(profile),
         "parameters": {
             "region": region.code,

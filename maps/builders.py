@@ -179,7 +179,7 @@ def build_run_map(
             (
                 g,
                 lab["degurba"],
-                [(c, lab[f"degurba_{k}"], "box") for k, c in layers.DEGURBA_COLOURS.items()],
+                [(c, lab[f"degurba_cell_{k}"], "box") for k, c in layers.DEGURBA_COLOURS.items()],
             )
         )
     if run.coverage is not None and not run.coverage.empty:

@@ -41,7 +41,9 @@ PRIORITY_BINS = (0.0, 30.0, 50.0, 70.0, 1000.0)
 PRIORITY_COLOURS = ("#dadaeb", "#9e9ac8", "#6a51a3", "#3f007d")
 #: scattered remainders (clusters below the minimum area; not ranked)
 REMAINDER_COLOUR = "#bdbdbd"
-DEGURBA_COLOURS = {1: "#b2182b", 2: "#ef8a62", 3: "#7fbc41"}
+#: DEGURBA *cell* codes (coverage.rural.degurba: 3 urban centre, 2 urban cluster, 1 rural
+#: grid cell) -> colour; municipality codes run the other way and are not drawn here.
+DEGURBA_COLOURS = {3: "#b2182b", 2: "#ef8a62", 1: "#7fbc41"}
 TECH_COLOURS = {
     "ftth": "#6a3d9a",
     "fttb": "#8e6bb5",
@@ -316,7 +318,7 @@ def grid_cells(grid: pd.DataFrame, res: int, classes: Sequence[str], lang: str) 
 
 
 def degurba(cells: pd.DataFrame, lang: str) -> dict[str, Any]:
-    """1 km DEGURBA cells merged per class (1 city, 2 town/suburb, 3 rural)."""
+    """1 km DEGURBA cells merged per cell class (3 urban centre, 2 urban cluster, 1 rural cell)."""
     lab = i18n.labels(lang)
     geoms, props = [], []
     squares = _cells(cells, 1000)
@@ -329,7 +331,7 @@ def degurba(cells: pd.DataFrame, lang: str) -> dict[str, Any]:
                 "degurba": int(k),
                 "style": {"fillColor": colour, "color": colour, "weight": 0, "fillOpacity": 0.35},
                 "popup": popup(
-                    lab.get(f"degurba_{int(k)}", str(k)), [len(idx), i18n.fmt_int(pop, lang)]
+                    lab.get(f"degurba_cell_{int(k)}", str(k)), [len(idx), i18n.fmt_int(pop, lang)]
                 ),
             }
         )
