@@ -231,7 +231,7 @@ def format_table(table: pd.DataFrame, *, decimal: str = ".", lang: str = "en") -
     ``lang="de"``: the reason is the German text of the reason code
     (:data:`coverage.rules.reasons.REASON_CODES_DE`), so every cell of a German table is German;
     the English reason sentence with the offer details stays in the machine-readable CSV."""
-    yes, no = ("ja", "nein") if lang == "de" and decimal == "," else ("true", "false")
+    yes, no = ("Ja", "Nein") if lang == "de" and decimal == "," else ("true", "false")
     out = {}
     for name, _, _, kind in COLUMNS:
         col = table[name]

@@ -35,6 +35,7 @@ from coverage.profiles import Profile, load_profile
 ZIP_DATE = (1980, 1, 1, 0, 0, 0)
 GDAL_DATE = "2000-01-01T00:00:00.000Z"
 XLSX_MAX_ROWS = 1_048_575  # Excel's sheet limit minus the header row
+SUMMARY_AREAS = 20  # gap areas listed on the summary sheet (all on their own sheet)
 
 
 @dataclass
@@ -160,7 +161,7 @@ def xlsx_pack(
     counts: pd.DataFrame,
     profile: Profile,
     run: RunFrames,
-    methodology: str,
+    meth_text: str,
     lang: str,
 ) -> bytes:
     """The pack's workbook (:func:`coverage.io.xlsx.workbook_bytes`), dated like the run."""
@@ -175,25 +176,25 @@ def xlsx_pack(
     lines = [
         (t["title"], ""),
         (t["scope"], methodology.scope_text(sel.scope, lang)),
-        (t["profile"], f"{profile.title} ({profile.id} {profile.version})"),
+        (t["profile"], f"{methodology.title(profile, lang)} ({profile.id} {profile.version})"),
         (t["as_of"], _date(params.get("as_of"), lang)),
         (t["created"], created.strftime(stamp)),
     ]
     if run.manifest.get("synthetic_data"):
-        lines.append((t["synthetic"], str(run.manifest["synthetic_data"])))
+        lines.append((t["synthetic"], methodology.synthetic_note(run.manifest, lang)))
     names = sheets.SHEETS[lang]
     areas = sheets.area_sheet(sel.gap_areas, lang)
     blocks = [
         (t["classes"], sheets.class_sheet(counts, profile, lang)),
         (t["gemeinden"], sheets.gemeinde_sheet(sel.addresses, sel.boundaries, profile, lang)),
-        (t["areas"], areas),
+        (t["areas"], sheets.top_areas(areas, SUMMARY_AREAS)),
     ]
     body = xlsx.workbook_bytes(
         lang=lang, created=created, creator=f"gapmap {__version__}",
         title=f"{t['title']}: {methodology.scope_text(sel.scope, lang)}",
         summary_name=names["summary"], summary_lines=lines, summary_blocks=blocks,
         tables=[sheets.address_sheet(table, labels, lang), areas],
-        text_name=names["method"], text=methodology,
+        text_name=names["method"], text=meth_text,
     )  # fmt: skip
     return rezip(body, rewrite=_fix_core(created))
 
@@ -202,11 +203,11 @@ _SUMMARY = {
     "de": {"title": "Breitband-Versorgung: Nachweis", "scope": "Gebiet", "profile": "Regelwerk",
            "as_of": "Stichtag", "created": "Erstellt", "synthetic": "ACHTUNG",
            "classes": "Adressen je Klasse", "gemeinden": "Je Gemeinde",
-           "areas": "Lückengebiete (nach Priorität)"},
+           "areas": "Lückengebiete: die 20 mit der höchsten Priorität (alle im Blatt Lückengebiete)"},
     "en": {"title": "Broadband coverage: evidence", "scope": "Area", "profile": "Rule set",
            "as_of": "Reference date", "created": "Created", "synthetic": "WARNING",
            "classes": "Addresses per class", "gemeinden": "Per Gemeinde",
-           "areas": "Gap areas (by priority)"},
+           "areas": "Gap areas: the 20 of highest priority (all on the sheet Gap areas)"},
 }  # fmt: skip
 
 

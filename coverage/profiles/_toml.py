@@ -134,7 +134,7 @@ def parse_profile(raw: bytes, path: Path) -> Profile:
         w,
         meta,
         text_keys | {"effective_date", "interpretations"},
-        VERSION_KEYS | {"description_de", "interpretations_de"},
+        VERSION_KEYS | {"title_de", "description_de", "interpretations_de"},
     )
     texts = {k: _str(ctx, w, meta, k) for k in sorted(text_keys)}
     eff = meta["effective_date"]
@@ -142,6 +142,7 @@ def parse_profile(raw: bytes, path: Path) -> Profile:
         raise ctx.fail(w, f"key 'effective_date' must be a TOML date (YYYY-MM-DD), got {eff!r}")
     interpretations = _str_list(ctx, w, meta, "interpretations")
     description_de = _str(ctx, w, meta, "description_de") if "description_de" in meta else ""
+    title_de = _str(ctx, w, meta, "title_de") if "title_de" in meta else ""
     interpretations_de = (
         _str_list(ctx, w, meta, "interpretations_de") if "interpretations_de" in meta else ()
     )
@@ -278,6 +279,7 @@ def parse_profile(raw: bytes, path: Path) -> Profile:
         path=path,
         high_latency_technologies=high_latency,
         **version,
+        title_de=title_de,
         description_de=description_de,
         interpretations_de=tuple(interpretations_de),
     )

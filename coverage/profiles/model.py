@@ -230,8 +230,11 @@ class Profile:
         if self.valid_from is None or day < self.valid_from:
             return False
         return self.valid_to is None or day <= self.valid_to
-    #: German reader texts (``description_de``, ``interpretations_de`` in ``[profile]``, one
+
+    #: German reader texts (``title_de``, ``description_de``, ``interpretations_de`` in
+    #: ``[profile]``, one
     #: per interpretation); empty when the profile gives none (documents then show English).
+    title_de: str = ""
     description_de: str = ""
     interpretations_de: tuple[str, ...] = ()
 
