@@ -58,6 +58,7 @@ _LABELS: dict[str, dict[str, str]] = {
         "site": "Standort",
         "title": "Breitband-Versorgungslücken",
         "profile": "Regelwerk",
+        "as_of": "Stichtag",
         "bkg": "Verwaltungsgrenzen © GeoBasis-DE / BKG (2016), dl-de/by-2-0",
         "geonames": "Orte: GeoNames, CC BY 4.0",
         "gapmap": "Analyse: gapmap",
@@ -114,6 +115,7 @@ _LABELS: dict[str, dict[str, str]] = {
         "site": "Site",
         "title": "Broadband coverage gaps",
         "profile": "Rule set",
+        "as_of": "Reference date",
         "bkg": "Boundaries © GeoBasis-DE / BKG (2016), dl-de/by-2-0",
         "geonames": "Places: GeoNames, CC BY 4.0",
         "gapmap": "Analysis: gapmap",
@@ -227,3 +229,12 @@ def fmt_money(value: float | None, currency: str, lang: str) -> str:
 def fmt_m(value: float | None, lang: str) -> str:
     """Metres, whole units."""
     return "–" if value is None or value != value else f"{fmt_int(value, lang)} m"
+
+
+def fmt_date(value: object, lang: str) -> str:
+    """A date as '30.06.2026' (de) or '2026-06-30' (en); '–' for missing."""
+    if not value:
+        return "–"
+    text = str(value)[:10]
+    year, month, day = text.split("-")
+    return f"{day}.{month}.{year}" if lang == "de" else text
