@@ -26,6 +26,7 @@ from coverage.discrepancy import (
     DiscrepancyParams,
 )
 from coverage.errors import InputDataError, RunCancelledError
+from coverage.io.run_gpkg import write_run_gpkg
 from coverage.io.writers import (
     RunDirectory,
     write_csv,
@@ -384,6 +385,11 @@ def run(
         }
         if boundaries is not None:
             files["boundaries.parquet"] = lambda p: write_parquet(boundaries, p)
+        files["gapmap.gpkg"] = lambda p: write_run_gpkg(
+            p, addresses=per_address, xy=xy, crs=region.working_crs, gap_areas=areas,
+            gemeinden=gemeinden_gdf, summary_gemeinde=summary_gemeinde,
+            grids={100: rural.grid_100m, 1000: rural.grid_1km},
+        )  # fmt: skip
         if inputs.offers:
             files["unmatched_offers.csv"] = lambda p: write_csv(unmatched, p)
         for name, write in files.items():
