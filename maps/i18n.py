@@ -5,8 +5,13 @@ Every label here is plain text; the callers escape it before it reaches HTML.
 
 from __future__ import annotations
 
+import contextlib
 import math
 from collections.abc import Mapping
+from typing import Any
+
+from coverage.errors import GapmapError
+from coverage.profiles import load_profile
 
 LANGS = ("de", "en")
 
@@ -64,6 +69,7 @@ _LABELS: dict[str, dict[str, str]] = {
         "gapmap": "Analyse: gapmap",
         "synthetic": "Synthetische Demodaten – keine echte Versorgung",
         "priority_legend": "Screening-Wert von gapmap (nicht der amtliche Kriterienkatalog)",
+        "legend": "Legende",
         "scale": "Maßstab",
         "north": "N",
         "overview_title": "Förderfähige Adressen und Lückengebiete",
@@ -121,6 +127,7 @@ _LABELS: dict[str, dict[str, str]] = {
         "gapmap": "Analysis: gapmap",
         "synthetic": "Synthetic demo data – not real coverage",
         "priority_legend": "gapmap screening score (not the official ranking)",
+        "legend": "Legend",
         "scale": "Scale",
         "north": "N",
         "overview_title": "Eligible addresses and gap areas",
@@ -238,3 +245,19 @@ def fmt_date(value: object, lang: str) -> str:
     text = str(value)[:10]
     year, month, day = text.split("-")
     return f"{day}.{month}.{year}" if lang == "de" else text
+
+
+def stamp_line(manifest: Mapping[str, Any], lang: str) -> str:
+    """'Regelwerk: <title> (<id> <version>) · Stichtag <date>' for every map and PNG."""
+    lab = labels(lang)
+    prof = manifest.get("profile") or {}
+    title = prof.get("title", prof.get("id", ""))
+    if lang == "de":
+        # a profile given as a file path keeps its recorded title
+        with contextlib.suppress(GapmapError, KeyError):
+            title = load_profile(prof["id"]).title_de or title
+    as_of = (manifest.get("parameters") or {}).get("as_of")
+    return (
+        f"{lab['profile']}: {title} ({prof.get('id', '')} {prof.get('version', '')}) · "
+        f"{lab['as_of']} {fmt_date(as_of, lang)}"
+    )

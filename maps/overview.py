@@ -7,7 +7,6 @@ title, attribution and the synthetic-data note when the manifest carries one.
 
 from __future__ import annotations
 
-import contextlib
 import io
 import math
 
@@ -17,9 +16,7 @@ matplotlib.use("Agg")
 import matplotlib.pyplot as plt
 from matplotlib.patches import Patch, Rectangle
 
-from coverage.errors import GapmapError
 from coverage.io.rundir import RunData, select
-from coverage.profiles import load_profile
 from maps import i18n, layers
 
 
@@ -71,23 +68,6 @@ def _north_arrow(ax: plt.Axes, lang: str) -> None:
         fontweight="bold",
         arrowprops={"facecolor": "black", "width": 4, "headwidth": 12},
         zorder=10,
-    )
-
-
-def stamp_line(manifest: dict, lang: str) -> str:
-    """'Regelwerk: <title> (<id> <version>) · Stichtag <date>' for every map and PNG."""
-    lab = i18n.labels(lang)
-    prof = manifest.get("profile") or {}
-    title = prof.get("title", prof.get("id", ""))
-    if lang == "de":
-        # a profile given as a file path keeps its recorded title
-        with contextlib.suppress(GapmapError, KeyError):
-            title = load_profile(prof["id"]).title_de or title
-    as_of = (manifest.get("parameters") or {}).get("as_of")
-    day = i18n.fmt_date(as_of, lang) if as_of else "?"
-    return (
-        f"{lab['profile']}: {title} ({prof.get('id', '')} {prof.get('version', '')}) · "
-        f"{lab['as_of']} {day}"
     )
 
 
@@ -174,7 +154,8 @@ def render_overview_png(
 
     profile = run.profile
     ax.set_title(
-        f"{lab['overview_title']} – {run.area_name}\n{stamp_line(run.manifest, lang)}", fontsize=12
+        f"{lab['overview_title']} – {run.area_name}\n{i18n.stamp_line(run.manifest, lang)}",
+        fontsize=12,
     )
     credits = (
         f"{lab['bkg']}"
