@@ -240,7 +240,8 @@ def test_page_is_self_contained(warstein: RunData) -> None:
     html = build_run_map(warstein).get_root().render()
     assert cdn_references(html) == []
     assert "L.Control.MiniMap" in html and "L.Control.Search" in html and "FullScreen" in html
-    assert "GeoBasis-DE / BKG" in html and "GeoNames" in html and "SYNTHETIC demo data" in html
+    assert "GeoBasis-DE / BKG" in html and "GeoNames" in html
+    assert "Synthetische Demodaten" in html and "SYNTHETIC demo data" not in html  # German page
     m = folium.Map(tiles=None)
     folium.plugins.Draw().add_to(m)
     with pytest.raises(ValueError, match="not vendored"):
