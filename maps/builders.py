@@ -270,7 +270,7 @@ def build_run_map(
         for i, c in enumerate(classes)
     ]
     if res:
-        entries.append((layers.NA_COLOUR, lab["suppressed"], "box"))
+        entries.append((layers.NA_COLOUR, lab["suppressed_legend"], "box"))
     legend.append((g, g.layer_name, entries))
 
     focal = layers.focal_points(run.addresses, lang)

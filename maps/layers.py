@@ -295,8 +295,15 @@ def grid_cells(grid: pd.DataFrame, res: int, classes: Sequence[str], lang: str) 
     props = []
     for r in grid.to_dict("records"):
         counts = [r.get(c) for c in cols]
-        if r.get("suppressed") or any(v is None or v is pd.NA for v in counts):
+        total = r.get("addresses")
+        if total is None or total is pd.NA or (isinstance(total, float) and np.isnan(total)):
+            # the cell's own count is small (1..k-1): nothing about it is shown
             colour, values = NA_COLOUR, [lab["suppressed"]]
+        elif r.get("suppressed") or any(v is None or v is pd.NA for v in counts):
+            # the count is shown; the split by class is hidden because a class count is
+            # small, or would let a hidden one be recomputed (complementary suppression)
+            colour = NA_COLOUR
+            values = [i18n.fmt_int(total, lang), lab["suppressed_parts"]]
         else:
             i = int(np.argmax(counts))
             colour = class_colour(classes[i], i)

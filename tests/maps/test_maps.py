@@ -279,3 +279,27 @@ def test_map_command_and_demo_maps(demo_run_dir: Path, tmp_path: Path) -> None:
     written = api.cli.maps.write_demo_maps(demo_run_dir)
     assert [p.name for p in written] == ["map.html", f"map_{WARSTEIN}.html"]
     assert all(p.parent == demo_run_dir.parent and p.stat().st_size > 0 for p in written)
+
+
+def test_suppressed_cells_say_why_they_are_hidden() -> None:
+    """Issue 21: a cell with 1,950 addresses is not 'fewer than 3'; only its split is hidden."""
+    import pandas as pd
+
+    grid = pd.DataFrame(
+        {
+            "cell_id": ["CRS3035RES1000mN3000000E4000000", "CRS3035RES1000mN3001000E4000000"],
+            "x_ll": [4000000, 4000000],
+            "y_ll": [3000000, 3001000],
+            "addresses": pd.array([pd.NA, 1950], dtype="Int64"),
+            "addresses_white": pd.array([pd.NA, pd.NA], dtype="Int64"),
+            "addresses_gigabit": pd.array([pd.NA, pd.NA], dtype="Int64"),
+            "share_eligible": [None, None],
+            "suppressed": [True, True],
+        }
+    )
+    from maps import layers
+
+    data = layers.grid_cells(grid, 1000, ["gigabit", "white"], "de")
+    small, large = (f["properties"]["popup"] for f in data["features"])
+    assert small[1] == "ausgeblendet: weniger als 3 Adressen in der Zelle"
+    assert large[1] == "1.950" and large[2].startswith("Aufteilung nach Klassen ausgeblendet")
