@@ -26,6 +26,11 @@ from api.service.models import Run
 from api.service.responses import GeoJSONResponse, table_response
 from api.service.results import Results, suppress, to_wgs84_features
 
+#: ``dialect`` of CSV answers (see api.service.responses.csv_response)
+Dialect = Annotated[
+    Literal["plain", "excel-de"],
+    Query(description="CSV dialect: plain, or excel-de (BOM, ';', decimal comma, AGS as text)"),
+]
 _PROBLEM = {"content": {"application/problem+json": {"schema": PROBLEM_SCHEMA}}}
 router = APIRouter(
     prefix="/runs",
@@ -50,6 +55,7 @@ async def summary(
         Literal["kreis", "gemeinde"], Query(description="Aggregation level")
     ] = "kreis",
     f: Annotated[Literal["json", "csv"], Query(description="Response format")] = "json",
+    dialect: Dialect = "plain",
 ) -> Response:
     """Addresses, households, eligible count and share, count and share per class, per AGS.
 
@@ -63,12 +69,14 @@ async def summary(
         if body is None:
             body = await run_in_threadpool(results.summary_json, run, level, k)
         return Response(body, media_type="application/json")
-    return await run_in_threadpool(_summary_csv, run, results, level, k)
+    return await run_in_threadpool(_summary_csv, run, results, level, k, dialect)
 
 
-def _summary_csv(run: Run, results: Results, level: str, k: int | None) -> Response:
+def _summary_csv(
+    run: Run, results: Results, level: str, k: int | None, dialect: str = "plain"
+) -> Response:
     frame = suppress(results.summary(run, level), k) if k else results.summary(run, level)
-    return table_response(frame, "csv", f"{run.id}_summary_{level}.csv", {})
+    return table_response(frame, "csv", f"{run.id}_summary_{level}.csv", {}, dialect)
 
 
 @router.get("/{run_id}/grid", summary="Summary per 1 km grid cell", responses=_GEO)
@@ -78,6 +86,7 @@ def grid(
     settings: SettingsDep,
     principal: PublicKey,
     f: Annotated[Literal["json", "csv", "geojson"], Query(description="Response format")] = "json",
+    dialect: Dialect = "plain",
 ) -> Response:
     """Per INSPIRE 1 km cell (when computed in this run); suppressed for public keys."""
     k = settings.public_min_count if principal.is_public else None
@@ -87,7 +96,7 @@ def grid(
         )
     table = results.grid_table(run, k)
     return table_response(
-        table, f, f"{run.id}_grid_1km.csv", {"run_id": run.id, "suppression_k": k}
+        table, f, f"{run.id}_grid_1km.csv", {"run_id": run.id, "suppression_k": k}, dialect
     )
 
 
@@ -99,6 +108,7 @@ def gap_areas(
     f: Annotated[
         Literal["geojson", "json", "csv"], Query(description="Response format")
     ] = "geojson",
+    dialect: Dialect = "plain",
 ) -> Response:
     """Clusters of eligible addresses with their figures, as GeoJSON (WGS84) or a table."""
     frame = results.gap_areas(run)
@@ -106,12 +116,13 @@ def gap_areas(
         return GeoJSONResponse(
             {
                 "type": "FeatureCollection",
-                "features": to_wgs84_features(frame, "gap_id" if "gap_id" in frame else None),
+                "features": to_wgs84_features(frame, "area_id" if "area_id" in frame else None),
             }
         )
     return table_response(
-        frame.drop(columns=frame.geometry.name), f, f"{run.id}_gap_areas.csv", {"run_id": run.id}
-    )
+        frame.drop(columns=frame.geometry.name), f, f"{run.id}_gap_areas.csv",
+        {"run_id": run.id}, dialect,
+    )  # fmt: skip
 
 
 @router.get("/{run_id}/degurba", summary="DEGURBA class per Gemeinde", responses=_TABLE)
@@ -121,6 +132,7 @@ def degurba(
     settings: SettingsDep,
     principal: PublicKey,
     f: Annotated[Literal["json", "csv"], Query(description="Response format")] = "json",
+    dialect: Dialect = "plain",
 ) -> Response:
     """Degree of urbanisation per Gemeinde (when computed in this run)."""
     frame = results.degurba(run)
@@ -128,8 +140,9 @@ def degurba(
     if k:
         frame = suppress(frame, k)
     return table_response(
-        frame, f, f"{run.id}_degurba_gemeinde.csv", {"run_id": run.id, "suppression_k": k}
-    )
+        frame, f, f"{run.id}_degurba_gemeinde.csv", {"run_id": run.id, "suppression_k": k},
+        dialect,
+    )  # fmt: skip
 
 
 @router.get(
