@@ -67,7 +67,7 @@ _CLUSTER_ICON = """function (cluster) {
 def _cluster_callback(lookups: dict[str, list[str]], lang: str) -> str:
     """JS callback: one canvas circle per row, popup assembled from pre-escaped pieces."""
     lab = i18n.labels(lang)
-    heads = [layers.esc(lab[k]) for k in ("class", "provider", "technology", "down")]
+    heads = [layers.esc(lab[k]) for k in ("class", "existing_offer", "planned_offer", "reason")]
     return f"""(function () {{
         var K = {js_literal(lookups)};
         var H = {js_literal(heads)};
@@ -78,8 +78,8 @@ def _cluster_callback(lookups: dict[str, list[str]], lang: str) -> str:
                 fillColor: K.colours[row[2]] || '#777777'}});
             m.bindPopup(function () {{
                 return '<div class="gm-popup"><b>' + row[3] + '</b><table>' +
-                    tr(H[0], K.classes[row[2]] || '') + tr(H[1], K.providers[row[4]]) +
-                    tr(H[2], K.technologies[row[5]]) + tr(H[3], row[6] + ' Mbit/s') +
+                    tr(H[0], K.classes[row[2]] || '') + tr(H[1], K.existing[row[4]]) +
+                    tr(H[2], K.planned[row[5]]) + tr(H[3], K.reasons[row[6]]) +
                     '</table></div>';
             }});
             return m;

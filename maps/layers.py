@@ -364,27 +364,57 @@ def _address_title(frame: pd.DataFrame) -> list[str]:
     return text.tolist()
 
 
-ADDRESS_FIELDS = ("class", "provider", "technology", "down", "households", "reason")
+ADDRESS_FIELDS = ("class", "existing_offer", "planned_offer", "households", "reason")
+
+
+def offer_texts(frame: pd.DataFrame, lang: str, kind: str) -> list[str]:
+    """'Provider Technology 250/40 Mbit/s' (``kind`` best) or the same plus 'ab 31.03.2027'
+    (``kind`` planned) per address; '–' without an offer. Plain text (escape before use)."""
+    lab = i18n.labels(lang)
+    provider = frame[f"{kind}_provider"].astype("string") if f"{kind}_provider" in frame else None
+    tech = frame[f"{kind}_technology"].astype("string") if f"{kind}_technology" in frame else None
+    down = frame.get(f"{kind}_down_mbps")
+    up = frame.get(f"{kind}_up_mbps")
+    when = frame.get("planned_available_from") if kind == "planned" else None
+    out = []
+    for i in range(len(frame)):
+        d = None if down is None else down.iloc[i]
+        if d is None or pd.isna(d):
+            out.append("–")
+            continue
+        parts = []
+        if provider is not None and not pd.isna(provider.iloc[i]):
+            parts.append(str(provider.iloc[i]))
+        if tech is not None and not pd.isna(tech.iloc[i]):
+            parts.append(i18n.tech_label(str(tech.iloc[i]), lang))
+        speed = i18n.fmt_int(d, lang)
+        if up is not None and not pd.isna(up.iloc[i]):
+            speed += "/" + i18n.fmt_int(up.iloc[i], lang)
+        parts.append(f"{speed} Mbit/s")
+        if when is not None and not pd.isna(when.iloc[i]):
+            parts.append(f"{lab['from']} {i18n.fmt_date(str(when.iloc[i])[:10], lang)}")
+        out.append(" ".join(parts))
+    return out
 
 
 def address_popups(
     frame: pd.DataFrame, lang: str, prefix: Sequence[str] | None = None
 ) -> list[list[str]]:
-    """Escaped popup items per address: title, class, best offer, households, reason."""
+    """Escaped popup items per address: title, class, best existing offer (with upload),
+    best planned offer (with its date), households, and the reason in the map's language."""
+    from coverage.texts import reasons
+
     out = []
-    techs = frame["best_technology"].astype("string")
-    for i, (title, r) in enumerate(
-        zip(_address_title(frame), frame.to_dict("records"), strict=True)
-    ):
-        tech = techs.iloc[i]
+    best = offer_texts(frame, lang, "best")
+    planned = offer_texts(frame, lang, "planned")
+    why = reasons(frame, lang).tolist() if len(frame) else []
+    klass = frame["class"].astype("string").tolist()
+    households = frame["households"].tolist() if "households" in frame else [None] * len(frame)
+    for i, title in enumerate(_address_title(frame)):
         values = [
-            i18n.class_label(str(r.get("class")), lang),
-            r.get("best_provider"),
-            None if tech is pd.NA else i18n.tech_label(str(tech), lang),
-            f"{i18n.fmt_int(r.get('best_down_mbps'), lang)} Mbit/s",
-            r.get("households"),
-            r.get("reason"),
-        ]
+            i18n.class_label(str(klass[i]), lang), best[i], planned[i],
+            households[i], why[i],
+        ]  # fmt: skip
         out.append(popup(f"{prefix[i]}: {title}" if prefix is not None else title, values))
     return out
 
@@ -412,27 +442,33 @@ def address_points(frame: gpd.GeoDataFrame, classes: Sequence[str], lang: str) -
 def cluster_rows(
     frame: gpd.GeoDataFrame, classes: Sequence[str], lang: str
 ) -> tuple[list[list[Any]], dict[str, list[str]]]:
-    """Compact rows ``[lat, lon, class_idx, title, operator_idx, technology_idx, down]``.
+    """Compact rows ``[lat, lon, class_idx, title, existing_idx, planned_idx, reason_idx]``.
 
-    Operators and technologies go to lookup lists (escaped, like ``title``) so the page stays
-    small; the JS callback joins them into the popup.
+    The existing and planned offers (see :func:`offer_texts`) and the reasons (in the map's
+    language) go to lookup lists (escaped, like ``title``) so the page stays small; the JS
+    callback joins them into the popup.
     """
+    from coverage.texts import reasons
+
     index = {c: i for i, c in enumerate(classes)}
-    p_codes, p_uniques = pd.factorize(frame["best_provider"].astype("string").fillna("–"))
-    t_codes, t_uniques = pd.factorize(frame["best_technology"].astype("string").fillna(""))
-    down = frame["best_down_mbps"].astype("Float64").fillna(0).round(0).astype(int).tolist()
+    e_codes, e_uniques = pd.factorize(pd.Series(offer_texts(frame, lang, "best"), dtype=object))
+    p_codes, p_uniques = pd.factorize(pd.Series(offer_texts(frame, lang, "planned"), dtype=object))
+    r_codes, r_uniques = pd.factorize(reasons(frame, lang).fillna("").astype(object))
     latlon = latlon_rows(frame.geometry).tolist()
     titles = [esc(t) for t in _address_title(frame)]
     cls = [index.get(str(c), len(classes)) for c in frame["class"]]
     rows = [
-        [la, lo, c, t, int(p), int(q), d]
-        for (la, lo), c, t, p, q, d in zip(latlon, cls, titles, p_codes, t_codes, down, strict=True)
+        [la, lo, c, t, int(e), int(p), int(r)]
+        for (la, lo), c, t, e, p, r in zip(
+            latlon, cls, titles, e_codes, p_codes, r_codes, strict=True
+        )
     ]
     lookups = {
         "classes": [esc(i18n.class_label(c, lang)) for c in classes],
         "colours": [class_colour(c, i) for i, c in enumerate(classes)],
-        "providers": [esc(p) for p in p_uniques],
-        "technologies": [esc(i18n.tech_label(t, lang) if t else "–") for t in t_uniques],
+        "existing": [esc(v) for v in e_uniques],
+        "planned": [esc(v) for v in p_uniques],
+        "reasons": [esc(v) for v in r_uniques],
     }
     return rows, lookups
 

@@ -200,7 +200,19 @@ def test_labels_follow_the_language(warstein: RunData) -> None:
     assert "Förderfähige Adressen je Gemeinde" in de and "Eligible addresses per Gemeinde" in en
     assert not de & en - {"Eligible addresses per Gemeinde"}
     en_points = content(overlays(build_run_map(warstein, lang="en"))["Addresses by class"])
-    assert en_points.data["popup_fields"][:2] == ["Class", "Operator"]
+    assert en_points.data["popup_fields"] == [
+        "Class", "best offer today", "best planned offer", "Households", "Reason",
+    ]  # fmt: skip
+    de_points = content(overlays(build_run_map(warstein, lang="de"))["Adressen nach Klasse"])
+    assert de_points.data["popup_fields"][-1] == "Begründung"
+    # the popup states the planned offer with its date and the reason in German (issue 21)
+    planned = [
+        f["properties"]["popup"] for f in de_points.data["features"]
+        if f["properties"]["popup"][3] != "–"
+    ]  # fmt: skip
+    assert planned and all(" ab " in p[3] and "Mbit/s" in p[3] for p in planned)
+    assert all(not p[5].startswith(("GIGABIT:", "BLACK", "GREY", "WHITE")) for p in planned)
+    assert all("/" in p[2] for p in planned if p[2] != "–")  # upload shown
     with pytest.raises(ValueError, match="unknown language"):
         build_run_map(warstein, lang="fr")
 
