@@ -27,14 +27,16 @@ DECIMALS = 5  # ~1 m at 51° N: enough for display, keeps the page small
 SHARE_BINS = (0.0, 0.05, 0.10, 0.20, 0.35, 0.50, 1.0)
 SHARE_COLOURS = ("#ffffb2", "#fed976", "#feb24c", "#fd8d3c", "#f03b20", "#bd0026")
 NA_COLOUR = "#bdbdbd"
+#: Class colours from the Okabe-Ito set: told apart with normal vision and under simulated
+#: deuteranopia and protanopia (tests/maps/test_palette.py checks the CIELAB distances).
 CLASS_COLOURS = {
-    "gigabit": "#1a9850",
-    "served": "#1a9850",
-    "black": "#4d4d4d",
-    "grey": "#fdae61",
-    "underserved": "#fdae61",
-    "white": "#d73027",
-    "unserved": "#d73027",
+    "gigabit": "#0072B2",
+    "served": "#0072B2",
+    "black": "#3d3d3d",
+    "grey": "#F0E442",
+    "underserved": "#F0E442",
+    "white": "#D55E00",
+    "unserved": "#D55E00",
 }
 _FALLBACK = ("#1f78b4", "#6a3d9a", "#b15928", "#a6cee3", "#fb9a99", "#cab2d6")
 PRIORITY_BINS = (0.0, 30.0, 50.0, 70.0, 1000.0)
