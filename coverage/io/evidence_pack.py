@@ -33,7 +33,7 @@ from coverage.io.writers import atomic_path
 from coverage.profiles import Profile, load_profile
 
 ZIP_DATE = (1980, 1, 1, 0, 0, 0)
-GDAL_DATE = "2000-01-01T00:00:00.000Z"
+GDAL_DATE = "2000-01-01T00:00:00.000Z"  # fallback only; packs carry the run's date
 XLSX_MAX_ROWS = 1_048_575  # Excel's sheet limit minus the header row
 SUMMARY_AREAS = 20  # gap areas listed on the summary sheet (all on their own sheet)
 
@@ -219,14 +219,14 @@ def _date(value: object, lang: str) -> str:
 
 
 def _ogr_bytes(
-    layers: Mapping[str, gpd.GeoDataFrame], driver: str, suffix: str
+    layers: Mapping[str, gpd.GeoDataFrame], driver: str, suffix: str, stamp: str = GDAL_DATE
 ) -> dict[str, bytes]:
     """Write layers with GDAL into a temp dir; return every produced file's bytes by name."""
-    options = {"DBF_DATE_LAST_UPDATE": GDAL_DATE[:10]} if driver == "ESRI Shapefile" else {}
+    options = {"DBF_DATE_LAST_UPDATE": stamp[:10]} if driver == "ESRI Shapefile" else {}
     if driver == "GeoJSON":
         options = {"RFC7946": "YES", "COORDINATE_PRECISION": "7", "WRITE_NAME": "NO"}
     previous = pyogrio.get_gdal_config_option("OGR_CURRENT_DATE")
-    pyogrio.set_gdal_config_options({"OGR_CURRENT_DATE": GDAL_DATE})
+    pyogrio.set_gdal_config_options({"OGR_CURRENT_DATE": stamp})
     try:
         with tempfile.TemporaryDirectory(prefix="gapmap-pack-") as tmp:
             for layer, frame in layers.items():
@@ -295,13 +295,14 @@ def pack_members(
         m["addresses_excel_de.csv"] = _csv(excel, sep=";", bom=True, crlf=True)
     layers = _gis_layers(sel, table)
     named = {**layers, "addresses": layers["addresses"].rename(columns=xy_names(epsg))}
-    m["gis/gapmap.gpkg"] = _ogr_bytes(named, "GPKG", ".gpkg")["pack.gpkg"]
+    stamp = run_created(run).strftime("%Y-%m-%dT%H:%M:%S.000Z")  # the run's date, not now
+    m["gis/gapmap.gpkg"] = _ogr_bytes(named, "GPKG", ".gpkg", stamp)["pack.gpkg"]
     wgs = {k: v.to_crs(4326) for k, v in named.items()}
-    for name, body in _ogr_bytes(wgs, "GeoJSON", ".geojson").items():
+    for name, body in _ogr_bytes(wgs, "GeoJSON", ".geojson", stamp).items():
         m[f"gis/geojson/{name}"] = body
     if german:
         shp = {k: evidence.shapefile_frame(k, v) for k, v in layers.items()}
-        for name, body in _ogr_bytes(shp, "ESRI Shapefile", ".shp").items():
+        for name, body in _ogr_bytes(shp, "ESRI Shapefile", ".shp", stamp).items():
             m[f"gis/shapefile/{name}"] = body
         m["gis/shapefile/FIELDS.csv"] = _csv(evidence.shapefile_field_table())
     if overview_png is not None:
