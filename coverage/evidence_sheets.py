@@ -38,9 +38,9 @@ _H = {
         "households": "Haushalte", "ags": "AGS", "gemeinde": "Gemeinde",
         "eligible_n": "förderfähige Adressen", "eligible_share": "Anteil förderfähig",
         "area_id": "Gebiets-ID", "gemeinden": "Gemeinden (Hauptgemeinde zuerst)",
-        "cost": "Kosten (EUR)", "cost_per_address": "Kosten je Adresse (EUR)",
-        "priority": "Priorität (0-100)", "rank": "Rang", "share_white": "Anteil weiße Flecken",
-        "trench": "Trasse (m)", "above": "über Wirtschaftlichkeitsschwelle",
+        "cost": "Kosten, mittlere Schätzung (EUR)", "cost_per_address": "je Anschluss (EUR)",
+        "priority": "Screening-Wert (0-100)", "rank": "Rang", "share_white": "Anteil weiße Flecken",
+        "trench": "Trassenlänge (m)", "above": "über Wirtschaftlichkeitsschwelle",
         "area_km2": "Fläche (km²)",
     },
     "en": {
@@ -48,9 +48,9 @@ _H = {
         "households": "Households", "ags": "AGS", "gemeinde": "Gemeinde",
         "eligible_n": "eligible addresses", "eligible_share": "eligible share",
         "area_id": "Area ID", "gemeinden": "Gemeinden (main first)",
-        "cost": "Cost (EUR)", "cost_per_address": "Cost per address (EUR)",
-        "priority": "Priority (0-100)", "rank": "Rank", "share_white": "white-spot share",
-        "trench": "Trench (m)", "above": "above private-investment threshold",
+        "cost": "Cost, central estimate (EUR)", "cost_per_address": "per connection (EUR)",
+        "priority": "Screening score (0-100)", "rank": "Rank", "share_white": "white-spot share",
+        "trench": "Route length (m)", "above": "above private-investment threshold",
         "area_km2": "Area (km²)",
     },
 }  # fmt: skip
@@ -150,27 +150,45 @@ def gemeinde_sheet(
     return Sheet("gemeinden", out, headers, kinds)
 
 
+#: gap-area columns of the current run layout, then the older names they replaced
+AREA_COLUMNS = {
+    "rank": ("screening_rank", "priority_rank"), "score": ("screening_score", "priority"),
+    "cost": ("cost_central", "cost_eur"),
+    "per_address": ("per_connection_central", "cost_per_address"),
+    "trench": ("route_m", "trench_m"),
+}  # fmt: skip
+
+
+def area_column(frame: pd.DataFrame, key: str) -> str | None:
+    """The run's column for ``key`` of :data:`AREA_COLUMNS` (None when it has none)."""
+    return next((c for c in AREA_COLUMNS[key] if c in frame.columns), None)
+
+
 def area_sheet(areas: pd.DataFrame | None, lang: str) -> Sheet:
-    """Per gap area, best priority first: id, Gemeinden, size, cost, priority."""
+    """Per gap area, best rank first (unranked remainders last): id, Gemeinden, size, cost."""
     h = _H[lang]
-    cols = [
-        ("priority_rank", h["rank"], "int"), ("area_id", h["area_id"], "text"),
+    spec = [
+        ("rank", h["rank"], "int"), ("area_id", h["area_id"], "text"),
         ("gemeinde_names", h["gemeinden"], "text"), ("addresses", h["addresses"], "int"),
         ("households", h["households"], "int"), ("share_white", h["share_white"], "pct"),
-        ("area_km2", h["area_km2"], "dec2"), ("trench_m", h["trench"], "int"),
-        ("cost_eur", h["cost"], "eur"), ("cost_per_address", h["cost_per_address"], "eur"),
-        ("above_private_threshold", h["above"], "bool"), ("priority", h["priority"], "dec1"),
+        ("area_km2", h["area_km2"], "dec2"), ("trench", h["trench"], "int"),
+        ("cost", h["cost"], "eur"), ("per_address", h["cost_per_address"], "eur"),
+        ("above_private_threshold", h["above"], "bool"), ("score", h["priority"], "dec1"),
     ]  # fmt: skip
     if areas is None or not len(areas):
-        frame = pd.DataFrame({c: [] for c, _, _ in cols})
+        frame = pd.DataFrame({c: [] for c, _, _ in spec})
     else:
-        frame = pd.DataFrame(areas.drop(columns=areas.geometry.name, errors="ignore"))
-        if "gemeinde_names" not in frame:
-            frame["gemeinde_names"] = frame["ags"]
-        frame = frame.sort_values(["priority_rank", "area_id"])[[c for c, _, _ in cols]]
+        src = pd.DataFrame(areas.drop(columns=areas.geometry.name, errors="ignore"))
+        if "gemeinde_names" not in src:
+            src["gemeinde_names"] = src["ags"]
+        frame = pd.DataFrame(index=src.index)
+        for key, _, _ in spec:
+            col = area_column(src, key) if key in AREA_COLUMNS else key
+            frame[key] = src.get(col, pd.NA)
+        frame = frame.sort_values(["rank", "area_id"], na_position="last")
     return Sheet(
-        SHEETS[lang]["areas"], frame.reset_index(drop=True), [c[1] for c in cols],
-        [c[2] for c in cols],
+        SHEETS[lang]["areas"], frame.reset_index(drop=True), [c[1] for c in spec],
+        [c[2] for c in spec],
     )  # fmt: skip
 
 

@@ -58,6 +58,8 @@ _T = {
         "lat_no": "Die Latenz begrenzt die Klasse nicht.", "low": "niedrig", "high": "nicht niedrig",
         "shp_text": "dBASE erlaubt höchstens 10 Zeichen je Feldname; die Zuordnung steht in gis/shapefile/FIELDS.csv. Texte über 254 Zeichen sind gekürzt.",
         "hdr": "| Klasse | förderfähig | Adressen | Haushalte |", "yes": "ja",
+        "areas": "Lückengebiete: Kosten und Rangfolge",
+        "areas_text": "Kosten als Spanne (niedrig/mittel/hoch) aus dem Kostensatz {id} ({cur}, Preisstand {year}); jede Quelle steht in cost_sources.csv der Auswertung. Die Rangfolge der Lückengebiete ist der Screening-Wert von gapmap, nicht der amtliche Kriterienkatalog; dessen Punkte je Gemeinde stehen in project_areas.csv.",
         "kinds": {"addresses": "Adressen", "coverage": "Versorgungsgebiete", "offers": "Angebotslisten",
                   "boundaries": "Gemeindegrenzen", "population": "Bevölkerungsraster",
                   "measured": "Messdaten", "atlas": "Breitbandatlas"},
@@ -79,6 +81,8 @@ _T = {
         "lat_no": "Latency does not limit the class.", "low": "low", "high": "not low",
         "shp_text": "dBASE allows at most 10 characters per field name; the mapping is in gis/shapefile/FIELDS.csv. Texts longer than 254 characters are cut.",
         "hdr": "| Class | eligible | Addresses | Households |", "yes": "yes",
+        "areas": "Gap areas: costs and ranking",
+        "areas_text": "Costs as a range (low/central/high) from cost set {id} ({cur}, {year} prices); every source is in the run's cost_sources.csv. The gap-area rank is gapmap's screening score, not the official Kriterienkatalog; its points per Gemeinde are in project_areas.csv.",
         "kinds": {},
         "site_actions": {"eligible": "always eligible", "eligible_unless": "eligible unless well served"},
     },
@@ -241,6 +245,12 @@ def methodology_markdown(
     if interpretations:
         lines += ["", f"## {t['interp']}", "", t["interp_text"], ""]
         lines += [f"- {text}" for text in interpretations]
+    costs = params.get("costs") or {}
+    if costs.get("id"):
+        text = t["areas_text"].format(
+            id=costs["id"], cur=costs.get("currency", ""), year=costs.get("index_year", "")
+        )
+        lines += ["", f"## {t['areas']}", "", text]
     lines += ["", f"## {t['inputs']}", ""]
     for rec in input_provenance(run_manifest):
         kind = t["kinds"].get(rec["kind"], rec["kind"])

@@ -23,6 +23,7 @@ import pandas as pd
 
 from coverage import __version__, methodology, texts
 from coverage.evidence import class_counts, input_provenance
+from coverage.evidence_sheets import area_sheet
 from coverage.io.evidence_pack import run_profile
 from coverage.io.rundir import RunData
 from coverage.io.writers import atomic_path
@@ -40,8 +41,8 @@ _T = {
         "share": "Anteil", "areas": "Lückengebiete mit der höchsten Priorität",
         "areas_none": "In diesem Gebiet gibt es keine Lückengebiete.",
         "rank": "Rang", "area": "Gebiet", "gemeinden": "Gemeinden", "cost": "Kosten",
-        "per_address": "je Adresse", "priority": "Priorität",
-        "areas_note": "Kosten: Trassenlänge (Minimalbaum über die Adressen plus Anbindung an das nächste versorgte Gebäude) mal Tiefbaukosten je Meter plus Hausanschlüsse; Priorität 0–100 aus Anteil weißer Flecken, Ländlichkeit, Kosten je Adresse und Größe. {n} Lückengebiete insgesamt.",
+        "per_address": "je Anschluss", "priority": "Screening",
+        "areas_note": "Kosten: mittlere Schätzung aus dem Kostensatz der Auswertung (Trassenlänge mal Tiefbaukosten je Meter plus Hausanschlüsse; die Spanne steht in gap_areas.parquet). Rangfolge: Screening-Wert von gapmap (0–100), nicht der amtliche Kriterienkatalog. {n} Lückengebiete insgesamt.",
         "method": "Methode", "interp": "Auslegungen", "sources": "Quellen und Lizenzen",
         "gap_method": "Lückengebiete: förderfähige Adressen, die über Schritte von höchstens {d} m miteinander verbunden sind, bilden ein Gebiet, das ein Ausbauprojekt gemeinsam erschließen kann. Die Gebietsflächen enthalten nur die Adressen des Gebiets und liegen innerhalb der Gemeindegrenzen.",
         "map": "Übersichtskarte: Anteil förderfähiger Adressen je Gemeinde und Lückengebiete nach Priorität.",
@@ -54,8 +55,8 @@ _T = {
         "share": "Share", "areas": "Gap areas of highest priority",
         "areas_none": "There are no gap areas in this area.",
         "rank": "Rank", "area": "Area", "gemeinden": "Gemeinden", "cost": "Cost",
-        "per_address": "per address", "priority": "Priority",
-        "areas_note": "Cost: trench length (minimum spanning tree over the addresses plus the link to the nearest served building) times civil works per metre plus house connections; priority 0-100 from white-spot share, rurality, cost per address and size. {n} gap areas in all.",
+        "per_address": "per connection", "priority": "Screening",
+        "areas_note": "Cost: central estimate from the run's cost set (route length times civil works per metre plus house connections; the range is in gap_areas.parquet). Rank: gapmap's screening score (0-100), not the official Kriterienkatalog. {n} gap areas in all.",
         "method": "Method", "interp": "Interpretations", "sources": "Sources and licences",
         "gap_method": "Gap areas: eligible addresses joined by steps of at most {d} m form an area one roll-out project can serve together. Area polygons hold only the area's addresses and lie within the Gemeinde boundaries.",
         "map": "Overview map: share of eligible addresses per Gemeinde and gap areas by priority.",
@@ -167,14 +168,14 @@ def report_pdf(run: RunData, *, lang: str = "de", overview_png: bytes | None = N
     if areas is None or not len(areas):
         story.append(Paragraph(clean(t["areas_none"]), body))
     else:
-        top = areas.sort_values(["priority_rank", "area_id"]).head(TOP_AREAS)
+        top = area_sheet(areas, lang).frame.head(TOP_AREAS)  # unranked remainders last
         rows = [(t["rank"], t["area"], t["gemeinden"], t["addresses"], t["cost"],
                  t["per_address"], t["priority"])]  # fmt: skip
         for r in top.itertuples(index=False):
-            names = getattr(r, "gemeinde_names", None) or r.ags
-            rows.append((str(r.priority_rank), r.area_id, Paragraph(clean(names), small),
-                         texts.number(r.addresses, lang), _eur(r.cost_eur, lang),
-                         _eur(r.cost_per_address, lang), texts.number(r.priority, lang, 1)))  # fmt: skip
+            rank = "–" if pd.isna(r.rank) else str(int(r.rank))
+            rows.append((rank, r.area_id, Paragraph(clean(r.gemeinde_names), small),
+                         texts.number(r.addresses, lang), _eur(r.cost, lang),
+                         _eur(r.per_address, lang), texts.number(r.score, lang, 1)))  # fmt: skip
         widths = (12 * mm, 36 * mm, 44 * mm, 18 * mm, 24 * mm, 22 * mm, 18 * mm)
         story.append(_table(rows, fonts, widths=widths, numeric_from=3))
         story += [Spacer(1, 2 * mm), Paragraph(clean(t["areas_note"].format(n=texts.number(len(areas), lang))), small)]  # fmt: skip
@@ -269,5 +270,8 @@ def report_facts(run: RunData) -> Mapping[str, Any]:
         "counts": {r[0]: int(r[3]) for r in counts.itertuples(index=False)},
         "top_areas": []
         if run.gap_areas is None or not len(run.gap_areas)
-        else run.gap_areas.sort_values("priority_rank")["area_id"].head(TOP_AREAS).tolist(),
+        else area_sheet(run.gap_areas, "en")
+        .frame.dropna(subset=["rank"])["area_id"]
+        .head(TOP_AREAS)
+        .tolist(),
     }

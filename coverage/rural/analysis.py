@@ -192,9 +192,7 @@ def analyse_rural(
                              eligible=eligible, rural_gap=gaps, address_class=klass)  # fmt: skip
         grids[size] = _suppress(raw, options.public_min_count)
 
-    areas, area_ids = _gap_areas(
-        addresses, xy, crs, addr_cell, options, cost_set, fibre, gemeinden
-    )
+    areas, area_ids = _gap_areas(addresses, xy, crs, addr_cell, options, cost_set, fibre, gemeinden)
     projects = _projects(addresses, areas, gemeinden, degurba_gemeinde, options, cost_set)
     columns = pd.DataFrame(
         {
@@ -289,9 +287,7 @@ def _without_grid(
 ) -> RuralResult:
     n = len(addresses)
     unknown = np.zeros(n, dtype=np.int8)
-    areas, area_ids = _gap_areas(
-        addresses, xy, crs, unknown, options, cost_set, fibre, gemeinden
-    )
+    areas, area_ids = _gap_areas(addresses, xy, crs, unknown, options, cost_set, fibre, gemeinden)
     projects = _projects(addresses, areas, None, pd.DataFrame(), options, cost_set)
     columns = pd.DataFrame(
         {
