@@ -270,8 +270,5 @@ def report_facts(run: RunData) -> Mapping[str, Any]:
         "counts": {r[0]: int(r[3]) for r in counts.itertuples(index=False)},
         "top_areas": []
         if run.gap_areas is None or not len(run.gap_areas)
-        else area_sheet(run.gap_areas, "en")
-        .frame.dropna(subset=["rank"])["area_id"]
-        .head(TOP_AREAS)
-        .tolist(),
+        else area_sheet(run.gap_areas, "en").frame["area_id"].head(TOP_AREAS).tolist(),
     }
