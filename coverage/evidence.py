@@ -151,8 +151,13 @@ def select(
         areas = None if gap_areas is None else gap_areas[gap_areas["area_id"] == gap_area]
         if not keep.any():
             raise NotFoundError(f"gap area {gap_area!r} not in this run (see gap_areas.parquet)")
-        prefix = str(addresses.loc[keep, "ags"].iloc[0])
+        # the area's main Gemeinde (most addresses), named with all it spans, main first
+        prefix = str(addresses.loc[keep, "ags"].value_counts().sort_index().idxmax())
         scope = {"kind": "gap_area", "id": gap_area, "ags": prefix}
+        if areas is not None and len(areas) and "gemeinde_names" in areas:
+            scope["ags"] = str(areas["ags"].iloc[0])
+            scope["gemeinden"] = str(areas["gemeinde_ags"].iloc[0])
+            scope["name"] = str(areas["gemeinde_names"].iloc[0])
     else:
         prefix = ags or ""
         keep = addresses["ags"].str.startswith(prefix).fillna(not ags).to_numpy(bool)
@@ -168,7 +173,7 @@ def select(
     if boundaries is not None:
         on = boundaries["ags"].str.startswith(prefix) | boundaries["ags"].map(prefix.startswith)
         bounds = boundaries[on.fillna(not prefix).to_numpy(bool)].sort_values(["level", "ags"])
-        if ags or gap_area:
+        if (ags or gap_area) and "name" not in scope:
             names = bounds.loc[bounds["ags"] == prefix, "name"]
             scope["name"] = str(names.iloc[0]) if len(names) else ""
     if areas is not None:
@@ -226,7 +231,7 @@ def format_table(table: pd.DataFrame, *, decimal: str = ".", lang: str = "en") -
     ``lang="de"``: the reason is the German text of the reason code
     (:data:`coverage.rules.reasons.REASON_CODES_DE`), so every cell of a German table is German;
     the English reason sentence with the offer details stays in the machine-readable CSV."""
-    yes, no = ("ja", "nein") if lang == "de" and decimal == "," else ("true", "false")
+    yes, no = ("Ja", "Nein") if lang == "de" and decimal == "," else ("true", "false")
     out = {}
     for name, _, _, kind in COLUMNS:
         col = table[name]
@@ -381,127 +386,6 @@ def uk_omr_table(addresses: pd.DataFrame, profile: Profile) -> pd.DataFrame:
     return out.sort_values("UPRN", kind="stable").reset_index(drop=True)
 
 
-_T = {
-    "de": {
-        "title": "Methodik", "scope": "Gebiet", "profile": "Regelwerk", "as_of": "Stichtag",
-        "rules": "Regeln", "thresholds": "Schwellenwerte", "tech": "Gezählte Technologien",
-        "planning": "Planungshorizont", "latency": "Latenz", "site": "Sonderregeln für Standorte",
-        "classes": "Klassen und Zählung", "interp": "Auslegungen", "inputs": "Eingangsdaten",
-        "shp": "Shapefile-Feldnamen", "synthetic": "ACHTUNG: synthetische Daten",
-        "planned_yes": "Geplanter Ausbau zählt, wenn er innerhalb von {h} Monaten ab Stichtag verfügbar ist.",
-        "planned_no": "Nur bestehende Angebote bestimmen die Klasse; geplanter Ausbau wird nur angezeigt.",
-        "lat_yes": "Nur Angebote mit niedriger Latenz zählen (unbekannt gilt als {u}).",
-        "lat_no": "Die Latenz begrenzt die Klasse nicht.", "low": "niedrig", "high": "nicht niedrig",
-        "shp_text": "dBASE erlaubt höchstens 10 Zeichen je Feldname; die Zuordnung steht in gis/shapefile/FIELDS.csv. Texte über 254 Zeichen sind gekürzt.",
-        "hdr": "| Klasse | Bezeichnung | förderfähig | Adressen | Haushalte |",
-        "areas": "Lückengebiete: Kosten und Rangfolge",
-        "areas_text": "Kosten als Spanne (niedrig/mittel/hoch) aus dem Kostensatz `{id}` ({cur}, Preisstand {year}); jede Quelle in cost_sources.csv des Laufs. Rang der Lückengebiete: Screening-Wert von gapmap (screen_pkt, screen_rg), nicht der amtliche Kriterienkatalog; dessen Punkte je Gemeinde: project_areas.csv bzw. `gapmap kriterien`.",
-    },
-    "en": {
-        "title": "Methodology", "scope": "Scope", "profile": "Rule profile", "as_of": "Reference date",
-        "rules": "Rules", "thresholds": "Thresholds", "tech": "Technologies counted",
-        "planning": "Planning horizon", "latency": "Latency", "site": "Site rules",
-        "classes": "Classes and counts", "interp": "Interpretations", "inputs": "Inputs",
-        "shp": "Shapefile field names", "synthetic": "WARNING: synthetic data",
-        "planned_yes": "Planned roll-out counts when available within {h} months of the reference date.",
-        "planned_no": "Only existing offers decide the class; planned roll-out is shown only.",
-        "lat_yes": "Only low-latency offers count (unknown latency counts as {u}).",
-        "lat_no": "Latency does not limit the class.", "low": "low", "high": "not low",
-        "shp_text": "dBASE allows at most 10 characters per field name; the mapping is in gis/shapefile/FIELDS.csv. Texts longer than 254 characters are cut.",
-        "hdr": "| class | label | eligible | addresses | households |",
-        "areas": "Gap areas: costs and ranking",
-        "areas_text": "Costs as a range (low/central/high) from cost set `{id}` ({cur}, {year} prices); every source in the run's cost_sources.csv. Gap-area rank: gapmap's screening score (screen_pkt, screen_rg), not the official Kriterienkatalog; its points per Gemeinde: project_areas.csv or `gapmap kriterien`.",
-    },
-}  # fmt: skip
-
-
-def scope_text(scope: Mapping[str, str]) -> str:
-    """One-line label of a pack's scope, e.g. 'ags 05974044 (Warstein)'."""
-    name = f" ({scope['name']})" if scope.get("name") else ""
-    return f"{scope['kind']} {scope['id']}{name}"
-
-
-def methodology_markdown(
-    profile: Profile,
-    run_manifest: Mapping[str, Any],
-    scope: Mapping[str, str],
-    counts: pd.DataFrame,
-    *,
-    lang: str = "de",
-    shapefile: bool = True,
-) -> str:
-    """METHODOLOGY.md: the profile's rules in plain language, with the counts of this pack."""
-    t = _T[lang]
-    params = run_manifest.get("parameters", {})
-    planned = profile.count_planned and params.get("include_planned", True)
-    lines = [f"# {t['title']}: {profile.title}", ""]
-    if run_manifest.get("synthetic_data"):
-        lines += [f"**{t['synthetic']}:** {run_manifest['synthetic_data']}", ""]
-    lines += [
-        f"- {t['scope']}: {scope_text(scope)}",
-        (
-            f"- {t['profile']}: `{profile.id}` {profile.version} "
-            f"({profile.effective_date.isoformat()}), SHA-256 `{profile.sha256}`, {profile.source_url}"
-        ),
-        f"- {t['as_of']}: {params.get('as_of', '?')}",
-        "",
-        f"## {t['rules']}",
-        "",
-        profile.description.strip(),
-        "",
-        f"## {t['thresholds']}",
-        "",
-        *[f"- `{k}` = {v:g}" for k, v in sorted(profile.thresholds.items())],
-        "",
-        f"## {t['tech']}",
-        "",
-        f"- reliable: {', '.join(sorted(profile.reliable_technologies)) or '-'}",
-    ]
-    if profile.gigabit_technologies:
-        lines.append(f"- gigabit: {', '.join(sorted(profile.gigabit_technologies))}")
-    if profile.reliable_fcc_codes:
-        lines.append(f"- FCC codes: {', '.join(map(str, sorted(profile.reliable_fcc_codes)))}")
-    unknown = t["low"] if profile.unknown_is_low_latency else t["high"]
-    lines += [
-        "",
-        f"## {t['planning']}",
-        "",
-        (t["planned_yes"] if planned else t["planned_no"]).format(h=profile.horizon_months),
-        "",
-        f"## {t['latency']}",
-        "",
-        t["lat_yes"].format(u=unknown) if profile.require_low_latency else t["lat_no"],
-        "",
-    ]
-    if profile.site_rules:
-        lines += [f"## {t['site']}", ""]
-        lines += [
-            f"- {r.label}: {', '.join(r.site_types)} ({r.action})" for r in profile.site_rules
-        ]
-        lines.append("")
-    lines += [f"## {t['classes']}", "", t["hdr"], "|---|---|---|---:|---:|"]
-    for row in counts.itertuples(index=False):
-        lines.append(f"| {row[0]} | {row[1]} | {'x' if row[2] else ''} | {row[3]:,} | {row[4]:,} |")
-    if profile.interpretations:
-        lines += ["", f"## {t['interp']}", ""]
-        lines += [f"- {text}" for text in profile.interpretations]
-    costs = params.get("costs") or {}
-    if costs.get("id"):
-        text = t["areas_text"].format(
-            id=costs["id"], cur=costs["currency"], year=costs["index_year"]
-        )
-        lines += ["", f"## {t['areas']}", "", text]
-    lines += ["", f"## {t['inputs']}", ""]
-    for rec in input_provenance(run_manifest):
-        lines.append(
-            f"- {rec['kind']} `{rec['name']}` ({rec['format']}, {rec['rows']} rows, vintage "
-            f"{rec['vintage']}): {rec['attribution']}; licence {rec['licence']}; SHA-256 `{rec['sha256']}`"
-        )
-    if shapefile:
-        lines += ["", f"## {t['shp']}", "", t["shp_text"]]
-    return "\n".join(lines) + "\n"
-
-
 def pack_manifest(
     profile: Profile,
     run_manifest: Mapping[str, Any],
@@ -513,12 +397,15 @@ def pack_manifest(
     lang: str,
     gapmap_version: str,
     gap_areas: int,
+    created: str | None = None,
 ) -> dict[str, Any]:
     """The pack's manifest.json content: provenance, profile, parameters, counts, file hashes."""
     by_class = {r[0]: int(r[3]) for r in counts.itertuples(index=False)}
     return {
         "pack_manifest_version": 1,
         "created_by": "gapmap evidence",
+        "producer": f"gapmap {gapmap_version}",
+        "created": created,
         "gapmap_version": gapmap_version,
         "run_gapmap_version": run_manifest.get("gapmap_version"),
         "format": fmt,

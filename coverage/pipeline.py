@@ -11,7 +11,7 @@ import secrets
 import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
-from datetime import date
+from datetime import UTC, date, datetime
 from functools import cached_property
 from pathlib import Path
 from typing import Any
@@ -27,6 +27,7 @@ from coverage.discrepancy import (
     DiscrepancyParams,
 )
 from coverage.errors import InputDataError, RunCancelledError
+from coverage.io.run_gpkg import write_run_gpkg
 from coverage.io.writers import (
     RunDirectory,
     write_csv,
@@ -357,6 +358,7 @@ def run(
         "manifest_version": MANIFEST_VERSION,
         "gapmap_version": __version__,
         "created_by": "gapmap run",
+        "created": datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ"),
         "profile": profile_record(profile),
         "parameters": {
             "region": region.code,
@@ -415,6 +417,11 @@ def run(
             )
         if boundaries is not None:
             files["boundaries.parquet"] = lambda p: write_parquet(boundaries, p)
+        files["gapmap.gpkg"] = lambda p: write_run_gpkg(
+            p, addresses=per_address, xy=xy, crs=region.working_crs, gap_areas=areas,
+            gemeinden=gemeinden_gdf, summary_gemeinde=summary_gemeinde,
+            grids={100: rural.grid_100m, 1000: rural.grid_1km},
+        )  # fmt: skip
         if inputs.offers:
             files["unmatched_offers.csv"] = lambda p: write_csv(unmatched, p)
         for name, write in files.items():

@@ -65,9 +65,25 @@ PAGE_CSS = """
 .gm-legend h4 { margin: 6px 0 2px; font-size: 12px; }
 .gm-legend i { display: inline-block; width: 14px; height: 10px; margin-right: 6px; border: 1px solid #777; }
 .gm-legend i.gm-dot { border-radius: 50%; width: 10px; }
-.gm-title { position: absolute; top: 10px; left: 56px; max-width: calc(100% - 520px); z-index: 1000;
+.gm-title { position: absolute; top: 10px; left: 56px; max-width: calc(100% - 470px); z-index: 1000;
   background: rgba(255,255,255,.92); padding: 4px 12px; border-radius: 4px; font: 14px sans-serif;
   box-shadow: 0 1px 4px rgba(0,0,0,.3); pointer-events: none; }
+/* the layer list (top right) and the legend (bottom right) share the right edge: together
+   they never take more than the viewport's height, each scrolls inside itself */
+.leaflet-control-layers { font: 12px/1.4 sans-serif; }
+.leaflet-control-layers-expanded { max-height: calc(50vh - 40px); max-width: 320px; overflow-y: auto; }
+.leaflet-control-attribution { max-width: calc(100% - 200px); font-size: 10px; }
+.gm-legend { max-height: calc(50vh - 70px); }
+.gm-legend summary { cursor: pointer; font-weight: bold; }
+@media (max-width: 640px) {
+  .gm-title { left: 50px; right: 66px; max-width: none; font-size: 12px; padding: 2px 8px; }
+  .gm-layers-open .gm-title { display: none; }
+  .leaflet-control-layers-expanded { max-width: calc(100vw - 80px); }
+  .leaflet-control-attribution { max-width: none; }
+  .gm-title small { display: none; }
+  .leaflet-control-minimap, .leaflet-control-scale { display: none; }
+  .gm-legend { max-width: 55vw; font-size: 11px; }
+}
 .gm-cluster { background-color: rgba(90, 90, 130, 0.35); }
 .gm-cluster div { background-color: rgba(60, 60, 110, 0.8); color: #fff; }
 .gm-synthetic { color: #b30000; font-weight: bold; font-size: 12px; }
@@ -167,7 +183,10 @@ class Legend(MacroElement):
             var ctl = L.control({position: 'bottomright'});
             ctl.onAdd = function () {
                 var div = L.DomUtil.create('div', 'gm-legend');
-                div.innerHTML = {{ this.html }};
+                // collapsible; closed at first on small screens
+                var open = window.innerWidth > 640 && window.innerHeight > 500 ? ' open' : '';
+                div.innerHTML = '<details' + open + '><summary>' + {{ this.title }} +
+                    '</summary>' + {{ this.html }} + '</details>';
                 L.DomEvent.disableClickPropagation(div);
                 L.DomEvent.disableScrollPropagation(div);
                 return div;
@@ -187,10 +206,13 @@ class Legend(MacroElement):
         """
     )
 
-    def __init__(self, sections: list[tuple[Any, str, list[tuple[str, str, str]]]]) -> None:
+    def __init__(
+        self, sections: list[tuple[Any, str, list[tuple[str, str, str]]]], title: str = "Legende"
+    ) -> None:
         super().__init__()
         from maps.layers import esc
 
+        self.title = js_literal(esc(title))
         self.sections = sections
         self.layer_names: list[str] = []
         parts = []
@@ -216,6 +238,16 @@ class PageInfo(MacroElement):
         <div class="gm-title">{{ this.title_html }}</div>
         {% endmacro %}
         {% macro script(this, kwargs) %}
+        (function () {
+            // on a phone the open layer list takes the title's place (they never overlap)
+            var map = {{ this._parent.get_name() }};
+            var box = map.getContainer().querySelector('.leaflet-control-layers');
+            if (!box || !window.MutationObserver) { return; }
+            new MutationObserver(function () {
+                var open = box.classList.contains('leaflet-control-layers-expanded');
+                document.body.classList.toggle('gm-layers-open', open);
+            }).observe(box, {attributes: true, attributeFilter: ['class']});
+        })();
         {% for text in this.attributions %}
         {{ this._parent.get_name() }}.attributionControl.addAttribution({{ text }});
         {% endfor %}
@@ -286,3 +318,29 @@ class PageHandle(MacroElement):
     def __init__(self, layers: dict[str, Any]) -> None:
         super().__init__()
         self.layers = [(k, v.get_name()) for k, v in layers.items()]
+
+
+_PAGE_TEMPLATE = Template(
+    "<!DOCTYPE html>\n"
+    '<html lang="{{ this.lang }}">\n'
+    "<head>\n"
+    "<title>{{ this.title }}</title>"
+    "    {{ this.header.render(**kwargs) }}\n"
+    "</head>\n"
+    "<body>\n"
+    "    {{ this.html.render(**kwargs) }}\n"
+    "</body>\n"
+    "<script>\n"
+    "    {{ this.script.render(**kwargs) }}\n"
+    "</script>\n"
+    "</html>\n"
+)
+
+
+def set_page(figure: Element, title: str, lang: str) -> None:
+    """The page's ``<title>`` (escaped) and ``<html lang>`` (``de`` or ``en``)."""
+    from maps.layers import esc
+
+    figure.title = esc(title)
+    figure.lang = "de" if lang == "de" else "en"
+    figure._template = _PAGE_TEMPLATE

@@ -13,18 +13,33 @@ from __future__ import annotations
 from typing import Any
 
 import folium
+from folium.map import CustomPane
 from folium.plugins import FastMarkerCluster, Fullscreen, Search
 from folium.utilities import JsCode
 
 from coverage.io.rundir import RunData, select
 from maps import i18n, layers
-from maps.assets import Legend, OutlineMiniMap, PageHandle, PageInfo, js_literal, make_offline
+from maps.assets import (
+    Legend,
+    OutlineMiniMap,
+    PageHandle,
+    PageInfo,
+    js_literal,
+    make_offline,
+    set_page,
+)
 
 MARKER_LIMIT = 3_000
 CLUSTER_LIMIT = 100_000
 GRID_100M_LIMIT = 20_000
 #: simplification tolerance (m) for boundaries / coverage per zoom level of the selection
 _TOLERANCE = {"region": (100.0, 60.0), "kreis": (40.0, 25.0), "gemeinde": (15.0, 10.0)}
+
+#: map panes of the polygon layers, bottom to top (Leaflet's overlayPane with the points is 400)
+_PANES = {
+    "gm_degurba": 310, "gm_coverage": 320, "gm_rural_gap_share": 330,
+    "gm_eligible_share": 340, "gm_kreis": 350, "gm_gap_areas": 360,
+}  # fmt: skip
 
 _ON_EACH_FEATURE = """function (feature, layer) {
     var F = %s;
@@ -52,7 +67,7 @@ _CLUSTER_ICON = """function (cluster) {
 def _cluster_callback(lookups: dict[str, list[str]], lang: str) -> str:
     """JS callback: one canvas circle per row, popup assembled from pre-escaped pieces."""
     lab = i18n.labels(lang)
-    heads = [layers.esc(lab[k]) for k in ("class", "provider", "technology", "down")]
+    heads = [layers.esc(lab[k]) for k in ("class", "existing_offer", "planned_offer", "reason")]
     return f"""(function () {{
         var K = {js_literal(lookups)};
         var H = {js_literal(heads)};
@@ -63,8 +78,8 @@ def _cluster_callback(lookups: dict[str, list[str]], lang: str) -> str:
                 fillColor: K.colours[row[2]] || '#777777'}});
             m.bindPopup(function () {{
                 return '<div class="gm-popup"><b>' + row[3] + '</b><table>' +
-                    tr(H[0], K.classes[row[2]] || '') + tr(H[1], K.providers[row[4]]) +
-                    tr(H[2], K.technologies[row[5]]) + tr(H[3], row[6] + ' Mbit/s') +
+                    tr(H[0], K.classes[row[2]] || '') + tr(H[1], K.existing[row[4]]) +
+                    tr(H[2], K.planned[row[5]]) + tr(H[3], K.reasons[row[6]]) +
                     '</table></div>';
             }});
             return m;
@@ -164,6 +179,10 @@ def build_run_map(
     folium.TileLayer("OpenStreetMap", name=lab["osm"], show=False, overlay=False).add_to(m)
 
     groups: dict[str, folium.FeatureGroup] = {}
+    # one map pane per polygon layer, in a fixed order below the points (overlayPane, 400):
+    # switching a layer off and on again keeps its place in the drawing order
+    for pane, z in _PANES.items():
+        CustomPane(pane, z_index=z, pointer_events=True).add_to(m)
 
     def group(key: str, name: str, show: bool = True) -> folium.FeatureGroup:
         fg = folium.FeatureGroup(name=name, show=show)
@@ -174,19 +193,19 @@ def build_run_map(
     legend: list[tuple[Any, str, list[tuple[str, str, str]]]] = []
     if not run.degurba_cells.empty:
         g = group("degurba", lab["degurba"], show=False)
-        _geojson(layers.degurba(run.degurba_cells, lang)).add_to(g)
+        _geojson(layers.degurba(run.degurba_cells, lang), pane="gm_degurba").add_to(g)
         legend.append(
             (
                 g,
                 lab["degurba"],
-                [(c, lab[f"degurba_{k}"], "box") for k, c in layers.DEGURBA_COLOURS.items()],
+                [(c, lab[f"degurba_cell_{k}"], "box") for k, c in layers.DEGURBA_COLOURS.items()],
             )
         )
     if run.coverage is not None and not run.coverage.empty:
         for tech, data in layers.coverage_by_technology(run.coverage, lang, tol_cov).items():
             name = lab["coverage"].format(tech=i18n.tech_label(tech, lang))
             g = group(f"coverage:{tech}", name, show=False)
-            _geojson(data).add_to(g)
+            _geojson(data, pane="gm_coverage").add_to(g)
             legend.append(
                 (
                     g,
@@ -211,19 +230,23 @@ def build_run_map(
     for key, show in (("eligible_share", True), ("rural_gap_share", False)):
         g = group(key, lab[key], show=show)
         layer = _geojson(
-            layers.gemeinde_choropleth(run.boundaries, run.summary_gemeinde, key, lang, tol_poly)
+            layers.gemeinde_choropleth(run.boundaries, run.summary_gemeinde, key, lang, tol_poly),
+            pane=f"gm_{key}",
         )
         layer.add_to(g)
         choropleth = choropleth or layer
         legend.append((g, lab[key], share_entries))
     g = group("kreis_outline", lab["kreis_outline"])
-    _geojson(layers.kreis_outline(run.boundaries, tol_poly), interactive=False).add_to(g)
+    _geojson(
+        layers.kreis_outline(run.boundaries, tol_poly), interactive=False, pane="gm_kreis"
+    ).add_to(g)
 
     if not run.gap_areas.empty:
         g = group("gap_areas", lab["gap_areas"])
         names = dict(zip(gem["ags"].astype(str), gem["name"].astype(str), strict=True))
         _geojson(
-            layers.gap_areas(run.gap_areas, names, lang, 25.0 if level == "region" else 10.0)
+            layers.gap_areas(run.gap_areas, names, lang, 25.0 if level == "region" else 10.0),
+            pane="gm_gap_areas",
         ).add_to(g)
         pr = [
             (c, t, "box")
@@ -237,7 +260,8 @@ def build_run_map(
         legend.append((g, lab["priority_legend"], pr))
 
     kind = address_layer_kind(len(run.addresses), marker_limit, cluster_limit)
-    g = group("addresses", lab["addresses"])
+    # calm default: a region map opens with the eligible share and the gap areas only
+    g = group("addresses", lab["addresses"], show=level != "region")
     res = _address_layer(run, classes, lang, kind, g)
     if res:
         g.layer_name = lab["grid_cells"].format(res=res)
@@ -246,18 +270,18 @@ def build_run_map(
         for i, c in enumerate(classes)
     ]
     if res:
-        entries.append((layers.NA_COLOUR, lab["suppressed"], "box"))
+        entries.append((layers.NA_COLOUR, lab["suppressed_legend"], "box"))
     legend.append((g, g.layer_name, entries))
 
     focal = layers.focal_points(run.addresses, lang)
     if focal["features"]:
-        g = group("focal_points", lab["focal_points"])
+        g = group("focal_points", lab["focal_points"], show=level != "region")
         _geojson(focal, points=True).add_to(g)
         legend.append(
             (g, lab["focal_points"], [(c, lab[k], "dot") for k, c in layers.FOCAL_COLOURS.items()])
         )
 
-    folium.LayerControl(collapsed=False, position="topright").add_to(m)
+    folium.LayerControl(collapsed=True, position="topright").add_to(m)  # opens on hover/tap
     Fullscreen(position="topleft").add_to(m)
     if choropleth is not None:
         Search(
@@ -271,17 +295,18 @@ def build_run_map(
             color="#0000ff",
         ).add_to(m)
     OutlineMiniMap(layers.kreis_outline(run.boundaries, 500.0)).add_to(m)
-    Legend(legend).add_to(m)
+    Legend(legend, lab["legend"]).add_to(m)
     profile = run.profile
     attributions = [lab["bkg"]]
     if run.synthetic_note:
-        attributions += [lab["geonames"], run.synthetic_note]
+        attributions += [lab["geonames"], lab["synthetic"]]
     attributions.append(
         f"{lab['gapmap']} ({profile.get('id', '?')} {profile.get('version', '')})".strip()
     )
+    set_page(m.get_root(), f"{lab['title']} – {run.area_name}", lang)
     PageInfo(
         f"{lab['title']} – {run.area_name}",
-        f"{lab['profile']}: {profile.get('title', profile.get('id', '?'))}",
+        i18n.stamp_line(run.manifest, lang),
         lab["synthetic"] if run.synthetic_note else None,
         attributions,
     ).add_to(m)

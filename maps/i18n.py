@@ -5,8 +5,13 @@ Every label here is plain text; the callers escape it before it reaches HTML.
 
 from __future__ import annotations
 
+import contextlib
 import math
 from collections.abc import Mapping
+from typing import Any
+
+from coverage.errors import GapmapError
+from coverage.profiles import load_profile
 
 LANGS = ("de", "en")
 
@@ -42,26 +47,35 @@ _LABELS: dict[str, dict[str, str]] = {
         "provider": "Betreiber",
         "technology": "Technologie",
         "down": "Download",
+        "existing_offer": "bestes Angebot heute",
+        "planned_offer": "bestes geplantes Angebot",
+        "reason": "Begründung",
+        "from": "ab",
         "status": "Status",
         "existing": "bestehend",
         "planned": "geplant",
         "none": "keine",
-        "suppressed": "unterdrückt (weniger als 3 Adressen)",
+        "suppressed": "ausgeblendet: weniger als 3 Adressen in der Zelle",
+        "suppressed_legend": "ausgeblendet (kleine Zahlen, siehe Popup)",
+        "suppressed_parts": "Aufteilung nach Klassen ausgeblendet (eine Klasse hätte 1–2 Adressen oder ließe sich daraus errechnen)",
         "cell": "Rasterzelle",
         "population": "Einwohner (geschätzt)",
-        "degurba_1": "Städte (1)",
-        "degurba_2": "Kleinere Städte und Vororte (2)",
-        "degurba_3": "Ländliche Gebiete (3)",
+        "degurba_cell_3": "Städtisches Zentrum (Zelle 3)",
+        "degurba_cell_2": "Urbaner Cluster (Zelle 2)",
+        "degurba_cell_1": "Ländliche Rasterzelle (Zelle 1)",
+        "degurba_cell_0": "unbekannt (Zelle 0)",
         "school": "Schule",
         "hospital": "Krankenhaus",
         "site": "Standort",
         "title": "Breitband-Versorgungslücken",
         "profile": "Regelwerk",
+        "as_of": "Stichtag",
         "bkg": "Verwaltungsgrenzen © GeoBasis-DE / BKG (2016), dl-de/by-2-0",
         "geonames": "Orte: GeoNames, CC BY 4.0",
         "gapmap": "Analyse: gapmap",
         "synthetic": "Synthetische Demodaten – keine echte Versorgung",
         "priority_legend": "Screening-Wert von gapmap (nicht der amtliche Kriterienkatalog)",
+        "legend": "Legende",
         "scale": "Maßstab",
         "north": "N",
         "overview_title": "Förderfähige Adressen und Lückengebiete",
@@ -97,26 +111,35 @@ _LABELS: dict[str, dict[str, str]] = {
         "provider": "Operator",
         "technology": "Technology",
         "down": "Download",
+        "existing_offer": "best offer today",
+        "planned_offer": "best planned offer",
+        "reason": "Reason",
+        "from": "from",
         "status": "Status",
         "existing": "existing",
         "planned": "planned",
         "none": "none",
-        "suppressed": "suppressed (fewer than 3 addresses)",
+        "suppressed": "hidden: fewer than 3 addresses in the cell",
+        "suppressed_legend": "hidden (small counts, see popup)",
+        "suppressed_parts": "split by class hidden (a class would show 1–2 addresses or let one be recomputed)",
         "cell": "Grid cell",
         "population": "Population (estimated)",
-        "degurba_1": "Cities (1)",
-        "degurba_2": "Towns and suburbs (2)",
-        "degurba_3": "Rural areas (3)",
+        "degurba_cell_3": "Urban centre (cell 3)",
+        "degurba_cell_2": "Urban cluster (cell 2)",
+        "degurba_cell_1": "Rural grid cell (cell 1)",
+        "degurba_cell_0": "unknown (cell 0)",
         "school": "School",
         "hospital": "Hospital",
         "site": "Site",
         "title": "Broadband coverage gaps",
         "profile": "Rule set",
+        "as_of": "Reference date",
         "bkg": "Boundaries © GeoBasis-DE / BKG (2016), dl-de/by-2-0",
         "geonames": "Places: GeoNames, CC BY 4.0",
         "gapmap": "Analysis: gapmap",
         "synthetic": "Synthetic demo data – not real coverage",
         "priority_legend": "gapmap screening score (not the official ranking)",
+        "legend": "Legend",
         "scale": "Scale",
         "north": "N",
         "overview_title": "Eligible addresses and gap areas",
@@ -225,3 +248,28 @@ def fmt_money(value: float | None, currency: str, lang: str) -> str:
 def fmt_m(value: float | None, lang: str) -> str:
     """Metres, whole units."""
     return "–" if value is None or value != value else f"{fmt_int(value, lang)} m"
+
+
+def fmt_date(value: object, lang: str) -> str:
+    """A date as '30.06.2026' (de) or '2026-06-30' (en); '–' for missing."""
+    if not value:
+        return "–"
+    text = str(value)[:10]
+    year, month, day = text.split("-")
+    return f"{day}.{month}.{year}" if lang == "de" else text
+
+
+def stamp_line(manifest: Mapping[str, Any], lang: str) -> str:
+    """'Regelwerk: <title> (<id> <version>) · Stichtag <date>' for every map and PNG."""
+    lab = labels(lang)
+    prof = manifest.get("profile") or {}
+    title = prof.get("title", prof.get("id", ""))
+    if lang == "de":
+        # a profile given as a file path keeps its recorded title
+        with contextlib.suppress(GapmapError, KeyError):
+            title = load_profile(prof["id"]).title_de or title
+    as_of = (manifest.get("parameters") or {}).get("as_of")
+    return (
+        f"{lab['profile']}: {title} ({prof.get('id', '')} {prof.get('version', '')}) · "
+        f"{lab['as_of']} {fmt_date(as_of, lang)}"
+    )

@@ -27,21 +27,25 @@ DECIMALS = 5  # ~1 m at 51° N: enough for display, keeps the page small
 SHARE_BINS = (0.0, 0.05, 0.10, 0.20, 0.35, 0.50, 1.0)
 SHARE_COLOURS = ("#ffffb2", "#fed976", "#feb24c", "#fd8d3c", "#f03b20", "#bd0026")
 NA_COLOUR = "#bdbdbd"
+#: Class colours from the Okabe-Ito set: told apart with normal vision and under simulated
+#: deuteranopia and protanopia (tests/maps/test_palette.py checks the CIELAB distances).
 CLASS_COLOURS = {
-    "gigabit": "#1a9850",
-    "served": "#1a9850",
-    "black": "#4d4d4d",
-    "grey": "#fdae61",
-    "underserved": "#fdae61",
-    "white": "#d73027",
-    "unserved": "#d73027",
+    "gigabit": "#0072B2",
+    "served": "#0072B2",
+    "black": "#3d3d3d",
+    "grey": "#F0E442",
+    "underserved": "#F0E442",
+    "white": "#D55E00",
+    "unserved": "#D55E00",
 }
 _FALLBACK = ("#1f78b4", "#6a3d9a", "#b15928", "#a6cee3", "#fb9a99", "#cab2d6")
 PRIORITY_BINS = (0.0, 30.0, 50.0, 70.0, 1000.0)
 PRIORITY_COLOURS = ("#dadaeb", "#9e9ac8", "#6a51a3", "#3f007d")
 #: scattered remainders (clusters below the minimum area; not ranked)
 REMAINDER_COLOUR = "#bdbdbd"
-DEGURBA_COLOURS = {1: "#b2182b", 2: "#ef8a62", 3: "#7fbc41"}
+#: DEGURBA *cell* codes (coverage.rural.degurba: 3 urban centre, 2 urban cluster, 1 rural
+#: grid cell) -> colour; municipality codes run the other way and are not drawn here.
+DEGURBA_COLOURS = {3: "#b2182b", 2: "#ef8a62", 1: "#7fbc41"}
 TECH_COLOURS = {
     "ftth": "#6a3d9a",
     "fttb": "#8e6bb5",
@@ -293,8 +297,15 @@ def grid_cells(grid: pd.DataFrame, res: int, classes: Sequence[str], lang: str) 
     props = []
     for r in grid.to_dict("records"):
         counts = [r.get(c) for c in cols]
-        if r.get("suppressed") or any(v is None or v is pd.NA for v in counts):
+        total = r.get("addresses")
+        if total is None or total is pd.NA or (isinstance(total, float) and np.isnan(total)):
+            # the cell's own count is small (1..k-1): nothing about it is shown
             colour, values = NA_COLOUR, [lab["suppressed"]]
+        elif r.get("suppressed") or any(v is None or v is pd.NA for v in counts):
+            # the count is shown; the split by class is hidden because a class count is
+            # small, or would let a hidden one be recomputed (complementary suppression)
+            colour = NA_COLOUR
+            values = [i18n.fmt_int(total, lang), lab["suppressed_parts"]]
         else:
             i = int(np.argmax(counts))
             colour = class_colour(classes[i], i)
@@ -316,7 +327,7 @@ def grid_cells(grid: pd.DataFrame, res: int, classes: Sequence[str], lang: str) 
 
 
 def degurba(cells: pd.DataFrame, lang: str) -> dict[str, Any]:
-    """1 km DEGURBA cells merged per class (1 city, 2 town/suburb, 3 rural)."""
+    """1 km DEGURBA cells merged per cell class (3 urban centre, 2 urban cluster, 1 rural cell)."""
     lab = i18n.labels(lang)
     geoms, props = [], []
     squares = _cells(cells, 1000)
@@ -329,7 +340,7 @@ def degurba(cells: pd.DataFrame, lang: str) -> dict[str, Any]:
                 "degurba": int(k),
                 "style": {"fillColor": colour, "color": colour, "weight": 0, "fillOpacity": 0.35},
                 "popup": popup(
-                    lab.get(f"degurba_{int(k)}", str(k)), [len(idx), i18n.fmt_int(pop, lang)]
+                    lab.get(f"degurba_cell_{int(k)}", str(k)), [len(idx), i18n.fmt_int(pop, lang)]
                 ),
             }
         )
@@ -355,27 +366,57 @@ def _address_title(frame: pd.DataFrame) -> list[str]:
     return text.tolist()
 
 
-ADDRESS_FIELDS = ("class", "provider", "technology", "down", "households", "reason")
+ADDRESS_FIELDS = ("class", "existing_offer", "planned_offer", "households", "reason")
+
+
+def offer_texts(frame: pd.DataFrame, lang: str, kind: str) -> list[str]:
+    """'Provider Technology 250/40 Mbit/s' (``kind`` best) or the same plus 'ab 31.03.2027'
+    (``kind`` planned) per address; '–' without an offer. Plain text (escape before use)."""
+    lab = i18n.labels(lang)
+    provider = frame[f"{kind}_provider"].astype("string") if f"{kind}_provider" in frame else None
+    tech = frame[f"{kind}_technology"].astype("string") if f"{kind}_technology" in frame else None
+    down = frame.get(f"{kind}_down_mbps")
+    up = frame.get(f"{kind}_up_mbps")
+    when = frame.get("planned_available_from") if kind == "planned" else None
+    out = []
+    for i in range(len(frame)):
+        d = None if down is None else down.iloc[i]
+        if d is None or pd.isna(d):
+            out.append("–")
+            continue
+        parts = []
+        if provider is not None and not pd.isna(provider.iloc[i]):
+            parts.append(str(provider.iloc[i]))
+        if tech is not None and not pd.isna(tech.iloc[i]):
+            parts.append(i18n.tech_label(str(tech.iloc[i]), lang))
+        speed = i18n.fmt_int(d, lang)
+        if up is not None and not pd.isna(up.iloc[i]):
+            speed += "/" + i18n.fmt_int(up.iloc[i], lang)
+        parts.append(f"{speed} Mbit/s")
+        if when is not None and not pd.isna(when.iloc[i]):
+            parts.append(f"{lab['from']} {i18n.fmt_date(str(when.iloc[i])[:10], lang)}")
+        out.append(" ".join(parts))
+    return out
 
 
 def address_popups(
     frame: pd.DataFrame, lang: str, prefix: Sequence[str] | None = None
 ) -> list[list[str]]:
-    """Escaped popup items per address: title, class, best offer, households, reason."""
+    """Escaped popup items per address: title, class, best existing offer (with upload),
+    best planned offer (with its date), households, and the reason in the map's language."""
+    from coverage.texts import reasons
+
     out = []
-    techs = frame["best_technology"].astype("string")
-    for i, (title, r) in enumerate(
-        zip(_address_title(frame), frame.to_dict("records"), strict=True)
-    ):
-        tech = techs.iloc[i]
+    best = offer_texts(frame, lang, "best")
+    planned = offer_texts(frame, lang, "planned")
+    why = reasons(frame, lang).tolist() if len(frame) else []
+    klass = frame["class"].astype("string").tolist()
+    households = frame["households"].tolist() if "households" in frame else [None] * len(frame)
+    for i, title in enumerate(_address_title(frame)):
         values = [
-            i18n.class_label(str(r.get("class")), lang),
-            r.get("best_provider"),
-            None if tech is pd.NA else i18n.tech_label(str(tech), lang),
-            f"{i18n.fmt_int(r.get('best_down_mbps'), lang)} Mbit/s",
-            r.get("households"),
-            r.get("reason"),
-        ]
+            i18n.class_label(str(klass[i]), lang), best[i], planned[i],
+            households[i], why[i],
+        ]  # fmt: skip
         out.append(popup(f"{prefix[i]}: {title}" if prefix is not None else title, values))
     return out
 
@@ -403,27 +444,33 @@ def address_points(frame: gpd.GeoDataFrame, classes: Sequence[str], lang: str) -
 def cluster_rows(
     frame: gpd.GeoDataFrame, classes: Sequence[str], lang: str
 ) -> tuple[list[list[Any]], dict[str, list[str]]]:
-    """Compact rows ``[lat, lon, class_idx, title, operator_idx, technology_idx, down]``.
+    """Compact rows ``[lat, lon, class_idx, title, existing_idx, planned_idx, reason_idx]``.
 
-    Operators and technologies go to lookup lists (escaped, like ``title``) so the page stays
-    small; the JS callback joins them into the popup.
+    The existing and planned offers (see :func:`offer_texts`) and the reasons (in the map's
+    language) go to lookup lists (escaped, like ``title``) so the page stays small; the JS
+    callback joins them into the popup.
     """
+    from coverage.texts import reasons
+
     index = {c: i for i, c in enumerate(classes)}
-    p_codes, p_uniques = pd.factorize(frame["best_provider"].astype("string").fillna("–"))
-    t_codes, t_uniques = pd.factorize(frame["best_technology"].astype("string").fillna(""))
-    down = frame["best_down_mbps"].astype("Float64").fillna(0).round(0).astype(int).tolist()
+    e_codes, e_uniques = pd.factorize(pd.Series(offer_texts(frame, lang, "best"), dtype=object))
+    p_codes, p_uniques = pd.factorize(pd.Series(offer_texts(frame, lang, "planned"), dtype=object))
+    r_codes, r_uniques = pd.factorize(reasons(frame, lang).fillna("").astype(object))
     latlon = latlon_rows(frame.geometry).tolist()
     titles = [esc(t) for t in _address_title(frame)]
     cls = [index.get(str(c), len(classes)) for c in frame["class"]]
     rows = [
-        [la, lo, c, t, int(p), int(q), d]
-        for (la, lo), c, t, p, q, d in zip(latlon, cls, titles, p_codes, t_codes, down, strict=True)
+        [la, lo, c, t, int(e), int(p), int(r)]
+        for (la, lo), c, t, e, p, r in zip(
+            latlon, cls, titles, e_codes, p_codes, r_codes, strict=True
+        )
     ]
     lookups = {
         "classes": [esc(i18n.class_label(c, lang)) for c in classes],
         "colours": [class_colour(c, i) for i, c in enumerate(classes)],
-        "providers": [esc(p) for p in p_uniques],
-        "technologies": [esc(i18n.tech_label(t, lang) if t else "–") for t in t_uniques],
+        "existing": [esc(v) for v in e_uniques],
+        "planned": [esc(v) for v in p_uniques],
+        "reasons": [esc(v) for v in r_uniques],
     }
     return rows, lookups
 

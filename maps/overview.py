@@ -154,7 +154,7 @@ def render_overview_png(
 
     profile = run.profile
     ax.set_title(
-        f"{lab['overview_title']} – {run.area_name}\n{lab['profile']}: {profile.get('title', profile.get('id', ''))}",
+        f"{lab['overview_title']} – {run.area_name}\n{i18n.stamp_line(run.manifest, lang)}",
         fontsize=12,
     )
     credits = (

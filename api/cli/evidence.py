@@ -1,4 +1,4 @@
-"""``gapmap evidence``, ``gapmap verify`` and ``gapmap publish`` (registered on ``api.cli.app.app``).
+"""``gapmap evidence``, ``gapmap report``, ``gapmap verify`` and ``gapmap publish`` (registered on ``api.cli.app.app``).
 
 The overview PNG is rendered here (``maps.overview``) and handed to the engine's pack writer:
 the engine never imports ``maps``.
@@ -69,6 +69,37 @@ def evidence(
         options = PackOptions(ags=ags, gap_area=gap_area, fmt=fmt, lang=lang, chunk_rows=chunk_rows)
         members = write_pack(run, out_zip, options, overview_png=png)
     out.print(f"evidence pack: [bold]{out_zip}[/] ({len(members)} files)")
+
+
+@app.command()
+def report(
+    run_dir: Annotated[Path, typer.Argument(help="A run directory written by gapmap run/demo.")],
+    out_pdf: Annotated[Path, typer.Option("--out", help="The report to write (.pdf).")],
+    ags: Annotated[
+        str | None,
+        typer.Option(help="The Gemeinde (8 digits) or Kreis (5 digits); default: the whole run."),
+    ] = None,
+    lang: Annotated[str, typer.Option(help="Language of the report: de | en.")] = "de",
+    with_map: Annotated[
+        bool, typer.Option("--map/--no-map", help="Include the overview map.")
+    ] = True,
+) -> None:
+    """Write the gap report (PDF, a few pages): map, key figures, top gap areas, method, sources."""
+    from coverage.errors import InputDataError
+    from coverage.io.report_pdf import write_report
+    from coverage.io.rundir import load_run
+
+    with _user_errors():
+        if lang not in ("de", "en"):
+            raise InputDataError(f"unknown language {lang!r} for --lang; use de or en")
+        run = load_run(run_dir, ags=ags)
+        png = None
+        if with_map:
+            from maps.overview import render_overview_png
+
+            png = render_overview_png(run, lang=lang, dpi=130)
+        write_report(run, out_pdf, lang=lang, overview_png=png)
+    out.print(f"gap report: [bold]{out_pdf}[/]")
 
 
 @app.command()

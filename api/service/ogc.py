@@ -144,10 +144,15 @@ def items(
             & (b["maxy"] >= bbox[1])
         )
         frame = frame[keep.to_numpy(dtype=bool)]
-    id_col = (
-        "ags" if c.id == "municipalities" else ("gap_id" if "gap_id" in frame.columns else None)
-    )
+    id_col = _id_column(c, frame)
     return to_wgs84_features(frame.iloc[offset : offset + limit], id_col), len(frame)
+
+
+def _id_column(c: CollectionDef, frame: gpd.GeoDataFrame) -> str | None:
+    """The stable feature id: AGS of a Gemeinde, ``area_id`` of a gap area."""
+    if c.id == "municipalities":
+        return "ags"
+    return next((col for col in ("area_id", "gap_id") if col in frame.columns), None)
 
 
 def feature(
@@ -158,9 +163,7 @@ def feature(
         t = results.addresses(run)
         return page_features(t, np.array([t.index_of(fid)]))[0]
     frame = _frame(results, run, c, principal)
-    id_col = (
-        "ags" if c.id == "municipalities" else ("gap_id" if "gap_id" in frame.columns else None)
-    )
+    id_col = _id_column(c, frame)
     if id_col is None:
         hit = (
             frame.iloc[[int(fid) - 1]]

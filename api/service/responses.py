@@ -85,10 +85,51 @@ def _csv_chunks(frame: pd.DataFrame) -> Iterator[bytes]:
         yield chunk.to_csv(index=False, header=False).encode("utf-8")
 
 
-def csv_response(frame: pd.DataFrame, filename: str) -> StreamingResponse:
-    """Stream a table as CSV (header first, then chunks of rows)."""
+#: Columns that hold keys with meaningful leading zeros (AGS) or ids: text in excel-de.
+TEXT_KEYS = ("ags", "ags_a", "ags_b", "address_id", "area_id", "gap_area_id", "cell_id",
+             "gemeinde_ags")  # fmt: skip
+
+
+def excel_de(frame: pd.DataFrame) -> pd.DataFrame:
+    """The table as German Excel reads it: decimal comma, keys kept as text.
+
+    Keys (:data:`TEXT_KEYS`) are written as ``="05974044"``, the form Excel opens as text,
+    so an AGS keeps its leading zero; the value is a constant string built here from an
+    8-digit key or id, never user text. Booleans are WAHR/FALSCH-free ``Ja``/``Nein``. Every
+    other text cell is neutralised as in the plain dialect (no formulas).
+    """
+    from coverage.io.writers import spreadsheet_safe
+
+    out = spreadsheet_safe(frame)
+    for col in out.columns:
+        values = out[col]
+        if col in TEXT_KEYS:
+            out[col] = values.map(
+                lambda v: "" if pd.isna(v) else '="' + str(v).replace('"', "") + '"'
+            )
+        elif pd.api.types.is_bool_dtype(values):
+            out[col] = values.map(lambda v: "" if pd.isna(v) else ("Ja" if v else "Nein"))
+    return out
+
+
+def _csv_chunks_de(frame: pd.DataFrame) -> Iterator[bytes]:
+    frame = excel_de(frame)
+    opts: dict[str, Any] = {"index": False, "sep": ";", "decimal": ",", "lineterminator": "\r\n"}
+    yield b"\xef\xbb\xbf" + frame.head(0).to_csv(**opts).encode("utf-8")
+    for start in range(0, len(frame), _CHUNK_ROWS):
+        yield frame.iloc[start : start + _CHUNK_ROWS].to_csv(header=False, **opts).encode("utf-8")
+
+
+def csv_response(frame: pd.DataFrame, filename: str, dialect: str = "plain") -> StreamingResponse:
+    """Stream a table as CSV (header first, then chunks of rows).
+
+    ``dialect``: ``plain`` (UTF-8, ``,``, decimal point) or ``excel-de`` (UTF-8 with BOM,
+    ``;``, decimal comma, CRLF, AGS and ids as text, Ja/Nein), which German Excel opens with
+    a double click.
+    """
+    chunks = _csv_chunks_de(frame) if dialect == "excel-de" else _csv_chunks(frame)
     return StreamingResponse(
-        _csv_chunks(frame),
+        chunks,
         media_type=CSV,
         headers={"Content-Disposition": f'attachment; filename="{filename}"'},
     )
@@ -112,8 +153,10 @@ def feature_collection_response(
     )
 
 
-def table_response(frame: pd.DataFrame, f: str, filename: str, meta: dict[str, Any]) -> Response:
-    """A table as JSON (``meta`` + ``items``) or as a streamed CSV file."""
+def table_response(
+    frame: pd.DataFrame, f: str, filename: str, meta: dict[str, Any], dialect: str = "plain"
+) -> Response:
+    """A table as JSON (``meta`` + ``items``) or as a streamed CSV file (``dialect``)."""
     if f == "csv":
-        return csv_response(frame, filename)
+        return csv_response(frame, filename, dialect)
     return ORJSONResponse({**meta, "count": len(frame), "items": records(frame)})

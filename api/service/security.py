@@ -8,7 +8,8 @@ hashes. Roles are ordered: ``public`` < ``analyst`` < ``admin``.
 * analyst: runs and per-address data (operator-reported coverage is confidential).
 * admin: datasets, keys, everything.
 
-Clients send ``X-API-Key: <key>`` or ``Authorization: Bearer <key>``. No key -> 401,
+Clients send ``X-API-Key: <key>``, ``Authorization: Bearer <key>`` or HTTP Basic
+authentication with the key as password (any user name; for QGIS and GDAL). No key -> 401,
 an unknown or revoked key -> 401, too small a role -> 403 (problem bodies).
 
 Accepted keys are remembered in memory per catalog (:class:`KeyCache`, by hash) for
@@ -21,6 +22,8 @@ keys are never cached (a key created elsewhere works at once).
 from __future__ import annotations
 
 import asyncio
+import base64
+import binascii
 import hashlib
 import secrets
 import threading
@@ -188,7 +191,9 @@ _CHALLENGE = {"WWW-Authenticate": 'Bearer realm="gapmap"'}
 
 
 def key_from_request(request: Request) -> str | None:
-    """The key from ``X-API-Key`` or ``Authorization: Bearer``."""
+    """The key from ``X-API-Key``, ``Authorization: Bearer <key>`` or HTTP Basic
+    authentication with any user name and the key as password (what QGIS's "Basic"
+    authentication method and GDAL's ``GDAL_HTTP_AUTH=BASIC`` send)."""
     key = request.headers.get("x-api-key")
     if key:
         return key.strip()
@@ -196,14 +201,32 @@ def key_from_request(request: Request) -> str | None:
     scheme, _, token = auth.partition(" ")
     if scheme.lower() == "bearer" and token.strip():
         return token.strip()
+    if scheme.lower() == "basic" and token.strip():
+        try:
+            decoded = base64.b64decode(token.strip(), validate=True).decode("utf-8")
+        except (binascii.Error, UnicodeDecodeError):
+            return None
+        _user, sep, password = decoded.partition(":")
+        return password.strip() if sep and password.strip() else None
     return None
+
+
+def _challenge(request: Request) -> dict[str, str]:
+    """Bearer everywhere; OGC API paths also offer Basic, so GIS clients ask for a login."""
+    if request.url.path.startswith("/ogc"):
+        return {"WWW-Authenticate": 'Bearer realm="gapmap", Basic realm="gapmap"'}
+    return _CHALLENGE
 
 
 def _key_hash(request: Request) -> str:
     key = key_from_request(request)
     if not key:
         raise ApiError(
-            401, "credentials_required", "send an API key in the X-API-Key header", _CHALLENGE
+            401,
+            "credentials_required",
+            "send an API key in the X-API-Key header (or as the password of HTTP Basic "
+            "authentication, any user name)",
+            _challenge(request),
         )
     return hash_key(key)
 

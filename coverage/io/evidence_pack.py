@@ -1,10 +1,10 @@
 """Write and verify evidence packs: one reproducible zip per run, AGS prefix or gap area.
 
 Byte-for-byte reproducible: members are sorted and carry a fixed date (1980-01-01) and mode;
-tables are sorted by ``ags`` then ``address_id`` with fixed decimals; the XLSX gets fixed
-document properties and is re-zipped with fixed dates; GeoPackages are written with GDAL's
+tables are sorted by ``ags`` then ``address_id`` with fixed decimals; the XLSX carries the
+run's creation date (not the build time) and is re-zipped with fixed dates; GeoPackages are written with GDAL's
 ``OGR_CURRENT_DATE`` pinned and the DBF header date of Shapefiles via
-``DBF_DATE_LAST_UPDATE``. Nothing in a pack records when it was made.
+``DBF_DATE_LAST_UPDATE``. A pack records when its run was made, never when the pack was built.
 """
 
 from __future__ import annotations
@@ -16,7 +16,7 @@ import tempfile
 import zipfile
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -24,16 +24,18 @@ import geopandas as gpd
 import pandas as pd
 import pyogrio
 
-from coverage import __version__, evidence
+from coverage import __version__, evidence, methodology
+from coverage import evidence_sheets as sheets
 from coverage.errors import InputDataError, NotFoundError, ProfileError, SourceReadError
+from coverage.io import xlsx
 from coverage.io.hashing import sha256_bytes
-from coverage.io.writers import atomic_path, spreadsheet_cell, spreadsheet_safe
+from coverage.io.writers import atomic_path, spreadsheet_safe
 from coverage.profiles import Profile, load_profile
 
 ZIP_DATE = (1980, 1, 1, 0, 0, 0)
-DOC_DATE = datetime(2000, 1, 1)
-GDAL_DATE = "2000-01-01T00:00:00.000Z"
+GDAL_DATE = "2000-01-01T00:00:00.000Z"  # fallback only; packs carry the run's date
 XLSX_MAX_ROWS = 1_048_575  # Excel's sheet limit minus the header row
+SUMMARY_AREAS = 20  # gap areas listed on the summary sheet (all on their own sheet)
 
 
 @dataclass
@@ -132,71 +134,101 @@ def _put(zf: zipfile.ZipFile, name: str, body: bytes) -> None:
     zf.writestr(info, body)
 
 
-def _fix_core(name: str, body: bytes) -> bytes:
-    if name != "docProps/core.xml":
-        return body
-    stamp = DOC_DATE.strftime("%Y-%m-%dT%H:%M:%SZ").encode()
-    return re.sub(rb"(<dcterms:(?:created|modified)[^>]*>)[^<]*", rb"\g<1>" + stamp, body)
+def _fix_core(stamp: datetime) -> Callable[[str, bytes], bytes]:
+    """docProps/core.xml with created and modified set to ``stamp`` (openpyxl writes 'now')."""
+    text = stamp.strftime("%Y-%m-%dT%H:%M:%SZ").encode()
+
+    def rewrite(name: str, body: bytes) -> bytes:
+        if name != "docProps/core.xml":
+            return body
+        return re.sub(rb"(<dcterms:(?:created|modified)[^>]*>)[^<]*", rb"\g<1>" + text, body)
+
+    return rewrite
 
 
-def xlsx_bytes(
-    table: pd.DataFrame, headers: list[str], counts: pd.DataFrame, methodology: str
+def run_created(run: RunFrames) -> datetime:
+    """When the run was made: its manifest's ``created`` (UTC), else the manifest file's
+    modification time (runs made before gapmap recorded it)."""
+    value = run.manifest.get("created")
+    if value:
+        return datetime.fromisoformat(str(value).replace("Z", "+00:00")).replace(tzinfo=None)
+    stamp = (run.run_dir / "manifest.json").stat().st_mtime
+    return datetime.fromtimestamp(int(stamp), tz=UTC).replace(tzinfo=None)
+
+
+def xlsx_pack(
+    sel: evidence.Selection,
+    table: pd.DataFrame,
+    labels: list[str],
+    counts: pd.DataFrame,
+    profile: Profile,
+    run: RunFrames,
+    meth_text: str,
+    lang: str,
 ) -> bytes:
-    """Workbook: 'addresses' (styled frozen header, autofilter, widths), 'summary', 'methodology'."""
-    from openpyxl import Workbook
-    from openpyxl.cell import WriteOnlyCell
-    from openpyxl.styles import Alignment, Font, PatternFill
-    from openpyxl.utils import get_column_letter
-
+    """The pack's workbook (:func:`coverage.io.xlsx.workbook_bytes`), dated like the run."""
     if len(table) > XLSX_MAX_ROWS:
         raise InputDataError(
             f"{len(table):,} addresses do not fit one Excel sheet; build packs per Kreis or Gemeinde (--ags)"
         )
-    wb = Workbook(write_only=True)
-    wb.properties.creator = "gapmap"
-    wb.properties.created = wb.properties.modified = DOC_DATE
-    ws = wb.create_sheet("addresses")
-    ws.freeze_panes = "A2"
-    bold, fill = Font(bold=True, color="FFFFFF"), PatternFill("solid", fgColor="1F4E78")
-    widths = [max(len(h), 10) for h in headers]
-    for i, name in enumerate(table.columns):
-        longest = table[name].astype("string").str.len().max()
-        widths[i] = min(max(widths[i], int(longest) if pd.notna(longest) else 0) + 2, 60)
-        ws.column_dimensions[get_column_letter(i + 1)].width = widths[i]
-    ws.auto_filter.ref = f"A1:{get_column_letter(len(headers))}{len(table) + 1}"
-    head = []
-    table, counts = spreadsheet_safe(table), spreadsheet_safe(counts)
-    for text in headers:
-        cell = WriteOnlyCell(ws, value=spreadsheet_cell(text))
-        cell.font, cell.fill, cell.alignment = bold, fill, Alignment(wrap_text=True)
-        head.append(cell)
-    ws.append(head)
-    for row in table.astype(object).itertuples(index=False):
-        ws.append([None if v is None or v is pd.NA or v != v else v for v in row])
-    summary = wb.create_sheet("summary")
-    summary.append(list(counts.columns))
-    for row in counts.itertuples(index=False):
-        summary.append(list(row))
-    meth = wb.create_sheet("methodology")
-    meth.column_dimensions["A"].width = 120
-    for line in methodology.splitlines():
-        # Markdown bullets as bullets, not as "'- ": a cell may not start with "-"
-        bullet = "\u2022 " + line[2:] if line.startswith("- ") else line
-        meth.append([spreadsheet_cell(bullet)])
-    buf = io.BytesIO()
-    wb.save(buf)
-    return rezip(buf.getvalue(), rewrite=_fix_core)
+    created = run_created(run)
+    t = _SUMMARY[lang]
+    params = run.manifest.get("parameters", {})
+    stamp = "%d.%m.%Y %H:%M UTC" if lang == "de" else "%Y-%m-%d %H:%M UTC"
+    lines = [
+        (t["title"], ""),
+        (t["scope"], methodology.scope_text(sel.scope, lang)),
+        (t["profile"], f"{methodology.title(profile, lang)} ({profile.id} {profile.version})"),
+        (t["as_of"], _date(params.get("as_of"), lang)),
+        (t["created"], created.strftime(stamp)),
+    ]
+    if run.manifest.get("synthetic_data"):
+        lines.append((t["synthetic"], methodology.synthetic_note(run.manifest, lang)))
+    names = sheets.SHEETS[lang]
+    areas = sheets.area_sheet(sel.gap_areas, lang)
+    blocks = [
+        (t["classes"], sheets.class_sheet(counts, profile, lang)),
+        (t["gemeinden"], sheets.gemeinde_sheet(sel.addresses, sel.boundaries, profile, lang)),
+        (t["areas"], sheets.top_areas(areas, SUMMARY_AREAS)),
+    ]
+    body = xlsx.workbook_bytes(
+        lang=lang, created=created, creator=f"gapmap {__version__}",
+        title=f"{t['title']}: {methodology.scope_text(sel.scope, lang)}",
+        summary_name=names["summary"], summary_lines=lines, summary_blocks=blocks,
+        tables=[sheets.address_sheet(table, labels, lang), areas],
+        text_name=names["method"], text=meth_text,
+    )  # fmt: skip
+    return rezip(body, rewrite=_fix_core(created))
+
+
+_SUMMARY = {
+    "de": {"title": "Breitband-Versorgung: Nachweis", "scope": "Gebiet", "profile": "Regelwerk",
+           "as_of": "Stichtag", "created": "Erstellt", "synthetic": "ACHTUNG",
+           "classes": "Adressen je Klasse", "gemeinden": "Je Gemeinde",
+           "areas": "Lückengebiete: die 20 mit der höchsten Priorität (alle im Blatt Lückengebiete)"},
+    "en": {"title": "Broadband coverage: evidence", "scope": "Area", "profile": "Rule set",
+           "as_of": "Reference date", "created": "Created", "synthetic": "WARNING",
+           "classes": "Addresses per class", "gemeinden": "Per Gemeinde",
+           "areas": "Gap areas: the 20 of highest priority (all on the sheet Gap areas)"},
+}  # fmt: skip
+
+
+def _date(value: object, lang: str) -> str:
+    if not value:
+        return "?"
+    day = pd.Timestamp(str(value)[:10])
+    return day.strftime("%d.%m.%Y") if lang == "de" else day.strftime("%Y-%m-%d")
 
 
 def _ogr_bytes(
-    layers: Mapping[str, gpd.GeoDataFrame], driver: str, suffix: str
+    layers: Mapping[str, gpd.GeoDataFrame], driver: str, suffix: str, stamp: str = GDAL_DATE
 ) -> dict[str, bytes]:
     """Write layers with GDAL into a temp dir; return every produced file's bytes by name."""
-    options = {"DBF_DATE_LAST_UPDATE": GDAL_DATE[:10]} if driver == "ESRI Shapefile" else {}
+    options = {"DBF_DATE_LAST_UPDATE": stamp[:10]} if driver == "ESRI Shapefile" else {}
     if driver == "GeoJSON":
         options = {"RFC7946": "YES", "COORDINATE_PRECISION": "7", "WRITE_NAME": "NO"}
     previous = pyogrio.get_gdal_config_option("OGR_CURRENT_DATE")
-    pyogrio.set_gdal_config_options({"OGR_CURRENT_DATE": GDAL_DATE})
+    pyogrio.set_gdal_config_options({"OGR_CURRENT_DATE": stamp})
     try:
         with tempfile.TemporaryDirectory(prefix="gapmap-pack-") as tmp:
             for layer, frame in layers.items():
@@ -243,31 +275,36 @@ def pack_members(
     table = evidence.address_table(sel.addresses)
     counts = evidence.class_counts(sel.addresses, profile)
     german = options.fmt == "de"
-    meth = evidence.methodology_markdown(
+    meth = methodology.methodology_markdown(
         profile, run.manifest, sel.scope, counts, lang=options.lang, shapefile=german
     )
     labels = evidence.headers(epsg, options.lang, labels=True)
     m: dict[str, bytes] = {"METHODOLOGY.md": meth.encode("utf-8")}
-    m["addresses.xlsx"] = xlsx_bytes(table.set_axis(labels, axis=1), labels, counts, meth)
+    m["addresses.xlsx"] = xlsx_pack(sel, table, labels, counts, profile, run, meth, options.lang)
     plain = evidence.format_table(table).set_axis(
         evidence.headers(epsg, "en", labels=False), axis=1
     )
     m["addresses.csv"] = _csv(plain)
     m["summary.csv"] = _csv(counts)
     if german:
-        excel = evidence.format_table(table, decimal=",", lang=options.lang).set_axis(
+        shown = sheets.address_sheet(table, labels, options.lang).frame
+        shown["planned_available_from"] = table["planned_available_from"].map(
+            lambda v: _date(v, options.lang) if isinstance(v, str) and v else ""
+        )
+        excel = evidence.format_table(shown, decimal=",", lang=options.lang).set_axis(
             labels, axis=1
         )
         m["addresses_excel_de.csv"] = _csv(excel, sep=";", bom=True, crlf=True)
     layers = _gis_layers(sel, table)
     named = {**layers, "addresses": layers["addresses"].rename(columns=xy_names(epsg))}
-    m["gis/gapmap.gpkg"] = _ogr_bytes(named, "GPKG", ".gpkg")["pack.gpkg"]
+    stamp = run_created(run).strftime("%Y-%m-%dT%H:%M:%S.000Z")  # the run's date, not now
+    m["gis/gapmap.gpkg"] = _ogr_bytes(named, "GPKG", ".gpkg", stamp)["pack.gpkg"]
     wgs = {k: v.to_crs(4326) for k, v in named.items()}
-    for name, body in _ogr_bytes(wgs, "GeoJSON", ".geojson").items():
+    for name, body in _ogr_bytes(wgs, "GeoJSON", ".geojson", stamp).items():
         m[f"gis/geojson/{name}"] = body
     if german:
         shp = {k: evidence.shapefile_frame(k, v) for k, v in layers.items()}
-        for name, body in _ogr_bytes(shp, "ESRI Shapefile", ".shp").items():
+        for name, body in _ogr_bytes(shp, "ESRI Shapefile", ".shp", stamp).items():
             m[f"gis/shapefile/{name}"] = body
         m["gis/shapefile/FIELDS.csv"] = _csv(evidence.shapefile_field_table())
     if overview_png is not None:
@@ -284,6 +321,7 @@ def pack_members(
     manifest = evidence.pack_manifest(
         profile, run.manifest, sel.scope, counts, files, fmt=options.fmt, lang=options.lang,
         gapmap_version=__version__, gap_areas=0 if sel.gap_areas is None else len(sel.gap_areas),
+        created=run_created(run).strftime("%Y-%m-%dT%H:%M:%SZ"),
     )  # fmt: skip
     text = json.dumps(manifest, indent=2, sort_keys=True, ensure_ascii=False, default=str)
     m["manifest.json"] = (text + "\n").encode("utf-8")

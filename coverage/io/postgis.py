@@ -82,7 +82,9 @@ def publish_run(run_dir: str | Path, url: str, *, schema: str = "gapmap") -> Pub
 
     Geometry columns keep the run's CRS (EPSG:25832 for Germany) as their SRID and get a GIST
     index; ``addresses`` gets a primary key on ``address_id`` and b-tree indexes on ``ags`` and
-    ``class``; ``<schema>.addresses_<class>`` is a view per class of the run's profile.
+    ``class`` and an integer key ``gid`` (for QGIS); ``<schema>.addresses_<class>`` is a view
+    per class of the run's profile (with ``gid``). Tables, views and the main columns carry
+    comments; ``run_metadata`` holds the Stichtag, profile, creation date and software.
     ``CREATE EXTENSION IF NOT EXISTS postgis`` runs first (needs the right to create it).
     """
     import sqlalchemy as sa
@@ -109,11 +111,18 @@ def publish_run(run_dir: str | Path, url: str, *, schema: str = "gapmap") -> Pub
                 _write(conn, frame, name, staging)
                 result.tables[name] = len(frame)
             _indexes(conn, staging, frames)
+            _write(conn, run_metadata(manifest, run_dir), "run_metadata", staging)
+            result.tables["run_metadata"] = len(run_metadata(manifest, run_dir))
             for cls in classes:
                 _class_view(conn, staging, cls)
+            _comments(conn, staging, frames, classes, manifest)
             conn.execute(sa.text(f"DROP SCHEMA IF EXISTS {q(schema)} CASCADE"))
             conn.execute(sa.text(f"ALTER SCHEMA {q(staging)} RENAME TO {q(schema)}"))
-            note = f"gapmap run {run_dir.name}: profile {manifest.get('profile', {}).get('id')}"
+            prof = manifest.get("profile", {})
+            note = (
+                f"gapmap run {run_dir.name}: profile {prof.get('id')} {prof.get('version')}, "
+                f"Stichtag {manifest.get('parameters', {}).get('as_of')}; see table run_metadata"
+            )
             conn.execute(sa.text(f"COMMENT ON SCHEMA {q(schema)} IS {_literal(conn, note)}"))
         with engine.connect() as conn:
             q = conn.dialect.identifier_preparer.quote_identifier
@@ -171,12 +180,108 @@ def _indexes(conn: Any, schema: str, frames: dict[str, pd.DataFrame]) -> None:
     for table, key in keys.items():
         if table in frames and key in frames[table] and frames[table][key].is_unique:
             conn.execute(sa.text(f"ALTER TABLE {q(schema)}.{q(table)} ADD PRIMARY KEY ({q(key)})"))
+    # an integer key in every class view, for QGIS (which needs one to open a view)
+    conn.execute(
+        sa.text(
+            f"ALTER TABLE {q(schema)}.{q('addresses')} "
+            f"ADD COLUMN {q('gid')} bigint GENERATED ALWAYS AS IDENTITY UNIQUE"
+        )
+    )
     for column in ("ags", "class", "gap_area_id"):
         if column in frames["addresses"]:
             conn.execute(sa.text(f"CREATE INDEX ON {q(schema)}.{q('addresses')} ({q(column)})"))
     for table, frame in frames.items():
         if isinstance(frame, gpd.GeoDataFrame):
             conn.execute(sa.text(f"ANALYZE {q(schema)}.{q(table)}"))
+
+
+#: Column comments (German, for the GIS office) of the published tables and views.
+COLUMN_COMMENTS = {
+    "addresses": {
+        "gid": "Ganzzahliger Schlüssel je Adresse (für QGIS-Ansichten)",
+        "address_id": "Adress-ID aus den Eingangsdaten (Primärschlüssel)",
+        "ags": "Amtlicher Gemeindeschlüssel (8 Stellen, Text)",
+        "class": "Klasse nach dem Regelwerk (Code, siehe run_metadata)",
+        "eligible": "förderfähig nach dem Regelwerk",
+        "reason": "Begründung der Klasse",
+        "best_down_mbps": "bestes bestehendes Angebot: Download (Mbit/s)",
+        "planned_down_mbps": "bestes geplantes Angebot: Download (Mbit/s)",
+        "planned_available_from": "geplantes Angebot verfügbar ab",
+        "gap_area_id": "Lückengebiet der Adresse (area_id)",
+        "degurba_cell": "DEGURBA der 1-km-Zelle: 3 städtisches Zentrum, 2 urbaner Cluster, 1 ländlich",
+        "degurba_gemeinde": "DEGURBA der Gemeinde: 1 Stadt, 2 Kleinstadt/Vorort, 3 ländlich",
+    },
+    "gap_areas": {
+        "area_id": "stabile Gebiets-ID (Primärschlüssel)",
+        "ags": "Hauptgemeinde (die meisten Adressen)",
+        "gemeinde_ags": "alle Gemeinden des Gebiets, Hauptgemeinde zuerst",
+        "gemeinde_names": "Namen aller Gemeinden des Gebiets, Hauptgemeinde zuerst",
+        "cost_eur": "geschätzte Kosten (EUR)",
+        "priority": "Priorität 0-100 (höher = dringlicher)",
+    },
+}
+TABLE_COMMENTS = {
+    "addresses": "Adressen mit Klasse, Förderfähigkeit und Begründung (gapmap)",
+    "gap_areas": "Lückengebiete: Flächen enthalten nur die Adressen des Gebiets (gapmap)",
+    "boundaries": "Gemeinde- und Kreisgrenzen der Auswertung",
+    "summary_gemeinde": "Kennzahlen je Gemeinde (interne, ungeschwärzte Zahlen)",
+    "summary_kreis": "Kennzahlen je Kreis (interne, ungeschwärzte Zahlen)",
+    "run_metadata": "Stichtag, Regelwerk und Herkunft dieser Veröffentlichung",
+}
+
+
+def run_metadata(manifest: dict[str, Any], run_dir: Path) -> pd.DataFrame:
+    """The publication's metadata as (key, value) rows: Stichtag, profile, creation, software."""
+    prof = manifest.get("profile", {})
+    params = manifest.get("parameters", {})
+    rows = [
+        ("run", run_dir.name),
+        ("as_of", params.get("as_of")),
+        ("profile_id", prof.get("id")),
+        ("profile_version", prof.get("version")),
+        ("profile_title", prof.get("title")),
+        ("profile_sha256", prof.get("sha256")),
+        ("classes", ",".join(prof.get("classes", []))),
+        ("eligible_classes", ",".join(prof.get("eligible_classes", []))),
+        ("created", manifest.get("created")),
+        ("gapmap_version", manifest.get("gapmap_version")),
+        ("working_crs", manifest.get("working_crs")),
+        ("synthetic_data", manifest.get("synthetic_data")),
+    ]
+    return pd.DataFrame(
+        [(k, None if v is None else str(v)) for k, v in rows], columns=["key", "value"]
+    )
+
+
+def _comments(
+    conn: Any,
+    schema: str,
+    frames: dict[str, pd.DataFrame],
+    classes: list[str],
+    manifest: dict[str, Any],
+) -> None:
+    import sqlalchemy as sa
+
+    q = conn.dialect.identifier_preparer.quote_identifier
+    stamp = f" (Stichtag {manifest.get('parameters', {}).get('as_of')})"
+    for table in [*frames, "run_metadata"]:
+        if table in TABLE_COMMENTS:
+            text = _literal(conn, TABLE_COMMENTS[table] + stamp)
+            conn.execute(sa.text(f"COMMENT ON TABLE {q(schema)}.{q(table)} IS {text}"))
+        columns = set(frames[table].columns) if table in frames else set()
+        if table == "addresses":
+            columns.add("gid")
+        for column, text in COLUMN_COMMENTS.get(table, {}).items():
+            if column in columns:
+                conn.execute(
+                    sa.text(
+                        f"COMMENT ON COLUMN {q(schema)}.{q(table)}.{q(column)} IS {_literal(conn, text)}"
+                    )
+                )
+    for cls in classes:
+        view = f"addresses_{cls}"
+        text = _literal(conn, f"Adressen der Klasse {cls}{stamp}; Schlüssel: gid (oder address_id)")
+        conn.execute(sa.text(f"COMMENT ON VIEW {q(schema)}.{q(view)} IS {text}"))
 
 
 def _class_view(conn: Any, schema: str, cls: str) -> None:

@@ -129,12 +129,29 @@ def parse_profile(raw: bytes, path: Path) -> Profile:
     meta = _table(ctx, data, "profile")
     w = "[profile]"
     text_keys = {"id", "version", "title", "jurisdiction", "source_url", "method", "description"}
-    _check_keys(ctx, w, meta, text_keys | {"effective_date", "interpretations"}, VERSION_KEYS)
+    _check_keys(
+        ctx,
+        w,
+        meta,
+        text_keys | {"effective_date", "interpretations"},
+        VERSION_KEYS | {"title_de", "description_de", "interpretations_de"},
+    )
     texts = {k: _str(ctx, w, meta, k) for k in sorted(text_keys)}
     eff = meta["effective_date"]
     if not isinstance(eff, date) or hasattr(eff, "hour"):
         raise ctx.fail(w, f"key 'effective_date' must be a TOML date (YYYY-MM-DD), got {eff!r}")
     interpretations = _str_list(ctx, w, meta, "interpretations")
+    description_de = _str(ctx, w, meta, "description_de") if "description_de" in meta else ""
+    title_de = _str(ctx, w, meta, "title_de") if "title_de" in meta else ""
+    interpretations_de = (
+        _str_list(ctx, w, meta, "interpretations_de") if "interpretations_de" in meta else ()
+    )
+    if interpretations_de and len(interpretations_de) != len(interpretations):
+        raise ctx.fail(
+            w,
+            f"key 'interpretations_de' has {len(interpretations_de)} entries for "
+            f"{len(interpretations)} interpretations; give one German text per interpretation",
+        )
     method = texts["method"]
     if method not in METHODS:
         raise ctx.fail(w, f"key 'method': unknown method {method!r} (known: {', '.join(METHODS)})")
@@ -262,6 +279,9 @@ def parse_profile(raw: bytes, path: Path) -> Profile:
         path=path,
         high_latency_technologies=high_latency,
         **version,
+        title_de=title_de,
+        description_de=description_de,
+        interpretations_de=tuple(interpretations_de),
     )
 
 

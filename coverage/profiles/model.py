@@ -231,6 +231,13 @@ class Profile:
             return False
         return self.valid_to is None or day <= self.valid_to
 
+    #: German reader texts (``title_de``, ``description_de``, ``interpretations_de`` in
+    #: ``[profile]``, one
+    #: per interpretation); empty when the profile gives none (documents then show English).
+    title_de: str = ""
+    description_de: str = ""
+    interpretations_de: tuple[str, ...] = ()
+
     @property
     def class_names(self) -> tuple[str, ...]:
         """Class names in profile order."""

@@ -19,6 +19,7 @@ from coverage.aggregate import ags_prefix_codes
 from coverage.costs import CostSet, load_costs
 from coverage.errors import InputDataError
 from coverage.kernel.join import points_in_polygons
+from coverage.rural.area_shape import refine_area_polygons
 from coverage.rural.degurba import (
     DegurbaParams,
     classify_cells,
@@ -145,7 +146,7 @@ def analyse_rural(
     """
     cost_set = load_costs(options.costs or region)
     if not inspire_grid:
-        return _without_grid(addresses, xy, crs, options, cost_set, fibre)
+        return _without_grid(addresses, xy, crs, options, cost_set, fibre, gemeinden)
     to_grid = Transformer.from_crs(crs, GRID_CRS, always_xy=True)
     gx, gy = (np.asarray(a) for a in to_grid.transform(*xy))
 
@@ -188,7 +189,7 @@ def analyse_rural(
                              eligible=eligible, rural_gap=gaps, address_class=klass)  # fmt: skip
         grids[size] = raw
 
-    areas, area_ids = _gap_areas(addresses, xy, crs, addr_cell, options, cost_set, fibre)
+    areas, area_ids = _gap_areas(addresses, xy, crs, addr_cell, options, cost_set, fibre, gemeinden)
     projects = _projects(addresses, areas, gemeinden, degurba_gemeinde, options, cost_set)
     columns = pd.DataFrame(
         {
@@ -243,6 +244,7 @@ def _gap_areas(
     options: RuralOptions,
     cost_set: CostSet,
     fibre: np.ndarray | None,
+    gemeinden: gpd.GeoDataFrame | None = None,
 ) -> tuple[gpd.GeoDataFrame, pd.Categorical]:
     eligible = addresses["eligible"].to_numpy(dtype=bool)
     white = addresses["networks_now"].to_numpy() == 0
@@ -255,6 +257,10 @@ def _gap_areas(
         white=white, fibre=fibre, params=options.gaps, crs=str(crs),
     )  # fmt: skip
     areas, area_pos = finish_areas(areas, area_pos, cost_set)
+    # clipped to the Gemeinden, non-members cut out, named after all their Gemeinden
+    areas = refine_area_polygons(
+        areas, area_pos, xy[0], xy[1], addresses["ags"].to_numpy(), gemeinden
+    )
     # area ids are unique: the area's row is the code of a categorical (-1: no area)
     names = pd.Index(areas["area_id"].to_numpy() if len(areas) else [], dtype="string")
     return areas, pd.Categorical.from_codes(
@@ -274,10 +280,11 @@ def _without_grid(
     options: RuralOptions,
     cost_set: CostSet,
     fibre: np.ndarray | None,
+    gemeinden: gpd.GeoDataFrame | None = None,
 ) -> RuralResult:
     n = len(addresses)
     unknown = np.zeros(n, dtype=np.int8)
-    areas, area_ids = _gap_areas(addresses, xy, crs, unknown, options, cost_set, fibre)
+    areas, area_ids = _gap_areas(addresses, xy, crs, unknown, options, cost_set, fibre, gemeinden)
     projects = _projects(addresses, areas, None, pd.DataFrame(), options, cost_set)
     columns = pd.DataFrame(
         {

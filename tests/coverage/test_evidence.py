@@ -70,25 +70,61 @@ def test_pack_holds_every_layer(unpacked: Path) -> None:
         assert name in names
 
 
-def test_xlsx_reads_back(unpacked: Path, warstein: gpd.GeoDataFrame) -> None:
+def test_xlsx_reads_back(unpacked: Path, warstein: gpd.GeoDataFrame, run_dir: Path) -> None:
+    """A workbook a Projektträger can print and sort (issue 21): summary first, German sheet
+    names and labels, AGS as text, number formats, A4 landscape fit to width with the header
+    repeated, Ja/Nein, producer and the run's creation date in the properties."""
     from openpyxl import load_workbook
 
     wb = load_workbook(unpacked / "addresses.xlsx")
-    assert wb.sheetnames == ["addresses", "summary", "methodology"]
-    ws = wb["addresses"]
+    assert wb.sheetnames == ["Übersicht", "Adressen", "Lückengebiete", "Methodik"]
+    ws = wb["Adressen"]
     assert ws.freeze_panes == "A2"
-    assert ws.auto_filter.ref == f"A1:AD{len(warstein) + 1}"
     header = [c.value for c in ws[1]]
-    assert header[:3] == ["Adress-ID", "AGS", "Straße"]
-    assert ws["A1"].font.bold
-    assert ws.column_dimensions["A"].width >= 10
+    assert header[:3] == ["Adress-ID", "Straße", "Hausnummer"]
+    assert ws.auto_filter.ref == f"A1:AD{len(warstein) + 1}"
+    assert ws["A1"].font.bold and ws.column_dimensions["A"].width >= 10
     assert ws.max_row - 1 == len(warstein)
-    ids = [row[0] for row in ws.iter_rows(min_row=2, values_only=True)]
-    assert ids == warstein["address_id"].tolist()
-    summary = {r[0]: r[3] for r in wb["summary"].iter_rows(min_row=2, values_only=True)}
-    assert summary["total"] == len(warstein)
-    assert summary["eligible"] == int(warstein["eligible"].sum())
-    assert wb.properties.created.year == 2000  # fixed, not the build time
+    col = {h: i for i, h in enumerate(header)}
+    rows = list(ws.iter_rows(min_row=2, values_only=True))
+    assert [r[0] for r in rows] == warstein["address_id"].tolist()
+    assert {r[col["AGS"]] for r in rows} == {WARSTEIN}  # text, leading zero kept
+    assert ws.cell(2, col["AGS"] + 1).number_format == "@"
+    assert ws.cell(2, col["Haushalte"] + 1).number_format == "#,##0"
+    assert {r[col["Förderfähig"]] for r in rows} <= {"Ja", "Nein"}
+    classes = {r[col["Klasse"]] for r in rows}
+    assert classes <= {"Gigabit-versorgt", "schwarzer Fleck (≥ 2 NGA-Netze)",
+                       "grauer Fleck (1 NGA-Netz)", "weißer Fleck (kein NGA-Netz)"}  # fmt: skip
+    techs = {r[col["Technologie heute"]] for r in rows} - {None}
+    assert techs and not techs & {"ftth", "fttb", "vdsl", "adsl", "hfc", "hfc_docsis31"}
+    reasons = [r[col["Begründung"]] for r in rows]
+    assert all(t.split(":")[0] in ("Gigabit", "Schwarzer Fleck", "Grauer Fleck", "Weißer Fleck")
+               for t in reasons)  # fmt: skip
+    assert not any(w in " ".join(reasons) for w in ("GREY", "WHITE", "best existing", "planned"))
+    for sheet in (ws, wb["Übersicht"], wb["Lückengebiete"]):
+        assert sheet.page_setup.orientation == "landscape" and sheet.page_setup.paperSize == 9
+        assert sheet.page_setup.fitToWidth == 1 and sheet.page_setup.fitToHeight == 0
+        assert sheet.sheet_properties.pageSetUpPr.fitToPage
+    assert ws.print_title_rows == "$1:$1"
+    summary = list(wb["Übersicht"].iter_rows(values_only=True))
+    assert summary[0][0] == "Breitband-Versorgung: Nachweis"
+    facts = {r[0]: r[1] for r in summary if r and r[0]}
+    assert (
+        facts["Stichtag"] == "30.06.2026" and facts["Gebiet"] == f"Gemeinde {WARSTEIN} (Warstein)"
+    )
+    counts = {
+        r[0]: r[2] for r in summary if r and r[0] in ("alle Adressen", "förderfähig (alle Klassen)")
+    }
+    assert counts == {"alle Adressen": len(warstein),
+                      "förderfähig (alle Klassen)": int(warstein["eligible"].sum())}  # fmt: skip
+    gemeinde = next(r for r in summary if r and r[0] == WARSTEIN)
+    assert gemeinde[1] == "Warstein" and gemeinde[2] == len(warstein)
+    manifest = json.loads((run_dir / "manifest.json").read_text())
+    created = manifest["created"].replace("T", " ").removesuffix("Z")
+    assert wb.properties.created.isoformat(sep=" ") == created
+    assert wb.properties.creator.startswith("gapmap ")
+    methodik = " ".join(str(r[0]) for r in wb["Methodik"].iter_rows(values_only=True) if r[0])
+    assert "Stichtag: 30.06.2026" in methodik and "#" not in methodik and "`" not in methodik
 
 
 def test_german_excel_csv(unpacked: Path, warstein: gpd.GeoDataFrame) -> None:
@@ -106,7 +142,8 @@ def test_german_excel_csv(unpacked: Path, warstein: gpd.GeoDataFrame) -> None:
     assert x == pytest.approx(warstein.geometry.x.to_numpy(), abs=0.006)
     lat = frame["Breite (WGS84)"].to_numpy()
     assert lat == pytest.approx(warstein.geometry.to_crs(4326).y.to_numpy(), abs=1e-6)
-    assert set(frame["Förderfähig"]) <= {"ja", "nein"}
+    assert set(frame["Förderfähig"]) <= {"Ja", "Nein"}
+    assert "Gigabit-versorgt" in set(frame["Klasse"]) and "gigabit" not in set(frame["Klasse"])
     # German reasons: the German text of each reason code (coverage.rules.reasons)
     from coverage.rules.reasons import REASON_CODES_DE
 
@@ -171,19 +208,50 @@ def test_ogrinfo_reads_gpkg_and_shapefile(unpacked: Path, warstein: gpd.GeoDataF
         assert 'ID["EPSG",25832]' in text or "UTM zone 32N" in text
 
 
-@pytest.mark.skipif(shutil.which("soffice") is None, reason="soffice not on PATH (optional)")
-def test_libreoffice_converts_xlsx_to_the_same_rows(unpacked: Path, tmp_path: Path) -> None:
+@pytest.mark.skipif(
+    shutil.which("soffice") is None, reason="soffice not on PATH (apt libreoffice-calc)"
+)
+def test_libreoffice_reads_the_address_sheet(unpacked: Path, tmp_path: Path) -> None:
+    """LibreOffice Calc reads the 'Adressen' sheet (the 2nd) with the same rows and ids."""
     subprocess.run(
         ["soffice", f"-env:UserInstallation=file://{tmp_path}/profile", "--headless",
-         "--convert-to", "csv:Text - txt - csv (StarCalc):44,34,76", "--outdir", str(tmp_path),
-         str(unpacked / "addresses.xlsx")],
+         "--convert-to", "csv:Text - txt - csv (StarCalc):44,34,76,1,,0,false,true,false,false,false,2",
+         "--outdir", str(tmp_path), str(unpacked / "addresses.xlsx")],
         capture_output=True, check=True, timeout=180,
     )  # fmt: skip
-    rows = list(csv.reader((tmp_path / "addresses.csv").read_text(encoding="utf-8").splitlines()))
+    out = next(tmp_path.glob("addresses*.csv"))
+    rows = list(csv.reader(out.read_text(encoding="utf-8").splitlines()))
     plain = list(csv.reader((unpacked / "addresses.csv").read_text(encoding="utf-8").splitlines()))
-    assert len(rows) == len(plain)
+    assert rows[0][0] == "Adress-ID" and len(rows) == len(plain)
     assert [r[0] for r in rows[1:]] == [r[0] for r in plain[1:]]
-    assert [r[25] for r in rows[1:]] == [r[25] for r in plain[1:]]  # class
+
+
+@pytest.mark.skipif(
+    shutil.which("soffice") is None or shutil.which("pdftoppm") is None,
+    reason="soffice/pdftoppm not on PATH (apt libreoffice-calc poppler-utils)",
+)
+def test_xlsx_prints_a4_landscape_summary_on_one_page(unpacked: Path, tmp_path: Path) -> None:
+    """LibreOffice prints the workbook at A4 landscape; the summary sheet is one page with
+    the Stichtag and German class names; pages render to PNG (looked at while building)."""
+    subprocess.run(
+        ["soffice", f"-env:UserInstallation=file://{tmp_path}/profile", "--headless",
+         "--convert-to", "pdf", "--outdir", str(tmp_path), str(unpacked / "addresses.xlsx")],
+        capture_output=True, check=True, timeout=180,
+    )  # fmt: skip
+    pdf = tmp_path / "addresses.pdf"
+    info = subprocess.run(["pdfinfo", str(pdf)], capture_output=True, text=True, check=True).stdout
+    assert "841.89 x 595.3" in info  # A4 landscape, in points
+    first = subprocess.run(
+        ["pdftotext", "-f", "1", "-l", "1", "-layout", str(pdf), "-"],
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout
+    assert "Stichtag" in first and "30.06.2026" in first and "weißer Fleck" in first
+    assert "Warstein" in first
+    subprocess.run(["pdftoppm", "-r", "40", "-png", "-f", "1", "-l", "1", str(pdf), str(tmp_path / "p")],
+                   check=True)  # fmt: skip
+    assert next(tmp_path.glob("p-*1.png")).stat().st_size > 5_000
 
 
 def test_manifest_hashes_licences_and_counts(unpacked: Path, warstein: gpd.GeoDataFrame) -> None:

@@ -200,7 +200,19 @@ def test_labels_follow_the_language(warstein: RunData) -> None:
     assert "Förderfähige Adressen je Gemeinde" in de and "Eligible addresses per Gemeinde" in en
     assert not de & en - {"Eligible addresses per Gemeinde"}
     en_points = content(overlays(build_run_map(warstein, lang="en"))["Addresses by class"])
-    assert en_points.data["popup_fields"][:2] == ["Class", "Operator"]
+    assert en_points.data["popup_fields"] == [
+        "Class", "best offer today", "best planned offer", "Households", "Reason",
+    ]  # fmt: skip
+    de_points = content(overlays(build_run_map(warstein, lang="de"))["Adressen nach Klasse"])
+    assert de_points.data["popup_fields"][-1] == "Begründung"
+    # the popup states the planned offer with its date and the reason in German (issue 21)
+    planned = [
+        f["properties"]["popup"] for f in de_points.data["features"]
+        if f["properties"]["popup"][3] != "–"
+    ]  # fmt: skip
+    assert planned and all(" ab " in p[3] and "Mbit/s" in p[3] for p in planned)
+    assert all(not p[5].startswith(("GIGABIT:", "BLACK", "GREY", "WHITE")) for p in planned)
+    assert all("/" in p[2] for p in planned if p[2] != "–")  # upload shown
     with pytest.raises(ValueError, match="unknown language"):
         build_run_map(warstein, lang="fr")
 
@@ -240,7 +252,8 @@ def test_page_is_self_contained(warstein: RunData) -> None:
     html = build_run_map(warstein).get_root().render()
     assert cdn_references(html) == []
     assert "L.Control.MiniMap" in html and "L.Control.Search" in html and "FullScreen" in html
-    assert "GeoBasis-DE / BKG" in html and "GeoNames" in html and "SYNTHETIC demo data" in html
+    assert "GeoBasis-DE / BKG" in html and "GeoNames" in html
+    assert "Synthetische Demodaten" in html and "SYNTHETIC demo data" not in html  # German page
     m = folium.Map(tiles=None)
     folium.plugins.Draw().add_to(m)
     with pytest.raises(ValueError, match="not vendored"):
@@ -278,3 +291,27 @@ def test_map_command_and_demo_maps(demo_run_dir: Path, tmp_path: Path) -> None:
     written = api.cli.maps.write_demo_maps(demo_run_dir)
     assert [p.name for p in written] == ["map.html", f"map_{WARSTEIN}.html"]
     assert all(p.parent == demo_run_dir.parent and p.stat().st_size > 0 for p in written)
+
+
+def test_suppressed_cells_say_why_they_are_hidden() -> None:
+    """Issue 21: a cell with 1,950 addresses is not 'fewer than 3'; only its split is hidden."""
+    import pandas as pd
+
+    grid = pd.DataFrame(
+        {
+            "cell_id": ["CRS3035RES1000mN3000000E4000000", "CRS3035RES1000mN3001000E4000000"],
+            "x_ll": [4000000, 4000000],
+            "y_ll": [3000000, 3001000],
+            "addresses": pd.array([pd.NA, 1950], dtype="Int64"),
+            "addresses_white": pd.array([pd.NA, pd.NA], dtype="Int64"),
+            "addresses_gigabit": pd.array([pd.NA, pd.NA], dtype="Int64"),
+            "share_eligible": [None, None],
+            "suppressed": [True, True],
+        }
+    )
+    from maps import layers
+
+    data = layers.grid_cells(grid, 1000, ["gigabit", "white"], "de")
+    small, large = (f["properties"]["popup"] for f in data["features"])
+    assert small[1] == "ausgeblendet: weniger als 3 Adressen in der Zelle"
+    assert large[1] == "1.950" and large[2].startswith("Aufteilung nach Klassen ausgeblendet")

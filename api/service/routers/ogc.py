@@ -117,6 +117,12 @@ def collection(
     return ORJSONResponse(ogc.describe(results, run, c, _base(request)))
 
 
+#: Default page size of the items: large enough that a GIS reads a Gemeinde's addresses in
+#: a few requests (GDAL's OAPIF driver takes the default and maximum of ``limit`` from the
+#: OpenAPI document; set ``-oo PAGE_SIZE=`` to choose another).
+PAGE_SIZE = 1000
+
+
 @router.get(
     "/collections/{collection_id}/items",
     summary="Features of a collection",
@@ -131,7 +137,10 @@ def items(
     bbox: Annotated[
         str | None, Query(max_length=200, description="minlon,minlat,maxlon,maxlat (CRS84)")
     ] = None,
-    limit: Annotated[int, Query(ge=1, le=10000)] = 100,
+    limit: Annotated[
+        int,
+        Query(ge=1, le=10000, description=f"Features per page (default {PAGE_SIZE})."),
+    ] = PAGE_SIZE,
     offset: Annotated[int, Query(ge=0, le=100_000_000)] = 0,
     f: Fmt = None,
 ) -> Response:

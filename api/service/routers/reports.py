@@ -25,6 +25,11 @@ from api.service.models import Run
 from api.service.responses import GeoJSONResponse, table_response
 from api.service.results import Results, to_wgs84_features
 
+#: ``dialect`` of CSV answers (see api.service.responses.csv_response)
+Dialect = Annotated[
+    Literal["plain", "excel-de"],
+    Query(description="CSV dialect: plain, or excel-de (BOM, ';', decimal comma, AGS as text)"),
+]
 _PROBLEM = {"content": {"application/problem+json": {"schema": PROBLEM_SCHEMA}}}
 router = APIRouter(
     prefix="/runs",
@@ -48,6 +53,7 @@ async def summary(
         Literal["kreis", "gemeinde"], Query(description="Aggregation level")
     ] = "kreis",
     f: Annotated[Literal["json", "csv"], Query(description="Response format")] = "json",
+    dialect: Dialect = "plain",
 ) -> Response:
     """Addresses, households, eligible count and share, count and share per class, per AGS.
 
@@ -62,12 +68,14 @@ async def summary(
         if body is None:
             body = await run_in_threadpool(results.summary_json, run, level, public)
         return Response(body, media_type="application/json")
-    return await run_in_threadpool(_summary_csv, run, results, level, public)
+    return await run_in_threadpool(_summary_csv, run, results, level, public, dialect)
 
 
-def _summary_csv(run: Run, results: Results, level: str, public: bool) -> Response:
+def _summary_csv(
+    run: Run, results: Results, level: str, public: bool, dialect: str = "plain"
+) -> Response:
     frame = results.summary(run, level, public)
-    return table_response(frame, "csv", f"{run.id}_summary_{level}.csv", {})
+    return table_response(frame, "csv", f"{run.id}_summary_{level}.csv", {}, dialect)
 
 
 @router.get("/{run_id}/grid", summary="Summary per 1 km grid cell", responses=_GEO)
@@ -76,6 +84,7 @@ def grid(
     results: ResultsDep,
     principal: PublicKey,
     f: Annotated[Literal["json", "csv", "geojson"], Query(description="Response format")] = "json",
+    dialect: Dialect = "plain",
 ) -> Response:
     """Per INSPIRE 1 km cell (when computed in this run); perturbed for public keys."""
     public = principal.is_public
@@ -84,7 +93,9 @@ def grid(
             {"type": "FeatureCollection", "features": results.grid_features(run, public)}
         )
     table = results.grid_table(run, public)
-    return table_response(table, f, f"{run.id}_grid_1km.csv", {"run_id": run.id, **_method(public)})
+    return table_response(
+        table, f, f"{run.id}_grid_1km.csv", {"run_id": run.id, **_method(public)}, dialect
+    )
 
 
 @router.get("/{run_id}/gap-areas", summary="Gap areas (candidate project areas)", responses=_GEO)
@@ -95,6 +106,7 @@ def gap_areas(
     f: Annotated[
         Literal["geojson", "json", "csv"], Query(description="Response format")
     ] = "geojson",
+    dialect: Dialect = "plain",
 ) -> Response:
     """Clusters of eligible addresses with their figures, as GeoJSON (WGS84) or a table."""
     frame = results.gap_areas(run)
@@ -102,12 +114,13 @@ def gap_areas(
         return GeoJSONResponse(
             {
                 "type": "FeatureCollection",
-                "features": to_wgs84_features(frame, "gap_id" if "gap_id" in frame else None),
+                "features": to_wgs84_features(frame, "area_id" if "area_id" in frame else None),
             }
         )
     return table_response(
-        frame.drop(columns=frame.geometry.name), f, f"{run.id}_gap_areas.csv", {"run_id": run.id}
-    )
+        frame.drop(columns=frame.geometry.name), f, f"{run.id}_gap_areas.csv",
+        {"run_id": run.id}, dialect,
+    )  # fmt: skip
 
 
 @router.get("/{run_id}/degurba", summary="DEGURBA class per Gemeinde", responses=_TABLE)
@@ -116,6 +129,7 @@ def degurba(
     results: ResultsDep,
     principal: PublicKey,
     f: Annotated[Literal["json", "csv"], Query(description="Response format")] = "json",
+    dialect: Dialect = "plain",
 ) -> Response:
     """Degree of urbanisation per Gemeinde (when computed in this run)."""
     frame = results.degurba(run, principal.is_public)
@@ -124,6 +138,7 @@ def degurba(
         f,
         f"{run.id}_degurba_gemeinde.csv",
         {"run_id": run.id, **_method(principal.is_public)},
+        dialect,
     )
 
 

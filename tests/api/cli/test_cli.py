@@ -51,6 +51,7 @@ def test_demo_writes_a_complete_run_directory(demo_run: Path) -> None:
         "degurba_gemeinde.csv",
         "degurba_gemeinde_public.csv",
         "gap_areas.parquet",
+        "gapmap.gpkg",
         "manifest.json",
         "project_areas.csv",
         "summary_gemeinde.csv",

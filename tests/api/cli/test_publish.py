@@ -130,3 +130,44 @@ def test_bad_schema_names_are_refused(url: str, published: Path) -> None:
         with pytest.raises(InputDataError):
             check_identifier(bad)
     assert check_identifier("gapmap_2026") == "gapmap_2026"
+
+
+def test_every_address_in_a_gap_area_polygon_belongs_to_it(engine: Any, published: Path) -> None:
+    """Issue 21: an analyst selecting by polygon counts exactly the area's addresses."""
+    foreign = scalar(
+        engine,
+        f'SELECT count(*) FROM "{SCHEMA}".addresses a JOIN "{SCHEMA}".gap_areas g '
+        "ON ST_Intersects(a.geometry, g.geometry) "
+        "WHERE a.gap_area_id IS DISTINCT FROM g.area_id",
+    )
+    assert foreign == 0
+
+
+def test_views_have_an_integer_key_comments_and_run_metadata(engine: Any, published: Path) -> None:
+    import json
+
+    manifest = json.loads((published / "manifest.json").read_text())
+    cls = manifest["profile"]["classes"][0]
+    unique = scalar(
+        engine, f'SELECT count(DISTINCT gid) = count(*) FROM "{SCHEMA}"."addresses_{cls}"'
+    )
+    assert unique
+    comment = scalar(
+        engine,
+        "SELECT obj_description(to_regclass(:v), 'pg_class')",
+        v=f'"{SCHEMA}"."addresses_{cls}"',
+    )
+    assert "Stichtag 2026-06-30" in comment and "gid" in comment
+    col = scalar(
+        engine,
+        "SELECT col_description(to_regclass(:t), a.attnum) FROM pg_attribute a "
+        "WHERE a.attrelid = to_regclass(:t) AND a.attname = 'degurba_cell'",
+        t=f'"{SCHEMA}"."addresses"',
+    )
+    assert "3 städtisches Zentrum" in col
+    as_of = scalar(engine, f"SELECT value FROM \"{SCHEMA}\".run_metadata WHERE key = 'as_of'")
+    assert as_of == manifest["parameters"]["as_of"]
+    version = scalar(
+        engine, f"SELECT value FROM \"{SCHEMA}\".run_metadata WHERE key = 'profile_version'"
+    )
+    assert version == manifest["profile"]["version"]

@@ -190,3 +190,31 @@ def test_resubmitting_twice_returns_the_same_new_run(
     third = service.client.post(url, headers=service.h("analyst"))  # the first one is done
     assert third.status_code == 202 and third.json()["id"] != first.json()["id"]
     wait_run(service.client, third.json()["id"], service.keys["analyst"])
+
+
+def test_summary_csv_for_german_excel(service: Any, demo_run: dict[str, Any]) -> None:
+    """Issue 21: f=csv&dialect=excel-de is what German Excel opens with a double click: UTF-8
+    with BOM, ';', decimal comma, CRLF, AGS as text (leading zero kept)."""
+    import io
+
+    import pandas as pd
+
+    rid = demo_run["id"]
+    r = service.get(
+        f"/runs/{rid}/summary", params={"level": "gemeinde", "f": "csv", "dialect": "excel-de"}
+    )
+    assert r.status_code == 200 and r.headers["content-type"].startswith("text/csv")
+    raw = r.content
+    assert raw.startswith(b"\xef\xbb\xbf") and b"\r\n" in raw
+    frame = pd.read_csv(
+        io.BytesIO(raw), sep=";", decimal=",", encoding="utf-8-sig", dtype={"ags": str}
+    )
+    assert frame["ags"].str.fullmatch(r'="0\d{7}"').all()
+    plain = service.get(f"/runs/{rid}/summary", params={"level": "gemeinde", "f": "csv"})
+    base = pd.read_csv(io.BytesIO(plain.content), dtype={"ags": str})
+    assert frame["ags"].str.slice(2, -1).tolist() == base["ags"].tolist()
+    share = next(c for c in base.columns if c.startswith("share"))
+    assert frame[share].to_numpy() == pytest.approx(base[share].to_numpy())
+    assert "," in raw.decode("utf-8-sig").splitlines()[1]  # decimal comma in the rows
+    bad = service.get(f"/runs/{rid}/summary", params={"f": "csv", "dialect": "excel-fr"})
+    assert bad.status_code == 422

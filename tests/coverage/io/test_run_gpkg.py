@@ -1,0 +1,80 @@
+"""The run's GeoPackage (issue 21): QGIS 3.22 / GDAL 3.6 (Debian 12) have no Parquet driver,
+so every run directory also holds gapmap.gpkg with addresses, gap areas, Gemeinden and the
+grid summaries; Debian's ogrinfo must list its layers."""
+
+from __future__ import annotations
+
+import shutil
+import subprocess
+from pathlib import Path
+
+import geopandas as gpd
+import numpy as np
+import pandas as pd
+import pyogrio
+import pytest
+import shapely
+
+from coverage.io import run_gpkg
+
+
+@pytest.fixture()
+def gpkg(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    monkeypatch.setattr(run_gpkg, "ROWS_PER_SLICE", 2)  # addresses appended in slices
+    addresses = pd.DataFrame(
+        {
+            "address_id": ["a1", "a2", "a3"],
+            "ags": pd.Categorical(["05974044", "05974044", "05958004"]),
+            "class": pd.array(["white", "gigabit", None], dtype="string"),
+            "eligible": [True, False, False],
+            "households": [1, 2, 3],
+        }
+    )
+    xy = (np.array([450000.0, 450100.0, 460000.0]), np.array([5700000.0, 5700050.0, 5710000.0]))
+    areas = gpd.GeoDataFrame(
+        {"area_id": ["GA-05974044-0001"], "addresses": [1], "gemeinde_names": ["Warstein"]},
+        geometry=[shapely.Point(450000, 5700000).buffer(100)], crs="EPSG:25832",
+    )  # fmt: skip
+    gem = gpd.GeoDataFrame(
+        {"ags": ["05974044", "05958004"], "name": ["Warstein", "Arnsberg"], "level": "gemeinde"},
+        geometry=[shapely.box(440000, 5690000, 455000, 5705000),
+                  shapely.box(455000, 5705000, 465000, 5715000)], crs="EPSG:25832",
+    )  # fmt: skip
+    summary = pd.DataFrame({"ags": ["05974044", "05958004"], "name": ["Warstein", "Arnsberg"],
+                            "addresses": [2, 1], "eligible_share": [0.5, 0.0]})  # fmt: skip
+    grid = pd.DataFrame({"cell_id": ["CRS3035RES1000mN3000000E4000000"], "x_ll": [4000000],
+                         "y_ll": [3000000], "addresses": pd.array([pd.NA], dtype="Int64")})  # fmt: skip
+    path = tmp_path / "gapmap.gpkg"
+    run_gpkg.write_run_gpkg(
+        path, addresses=addresses, xy=xy, crs="EPSG:25832", gap_areas=areas, gemeinden=gem,
+        summary_gemeinde=summary, grids={100: grid.iloc[:0], 1000: grid},
+    )  # fmt: skip
+    return path
+
+
+def test_layers_rows_crs_and_values(gpkg: Path) -> None:
+    layers = dict(pyogrio.list_layers(gpkg))
+    assert layers == {"addresses": "Point", "gap_areas": "MultiPolygon",
+                      "gemeinden": "MultiPolygon", "grid_1km": "Polygon"}  # fmt: skip
+    back = gpd.read_file(gpkg, layer="addresses")
+    assert back["address_id"].tolist() == ["a1", "a2", "a3"]
+    assert back["ags"].tolist() == ["05974044", "05974044", "05958004"]  # text, leading zero
+    assert back.crs.to_epsg() == 25832 and back.geometry.x.tolist()[2] == 460000.0
+    gem = gpd.read_file(gpkg, layer="gemeinden")
+    assert gem.set_index("ags").loc["05958004", "addresses"] == 1
+    cells = gpd.read_file(gpkg, layer="grid_1km")
+    assert cells.crs.to_epsg() == 3035 and cells["addresses"].isna().all()  # suppressed: NULL
+    assert cells.geometry.iloc[0].bounds == (4000000.0, 3000000.0, 4001000.0, 3001000.0)
+    assert not list(gpkg.parent.glob(".*partial*"))
+
+
+@pytest.mark.skipif(shutil.which("ogrinfo") is None, reason="ogrinfo not on PATH (apt gdal-bin)")
+def test_debian_ogrinfo_lists_the_layers_without_warnings(gpkg: Path) -> None:
+    done = subprocess.run(["ogrinfo", "-ro", str(gpkg)], capture_output=True, text=True, check=True)
+    for layer in ("addresses (Point)", "gap_areas (Multi Polygon)", "gemeinden (Multi Polygon)",
+                  "grid_1km (Polygon)"):  # fmt: skip
+        assert layer in done.stdout
+    assert "Warning" not in done.stderr
+    info = subprocess.run(["ogrinfo", "-ro", "-so", str(gpkg), "addresses"],
+                          capture_output=True, text=True, check=True).stdout  # fmt: skip
+    assert "Feature Count: 3" in info
