@@ -27,6 +27,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from api.service.errors import ApiError, problem
 from api.service.security import (
     _CHALLENGE,
+    OGC_CHALLENGE,
     Role,
     _check_role,
     _principal_from_catalog,
@@ -155,8 +156,9 @@ class GateMiddleware:
         else:
             key_hash = None
         if key_hash is None:
+            challenge = OGC_CHALLENGE if segment == "ogc" else _CHALLENGE
             raise ApiError(
-                401, "credentials_required", "send an API key in the X-API-Key header", _CHALLENGE
+                401, "credentials_required", "send an API key in the X-API-Key header", challenge
             )
         if services is None:  # not started: the routes answer (503) themselves
             return

@@ -188,6 +188,8 @@ api_key_header = APIKeyHeader(name="X-API-Key", auto_error=False, description="A
 bearer = HTTPBearer(auto_error=False, description="API key as a bearer token")
 
 _CHALLENGE = {"WWW-Authenticate": 'Bearer realm="gapmap"'}
+#: OGC API paths also offer Basic: GIS clients (QGIS, GDAL) answer it with a login dialog
+OGC_CHALLENGE = {"WWW-Authenticate": 'Bearer realm="gapmap", Basic realm="gapmap"'}
 
 
 def key_from_request(request: Request) -> str | None:
@@ -213,9 +215,7 @@ def key_from_request(request: Request) -> str | None:
 
 def _challenge(request: Request) -> dict[str, str]:
     """Bearer everywhere; OGC API paths also offer Basic, so GIS clients ask for a login."""
-    if request.url.path.startswith("/ogc"):
-        return {"WWW-Authenticate": 'Bearer realm="gapmap", Basic realm="gapmap"'}
-    return _CHALLENGE
+    return OGC_CHALLENGE if request.url.path.startswith("/ogc") else _CHALLENGE
 
 
 def _key_hash(request: Request) -> str:

@@ -166,7 +166,9 @@ class _Book:
         self._print_setup(ws, None)
         ws.column_dimensions["A"].width = 120
         for line in body.splitlines():
-            ws.append([_plain(line)])
+            line = _plain(line)
+            # Markdown bullets as bullets, not as "'- ": a cell may not start with "-"
+            ws.append([spreadsheet_cell("\u2022 " + line[2:] if line.startswith("- ") else line)])
 
     def bytes(self) -> bytes:
         buf = io.BytesIO()

@@ -483,20 +483,36 @@ def test_uk_omr_layout() -> None:
 
 
 def test_xlsx_neutralises_formulas_and_keeps_numbers() -> None:
-    """A street named like a formula is text with a leading apostrophe; numbers stay numbers."""
+    """A street named like a formula is text with a leading apostrophe; numbers stay numbers
+    (OWASP CSV injection), in the table, the summary and the methodology sheet alike."""
+    from datetime import UTC, datetime
+
     from openpyxl import load_workbook
 
-    from coverage.io.evidence_pack import xlsx_bytes
+    from coverage.evidence_sheets import Sheet
+    from coverage.io.xlsx import workbook_bytes
 
     table = pd.DataFrame({"street": ["=1+1", "@SUM(A1)", "Hauptstr."], "n": [-1, 2, 3]})
     counts = pd.DataFrame({"class": ["+white"], "n": [3]})
-    data = xlsx_bytes(table, ["=Straße", "Anzahl"], counts, "# Methodik\n- erste Regel\n=x")
+    data = workbook_bytes(
+        lang="de",
+        created=datetime(2026, 6, 30, tzinfo=UTC),
+        creator="gapmap",
+        title="Test",
+        summary_name="Übersicht",
+        summary_lines=[("=Titel", "-Wert")],
+        summary_blocks=[("Klassen", Sheet("k", counts, ["Klasse", "Anzahl"], ["text", "int"]))],
+        tables=[Sheet("Adressen", table, ["=Straße", "Anzahl"], ["text", "int"])],
+        text_name="Methodik",
+        text="# Methodik\n- erste Regel\n=x",
+    )
     wb = load_workbook(io.BytesIO(data))
-    rows = list(wb["addresses"].iter_rows(values_only=True))
+    rows = list(wb["Adressen"].iter_rows(values_only=True))
     assert rows[0] == ("'=Straße", "Anzahl")
     assert rows[1:] == [("'=1+1", -1), ("'@SUM(A1)", 2), ("Hauptstr.", 3)]
-    cells = [c for row in wb["addresses"].iter_rows() for c in row]
+    cells = [c for ws in wb.worksheets for row in ws.iter_rows() for c in row]
     assert all(c.data_type != "f" for c in cells)
-    assert list(wb["summary"].iter_rows(values_only=True))[1] == ("'+white", 3)
-    meth = [r[0] for r in wb["methodology"].iter_rows(values_only=True)]
-    assert meth == ["# Methodik", "\u2022 erste Regel", "'=x"]
+    summary = [v for row in wb["Übersicht"].iter_rows(values_only=True) for v in row if v]
+    assert "'=Titel" in summary and "'-Wert" in summary and "'+white" in summary
+    meth = [r[0] for r in wb["Methodik"].iter_rows(values_only=True)]
+    assert meth == ["Methodik", "\u2022 erste Regel", "'=x"]
