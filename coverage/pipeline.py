@@ -40,11 +40,13 @@ from coverage.privacy.ptable import CkmParams
 from coverage.privacy.public import public_tables
 from coverage.profiles import Profile, load_profile
 from coverage.run_inputs import (
+    MIN_OFFER_MATCH,
     LayerSpec,
     RunInputs,
     assign_ags,
     boundary_names,
     evidence_columns,
+    inside_boundaries,
     load_addresses,
     load_boundaries,
     load_coverage,
@@ -52,6 +54,7 @@ from coverage.run_inputs import (
     load_offer_lists,
     load_population,
     region_for_profile,
+    sparse_rurality_warning,
 )
 from coverage.run_pairs import PairChunks, offer_list_pairs, pair_chunks
 from coverage.run_population import population_basis
@@ -111,6 +114,8 @@ class RunOptions:
     #: secret of the record keys; None: a one-off secret for this run (published values
     #: then differ between runs of the same data: pass a kept secret for publications)
     cell_key_secret: bytes | None = field(default=None, repr=False)
+    #: an offer list matching less than this share of its rows stops the run (None: accept)
+    min_offer_match: float | None = MIN_OFFER_MATCH
     extra_manifest: Mapping[str, Any] = field(default_factory=dict)
 
 
@@ -212,7 +217,9 @@ def run(
             [],
         )
     list_tables, list_pairs, list_records, list_reports, unmatched = load_offer_lists(
-        inputs.offers, pd.DataFrame(addresses.drop(columns="geometry"))
+        inputs.offers,
+        pd.DataFrame(addresses.drop(columns="geometry")),
+        min_match=options.min_offer_match,
     )
     cov_records += list_records
     cov_reports += list_reports
@@ -230,6 +237,9 @@ def run(
         reports.append(b_report)
         gemeinden = boundaries[boundaries["level"] == BoundaryLevel.GEMEINDE.value]
         addresses["ags"], assigned = assign_ags(addresses, gemeinden)
+    summary_ags, outside, warnings = inside_boundaries(
+        addresses["ags"], boundaries, str(inputs.boundaries.path) if inputs.boundaries else ""
+    )
     tracker.done("read boundaries", t)
     # from here on coordinates, not Point objects (216 bytes each: 1 GB per 5M addresses);
     # the per-address frame gets its geometry only when a caller asks for it
@@ -272,6 +282,8 @@ def run(
     population, population_record = load_population(inputs.population)
     if population_record:
         records.append(population_record)
+    elif sparse := sparse_rurality_warning(xy, attributes["ags"], gemeinden_gdf):
+        warnings.append(sparse)
     fibre, fibre_record = load_fibre(inputs.fibre, region)
     if fibre_record:
         records.append(fibre_record)
@@ -312,11 +324,12 @@ def run(
     tracker.stage("aggregate")
     classes = [c.name for c in profile.classes]
     summaries = {}
+    # addresses outside the boundaries go to the row without a key, not to a Gemeinde row
+    counted = per_address.assign(ags=summary_ags.to_numpy())
     for level, digits in (("gemeinde", 8), ("kreis", 5)):
-        table = summarise(
-            per_address, level=level, names=boundary_names(boundaries, level), classes=classes
-        )
-        table = table.merge(rural_counts(per_address, digits=digits), on="ags", how="left")
+        names = boundary_names(boundaries, level, region.code)
+        table = summarise(counted, level=level, names=names, classes=classes)
+        table = table.merge(rural_counts(counted, digits=digits), on="ags", how="left")
         if level == "gemeinde" and len(rural.degurba_gemeinde):
             table = table.merge(rural.degurba_gemeinde[["ags", "degurba"]], on="ags", how="left")
         summaries[level] = table
@@ -346,6 +359,7 @@ def run(
         "address_offer_pairs": n_pairs,
         "addresses_without_ags": int(per_address["ags"].isna().sum()),
         "ags_assigned_from_boundaries": assigned,
+        **outside,
         "eligible": int(per_address["eligible"].sum()),
         "rural_gap": int(per_address["rural_gap"].sum()),
         "gap_areas": len(areas),
@@ -384,6 +398,7 @@ def run(
         "counts": counts,
         "software": software_versions(),
         "synthetic_data": options.synthetic_note,
+        "warnings": warnings,
     }
 
     t = time.perf_counter()

@@ -31,6 +31,7 @@ from coverage.discrepancy import (
     measured_at_points,
 )
 from coverage.errors import InputDataError, NotFoundError, ProfileError
+from coverage.io.aliases import apply_value_mappings, canonical_address_columns
 from coverage.io.detect import RASTER_SUFFIXES, detect_format, read_any
 from coverage.io.fcc import empty_cells_note, level0_rows
 from coverage.io.hashing import sha256_file
@@ -56,6 +57,10 @@ class LayerSpec:
     crs: str | None = None
     columns: Mapping[str, str] | None = None
     layer: str | None = None
+    #: canonical column -> {value in the file: value to use} (``--offers-values`` ...)
+    values: Mapping[str, Mapping[str, str]] | None = None
+    #: 1-based row holding the column names (offer list workbooks with a title above)
+    header_row: int | None = None
 
 
 @dataclass(frozen=True)
@@ -137,12 +142,15 @@ def load_addresses(
     spec: LayerSpec, region: Region
 ) -> tuple[gpd.GeoDataFrame, dict[str, Any], ValidationReport]:
     raw = read_any(spec.path, crs=spec.crs, columns=spec.columns, layer=spec.layer)
-    frame, report = validate_addresses(raw.frame, source=raw.source)
+    named, notes, _ = canonical_address_columns(raw.frame, values=spec.values, source=raw.source)
+    frame, report = validate_addresses(named, source=raw.source)
+    del named
     geom = frame.geometry.values
     check_coordinates(geom.x, geom.y, raw.crs, source=raw.source, region=region, what="addresses")
     frame, reproj = _to_working(frame, raw, region)
     record = _input_record(raw, "addresses", report, reproj)
     record["households_column"] = "households" in raw.frame.columns
+    record["notes"] = [*raw.notes, *notes]
     del raw
     release_free_memory()  # the reader's and the validation's copies
     return frame, record, report
@@ -154,7 +162,10 @@ def load_coverage(
     frames, records, reports = [], [], []
     for spec in specs:
         raw = read_any(spec.path, crs=spec.crs, columns=spec.columns, layer=spec.layer)
-        frame, report = validate_offers(raw.frame, source=raw.source, spatial=True)
+        mapped, _ = apply_value_mappings(raw.frame, spec.values, raw.source)
+        frame, report = validate_offers(
+            mapped, source=raw.source, spatial=True, value_option="--coverage-values"
+        )
         check_region_bounds(
             tuple(frame.total_bounds),
             raw.crs,
@@ -180,11 +191,20 @@ def read_offers(spec: LayerSpec) -> OfferList:
     ):
         raw = read_any(spec.path, kind="fcc_bdc")
         return OfferList(pd.DataFrame(raw.frame), raw.source, "fcc_bdc", raw.rows, raw.sha256)
-    return read_offer_list(spec.path, columns=spec.columns)
+    return read_offer_list(
+        spec.path, columns=spec.columns, values=spec.values, header_row=spec.header_row
+    )
+
+
+#: below this share of matched rows an offer list stops the run unless the user accepts it
+MIN_OFFER_MATCH = 0.8
 
 
 def load_offer_lists(
-    specs: Sequence[LayerSpec], addresses: pd.DataFrame
+    specs: Sequence[LayerSpec],
+    addresses: pd.DataFrame,
+    *,
+    min_match: float | None = MIN_OFFER_MATCH,
 ) -> tuple[
     list[pd.DataFrame],
     list[tuple[np.ndarray, np.ndarray]],
@@ -192,19 +212,35 @@ def load_offer_lists(
     list[ValidationReport],
     pd.DataFrame,
 ]:
-    """Read, validate and match address-keyed offer lists; unmatched rows are collected, not dropped."""
+    """Read, validate and match address-keyed offer lists; unmatched rows are collected, not dropped.
+
+    A list of which less than ``min_match`` of the rows match an address stops the run with
+    the reasons counted (None accepts any share; the CLI's ``--accept-unmatched``).
+    """
     tables, pairs, records, reports, unmatched = [], [], [], [], []
     for spec in specs:
         raw = read_offers(spec)
-        table, report = validate_offers(raw.frame, source=raw.source, spatial=False)
+        table, report = validate_offers(
+            raw.frame, source=raw.source, spatial=False, value_option="--offers-values"
+        )
         if raw.format == "fcc_bdc" and (empty := level0_rows(table)):
             report.warnings.append(empty_cells_note(empty))
         match = match_offers(addresses, raw.frame)
+        share = match.matched_rows / max(raw.rows, 1)
+        if min_match is not None and share < min_match:
+            raise InputDataError(_match_summary(raw.source, raw.rows, match, min_match))
         if len(match.unmatched):
             report.warnings.append(
-                f"{len(match.unmatched)} offer row(s) matched no single address (see unmatched_offers.csv)"
+                f"{len(match.unmatched)} offer row(s) matched no address (see unmatched_offers.csv)"
             )
             unmatched.append(match.unmatched.assign(source=raw.source))
+        several = match.several if match.several is not None else pd.DataFrame()
+        if len(several):
+            rows = ", ".join(map(str, several["row"].head(5)))
+            report.warnings.append(
+                f"{len(several)} offer row(s) apply to several address records with the same "
+                f"street, number and place (rows {rows}); the offer is counted for each of them"
+            )
         tables.append(table)
         pairs.append((match.addr_idx, match.offer_idx))
         reports.append(report)
@@ -217,7 +253,9 @@ def load_offer_lists(
                 "rows": raw.rows,
                 "rows_matched": match.matched_rows,
                 "rows_unmatched": len(match.unmatched),
+                "rows_applied_to_several_addresses": len(several),
                 "matched_by": match.method_counts,
+                "notes": list(getattr(raw, "notes", ())),
             }
         )
     columns = ["source", "row", "reason", *UNMATCHED_FIELDS]
@@ -255,6 +293,39 @@ def load_fibre(
               "crs": crs_label(raw.crs), "crs_from": raw.crs_how,
               "reprojected_to": reproj.to_crs if reproj else None}  # fmt: skip
     return np.asarray(frame.geometry.values, dtype=object), record
+
+
+_REASONS = {
+    "no_key": "no address id and no street with house number",
+    "unknown_address_id": "address id not in the address file",
+    "street_not_found": "street not found in that postcode/place",
+    "number_not_found": "street found, house number not",
+}
+
+
+def _match_summary(source: str, rows: int, match: Any, min_match: float) -> str:
+    """The message when an offer list matches too few addresses: reasons counted, examples."""
+    um = match.unmatched
+    counts = um["reason"].value_counts()
+    parts = [f"{n:,} {_REASONS.get(str(r), str(r))} ({r})" for r, n in counts.items()]
+    example = um.head(3)
+    shown = "; ".join(
+        f"row {int(r['row'])}: "
+        + " ".join(
+            str(r[c])
+            for c in ("street", "house_number", "postcode", "place")
+            if c in um and pd.notna(r[c])
+        )
+        for _, r in example.iterrows()
+    )
+    return (
+        f"{source}: only {match.matched_rows:,} of {rows:,} offer rows "
+        f"({match.matched_rows / max(rows, 1):.0%}) match an address (at least {min_match:.0%} expected): "
+        f"{', '.join(parts)}; e.g. {shown}. Check that the address file holds the addressed area "
+        "and that street, house number, postcode and place columns are recognised (gapmap inspect "
+        "shows them; map others with --address-columns / --offers-columns), or accept the "
+        "unmatched rows with --accept-unmatched (they are listed in unmatched_offers.csv)"
+    )
 
 
 def load_population(spec: LayerSpec | None) -> tuple[pd.DataFrame | None, dict[str, Any] | None]:
@@ -398,8 +469,91 @@ def assign_ags(addresses: gpd.GeoDataFrame, gemeinden: gpd.GeoDataFrame) -> tupl
     return ags, len(first)
 
 
-def boundary_names(boundaries: gpd.GeoDataFrame | None, level: str) -> dict[str, str]:
+def boundary_names(
+    boundaries: gpd.GeoDataFrame | None, level: str, region: str = "de"
+) -> dict[str, str]:
+    """Key -> name of a level: the boundary file's names, Kreise completed from the shipped
+    Destatis table (German runs only; ``coverage.io.kreise``)."""
+    names: dict[str, str] = {}
+    if level == "kreis" and region == "de":
+        from coverage.io.kreise import german_kreise
+
+        names.update(german_kreise())
     if boundaries is None:
-        return {}
-    sel = boundaries[boundaries["level"] == level]
-    return dict(zip(sel["ags"].astype(str), sel["name"].astype(str), strict=True))
+        return names
+    sel = boundaries[(boundaries["level"] == level) & boundaries["name"].notna()]
+    names.update(zip(sel["ags"].astype(str), sel["name"].astype(str), strict=True))
+    return names
+
+
+#: more than this share of addresses outside the boundaries gives a warning
+OUTSIDE_WARN_SHARE = 0.05
+
+
+def inside_boundaries(
+    ags: pd.Series, boundaries: gpd.GeoDataFrame | None, source: str
+) -> tuple[pd.Series, dict[str, Any], list[str]]:
+    """The keys the summaries use: an address whose Gemeinde no boundary covers gets NA (the
+    summaries' "outside" row), counted and named, never a table row of its own.
+
+    Returns (ags for the summaries, counts for the manifest, warnings). None of the addresses
+    inside is an InputDataError: the boundaries and addresses describe different areas.
+    """
+    if boundaries is None or len(ags) == 0:
+        return ags, {}, []
+    gem = boundaries.loc[boundaries["level"] == "gemeinde", "ags"].astype(str)
+    if len(gem):
+        inside = ags.isin(set(gem)).fillna(False)
+    else:  # Kreis polygons only: a Gemeinde counts as covered when its Kreis is
+        krs = set(boundaries.loc[boundaries["level"] == "kreis", "ags"].astype(str))
+        inside = ags.str.slice(0, 5).isin(krs).fillna(False)
+    outside = ~inside.to_numpy(dtype=bool)
+    n, n_out = len(ags), int(outside.sum())
+    keys = ags[outside].fillna("(no key)").value_counts().head(10)
+    shown = ", ".join(f"{k} ({v})" for k, v in keys.items())
+    if n_out == n:
+        raise InputDataError(
+            f"none of the {n:,} addresses lies in a Gemeinde of the boundary file {source} "
+            f"(their Gemeinde keys: {shown}); give the boundaries of the area the addresses are "
+            "in, or check the CRS of both files"
+        )
+    record = {"addresses_outside_boundaries": n_out, "outside_keys": dict(keys.items())}
+    warnings = []
+    if n_out > OUTSIDE_WARN_SHARE * n:
+        warnings.append(
+            f"{n_out:,} of {n:,} addresses ({n_out / n:.0%}) lie outside the boundaries "
+            f"(Gemeinde keys {shown}); they are counted in the summaries' row without a key"
+        )
+    return ags.where(inside), record, warnings
+
+
+#: below this many addresses per km² of the area they lie in, an address file is too sparse to
+#: judge rurality from (Germany has ~53 residential buildings per km², rural Gemeinden 10-20)
+SPARSE_ADDRESSES_PER_KM2 = 5.0
+
+
+def sparse_rurality_warning(
+    xy: tuple[np.ndarray, np.ndarray], ags: pd.Series, gemeinden: gpd.GeoDataFrame | None
+) -> str | None:
+    """A warning when rurality is judged from an address file that cannot hold the population.
+
+    The area is that of the boundary Gemeinden holding addresses, else the addresses' bounding
+    box. Only called when no population grid is given.
+    """
+    n = len(ags)
+    if n == 0:
+        return None
+    if gemeinden is not None and len(gemeinden):
+        used = gemeinden[gemeinden["ags"].isin(set(ags.dropna()))]
+        area_km2 = float(used.geometry.area.sum()) / 1e6
+    else:
+        area_km2 = float(np.ptp(xy[0]) * np.ptp(xy[1])) / 1e6
+    area_km2 = max(area_km2, 1.0)
+    density = n / area_km2
+    if density >= SPARSE_ADDRESSES_PER_KM2:
+        return None
+    return (
+        f"rurality is judged from the address file without a population grid: {n:,} addresses on "
+        f"{area_km2:,.0f} km² ({density:.2f} per km²) cannot stand for the population, so the "
+        "DEGURBA classes and rural gaps are not meaningful; give a population grid with --population"
+    )

@@ -25,6 +25,19 @@ def _parse_mapping(text: str | None, option: str) -> dict[str, str] | None:
     return mapping
 
 
+def _parse_values(texts: list[str] | None, option: str) -> dict[str, dict[str, str]] | None:
+    """Repeated ``FIELD=FILE.csv`` / ``FIELD:FROM=TO;FROM=TO`` -> {field: {from: to}}."""
+    if not texts:
+        return None
+    from coverage.io.aliases import parse_value_mapping
+
+    out: dict[str, dict[str, str]] = {}
+    for text in texts:
+        field, pairs = parse_value_mapping(text, option)
+        out.setdefault(field, {}).update(pairs)
+    return out
+
+
 def _parse_as_of(text: str | None) -> date | None:
     """``--as-of`` YYYY-MM-DD (None: today, decided by the run)."""
     try:
@@ -93,5 +106,12 @@ SecretOption = Annotated[
         "--cell-key-secret",
         help="File with the secret of the record keys (created if missing; default "
         "$GAPMAP_CELL_KEY_SECRET_FILE or ~/.config/gapmap/cell-key.secret).",
+    ),
+]
+ValuesOption = Annotated[
+    list[str] | None,
+    typer.Option(
+        help="Value mapping FIELD=FILE.csv (two columns: value in the file, value to use) or "
+        "FIELD:FROM=TO;FROM=TO, e.g. 'technology:Koax=hfc;Glasfaser (FTTH)=ftth'; repeat.",
     ),
 ]

@@ -25,8 +25,10 @@ from api.cli.options import (
     ProfileOption,
     RegionOption,
     SecretOption,
+    ValuesOption,
     _parse_as_of,
     _parse_mapping,
+    _parse_values,
 )
 from api.cli.render import print_run
 
@@ -149,6 +151,23 @@ def run_cmd(
     offers_columns: Annotated[
         str | None, typer.Option(help="Column mapping for the offer lists.")
     ] = None,
+    address_values: ValuesOption = None,
+    coverage_values: ValuesOption = None,
+    offers_values: ValuesOption = None,
+    offers_header_row: Annotated[
+        int | None,
+        typer.Option(
+            help="Row (from 1) holding the column names of the offer lists; default: detected.",
+            min=1,
+        ),
+    ] = None,
+    accept_unmatched: Annotated[
+        bool,
+        typer.Option(
+            "--accept-unmatched",
+            help="Run even when an offer list matches less than 80 % of its rows to addresses.",
+        ),
+    ] = False,
     population: Annotated[
         Path | None,
         typer.Option(
@@ -201,14 +220,29 @@ def run_cmd(
 ) -> None:
     """Classify addresses against coverage under a rule profile and write a run directory."""
     from coverage.pipeline import LayerSpec, RunInputs, RunOptions, run
+    from coverage.run_inputs import MIN_OFFER_MATCH
 
     ref = _parse_as_of(as_of)
+    with _user_errors():
+        values = {
+            "address": _parse_values(address_values, "--address-values"),
+            "coverage": _parse_values(coverage_values, "--coverage-values"),
+            "offers": _parse_values(offers_values, "--offers-values"),
+        }
     inputs = RunInputs(
         addresses=LayerSpec(
-            addresses, addresses_crs, _parse_mapping(address_columns, "--address-columns")
+            addresses,
+            addresses_crs,
+            _parse_mapping(address_columns, "--address-columns"),
+            values=values["address"],
         ),
         coverage=tuple(
-            LayerSpec(p, coverage_crs, _parse_mapping(coverage_columns, "--coverage-columns"))
+            LayerSpec(
+                p,
+                coverage_crs,
+                _parse_mapping(coverage_columns, "--coverage-columns"),
+                values=values["coverage"],
+            )
             for p in coverage or ()
         ),
         boundaries=LayerSpec(
@@ -217,7 +251,13 @@ def run_cmd(
         if boundaries
         else None,
         offers=tuple(
-            LayerSpec(p, None, _parse_mapping(offers_columns, "--offers-columns"))
+            LayerSpec(
+                p,
+                None,
+                _parse_mapping(offers_columns, "--offers-columns"),
+                values=values["offers"],
+                header_row=offers_header_row,
+            )
             for p in offers or ()
         ),
         population=LayerSpec(population) if population else None,
@@ -247,6 +287,7 @@ def run_cmd(
                 cell_key_secret=secret,
                 scheduler=scheduler,
                 workers=workers,
+                min_offer_match=None if accept_unmatched else MIN_OFFER_MATCH,
             ),
             progress,
         )

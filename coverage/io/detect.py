@@ -27,6 +27,7 @@ from coverage.io.drivers import check_content, refuse_remote
 from coverage.io.fcc import BDC_MAPPING, FABRIC_MAPPING, read_fcc_bdc, read_fcc_fabric
 from coverage.io.grid import SENTINELS, read_inspire_grid
 from coverage.io.hkde import HKDE_MAPPING, read_hkde
+from coverage.io.layername import resolve_layer, split_source
 from coverage.io.nrw import GEBREF_MAPPING, read_nrw_gebref
 from coverage.io.ookla import OOKLA_MAPPING, read_ookla_tiles
 from coverage.io.vector import RawLayer, read_vector
@@ -60,7 +61,11 @@ class FormatGuess:
 
 
 def detect_format(path: str | os.PathLike[str]) -> FormatGuess:
-    """Guess the format by sniffing the header/first line (and the extension for GIS files)."""
+    """Guess the format by sniffing the header/first line (and the extension for GIS files).
+
+    ``file.gpkg|layername=NAME`` looks at that layer only.
+    """
+    path, layer = split_source(path)
     refuse_remote(os.fspath(path))
     file, label = _text.check_file(path)
     suffix = file.suffix.lower()
@@ -80,11 +85,14 @@ def detect_format(path: str | os.PathLike[str]) -> FormatGuess:
         check_content(file, _VECTOR_FORMAT[suffix], label)
         try:
             layers = [str(name) for name, _geom in pyogrio.list_layers(file)]
-            for layer in layers:
+            chosen = resolve_layer(layer, layers, label)
+            for layer in [chosen] if chosen else layers:
                 fields = [str(f) for f in pyogrio.read_info(file, layer=layer)["fields"]]
                 where = f"layer {layer} fields" if len(layers) > 1 else f"{suffix} fields"
                 if (guess := _by_fields(fields, where)) is not None:
                     return guess
+        except InputDataError:
+            raise
         except Exception as exc:
             raise SourceReadError(f"{label}: cannot read the layer's fields ({exc})") from exc
         return FormatGuess("vector", f"GIS file ({suffix})")
@@ -236,8 +244,10 @@ def read_any(
 
     ``kind`` overrides the detection (one of KINDS except raster; rasters are sampled with
     ``coverage.io.raster.sample_raster``, not read as layers). ``columns`` is honoured by the
-    generic readers only; the format readers map their fields themselves.
+    generic readers only; the format readers map their fields themselves. ``path`` may name
+    a layer QGIS style, ``file.gpkg|layername=NAME``.
     """
+    path, layer = split_source(path, layer)
     if kind is None:
         guess = detect_format(path)
         kind = guess.name

@@ -38,6 +38,7 @@ from coverage.io.archive import pick_layer_member, safe_extract
 from coverage.io.drivers import check_content, check_driver, refuse_remote
 from coverage.io.encoding import refuse_mixed_encoding
 from coverage.io.hashing import sha256_file
+from coverage.io.layername import layer_source, resolve_layer, split_source
 
 # format -> (human name, extensions)
 _FORMATS = {
@@ -120,7 +121,8 @@ def read_vector(
     Parameters
     ----------
     path
-        The file. The format follows from the extension (see ``SUPPORTED_FORMATS``).
+        The file. The format follows from the extension (see ``SUPPORTED_FORMATS``);
+        ``file.gpkg|layername=NAME`` (QGIS's form) names a layer of a multi-layer file.
     crs
         The CRS the user states (``"EPSG:25832"``, ``25832``, WKT). Required for files
         without a CRS; an error if it contradicts the file's own CRS.
@@ -147,9 +149,9 @@ def read_vector(
     CRSError
         No CRS and none stated, or a stated CRS contradicting the file's.
     """
-    source = os.fspath(path)
+    file, layer = split_source(path, layer)
+    source = os.fspath(file)
     refuse_remote(source)
-    file = Path(path)
     _check_file(file, source)
     fmt = _EXT_FORMAT.get(file.suffix.lower())
     if fmt is None:
@@ -251,17 +253,16 @@ def _read_ogr(file: Path, fmt: str, label: str, layer: str | None) -> _Read:
     names = [name for name, _ in layers]
     notes: list[str] = []
     if layer is not None:
-        if layer not in names:
-            raise InputDataError(f"{label}: no layer {layer!r}; layers found: {', '.join(names)}")
-        chosen = layer
+        chosen = resolve_layer(layer, names, label) or layer
     else:
         # attribute-only tables in a GeoPackage are not candidates for a vector layer
         spatial = [name for name, geom in layers if geom is not None]
         candidates = spatial if spatial else names
         if len(candidates) != 1:
+            choices = ", ".join(f"'{layer_source(label, n)}'" for n in candidates)
             raise InputDataError(
-                f"{label}: the file has {len(candidates)} layers ({', '.join(candidates)}); "
-                "state which one with --layer NAME"
+                f"{label}: the file has {len(candidates)} layers; name the one to read in the "
+                f"file option, QGIS style: {choices}"
             )
         chosen = candidates[0]
         if len(names) > 1:

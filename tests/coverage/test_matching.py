@@ -92,7 +92,7 @@ def test_every_spelling_variant_matches_its_address(with_postcode: bool) -> None
     assert result.unmatched.empty
 
 
-def test_unmatched_and_ambiguous_rows_are_listed_with_reasons() -> None:
+def test_unmatched_rows_are_listed_with_reasons_and_shared_keys_apply_to_all() -> None:
     offers = pd.DataFrame(
         {
             "provider": "Demo Netz",
@@ -103,16 +103,19 @@ def test_unmatched_and_ambiguous_rows_are_listed_with_reasons() -> None:
             "place": ["Warstein", "Warstein", "Warstein", "Warstein", pd.NA, pd.NA],
         }
     )
-    # make Kirchweg 7 in Warstein ambiguous: two addresses share the key
+    # Kirchweg 7 in Warstein is held by two address records: the reply applies to both
     addresses = ADDRESSES.copy()
     addresses.loc[7, "place"] = "Warstein"
     result = match_offers(addresses, offers)
-    assert list(result.offer_idx) == [4]
+    pairs = sorted(zip(result.offer_idx, result.addr_idx, strict=True))
+    kirchweg = [int(p) for r, p in pairs if r == 2]
+    assert len(kirchweg) == 2 and 7 in kirchweg
+    assert sorted({int(r) for r, _ in pairs}) == [2, 4]
+    assert result.several.to_dict("records") == [{"row": 3, "addresses": 2}]
     reasons = dict(zip(result.unmatched["row"], result.unmatched["reason"], strict=True))
     assert reasons == {
         1: "street_not_found",
         2: "number_not_found",
-        3: "ambiguous",
         4: "no_key",
         6: "unknown_address_id",
     }
