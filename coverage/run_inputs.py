@@ -7,7 +7,8 @@ of ``coverage.crs``, and returns frames in the working CRS plus a record for the
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterator, Mapping, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -30,7 +31,7 @@ from coverage.discrepancy import (
     flag_discrepancies,
     measured_at_points,
 )
-from coverage.errors import InputDataError, NotFoundError, ProfileError
+from coverage.errors import CRSError, InputDataError, NotFoundError, ProfileError
 from coverage.io.aliases import apply_value_mappings, canonical_address_columns
 from coverage.io.detect import RASTER_SUFFIXES, detect_format, read_any
 from coverage.io.fcc import empty_cells_note, level0_rows
@@ -138,7 +139,24 @@ def _to_working(
     return out, Reprojection(raw.source, crs_label(raw.crs), region.working_crs, raw.crs_how)
 
 
+@contextmanager
+def crs_option(option: str) -> Iterator[None]:
+    """Name the option that states this file's CRS in a CRS message (the engine's messages
+    say "the file's CRS option"; ``gapmap run`` has one per kind of file)."""
+    try:
+        yield
+    except CRSError as exc:
+        raise CRSError(f"{exc} (gapmap run: {option})") from exc
+
+
 def load_addresses(
+    spec: LayerSpec, region: Region
+) -> tuple[gpd.GeoDataFrame, dict[str, Any], ValidationReport]:
+    with crs_option("--addresses-crs"):
+        return _load_addresses(spec, region)
+
+
+def _load_addresses(
     spec: LayerSpec, region: Region
 ) -> tuple[gpd.GeoDataFrame, dict[str, Any], ValidationReport]:
     raw = read_any(spec.path, crs=spec.crs, columns=spec.columns, layer=spec.layer)
@@ -161,18 +179,20 @@ def load_coverage(
 ) -> tuple[gpd.GeoDataFrame, list[dict[str, Any]], list[ValidationReport]]:
     frames, records, reports = [], [], []
     for spec in specs:
-        raw = read_any(spec.path, crs=spec.crs, columns=spec.columns, layer=spec.layer)
+        with crs_option("--coverage-crs"):
+            raw = read_any(spec.path, crs=spec.crs, columns=spec.columns, layer=spec.layer)
         mapped, _ = apply_value_mappings(raw.frame, spec.values, raw.source)
         frame, report = validate_offers(
             mapped, source=raw.source, spatial=True, value_option="--coverage-values"
         )
-        check_region_bounds(
-            tuple(frame.total_bounds),
-            raw.crs,
-            source=raw.source,
-            region=region,
-            what="coverage features",
-        )
+        with crs_option("--coverage-crs"):
+            check_region_bounds(
+                tuple(frame.total_bounds),
+                raw.crs,
+                source=raw.source,
+                region=region,
+                what="coverage features",
+            )
         frame, reproj = _to_working(frame, raw, region)
         frames.append(frame)
         records.append(_input_record(raw, "coverage", report, reproj))
@@ -393,6 +413,15 @@ def evidence_columns(
         )
     if inputs.atlas is not None:
         raw = read_any(inputs.atlas.path, kind="breitbandatlas")
+        if "cell_id" not in raw.frame:
+            keys = raw.frame.get("ags", pd.Series(dtype="string")).astype("string")
+            unit = "Kreis" if keys.str.len().max() == 5 else "Gemeinde"
+            raise InputDataError(
+                f"{raw.source}: this Breitbandatlas table is per {unit} "
+                "(keyed by AGS), but --atlas compares operator claims per 100 m cell and needs the "
+                "cell table (a cell id column with down_fn_hh_<technology>_<Mbit/s> shares); leave "
+                "--atlas out or give the cell table"
+            )
         atlas = atlas_share_at_cells(cell_100m, pd.DataFrame(raw.frame), params)
         cols.append(pd.DataFrame({"atlas_share_pct": atlas}))
         records.append(
@@ -439,11 +468,12 @@ def evidence_columns(
 def load_boundaries(
     spec: LayerSpec, region: Region
 ) -> tuple[gpd.GeoDataFrame, dict[str, Any], ValidationReport]:
-    raw = read_any(spec.path, crs=spec.crs, columns=spec.columns, layer=spec.layer)
-    frame, report = validate_boundaries(raw.frame, source=raw.source)
-    check_region_bounds(
-        tuple(frame.total_bounds), raw.crs, source=raw.source, region=region, what="boundaries"
-    )
+    with crs_option("--boundaries-crs"):
+        raw = read_any(spec.path, crs=spec.crs, columns=spec.columns, layer=spec.layer)
+        frame, report = validate_boundaries(raw.frame, source=raw.source)
+        check_region_bounds(
+            tuple(frame.total_bounds), raw.crs, source=raw.source, region=region, what="boundaries"
+        )
     frame, reproj = _to_working(frame, raw, region)
     return frame, _input_record(raw, "boundaries", report, reproj), report
 

@@ -45,7 +45,7 @@ def _table(pairs: Mapping[str, tuple[str, ...]]) -> dict[str, str]:
 #: order of preference when a file has several of them
 ADDRESS_ALIAS_NAMES: dict[str, tuple[str, ...]] = {
     "address_id": (
-        "address_id", "adress_id", "adressid", "addressid", "oi", "objektidentifikator",
+        "address_id", "adress_id", "adressid", "addressid", "id", "oi", "objektidentifikator",
         "objekt_id", "gebaeudeid", "gebref_id", "hauskoordinaten_id", "schulnummer",
     ),
     "street": ("street", "strasse", "straße", "str", "str.", "strassenname", "straßenname", "stn", "street_name"),

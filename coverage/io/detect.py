@@ -42,8 +42,8 @@ RASTER_SUFFIXES = (
     ".jp2",
 )  # never .vrt: it reads other files
 _VECTOR_FORMAT = {".gpkg": "gpkg", ".shp": "shapefile", ".geojson": "geojson", ".json": "geojson",
-                  ".fgb": "flatgeobuf"}  # fmt: skip
-VECTOR_SUFFIXES = (".gpkg", ".shp", ".geojson", ".json", ".fgb")
+                  ".fgb": "flatgeobuf", ".gml": "gml"}  # fmt: skip
+VECTOR_SUFFIXES = (".gpkg", ".shp", ".geojson", ".json", ".fgb", ".gml")
 KINDS = (
     "hkde", "nrw_gebref", "fcc_fabric", "fcc_bdc", "ookla", "inspire_grid",
     "breitbandatlas", "vg250", "raster", "vector", "csv",
@@ -105,6 +105,10 @@ def _by_text(lines: list[str], name: str) -> FormatGuess:
     tokens = [t.strip() for t in first.split(";")]
     if tokens[0].upper() == "NBA" and len(tokens) == 18:
         return FormatGuess("hkde", "header NBA;OI;...;POT with 18 fields (HK-DE Hauskoordinaten)")
+    if tokens[0].upper() == "NBA" and len(tokens) == 20 and tokens[-2:] == ["PSN", "AND"]:
+        return FormatGuess(
+            "hkde", "header NBA;OI;...;POT;PSN;AND with 20 fields (HK-DE, Berlin variant)"
+        )
     if tokens[0].upper() == "NBA" and len(tokens) in (14, 15):
         return FormatGuess(
             "nrw_gebref",
@@ -114,6 +118,11 @@ def _by_text(lines: list[str], name: str) -> FormatGuess:
         if len(tokens) == 18:
             return FormatGuess(
                 "hkde", "18 ';'-fields, object id DE.. and east EEEEEEEE,EEE (HK-DE without header)"
+            )
+        if len(tokens) == 20 and (not tokens[19] or _DATE.match(tokens[19])):
+            return FormatGuess(
+                "hkde",
+                "20 ';'-fields, object id DE.. and east EEEEEEEE,EEE (HK-DE Berlin variant without header)",
             )
         if len(tokens) in (14, 15) and (len(tokens) == 14 or _DATE.match(tokens[14])):
             return FormatGuess(

@@ -32,13 +32,14 @@ import shapely
 from pyogrio.errors import DataLayerError, DataSourceError
 from pyproj import CRS
 
-from coverage.crs import resolve_crs
-from coverage.errors import InputDataError, SourceReadError
+from coverage.crs import REGIONS, gauss_krueger_zone, resolve_crs
+from coverage.errors import CRSError, InputDataError, SourceReadError
 from coverage.io.archive import pick_layer_member, safe_extract
 from coverage.io.drivers import check_content, check_driver, refuse_remote
 from coverage.io.encoding import refuse_mixed_encoding
 from coverage.io.hashing import sha256_file
 from coverage.io.layername import layer_source, resolve_layer, split_source
+from coverage.io.vector_columns import apply_mapping, crs_from_column
 
 # format -> (human name, extensions)
 _FORMATS = {
@@ -47,6 +48,7 @@ _FORMATS = {
     "geojson": ("GeoJSON", (".geojson", ".json")),
     "shapefile": ("Shapefile", (".shp",)),
     "flatgeobuf": ("FlatGeobuf", (".fgb",)),
+    "gml": ("GML", (".gml",)),
     "csv": ("CSV", (".csv", ".txt")),
     "zip": ("zip", (".zip",)),
 }
@@ -54,18 +56,29 @@ _EXT_FORMAT = {ext: fmt for fmt, (_, exts) in _FORMATS.items() for ext in exts}
 _FORMAT_NAME = {fmt: name for fmt, (name, _) in _FORMATS.items()}
 SUPPORTED_FORMATS = (
     "GeoParquet (.parquet, .geoparquet), GeoPackage (.gpkg), GeoJSON (.geojson, .json), "
-    "Shapefile (.shp), FlatGeobuf (.fgb), CSV (.csv, .txt), and a .zip holding one Shapefile, "
-    "GeoPackage, GeoJSON or CSV"
+    "Shapefile (.shp), FlatGeobuf (.fgb), GML (.gml, e.g. a WFS download), CSV (.csv, .txt), "
+    "and a .zip holding one Shapefile, GeoPackage, GeoJSON or CSV"
 )
-_LONLAT_PAIRS = (("lon", "lat"), ("longitude", "latitude"), ("lng", "lat"))
+_LONLAT_PAIRS = (
+    ("lon", "lat"),
+    ("longitude", "latitude"),
+    ("lng", "lat"),
+    ("laengengrad", "breitengrad"),
+    ("längengrad", "breitengrad"),
+    ("geogr_laenge", "geogr_breite"),
+)
 _XY_PAIRS = (
     ("x", "y"),
     ("easting", "northing"),
     ("rechtswert", "hochwert"),
     ("utmrechtswert", "utmhochwert"),
+    ("utm_rechtswert", "utm_hochwert"),
+    ("ostwert", "nordwert"),
+    ("rw", "hw"),
+    ("east", "north"),
 )
-_LON_NAMES = frozenset({"lon", "long", "longitude", "lng"})
-_LAT_NAMES = frozenset({"lat", "latitude"})
+_LON_NAMES = frozenset({"lon", "long", "longitude", "lng", "laengengrad", "längengrad"})
+_LAT_NAMES = frozenset({"lat", "latitude", "breitengrad"})
 _WKT_NAMES = ("geometry", "wkt")
 _SAMPLE_BYTES = 1 << 16
 _CSV_DELIMITERS = {",": "comma", ";": "semicolon", "\t": "tab"}
@@ -186,11 +199,15 @@ def read_vector(
         got = read(file, fmt, source, layer)
         out_format = fmt
 
+    if got.file_crs is None and crs is None and not got.lonlat:
+        got.file_crs = crs_from_column(got.frame, got.notes, source)
     frame = got.frame
     if len(frame) == 0:
         raise InputDataError(
             f"{source}: no features (the layer is empty); check the file or the layer name"
         )
+    if got.file_crs is None and crs is None and not got.lonlat:
+        _suggest_gauss_krueger(frame, source)
     if got.file_crs is None and got.lonlat and crs is None:
         resolved, how = CRS.from_epsg(4326), "lon/lat columns (EPSG:4326)"
     else:
@@ -198,7 +215,7 @@ def read_vector(
     if frame.geometry.name != "geometry":
         frame = frame.rename_geometry("geometry")
     frame = frame.set_crs(resolved, allow_override=True)
-    frame = _apply_mapping(frame, columns, source)
+    frame = apply_mapping(frame, columns, source)
     return RawLayer(
         frame=frame,
         crs=resolved,
@@ -210,6 +227,20 @@ def read_vector(
         notes=tuple(got.notes),
         layer=got.layer,
     )
+
+
+def _suggest_gauss_krueger(frame: gpd.GeoDataFrame, label: str) -> None:
+    """No CRS anywhere, but every point fits one Gauss-Krüger zone: say which (not a guess)."""
+    geom = frame.geometry.values
+    if len(geom) == 0 or not (shapely.get_type_id(geom) == 0).all():
+        return
+    code = gauss_krueger_zone(geom.x, geom.y, REGIONS["de"])
+    if code is not None:
+        raise CRSError(
+            f"{label}: the layer has no CRS; its coordinates fit Gauss-Krüger zone {code - 31464} "
+            f"(EPSG:{code}: the eastings start with the zone digit {code - 31464}); state "
+            f"EPSG:{code} as the file's CRS if that is what the sender used"
+        )
 
 
 def _check_file(file: Path, label: str) -> None:
@@ -468,8 +499,8 @@ def _csv_wkt(table: pa.Table, header: list[str], label: str, notes: list[str]) -
     if col is None:
         raise InputDataError(
             f"{label}: no coordinate columns found (columns: {', '.join(header)}); name them x/y, "
-            "lon/lat, easting/northing or rechtswert/hochwert, state them with --x/--y, "
-            "or add a WKT column named geometry or wkt"
+            "lon/lat, laengengrad/breitengrad, easting/northing or rechtswert/hochwert, name them "
+            "in the file's column mapping (e.g. RW=x,HW=y), or add a WKT column named geometry or wkt"
         )
     text = table.column(col).to_numpy(zero_copy_only=False)
     geoms = shapely.from_wkt(text, on_invalid="ignore")
@@ -482,30 +513,3 @@ def _csv_wkt(table: pa.Table, header: list[str], label: str, notes: list[str]) -
     frame = table.drop_columns([col]).to_pandas()
     notes.append(f"geometry from WKT column {col}")
     return _Read(frame=gpd.GeoDataFrame(frame, geometry=geoms), notes=notes)
-
-
-def _apply_mapping(
-    frame: gpd.GeoDataFrame, columns: Mapping[str, str] | None, source: str
-) -> gpd.GeoDataFrame:
-    """Rename file columns to canonical names; an unknown or clashing name is an error."""
-    if not columns:
-        return frame
-    found = [str(c) for c in frame.columns if c != "geometry"]
-    missing = [c for c in columns if c not in frame.columns]
-    if missing:
-        lower = {c.lower(): c for c in found}
-        hints = [f"{m!r} -> {lower[m.lower()]!r}?" for m in missing if m.lower() in lower]
-        hint = f" (names are case-sensitive: {', '.join(hints)})" if hints else ""
-        raise InputDataError(
-            f"{source}: the column mapping names column(s) {', '.join(map(repr, missing))} that the file "
-            f"does not have{hint}; columns found: {', '.join(found)}"
-        )
-    targets = list(columns.values())
-    kept = set(found) - set(columns)
-    clash = sorted({t for t in targets if targets.count(t) > 1 or t in kept or t == "geometry"})
-    if clash:
-        raise InputDataError(
-            f"{source}: the column mapping would create duplicate column(s) {', '.join(map(repr, clash))} "
-            "(already present or mapped twice); map each canonical name once"
-        )
-    return frame.rename(columns=dict(columns))

@@ -290,17 +290,24 @@ def test_plain_parquet_is_not_geoparquet(tmp_path: Path) -> None:
 # ------------------------------------------------------------------------ multi-layer
 
 
-def test_multi_layer_gpkg_needs_a_layer() -> None:
+def test_multi_layer_gpkg_needs_a_layer_named_qgis_style() -> None:
     with pytest.raises(
-        InputDataError, match=r"multi\.gpkg: the file has 2 layers \(addresses, coverage\)"
+        InputDataError,
+        match=r"multi\.gpkg: the file has 2 layers; name the one to read in the file option, "
+        r"QGIS style: '.*multi\.gpkg\|layername=addresses', '.*multi\.gpkg\|layername=coverage'",
     ):
         read_vector(DATA / "multi.gpkg")
     layer = read_vector(DATA / "multi.gpkg", layer="coverage")
     assert (layer.rows, layer.layer) == (1, "coverage")
+    # the same layer through the data source form every file option accepts
+    layer = read_vector(f"{DATA / 'multi.gpkg'}|layername=coverage")
+    assert (layer.rows, layer.layer, layer.source) == (1, "coverage", str(DATA / "multi.gpkg"))
+    assert read_vector(f"{DATA / 'multi.gpkg'}|layerid=0").layer == "addresses"
     with pytest.raises(
-        InputDataError, match=r"no layer 'gemeinden'; layers found: addresses, coverage"
+        InputDataError,
+        match=r"no layer 'gemeinden'; name one of: '.*multi\.gpkg\|layername=addresses'",
     ):
-        read_vector(DATA / "multi.gpkg", layer="gemeinden")
+        read_vector(f"{DATA / 'multi.gpkg'}|layername=gemeinden")
 
 
 # ----------------------------------------------------------------------------- archives
