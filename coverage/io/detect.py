@@ -46,7 +46,7 @@ _VECTOR_FORMAT = {".gpkg": "gpkg", ".shp": "shapefile", ".geojson": "geojson", "
 VECTOR_SUFFIXES = (".gpkg", ".shp", ".geojson", ".json", ".fgb", ".gml")
 KINDS = (
     "hkde", "nrw_gebref", "fcc_fabric", "fcc_bdc", "ookla", "inspire_grid",
-    "breitbandatlas", "vg250", "raster", "vector", "csv",
+    "breitbandatlas", "vg250", "raster", "vector", "csv", "offer_list",
 )  # fmt: skip
 _OI = re.compile(r"^DE[A-Z]{2}[A-Za-z0-9]{8,12}$")
 _DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
@@ -71,6 +71,8 @@ def detect_format(path: str | os.PathLike[str]) -> FormatGuess:
     suffix = file.suffix.lower()
     if suffix in RASTER_SUFFIXES:
         return FormatGuess("raster", f"raster extension {suffix}")
+    if suffix in (".xlsx", ".xlsm"):
+        return FormatGuess("offer_list", f"Excel workbook ({suffix}): an offer list for --offers")
     if suffix in (".parquet", ".geoparquet"):
         try:
             schema = pq.read_schema(file)
@@ -84,6 +86,9 @@ def detect_format(path: str | os.PathLike[str]) -> FormatGuess:
     if suffix in VECTOR_SUFFIXES:
         check_content(file, _VECTOR_FORMAT[suffix], label)
         try:
+            if suffix == ".gml":  # one feature type; GDAL must not write a .gfs beside it
+                fields = [str(f) for f in pyogrio.read_info(file, WRITE_GFS="NO")["fields"]]
+                return _by_fields(fields, "GML fields") or FormatGuess("vector", "GML file")
             layers = [str(name) for name, _geom in pyogrio.list_layers(file)]
             chosen = resolve_layer(layer, layers, label)
             for layer in [chosen] if chosen else layers:
@@ -263,6 +268,10 @@ def read_any(
     if kind == "raster":
         raise InputDataError(
             f"{path}: is a raster; sample it with sample_raster instead of reading it as a layer"
+        )
+    if kind == "offer_list":
+        raise InputDataError(
+            f"{path}: a workbook is read as an address-keyed offer list (--offers), not as a layer"
         )
     reader = _READERS.get(kind)
     if reader is None:

@@ -277,9 +277,15 @@ def _read_geoparquet(file: Path, label: str) -> _Read:
 
 def _read_ogr(file: Path, fmt: str, label: str, layer: str | None) -> _Read:
     check_content(file, fmt, label)  # before GDAL sees it: GDAL picks drivers by content
+    # GDAL's GML driver writes a .gfs schema file beside the input unless told not to
+    options = {"WRITE_GFS": "NO"} if fmt == "gml" else {}
     try:
-        layers = [(str(name), geom) for name, geom in pyogrio.list_layers(file)]
-    except (DataSourceError, DataLayerError, RuntimeError, OSError) as exc:
+        if fmt == "gml":
+            info = pyogrio.read_info(file, **options)
+            layers = [(str(info["layer_name"]), info["geometry_type"])]
+        else:
+            layers = [(str(name), geom) for name, geom in pyogrio.list_layers(file)]
+    except (DataSourceError, DataLayerError, RuntimeError, OSError, KeyError) as exc:
         raise _corrupt(label, fmt, exc) from exc
     names = [name for name, _ in layers]
     notes: list[str] = []
@@ -299,8 +305,8 @@ def _read_ogr(file: Path, fmt: str, label: str, layer: str | None) -> _Read:
         if len(names) > 1:
             notes.append(f"read layer {chosen!r}, the only spatial layer")
     try:
-        check_driver(str(pyogrio.read_info(file, layer=chosen)["driver"]), fmt, label)
-        frame = pyogrio.read_dataframe(file, layer=chosen, use_arrow=True)
+        check_driver(str(pyogrio.read_info(file, layer=chosen, **options)["driver"]), fmt, label)
+        frame = pyogrio.read_dataframe(file, layer=chosen, use_arrow=True, **options)
     except (DataSourceError, DataLayerError, RuntimeError, OSError, pa.ArrowException) as exc:
         raise _corrupt(label, fmt, exc) from exc
     if not isinstance(frame, gpd.GeoDataFrame):
