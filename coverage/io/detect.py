@@ -72,7 +72,7 @@ def detect_format(path: str | os.PathLike[str]) -> FormatGuess:
     if suffix in RASTER_SUFFIXES:
         return FormatGuess("raster", f"raster extension {suffix}")
     if suffix in (".xlsx", ".xlsm"):
-        return FormatGuess("offer_list", f"Excel workbook ({suffix}): an offer list for --offers")
+        return FormatGuess("offer_list", f"Excel workbook ({suffix}): read as an offer list")
     if suffix in (".parquet", ".geoparquet"):
         try:
             schema = pq.read_schema(file)
@@ -271,7 +271,7 @@ def read_any(
         )
     if kind == "offer_list":
         raise InputDataError(
-            f"{path}: a workbook is read as an address-keyed offer list (--offers), not as a layer"
+            f"{path}: a workbook is read as an address-keyed offer list, not as a layer"
         )
     reader = _READERS.get(kind)
     if reader is None:

@@ -220,7 +220,7 @@ def _inspect_offers(
 
     offers = read_offer_list(path, columns=columns, values=values, header_row=header_row)
     report.format = f"offer list ({offers.format})"
-    report.format_reason = "read as gapmap run --offers reads it"
+    report.format_reason = "read the way gapmap run reads an offer list"
     report.feature_count = offers.rows
     report.notes += list(offers.notes)
     mapped = dict(offers.mapped)
