@@ -54,8 +54,8 @@ ADDRESS_ALIAS_NAMES: dict[str, tuple[str, ...]] = {
         "suffix", "zusatz", "hnr_zusatz", "hnrzusatz", "hnr_z", "hausnummernzusatz",
         "hausnummerzusatz", "adz", "hnr_suffix",
     ),
-    "postcode": ("postcode", "plz", "postleitzahl", "zip", "zipcode", "zip_code", "postal_code", "psn"),
-    "place": ("place", "ort", "ortsname", "gemeinde", "gemeindename", "stadt", "city", "town", "ort/gemeinde", "ont"),
+    "postcode": ("postcode", "plz", "postleitzahl", "zip", "zipcode", "zip_code", "postal_code"),
+    "place": ("place", "ort", "ortsname", "gemeinde", "gemeindename", "stadt", "city", "town", "ort/gemeinde"),
     "ags": (
         "ags", "ags8", "gemeindeschluessel", "gemeindeschlüssel", "amtlicher_gemeindeschluessel",
         "gkz", "gemeindekennziffer", "gmdschl",

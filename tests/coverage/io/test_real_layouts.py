@@ -160,7 +160,7 @@ def test_value_mapping_inline_and_from_a_file(tmp_path: Path) -> None:
         REAL / "mev_antwort.csv", values={"technology": {"satellit": "satellite_ngso"}}
     )
     assert mapped.frame["technology"].iloc[-1] == "satellite_ngso"  # case-insensitive
-    with pytest.raises(InputDataError, match="expected FIELD=FILE.csv"):
+    with pytest.raises(InputDataError, match=r"expected FIELD=FILE\.csv"):
         parse_value_mapping("technology", "--offers-values")
 
 
