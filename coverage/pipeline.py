@@ -39,14 +39,18 @@ from coverage.memory import release_free_memory
 from coverage.privacy.ptable import CkmParams
 from coverage.privacy.public import public_tables
 from coverage.profiles import Profile, load_profile
-from coverage.run_inputs import (
+from coverage.run_checks import (
     MIN_OFFER_MATCH,
+    check_atlas,
+    inside_boundaries,
+    sparse_rurality_warning,
+)
+from coverage.run_inputs import (
     LayerSpec,
     RunInputs,
     assign_ags,
     boundary_names,
     evidence_columns,
-    inside_boundaries,
     load_addresses,
     load_boundaries,
     load_coverage,
@@ -54,7 +58,6 @@ from coverage.run_inputs import (
     load_offer_lists,
     load_population,
     region_for_profile,
-    sparse_rurality_warning,
 )
 from coverage.run_pairs import PairChunks, offer_list_pairs, pair_chunks
 from coverage.run_population import population_basis
@@ -195,6 +198,7 @@ def run(
     # version in force on the as-of date
     profile = load_profile(options.profile, as_of)
     region = region_for_profile(options.region, profile)
+    check_atlas(inputs.atlas)
     t_start = time.perf_counter()
 
     t = time.perf_counter()

@@ -220,7 +220,7 @@ def run_cmd(
 ) -> None:
     """Classify addresses against coverage under a rule profile and write a run directory."""
     from coverage.pipeline import LayerSpec, RunInputs, RunOptions, run
-    from coverage.run_inputs import MIN_OFFER_MATCH
+    from coverage.run_checks import MIN_OFFER_MATCH
 
     ref = _parse_as_of(as_of)
     with _user_errors():

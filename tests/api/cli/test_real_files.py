@@ -134,7 +134,8 @@ def test_per_gemeinde_atlas_is_refused_clearly(
         "--atlas", REAL / "breitbandatlas_gemeinden_wide.csv", "--out", tmp_path / "r",
     )  # fmt: skip
     assert code == 2
-    assert "table is per Gemeinde (keyed by AGS)" in " ".join(capsys.readouterr().err.split())
+    err = " ".join(capsys.readouterr().err.split())
+    assert "a Breitbandatlas table per Gemeinde or Kreis (keyed by AGS); --atlas compares" in err
 
 
 def test_inspect_exits_2_on_an_unreadable_file(capsys: pytest.CaptureFixture[str]) -> None:
@@ -216,6 +217,7 @@ def test_every_option_named_in_a_message_exists_on_the_command_that_prints_it() 
         "coverage/io/layername.py": ["run", "inspect"],
         "coverage/crs.py": ["run", "inspect", "degurba"],
         "coverage/run_inputs.py": ["run"],
+        "coverage/run_checks.py": ["run"],
         "coverage/technology.py": ["run"],
         "coverage/schema.py": ["run"],
         "coverage/io/inspect.py": ["inspect"],
