@@ -115,3 +115,20 @@ ValuesOption = Annotated[
         "FIELD:FROM=TO;FROM=TO, e.g. 'technology:Koax=hfc;Glasfaser (FTTH)=ftth'; repeat.",
     ),
 ]
+HeaderRowOption = Annotated[
+    int | None,
+    typer.Option(
+        help="Row (from 1) holding the column names of the offer lists; default: detected.",
+        min=1,
+    ),
+]
+AcceptUnmatchedOption = Annotated[
+    bool,
+    typer.Option(
+        "--accept-unmatched",
+        help="Run even when an offer list matches less than 80 % of its rows to addresses.",
+    ),
+]
+MinCountOption = Annotated[
+    int, typer.Option(help="Public summaries hide counts between 1 and this minus one.", min=1)
+]

@@ -12,8 +12,9 @@ import pandas as pd
 import typer
 from rich.table import Table
 
-from api.cli.app import EXIT_BAD_INPUT, _ExitError, _progress_bar, _user_errors, app, err, out
+from api.cli.app import _progress_bar, _user_errors, app, err, out
 from api.cli.options import (
+    AcceptUnmatchedOption,
     AsOfOption,
     BoundaryColumnsOption,
     CkmDOption,
@@ -21,6 +22,7 @@ from api.cli.options import (
     CkmVOption,
     CoverageColumnsOption,
     CoverageCrsOption,
+    HeaderRowOption,
     IncludePlannedOption,
     ProfileOption,
     RegionOption,
@@ -154,20 +156,8 @@ def run_cmd(
     address_values: ValuesOption = None,
     coverage_values: ValuesOption = None,
     offers_values: ValuesOption = None,
-    offers_header_row: Annotated[
-        int | None,
-        typer.Option(
-            help="Row (from 1) holding the column names of the offer lists; default: detected.",
-            min=1,
-        ),
-    ] = None,
-    accept_unmatched: Annotated[
-        bool,
-        typer.Option(
-            "--accept-unmatched",
-            help="Run even when an offer list matches less than 80 % of its rows to addresses.",
-        ),
-    ] = False,
+    offers_header_row: HeaderRowOption = None,
+    accept_unmatched: AcceptUnmatchedOption = False,
     population: Annotated[
         Path | None,
         typer.Option(
@@ -224,24 +214,24 @@ def run_cmd(
 
     ref = _parse_as_of(as_of)
     with _user_errors():
-        values = {
-            "address": _parse_values(address_values, "--address-values"),
-            "coverage": _parse_values(coverage_values, "--coverage-values"),
-            "offers": _parse_values(offers_values, "--offers-values"),
-        }
+        values = (
+            _parse_values(address_values, "--address-values"),
+            _parse_values(coverage_values, "--coverage-values"),
+            _parse_values(offers_values, "--offers-values"),
+        )
     inputs = RunInputs(
         addresses=LayerSpec(
             addresses,
             addresses_crs,
             _parse_mapping(address_columns, "--address-columns"),
-            values=values["address"],
+            values=values[0],
         ),
         coverage=tuple(
             LayerSpec(
                 p,
                 coverage_crs,
                 _parse_mapping(coverage_columns, "--coverage-columns"),
-                values=values["coverage"],
+                values=values[1],
             )
             for p in coverage or ()
         ),
@@ -255,7 +245,7 @@ def run_cmd(
                 p,
                 None,
                 _parse_mapping(offers_columns, "--offers-columns"),
-                values=values["offers"],
+                values=values[2],
                 header_row=offers_header_row,
             )
             for p in offers or ()
@@ -449,63 +439,6 @@ def degurba(
             )  # fmt: skip
         out.print(table)
     out.print(f"results: [bold]{out_dir}[/]")
-
-
-@app.command()
-def inspect(
-    file: Annotated[
-        Path, typer.Argument(help="Any input file gapmap reads (file.gpkg|layername=NAME too).")
-    ],
-    crs: Annotated[str | None, typer.Option(help="CRS to assume if the file states none.")] = None,
-    layer: Annotated[str | None, typer.Option(help="Layer of a multi-layer file.")] = None,
-    region: RegionOption = "de",
-    role: Annotated[
-        str | None,
-        typer.Option(
-            "--as",
-            help="How run would use the file: addresses, offers, coverage, boundaries "
-            "(default: offers for workbooks and tables with technology and download columns).",
-        ),
-    ] = None,
-    address_columns: Annotated[
-        str | None, typer.Option(help="Column mapping SOURCE=CANONICAL,... as for run.")
-    ] = None,
-    address_values: ValuesOption = None,
-    offers_columns: Annotated[
-        str | None, typer.Option(help="Column mapping of an offer list, as for run.")
-    ] = None,
-    offers_values: ValuesOption = None,
-    offers_header_row: Annotated[
-        int | None, typer.Option(help="Row (from 1) holding an offer list's column names.", min=1)
-    ] = None,
-) -> None:
-    """Read a file as run would: format, CRS, layers, what happens to each column, problems.
-
-    Exits 2 when the file cannot be read.
-    """
-    from coverage.io.inspect import inspect_file
-
-    if role is not None and role not in ("addresses", "offers", "coverage", "boundaries"):
-        raise typer.BadParameter("use addresses, offers, coverage or boundaries", param_hint="--as")
-    offers = role == "offers" or (role is None and file.suffix.lower() in (".xlsx", ".xlsm"))
-    with _user_errors():
-        report = inspect_file(
-            file,
-            crs=crs,
-            layer=layer,
-            region=region,
-            role=role,
-            columns=_parse_mapping(offers_columns, "--offers-columns")
-            if offers
-            else _parse_mapping(address_columns, "--address-columns"),
-            values=_parse_values(offers_values, "--offers-values")
-            if offers
-            else _parse_values(address_values, "--address-values"),
-            header_row=offers_header_row,
-        )
-    out.print(report.to_text(), highlight=False, markup=False)
-    if not report.readable:
-        raise _ExitError(EXIT_BAD_INPUT)
 
 
 @app.command()

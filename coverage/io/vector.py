@@ -32,14 +32,14 @@ import shapely
 from pyogrio.errors import DataLayerError, DataSourceError
 from pyproj import CRS
 
-from coverage.crs import REGIONS, gauss_krueger_zone, resolve_crs
-from coverage.errors import CRSError, InputDataError, SourceReadError
+from coverage.crs import resolve_crs
+from coverage.errors import InputDataError, SourceReadError
 from coverage.io.archive import pick_layer_member, safe_extract
 from coverage.io.drivers import check_content, check_driver, refuse_remote
 from coverage.io.encoding import refuse_mixed_encoding
 from coverage.io.hashing import sha256_file
 from coverage.io.layername import layer_source, resolve_layer, split_source
-from coverage.io.vector_columns import apply_mapping, crs_from_column
+from coverage.io.vector_columns import apply_mapping, crs_from_column, suggest_gauss_krueger
 
 # format -> (human name, extensions)
 _FORMATS = {
@@ -207,7 +207,7 @@ def read_vector(
             f"{source}: no features (the layer is empty); check the file or the layer name"
         )
     if got.file_crs is None and crs is None and not got.lonlat:
-        _suggest_gauss_krueger(frame, source)
+        suggest_gauss_krueger(frame, source)
     if got.file_crs is None and got.lonlat and crs is None:
         resolved, how = CRS.from_epsg(4326), "lon/lat columns (EPSG:4326)"
     else:
@@ -227,20 +227,6 @@ def read_vector(
         notes=tuple(got.notes),
         layer=got.layer,
     )
-
-
-def _suggest_gauss_krueger(frame: gpd.GeoDataFrame, label: str) -> None:
-    """No CRS anywhere, but every point fits one Gauss-Krüger zone: say which (not a guess)."""
-    geom = frame.geometry.values
-    if len(geom) == 0 or not (shapely.get_type_id(geom) == 0).all():
-        return
-    code = gauss_krueger_zone(geom.x, geom.y, REGIONS["de"])
-    if code is not None:
-        raise CRSError(
-            f"{label}: the layer has no CRS; its coordinates fit Gauss-Krüger zone {code - 31464} "
-            f"(EPSG:{code}: the eastings start with the zone digit {code - 31464}); state "
-            f"EPSG:{code} as the file's CRS if that is what the sender used"
-        )
 
 
 def _check_file(file: Path, label: str) -> None:

@@ -1,4 +1,5 @@
-"""Column helpers of ``read_vector``: the user's column mapping, and a CRS named in a column."""
+"""Column helpers of ``read_vector``: the user's column mapping, a CRS named in a column, and
+the Gauss-Krüger hint for coordinates without a CRS."""
 
 from __future__ import annotations
 
@@ -6,9 +7,11 @@ from collections.abc import Mapping
 
 import geopandas as gpd
 import pandas as pd
+import shapely
 from pyproj import CRS
 
-from coverage.errors import InputDataError
+from coverage.crs import REGIONS, gauss_krueger_zone
+from coverage.errors import CRSError, InputDataError
 
 _CRS_COLUMNS = ("epsg", "crs", "srid", "koordinatensystem", "bezugssystem")
 
@@ -63,3 +66,17 @@ def apply_mapping(
             "(already present or mapped twice); map each canonical name once"
         )
     return frame.rename(columns=dict(columns))
+
+
+def suggest_gauss_krueger(frame: gpd.GeoDataFrame, label: str) -> None:
+    """No CRS anywhere, but every point fits one Gauss-Krüger zone: say which (not a guess)."""
+    geom = frame.geometry.values
+    if len(geom) == 0 or not (shapely.get_type_id(geom) == 0).all():
+        return
+    code = gauss_krueger_zone(geom.x, geom.y, REGIONS["de"])
+    if code is not None:
+        raise CRSError(
+            f"{label}: the layer has no CRS; its coordinates fit Gauss-Krüger zone {code - 31464} "
+            f"(EPSG:{code}: the eastings start with the zone digit {code - 31464}); state "
+            f"EPSG:{code} as the file's CRS if that is what the sender used"
+        )
