@@ -20,7 +20,7 @@ import geopandas as gpd
 import numpy as np
 import pandas as pd
 
-from coverage import __version__
+from coverage import __version__, run_checks
 from coverage.aggregate import summarise
 from coverage.classify import classify, concat_results
 from coverage.discrepancy import (
@@ -39,12 +39,6 @@ from coverage.memory import release_free_memory
 from coverage.privacy.ptable import CkmParams
 from coverage.privacy.public import public_tables
 from coverage.profiles import Profile, load_profile
-from coverage.run_checks import (
-    MIN_OFFER_MATCH,
-    check_atlas,
-    inside_boundaries,
-    sparse_rurality_warning,
-)
 from coverage.run_inputs import (
     LayerSpec,
     RunInputs,
@@ -118,7 +112,7 @@ class RunOptions:
     #: then differ between runs of the same data: pass a kept secret for publications)
     cell_key_secret: bytes | None = field(default=None, repr=False)
     #: an offer list matching less than this share of its rows stops the run (None: accept)
-    min_offer_match: float | None = MIN_OFFER_MATCH
+    min_offer_match: float | None = run_checks.MIN_OFFER_MATCH
     extra_manifest: Mapping[str, Any] = field(default_factory=dict)
 
 
@@ -198,7 +192,7 @@ def run(
     # version in force on the as-of date
     profile = load_profile(options.profile, as_of)
     region = region_for_profile(options.region, profile)
-    check_atlas(inputs.atlas)
+    run_checks.check_atlas(inputs.atlas)
     t_start = time.perf_counter()
 
     t = time.perf_counter()
@@ -241,7 +235,7 @@ def run(
         reports.append(b_report)
         gemeinden = boundaries[boundaries["level"] == BoundaryLevel.GEMEINDE.value]
         addresses["ags"], assigned = assign_ags(addresses, gemeinden)
-    summary_ags, outside, warnings = inside_boundaries(
+    summary_ags, outside, warnings = run_checks.inside_boundaries(
         addresses["ags"], boundaries, str(inputs.boundaries.path) if inputs.boundaries else ""
     )
     tracker.done("read boundaries", t)
@@ -286,7 +280,7 @@ def run(
     population, population_record = load_population(inputs.population)
     if population_record:
         records.append(population_record)
-    elif sparse := sparse_rurality_warning(xy, attributes["ags"], gemeinden_gdf):
+    elif sparse := run_checks.sparse_rurality_warning(xy, attributes["ags"], gemeinden_gdf):
         warnings.append(sparse)
     fibre, fibre_record = load_fibre(inputs.fibre, region)
     if fibre_record:

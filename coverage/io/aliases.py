@@ -82,13 +82,18 @@ OFFER_ALIASES: dict[str, str] = {
 
 
 def apply_aliases(
-    frame: pd.DataFrame, aliases: Mapping[str, str], *, keep: tuple[str, ...] = ()
+    frame: pd.DataFrame,
+    aliases: Mapping[str, str],
+    *,
+    keep: tuple[str, ...] = (),
+    copy: bool = False,
 ) -> tuple[pd.DataFrame, dict[str, str]]:
     """Rename alias columns to canonical names; returns (frame, {file column: canonical}).
 
     A canonical name already present wins; of several aliases for one canonical name the
     first in the file's column order is used. Columns in ``keep`` are never renamed (they
-    are read as they are elsewhere, e.g. coordinate columns).
+    are read as they are elsewhere, e.g. coordinate columns). ``copy`` adds the canonical
+    column and keeps the file's (site types are derived from e.g. ``Schulnummer``).
     """
     present = {str(c) for c in frame.columns}
     rename: dict[str, str] = {}
@@ -100,7 +105,14 @@ def apply_aliases(
         if canonical in present or canonical in rename.values():
             continue
         rename[name] = canonical
-    return (frame.rename(columns=rename) if rename else frame), rename
+    if not rename:
+        return frame, rename
+    if copy:
+        out = frame.copy()
+        for src, dst in rename.items():
+            out[dst] = out[src]
+        return out, rename
+    return frame.rename(columns=rename), rename
 
 
 _COMBINED = re.compile(
@@ -244,7 +256,7 @@ def canonical_address_columns(
     canonical name present always wins over an alias.
     """
     notes: list[str] = []
-    frame, renamed = apply_aliases(frame, ADDRESS_ALIASES)
+    frame, renamed = apply_aliases(frame, ADDRESS_ALIASES, copy=True)
     if renamed:
         notes.append("columns recognised: " + ", ".join(f"{a} -> {b}" for a, b in renamed.items()))
     frame, split = split_street_number(frame)
