@@ -16,8 +16,8 @@ import pandas as pd
 import shapely
 
 from coverage.errors import InputDataError
-from coverage.sites import derive_site_types
 from coverage.levels import ags_from_ars, describe_set_aside, keep_mask, levels_from_keys
+from coverage.sites import derive_site_types
 from coverage.technology import (
     TECHNOLOGY_SPELLINGS,
     classify_label,
