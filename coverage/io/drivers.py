@@ -119,11 +119,7 @@ def _is_gml(file: Path) -> bool:
     except OSError:
         return False
     text = head.lstrip(b"\xef\xbb\xbf \t\r\n")
-    return (
-        text.startswith(b"<")
-        and b"opengis.net/gml" in head
-        and b"OGRVRTDataSource" not in head
-    )
+    return text.startswith(b"<") and b"opengis.net/gml" in head and b"OGRVRTDataSource" not in head
 
 
 def _raster_magic(suffix: str, head: bytes) -> bool:
