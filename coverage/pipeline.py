@@ -334,7 +334,7 @@ def run(
     summary_gemeinde, summary_kreis = summaries["gemeinde"], summaries["kreis"]
     secret = options.cell_key_secret or secrets.token_bytes(32)
     public = public_tables(
-        per_address,
+        counted,  # the same keys as the summaries it protects
         classes=classes,
         summaries=summaries,
         grids={"grid_100m": rural.grid_100m, "grid_1km": rural.grid_1km}

@@ -38,7 +38,13 @@ def name_key(name: object) -> str:
 
 
 def _table(pairs: Mapping[str, tuple[str, ...]]) -> dict[str, str]:
-    return {name_key(alias): canonical for canonical, names in pairs.items() for alias in names}
+    """Keyed by name_key(alias) and by the lower-cased alias as written (callers that look a
+    column up by ``name.strip().lower()``, such as the MEV polygon reader, find it too)."""
+    table = {alias.lower(): canonical for canonical, names in pairs.items() for alias in names}
+    table.update(
+        {name_key(alias): canonical for canonical, names in pairs.items() for alias in names}
+    )
+    return table
 
 
 #: canonical address column -> the names real files use (compared through name_key), in

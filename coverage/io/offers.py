@@ -17,6 +17,7 @@ import io
 import os
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from pathlib import Path
 
 import pandas as pd
 
@@ -67,6 +68,24 @@ def _grid_csv(label: str, raw: bytes) -> list[list[str]]:
     except csv.Error as exc:
         raise InputDataError(
             f"{label}: not a well-formed CSV ({exc}); check the separator and quoting"
+        ) from exc
+
+
+def _read_csv(path: Path) -> pd.DataFrame:
+    """A CSV with its first line as header, every cell text, empty cells missing (the MEV
+    reply template reader, ``coverage.io.mev_files``, uses it)."""
+    text = _decode(path.read_bytes())
+    try:
+        sep = csv.Sniffer().sniff(text[:20000], delimiters=",;\t").delimiter
+    except csv.Error:
+        sep = ","
+    try:
+        return pd.read_csv(
+            io.StringIO(text), sep=sep, dtype=str, keep_default_na=False, na_values=[""]
+        )
+    except pd.errors.ParserError as exc:
+        raise InputDataError(
+            f"{path}: not a well-formed CSV ({exc}); check the separator and quoting"
         ) from exc
 
 
