@@ -85,8 +85,9 @@ def resolve_crs(file_crs: CRS | None, stated: object | None, *, source: str) -> 
     if file_crs is None:
         if stated_crs is None:
             raise CRSError(
-                f"{source}: the layer has no CRS; state it (e.g. --crs EPSG:25832 for ETRS89/UTM32N, "
-                "EPSG:4647 for NRW zone-prefixed eastings, EPSG:4326 for lon/lat)"
+                f"{source}: the layer has no CRS; state it with the file's CRS option (e.g. "
+                "EPSG:25832 for ETRS89/UTM32N, EPSG:4647 for NRW zone-prefixed eastings, "
+                "EPSG:31466-31469 for Gauss-Krüger zones 2-5, EPSG:4326 for lon/lat)"
             )
         return stated_crs, "stated by the user"
     if stated_crs is not None and not stated_crs.equals(file_crs, ignore_axis_order=True):
@@ -124,12 +125,12 @@ def check_coordinates(
         raise CRSError(
             f"{source}: eastings around {np.median(x):,.0f} m carry a zone prefix, but the layer is labelled "
             f"{label}; these look like EPSG:4647 (ETRS89/UTM32N with zone '32' prefix, as in NRW "
-            "Gebaeudereferenzen): state --crs EPSG:4647"
+            "Gebaeudereferenzen): state EPSG:4647 as the file's CRS"
         )
     if crs.is_projected and np.all(np.abs(x) <= 180) and np.all(np.abs(y) <= 90):
         raise CRSError(
             f"{source}: coordinates look like degrees (lon/lat) but the layer is labelled {label} (metres); "
-            "state --crs EPSG:4326"
+            "state EPSG:4326 as the file's CRS"
         )
     lon, lat = to_lonlat(x, y, crs)
     w, s, e, n = region.lonlat_bounds
@@ -144,11 +145,38 @@ def check_coordinates(
                 "with longitude and latitude swapped; check the column mapping (lon = x = easting, lat = y)"
             )
     rows = ", ".join(str(int(i) + 1) for i in np.flatnonzero(~inside)[:5])
+    gk = gauss_krueger_zone(x, y, region)
+    if gk is not None:
+        raise CRSError(
+            f"{source}: {int((~inside).sum())} of {len(x)} {what} lie outside {region.name} when read "
+            f"as {label}, but every coordinate fits Gauss-Krüger zone {gk - 31464} (EPSG:{gk}, "
+            "eastings with the zone digit in front, as in older NRW files): state EPSG:"
+            f"{gk} as the file's CRS"
+        )
     raise CRSError(
         f"{source}: {int((~inside).sum())} of {len(x)} {what} lie outside {region.name} "
         f"(rows {rows}; first at lon {lon[~inside][0]:.4f}, lat {lat[~inside][0]:.4f}) when read as {label}; "
         "check the stated CRS (EPSG:25832 vs EPSG:4647 vs EPSG:4326) and the x/y columns"
     )
+
+
+def gauss_krueger_zone(x: np.ndarray, y: np.ndarray, region: Region) -> int | None:
+    """EPSG code of the Gauss-Krüger zone (2-5: EPSG:31466-31469) every point fits, else None.
+
+    A GK easting carries its zone number as the millions digit (3,432,146 m = zone 3); a
+    point fits when, read in that zone, it lies inside the region.
+    """
+    x = np.asarray(x, dtype="float64")
+    zones = np.unique(np.floor(x / 1e6))
+    if region.code != "de" or len(zones) != 1 or not 2 <= zones[0] <= 5:
+        return None
+    if not np.all((y > 5.2e6) & (y < 6.2e6)):
+        return None
+    code = 31464 + int(zones[0])
+    lon, lat = to_lonlat(x, y, CRS.from_epsg(code))
+    w, s, e, n = region.lonlat_bounds
+    fits = (lon >= w) & (lon <= e) & (lat >= s) & (lat <= n)
+    return code if fits.all() else None
 
 
 def to_lonlat(x: np.ndarray, y: np.ndarray, crs: CRS) -> tuple[np.ndarray, np.ndarray]:

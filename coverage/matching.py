@@ -10,7 +10,15 @@ Keys, in order of preference for each offer row:
 2. postcode + street + house number + suffix, when both sides have a postcode;
 3. place + street + house number + suffix otherwise.
 
-A house number range (``12-14``) matches every address numbered 12 to 14 on that street.
+House numbers are compared as ranges: ``12-14`` on either side covers 12, 13 and 14, so an
+offer for "13" reaches an address recorded as "12-14" and an offer for "12-14" reaches the
+addresses 12, 13 and 14. A range written with a side (``1-11 ungerade``, ``2-10 (g)``,
+``2-10 even``) covers only the odd or even numbers. A suffix (12a) must agree when both
+sides name a single number.
+
+When a key fits several address records (the same building delivered twice, or one
+address held by several records), the offer applies to all of them; those rows are
+reported in :attr:`MatchResult.several`, not dropped.
 """
 
 from __future__ import annotations
@@ -29,7 +37,14 @@ _STREET_RULES: tuple[tuple[re.Pattern[str], str], ...] = (
     (re.compile(r"\bsankt\b|\bst\b\.?"), "st"),
     (re.compile(r"[^a-z0-9]"), ""),
 )
-_HNR = re.compile(r"^\s*(\d+)\s*(?:([a-zA-Z])\b)?\s*(?:[-–/]\s*(\d+)\s*([a-zA-Z])?)?\s*$")
+_HNR = re.compile(
+    r"^\s*(\d+)\s*(?:([a-zA-Z])(?![a-zA-Z]))?\s*"
+    r"(?:[-–/]\s*(\d+)\s*(?:([a-zA-Z])(?![a-zA-Z]))?\s*"
+    r"(?:\(?\s*(ungerade|gerade|odd|even|u|g)\s*\)?)?)?\s*$",
+    re.IGNORECASE,
+)
+#: parity codes: 0 any number, 1 odd numbers only, 2 even numbers only
+_PARITY = {"ungerade": 1, "odd": 1, "u": 1, "gerade": 2, "even": 2, "g": 2}
 
 
 def normalise_street(values: pd.Series) -> pd.Series:
@@ -57,10 +72,13 @@ class HouseNumbers:
     last: np.ndarray
     suffix: np.ndarray
     valid: np.ndarray
+    #: 0 every number of the range, 1 odd only, 2 even only
+    parity: np.ndarray | None = None
 
 
 def parse_house_numbers(numbers: pd.Series, suffixes: pd.Series | None = None) -> HouseNumbers:
-    """Parse ``12``, ``12a``, ``12 A``, ``12-14``, ``12a-12c`` (suffix range keeps the first suffix).
+    """Parse ``12``, ``12a``, ``12 A``, ``12-14``, ``12a-12c`` (suffix range keeps the first
+    suffix) and sided ranges ``1-11 ungerade`` / ``2-10 (g)`` / ``2-10 even``.
 
     A separate suffix column (HK-DE ADZ) is used when the number itself carries none.
     Unparseable numbers are flagged invalid (they can only match by address_id).
@@ -75,8 +93,11 @@ def parse_house_numbers(numbers: pd.Series, suffixes: pd.Series | None = None) -
     if suffixes is not None:
         extra = suffixes.astype("string").fillna("").str.strip().str.lower().reset_index(drop=True)
         suffix = suffix.where(suffix != "", extra)
+    parity = parts[4].str.lower().map(_PARITY).fillna(0).astype("int8").to_numpy()
     # a range like 12-14 is a range of numbers; 12a-12c only when numbers are equal keeps suffix
-    return HouseNumbers(first, np.maximum(last, first), suffix.to_numpy(dtype=object), valid)
+    return HouseNumbers(
+        first, np.maximum(last, first), suffix.to_numpy(dtype=object), valid, parity
+    )
 
 
 #: offer fields repeated in the unmatched-rows report (after row and reason)
@@ -94,6 +115,8 @@ class MatchResult:
     unmatched: pd.DataFrame
     matched_rows: int
     method_counts: dict[str, int]
+    #: offer rows applied to several address records: ``row`` (1-based) and ``addresses``
+    several: pd.DataFrame | None = None
 
 
 def _key_frame(
@@ -107,6 +130,7 @@ def _key_frame(
             "first": hn.first,
             "last": hn.last,
             "suffix": hn.suffix,
+            "parity": hn.parity if hn.parity is not None else np.zeros(len(hn.first), "int8"),
         }
     )
 
@@ -131,7 +155,7 @@ def match_offers(addresses: pd.DataFrame, offers: pd.DataFrame) -> MatchResult:
     -------
     MatchResult; ``unmatched`` has the offer row (1-based), its address fields and a reason:
     ``no_key`` (neither id nor street and number), ``unknown_address_id``, ``street_not_found``,
-    ``number_not_found`` or ``ambiguous`` (the key fits several addresses).
+    or ``number_not_found``. Rows applied to several address records are in ``several``.
     """
     n_off = len(offers)
     addr_ids = addresses["address_id"].astype("string").reset_index(drop=True)
@@ -152,6 +176,7 @@ def match_offers(addresses: pd.DataFrame, offers: pd.DataFrame) -> MatchResult:
     matched = np.zeros(n_off, dtype=bool)
     pairs: list[pd.DataFrame] = []
     methods = {"address_id": 0, "postcode": 0, "place": 0}
+    several: list[pd.Series] = []
 
     # 1. by id
     has_id = o_id.notna().to_numpy() & (o_id.str.strip() != "").fillna(False).to_numpy()
@@ -178,21 +203,18 @@ def match_offers(addresses: pd.DataFrame, offers: pd.DataFrame) -> MatchResult:
         cand = o_keys[use].merge(
             a_keys.dropna(subset=[area]), on=[area, "street"], suffixes=("", "_a")
         )
-        in_range = (cand["first_a"] >= cand["first"]) & (cand["first_a"] <= cand["last"])
-        same_suffix = (cand["suffix_a"] == cand["suffix"]) | (cand["last"] > cand["first"])
-        hits = cand[in_range & same_suffix]
+        hits = cand[_numbers_meet(cand)]
         street_known = np.isin(o_keys["row"][use], cand["row"])
         rows_use = np.flatnonzero(use)
         reason[rows_use[~street_known]] = "street_not_found"
         matched_rows = hits["row"].unique()
         number_missing = np.setdiff1d(cand["row"].unique(), matched_rows)
         reason[number_missing] = "number_not_found"
-        # a single number (not a range) must identify exactly one address
-        single = hits[hits["first"] == hits["last"]]
+        # a single number held by several records applies to all of them (reported)
+        single = hits[(hits["first"] == hits["last"]) & (hits["first_a"] == hits["last_a"])]
         counts = single.groupby("row").size()
-        ambiguous = counts.index[counts > 1].to_numpy()
-        reason[ambiguous] = "ambiguous"
-        good = hits[~hits["row"].isin(ambiguous)]
+        several.append(counts[counts > 1])
+        good = hits
         pairs.append(good[["row", "pos"]])
         matched[good["row"].to_numpy()] = True
         methods[area] = int(good["row"].nunique())
@@ -213,10 +235,34 @@ def match_offers(addresses: pd.DataFrame, offers: pd.DataFrame) -> MatchResult:
     unmatched = offers.reset_index(drop=True).loc[unmatched_mask, keep].copy()
     unmatched.insert(0, "reason", reason[unmatched_mask])
     unmatched.insert(0, "row", np.flatnonzero(unmatched_mask) + 1)
+    shared = pd.concat(several) if several else pd.Series(dtype="int64")
+    shared = shared[~shared.index.duplicated()]
+    shared_frame = pd.DataFrame(
+        {"row": shared.index.to_numpy(dtype="int64") + 1, "addresses": shared.to_numpy()}
+    )
     return MatchResult(
         addr_idx=allpairs["pos"].to_numpy(dtype="int64"),
         offer_idx=allpairs["row"].to_numpy(dtype="int64"),
         unmatched=unmatched.reset_index(drop=True),
         matched_rows=int(allpairs["row"].nunique()),
         method_counts=methods,
+        several=shared_frame,
     )
+
+
+def _numbers_meet(cand: pd.DataFrame) -> pd.Series:
+    """Whether the offer's and the address's house numbers share a number (see the module doc).
+
+    ``cand`` holds offer columns first/last/suffix/parity and address columns with ``_a``.
+    """
+    lo = np.maximum(cand["first"], cand["first_a"])
+    hi = np.minimum(cand["last"], cand["last_a"])
+    po, pa_ = cand["parity"], cand["parity_a"]
+    clash = (po > 0) & (pa_ > 0) & (po != pa_)
+    side = np.where(po > 0, po, pa_)
+    want = np.where(side == 1, 1, 0)  # the remainder mod 2 a sided range needs
+    fits = (side == 0) | (lo % 2 == want) | (lo + 1 <= hi)
+    overlap = (lo <= hi) & fits & ~clash
+    both_single = (cand["first"] == cand["last"]) & (cand["first_a"] == cand["last_a"])
+    same_suffix = ~both_single | (cand["suffix_a"] == cand["suffix"])
+    return overlap & same_suffix

@@ -20,7 +20,7 @@ import geopandas as gpd
 import numpy as np
 import pandas as pd
 
-from coverage import __version__
+from coverage import __version__, run_checks
 from coverage.aggregate import summarise
 from coverage.classify import classify, concat_results
 from coverage.discrepancy import (
@@ -111,6 +111,8 @@ class RunOptions:
     #: secret of the record keys; None: a one-off secret for this run (published values
     #: then differ between runs of the same data: pass a kept secret for publications)
     cell_key_secret: bytes | None = field(default=None, repr=False)
+    #: an offer list matching less than this share of its rows stops the run (None: accept)
+    min_offer_match: float | None = run_checks.MIN_OFFER_MATCH
     extra_manifest: Mapping[str, Any] = field(default_factory=dict)
 
 
@@ -190,6 +192,7 @@ def run(
     # version in force on the as-of date
     profile = load_profile(options.profile, as_of)
     region = region_for_profile(options.region, profile)
+    run_checks.check_atlas(inputs.atlas)
     t_start = time.perf_counter()
 
     t = time.perf_counter()
@@ -212,7 +215,9 @@ def run(
             [],
         )
     list_tables, list_pairs, list_records, list_reports, unmatched = load_offer_lists(
-        inputs.offers, pd.DataFrame(addresses.drop(columns="geometry"))
+        inputs.offers,
+        pd.DataFrame(addresses.drop(columns="geometry")),
+        min_match=options.min_offer_match,
     )
     cov_records += list_records
     cov_reports += list_reports
@@ -230,6 +235,9 @@ def run(
         reports.append(b_report)
         gemeinden = boundaries[boundaries["level"] == BoundaryLevel.GEMEINDE.value]
         addresses["ags"], assigned = assign_ags(addresses, gemeinden)
+    summary_ags, outside, warnings = run_checks.inside_boundaries(
+        addresses["ags"], boundaries, str(inputs.boundaries.path) if inputs.boundaries else ""
+    )
     tracker.done("read boundaries", t)
     # from here on coordinates, not Point objects (216 bytes each: 1 GB per 5M addresses);
     # the per-address frame gets its geometry only when a caller asks for it
@@ -272,6 +280,8 @@ def run(
     population, population_record = load_population(inputs.population)
     if population_record:
         records.append(population_record)
+    elif sparse := run_checks.sparse_rurality_warning(xy, attributes["ags"], gemeinden_gdf):
+        warnings.append(sparse)
     fibre, fibre_record = load_fibre(inputs.fibre, region)
     if fibre_record:
         records.append(fibre_record)
@@ -312,18 +322,19 @@ def run(
     tracker.stage("aggregate")
     classes = [c.name for c in profile.classes]
     summaries = {}
+    # addresses outside the boundaries go to the row without a key, not to a Gemeinde row
+    counted = per_address.assign(ags=summary_ags.to_numpy())
     for level, digits in (("gemeinde", 8), ("kreis", 5)):
-        table = summarise(
-            per_address, level=level, names=boundary_names(boundaries, level), classes=classes
-        )
-        table = table.merge(rural_counts(per_address, digits=digits), on="ags", how="left")
+        names = boundary_names(boundaries, level, region.code)
+        table = summarise(counted, level=level, names=names, classes=classes)
+        table = table.merge(rural_counts(counted, digits=digits), on="ags", how="left")
         if level == "gemeinde" and len(rural.degurba_gemeinde):
             table = table.merge(rural.degurba_gemeinde[["ags", "degurba"]], on="ags", how="left")
         summaries[level] = table
     summary_gemeinde, summary_kreis = summaries["gemeinde"], summaries["kreis"]
     secret = options.cell_key_secret or secrets.token_bytes(32)
     public = public_tables(
-        per_address,
+        counted,  # the same keys as the summaries it protects
         classes=classes,
         summaries=summaries,
         grids={"grid_100m": rural.grid_100m, "grid_1km": rural.grid_1km}
@@ -346,6 +357,7 @@ def run(
         "address_offer_pairs": n_pairs,
         "addresses_without_ags": int(per_address["ags"].isna().sum()),
         "ags_assigned_from_boundaries": assigned,
+        **outside,
         "eligible": int(per_address["eligible"].sum()),
         "rural_gap": int(per_address["rural_gap"].sum()),
         "gap_areas": len(areas),
@@ -384,6 +396,7 @@ def run(
         "counts": counts,
         "software": software_versions(),
         "synthetic_data": options.synthetic_note,
+        "warnings": warnings,
     }
 
     t = time.perf_counter()

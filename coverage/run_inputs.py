@@ -7,7 +7,8 @@ of ``coverage.crs``, and returns frames in the working CRS plus a record for the
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterator, Mapping, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -30,7 +31,8 @@ from coverage.discrepancy import (
     flag_discrepancies,
     measured_at_points,
 )
-from coverage.errors import InputDataError, NotFoundError, ProfileError
+from coverage.errors import CRSError, InputDataError, NotFoundError, ProfileError
+from coverage.io.aliases import apply_value_mappings, canonical_address_columns
 from coverage.io.detect import RASTER_SUFFIXES, detect_format, read_any
 from coverage.io.fcc import empty_cells_note, level0_rows
 from coverage.io.hashing import sha256_file
@@ -40,6 +42,7 @@ from coverage.kernel.join import points_in_polygons
 from coverage.matching import UNMATCHED_FIELDS, match_offers
 from coverage.memory import release_free_memory
 from coverage.profiles import Profile
+from coverage.run_checks import MIN_OFFER_MATCH, match_summary
 from coverage.schema import (
     ValidationReport,
     validate_addresses,
@@ -56,6 +59,10 @@ class LayerSpec:
     crs: str | None = None
     columns: Mapping[str, str] | None = None
     layer: str | None = None
+    #: canonical column -> {value in the file: value to use} (``--offers-values`` ...)
+    values: Mapping[str, Mapping[str, str]] | None = None
+    #: 1-based row holding the column names (offer list workbooks with a title above)
+    header_row: int | None = None
 
 
 @dataclass(frozen=True)
@@ -133,16 +140,36 @@ def _to_working(
     return out, Reprojection(raw.source, crs_label(raw.crs), region.working_crs, raw.crs_how)
 
 
+@contextmanager
+def crs_option(option: str) -> Iterator[None]:
+    """Name the option that states this file's CRS in a CRS message (the engine's messages
+    say "the file's CRS option"; ``gapmap run`` has one per kind of file)."""
+    try:
+        yield
+    except CRSError as exc:
+        raise CRSError(f"{exc} (gapmap run: {option})") from exc
+
+
 def load_addresses(
     spec: LayerSpec, region: Region
 ) -> tuple[gpd.GeoDataFrame, dict[str, Any], ValidationReport]:
+    with crs_option("--addresses-crs"):
+        return _load_addresses(spec, region)
+
+
+def _load_addresses(
+    spec: LayerSpec, region: Region
+) -> tuple[gpd.GeoDataFrame, dict[str, Any], ValidationReport]:
     raw = read_any(spec.path, crs=spec.crs, columns=spec.columns, layer=spec.layer)
-    frame, report = validate_addresses(raw.frame, source=raw.source)
+    named, notes, _ = canonical_address_columns(raw.frame, values=spec.values, source=raw.source)
+    frame, report = validate_addresses(named, source=raw.source)
+    del named
     geom = frame.geometry.values
     check_coordinates(geom.x, geom.y, raw.crs, source=raw.source, region=region, what="addresses")
     frame, reproj = _to_working(frame, raw, region)
     record = _input_record(raw, "addresses", report, reproj)
     record["households_column"] = "households" in raw.frame.columns
+    record["notes"] = [*raw.notes, *notes]
     del raw
     release_free_memory()  # the reader's and the validation's copies
     return frame, record, report
@@ -153,15 +180,20 @@ def load_coverage(
 ) -> tuple[gpd.GeoDataFrame, list[dict[str, Any]], list[ValidationReport]]:
     frames, records, reports = [], [], []
     for spec in specs:
-        raw = read_any(spec.path, crs=spec.crs, columns=spec.columns, layer=spec.layer)
-        frame, report = validate_offers(raw.frame, source=raw.source, spatial=True)
-        check_region_bounds(
-            tuple(frame.total_bounds),
-            raw.crs,
-            source=raw.source,
-            region=region,
-            what="coverage features",
+        with crs_option("--coverage-crs"):
+            raw = read_any(spec.path, crs=spec.crs, columns=spec.columns, layer=spec.layer)
+        mapped, _ = apply_value_mappings(raw.frame, spec.values, raw.source)
+        frame, report = validate_offers(
+            mapped, source=raw.source, spatial=True, value_option="--coverage-values"
         )
+        with crs_option("--coverage-crs"):
+            check_region_bounds(
+                tuple(frame.total_bounds),
+                raw.crs,
+                source=raw.source,
+                region=region,
+                what="coverage features",
+            )
         frame, reproj = _to_working(frame, raw, region)
         frames.append(frame)
         records.append(_input_record(raw, "coverage", report, reproj))
@@ -180,11 +212,16 @@ def read_offers(spec: LayerSpec) -> OfferList:
     ):
         raw = read_any(spec.path, kind="fcc_bdc")
         return OfferList(pd.DataFrame(raw.frame), raw.source, "fcc_bdc", raw.rows, raw.sha256)
-    return read_offer_list(spec.path, columns=spec.columns)
+    return read_offer_list(
+        spec.path, columns=spec.columns, values=spec.values, header_row=spec.header_row
+    )
 
 
 def load_offer_lists(
-    specs: Sequence[LayerSpec], addresses: pd.DataFrame
+    specs: Sequence[LayerSpec],
+    addresses: pd.DataFrame,
+    *,
+    min_match: float | None = MIN_OFFER_MATCH,
 ) -> tuple[
     list[pd.DataFrame],
     list[tuple[np.ndarray, np.ndarray]],
@@ -192,19 +229,35 @@ def load_offer_lists(
     list[ValidationReport],
     pd.DataFrame,
 ]:
-    """Read, validate and match address-keyed offer lists; unmatched rows are collected, not dropped."""
+    """Read, validate and match address-keyed offer lists; unmatched rows are collected, not dropped.
+
+    A list of which less than ``min_match`` of the rows match an address stops the run with
+    the reasons counted (None accepts any share; the CLI's ``--accept-unmatched``).
+    """
     tables, pairs, records, reports, unmatched = [], [], [], [], []
     for spec in specs:
         raw = read_offers(spec)
-        table, report = validate_offers(raw.frame, source=raw.source, spatial=False)
+        table, report = validate_offers(
+            raw.frame, source=raw.source, spatial=False, value_option="--offers-values"
+        )
         if raw.format == "fcc_bdc" and (empty := level0_rows(table)):
             report.warnings.append(empty_cells_note(empty))
         match = match_offers(addresses, raw.frame)
+        share = match.matched_rows / max(raw.rows, 1)
+        if min_match is not None and share < min_match:
+            raise InputDataError(match_summary(raw.source, raw.rows, match, min_match))
         if len(match.unmatched):
             report.warnings.append(
-                f"{len(match.unmatched)} offer row(s) matched no single address (see unmatched_offers.csv)"
+                f"{len(match.unmatched)} offer row(s) matched no address (see unmatched_offers.csv)"
             )
             unmatched.append(match.unmatched.assign(source=raw.source))
+        several = match.several if match.several is not None else pd.DataFrame()
+        if len(several):
+            rows = ", ".join(map(str, several["row"].head(5)))
+            report.warnings.append(
+                f"{len(several)} offer row(s) apply to several address records with the same "
+                f"street, number and place (rows {rows}); the offer is counted for each of them"
+            )
         tables.append(table)
         pairs.append((match.addr_idx, match.offer_idx))
         reports.append(report)
@@ -217,7 +270,9 @@ def load_offer_lists(
                 "rows": raw.rows,
                 "rows_matched": match.matched_rows,
                 "rows_unmatched": len(match.unmatched),
+                "rows_applied_to_several_addresses": len(several),
                 "matched_by": match.method_counts,
+                "notes": list(getattr(raw, "notes", ())),
             }
         )
     columns = ["source", "row", "reason", *UNMATCHED_FIELDS]
@@ -368,11 +423,12 @@ def evidence_columns(
 def load_boundaries(
     spec: LayerSpec, region: Region
 ) -> tuple[gpd.GeoDataFrame, dict[str, Any], ValidationReport]:
-    raw = read_any(spec.path, crs=spec.crs, columns=spec.columns, layer=spec.layer)
-    frame, report = validate_boundaries(raw.frame, source=raw.source)
-    check_region_bounds(
-        tuple(frame.total_bounds), raw.crs, source=raw.source, region=region, what="boundaries"
-    )
+    with crs_option("--boundaries-crs"):
+        raw = read_any(spec.path, crs=spec.crs, columns=spec.columns, layer=spec.layer)
+        frame, report = validate_boundaries(raw.frame, source=raw.source)
+        check_region_bounds(
+            tuple(frame.total_bounds), raw.crs, source=raw.source, region=region, what="boundaries"
+        )
     frame, reproj = _to_working(frame, raw, region)
     return frame, _input_record(raw, "boundaries", report, reproj), report
 
@@ -398,8 +454,18 @@ def assign_ags(addresses: gpd.GeoDataFrame, gemeinden: gpd.GeoDataFrame) -> tupl
     return ags, len(first)
 
 
-def boundary_names(boundaries: gpd.GeoDataFrame | None, level: str) -> dict[str, str]:
+def boundary_names(
+    boundaries: gpd.GeoDataFrame | None, level: str, region: str = "de"
+) -> dict[str, str]:
+    """Key -> name of a level: the boundary file's names, Kreise completed from the shipped
+    Destatis table (German runs only; ``coverage.io.kreise``)."""
+    names: dict[str, str] = {}
+    if level == "kreis" and region == "de":
+        from coverage.io.kreise import german_kreise
+
+        names.update(german_kreise())
     if boundaries is None:
-        return {}
-    sel = boundaries[boundaries["level"] == level]
-    return dict(zip(sel["ags"].astype(str), sel["name"].astype(str), strict=True))
+        return names
+    sel = boundaries[(boundaries["level"] == level) & boundaries["name"].notna()]
+    names.update(zip(sel["ags"].astype(str), sel["name"].astype(str), strict=True))
+    return names

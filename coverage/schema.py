@@ -16,7 +16,14 @@ import pandas as pd
 import shapely
 
 from coverage.errors import InputDataError
+from coverage.levels import ags_from_ars, describe_set_aside, keep_mask, levels_from_keys
 from coverage.sites import derive_site_types
+from coverage.technology import (
+    TECHNOLOGY_SPELLINGS,
+    classify_label,
+    map_technologies,
+    technology_key,
+)
 
 
 class Technology(StrEnum):
@@ -62,41 +69,21 @@ class BoundaryLevel(StrEnum):
 #: Spellings seen in operator files, Breitbandatlas and BDC exports -> canonical technology.
 TECHNOLOGY_ALIASES: dict[str, Technology] = {
     **{t.value: t for t in Technology},
-    "fttp": Technology.FTTH,
-    "ftth/b": Technology.FTTH,
-    "fttb/h": Technology.FTTB,
-    "glasfaser": Technology.FTTH,
-    "docsis 3.1": Technology.HFC_DOCSIS31,
-    "docsis3.1": Technology.HFC_DOCSIS31,
-    "hfc docsis 3.1": Technology.HFC_DOCSIS31,
-    "catv": Technology.HFC,
-    "kabel": Technology.HFC,
-    "cable": Technology.HFC,
-    "vdsl2": Technology.VDSL,
-    "supervectoring": Technology.VDSL,
-    "vectoring": Technology.VDSL,
-    "fttc": Technology.VDSL,
-    "dsl": Technology.ADSL,
-    "adsl2+": Technology.ADSL,
-    "5g": Technology.MOBILE_5G,
-    "lte": Technology.MOBILE_LTE,
-    "4g": Technology.MOBILE_LTE,
-    "satellite": Technology.SATELLITE_GEO,
-    "sat": Technology.SATELLITE_GEO,
-    "leo": Technology.SATELLITE_NGSO,
+    **{k: Technology(v) for k, v in TECHNOLOGY_SPELLINGS.items()},
 }
 
 
+#: technology_key(spelling) -> canonical value, for coverage.technology
+_EXACT_TECH: dict[str, str] = {technology_key(k): v.value for k, v in TECHNOLOGY_ALIASES.items()}
+
+
 def parse_technology(value: object, *, where: str) -> Technology:
-    """Map a spelling to a Technology; ``where`` names file and row for the error."""
-    key = str(value).strip().lower()
-    try:
-        return TECHNOLOGY_ALIASES[key]
-    except KeyError:
+    """Map a label to a Technology (see ``coverage.technology``); ``where`` names file and row."""
+    found = classify_label(value, _EXACT_TECH)
+    if found is None:
         known = ", ".join(t.value for t in Technology)
-        raise InputDataError(
-            f"{where}: unknown technology {value!r}; use one of: {known}"
-        ) from None
+        raise InputDataError(f"{where}: unknown technology {value!r}; use one of: {known}")
+    return Technology(found)
 
 
 # Column name -> pandas dtype. Geometry is the frame's active geometry column "geometry".
@@ -289,11 +276,16 @@ def validate_addresses(
 
 
 def validate_offers(
-    frame: gpd.GeoDataFrame | pd.DataFrame, *, source: str, spatial: bool = True
+    frame: gpd.GeoDataFrame | pd.DataFrame,
+    *,
+    source: str,
+    spatial: bool = True,
+    value_option: str | None = None,
 ) -> tuple[Any, ValidationReport]:
     """Check and coerce a coverage layer (polygons) or an offer list (no geometry).
 
-    Technologies are normalised through TECHNOLOGY_ALIASES. Speeds are Mbit/s and must be
+    Technologies are normalised through ``coverage.technology`` (every unknown label is
+    reported at once; ``value_option`` names the option that maps them). Speeds are Mbit/s and must be
     >= 0; a missing upload speed stays NaN (rules treat it as failing any upload test).
     ``low_latency`` is taken from the file when present, else derived as latency_ms <= 100
     (unknown latency stays unknown). Invalid polygons are repaired with make_valid and
@@ -314,19 +306,17 @@ def validate_offers(
         )
     out["provider"] = prov
 
-    techs = src["technology"].astype("string").str.strip().str.lower()
-    uniq = techs.dropna().unique()
-    mapping = {}
-    for value in uniq:
-        first = int(np.flatnonzero((techs == value).fillna(False).to_numpy())[0]) + 1
-        mapping[value] = parse_technology(
-            value, where=f"{source} row {first} field technology"
-        ).value
-    if techs.isna().any():
-        raise InputDataError(
-            f"{source}: field technology is empty (rows {_first_rows(techs.isna().to_numpy())})"
-        )
-    out["technology"] = techs.map(mapping).astype("string")
+    techs = src["technology"].astype("string").str.strip()
+    if techs.isna().any() or (techs == "").any():
+        empty = (techs.isna() | (techs == "")).to_numpy()
+        raise InputDataError(f"{source}: field technology is empty (rows {_first_rows(empty)})")
+    out["technology"] = map_technologies(
+        techs,
+        _EXACT_TECH,
+        source=source,
+        hint=value_option,
+        known=", ".join(t.value for t in Technology),
+    )
 
     for col in ("down_mbps", "up_mbps", "latency_ms"):
         if col in src:
@@ -461,7 +451,8 @@ def validate_boundaries(
 ) -> tuple[gpd.GeoDataFrame, ValidationReport]:
     """Check a boundary layer: ``ags`` (string key), ``name``, ``level`` and polygons.
 
-    ``level`` is inferred from the key length when absent: 8 digits -> gemeinde, 5 -> kreis.
+    ``level`` is inferred from the key length when absent (``coverage.levels``: 8 digits or a
+    12-digit ARS -> gemeinde, 5 -> kreis); rows of other levels are set aside with a warning.
     """
     kind = "boundary"
     _check_not_empty(frame, source=source, kind=kind)
@@ -477,10 +468,14 @@ def validate_boundaries(
     if level is None and "level" in src:
         lv = _as_string(src["level"]).str.lower()
     else:
-        inferred = np.where(
-            ags.str.len() == 5, BoundaryLevel.KREIS.value, BoundaryLevel.GEMEINDE.value
-        )
-        lv = pd.Series(level or inferred, index=src.index, dtype="string")
+        lv = pd.Series(level, index=src.index, dtype="string") if level else levels_from_keys(ags)
+    ags = ags.where(lv != "gemeinde", ags_from_ars(ags))
+    set_aside = describe_set_aside(lv)
+    if set_aside:
+        report.warnings.append(set_aside)
+        keep = keep_mask(lv)
+        src, ags, lv = (x[keep].reset_index(drop=True) for x in (src, ags, lv))
+        frame = frame[keep]
     geoms = np.asarray(frame.geometry.values, dtype=object)
     invalid = ~shapely.is_valid(geoms)
     if invalid.any():

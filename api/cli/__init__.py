@@ -1,10 +1,11 @@
 """The ``gapmap`` command line (typer + rich), one module per kind of user.
 
 - ``app``: the typer app, consoles, exit codes and :func:`main` (the console script);
-- ``run``: demo, run, cluster-run, degurba, inspect, summary, diff (the office and the
+- ``run``: demo, run, cluster-run, degurba, summary, diff (the office and the
   analyst);
 - ``profiles``: profiles, profile show (rule profiles and their dated versions);
 - ``projects``: ``kriterien`` (the official Kriterienkatalog points of a project area);
+- ``files``: ``gapmap inspect`` (reads one input file as ``run`` would);
 - ``maps``: ``gapmap map`` (the planner);
 - ``evidence``: evidence packs, verify, publish to PostGIS (the applicant and the GIS office);
 - ``service``: ``serve`` and ``keys`` (whoever runs the HTTP service);
@@ -23,7 +24,18 @@ import importlib
 from api.cli.app import app, main
 
 # registration order is the order of `gapmap --help`
-for _module in ("run", "profiles", "projects", "service", "web", "evidence", "maps", "mev", "bead"):
+for _module in (
+    "run",
+    "files",
+    "profiles",
+    "projects",
+    "service",
+    "web",
+    "evidence",
+    "maps",
+    "mev",
+    "bead",
+):
     importlib.import_module(f"api.cli.{_module}")
 
 __all__ = ["app", "main"]

@@ -25,6 +25,19 @@ def _parse_mapping(text: str | None, option: str) -> dict[str, str] | None:
     return mapping
 
 
+def _parse_values(texts: list[str] | None, option: str) -> dict[str, dict[str, str]] | None:
+    """Repeated ``FIELD=FILE.csv`` / ``FIELD:FROM=TO;FROM=TO`` -> {field: {from: to}}."""
+    if not texts:
+        return None
+    from coverage.io.aliases import parse_value_mapping
+
+    out: dict[str, dict[str, str]] = {}
+    for text in texts:
+        field, pairs = parse_value_mapping(text, option)
+        out.setdefault(field, {}).update(pairs)
+    return out
+
+
 def _parse_as_of(text: str | None) -> date | None:
     """``--as-of`` YYYY-MM-DD (None: today, decided by the run)."""
     try:
@@ -94,4 +107,28 @@ SecretOption = Annotated[
         help="File with the secret of the record keys (created if missing; default "
         "$GAPMAP_CELL_KEY_SECRET_FILE or ~/.config/gapmap/cell-key.secret).",
     ),
+]
+ValuesOption = Annotated[
+    list[str] | None,
+    typer.Option(
+        help="Value mapping FIELD=FILE.csv (two columns: value in the file, value to use) or "
+        "FIELD:FROM=TO;FROM=TO, e.g. 'technology:Koax=hfc;Glasfaser (FTTH)=ftth'; repeat.",
+    ),
+]
+HeaderRowOption = Annotated[
+    int | None,
+    typer.Option(
+        help="Row (from 1) holding the column names of the offer lists; default: detected.",
+        min=1,
+    ),
+]
+AcceptUnmatchedOption = Annotated[
+    bool,
+    typer.Option(
+        "--accept-unmatched",
+        help="Run even when an offer list matches less than 80 % of its rows to addresses.",
+    ),
+]
+MinCountOption = Annotated[
+    int, typer.Option(help="Public summaries hide counts between 1 and this minus one.", min=1)
 ]

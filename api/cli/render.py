@@ -7,6 +7,7 @@ from typing import Any
 
 import pandas as pd
 from rich.console import Console
+from rich.markup import escape
 from rich.table import Table
 
 #: Column labels of the area units per region (a US run has no Kreis, AGS or Gemeinde).
@@ -44,7 +45,7 @@ def kreis_table(
     for row in summary.to_dict("records"):
         n = row["addresses"] or 1
         cells = [
-            str(row["name"]),
+            "" if pd.isna(row["name"]) else str(row["name"]),
             str(row["ags"]),
             f"{row['addresses']:,}",
             f"{row['eligible']:,} ({row['eligible'] / n:.1%})",
@@ -110,7 +111,7 @@ def gap_area_table(
         table.add_row(
             str(row["screening_rank"]),
             str(row["area_id"]),
-            "-" if pd.isna(row["ags"]) else names.get(str(row["ags"]), str(row["ags"])),
+            "-" if pd.isna(row["ags"]) else str(names.get(str(row["ags"])) or row["ags"]),
             f"{row['addresses']:,}",
             f"{row['households']:,}",
             str(row["focal_points"]),
@@ -168,4 +169,6 @@ def print_run(
         )
     if manifest.get("synthetic_data"):
         console.print(f"[yellow]{manifest['synthetic_data']}[/]")
+    for warning in manifest.get("warnings") or ():
+        console.print(f"[bold yellow]warning:[/] {escape(warning)}", soft_wrap=True)
     console.print(f"run directory: [bold]{run_dir}[/]")

@@ -14,6 +14,7 @@ from rich.table import Table
 
 from api.cli.app import _progress_bar, _user_errors, app, err, out
 from api.cli.options import (
+    AcceptUnmatchedOption,
     AsOfOption,
     BoundaryColumnsOption,
     CkmDOption,
@@ -21,12 +22,15 @@ from api.cli.options import (
     CkmVOption,
     CoverageColumnsOption,
     CoverageCrsOption,
+    HeaderRowOption,
     IncludePlannedOption,
     ProfileOption,
     RegionOption,
     SecretOption,
+    ValuesOption,
     _parse_as_of,
     _parse_mapping,
+    _parse_values,
 )
 from api.cli.render import print_run
 
@@ -149,6 +153,11 @@ def run_cmd(
     offers_columns: Annotated[
         str | None, typer.Option(help="Column mapping for the offer lists.")
     ] = None,
+    address_values: ValuesOption = None,
+    coverage_values: ValuesOption = None,
+    offers_values: ValuesOption = None,
+    offers_header_row: HeaderRowOption = None,
+    accept_unmatched: AcceptUnmatchedOption = False,
     population: Annotated[
         Path | None,
         typer.Option(
@@ -201,14 +210,29 @@ def run_cmd(
 ) -> None:
     """Classify addresses against coverage under a rule profile and write a run directory."""
     from coverage.pipeline import LayerSpec, RunInputs, RunOptions, run
+    from coverage.run_checks import MIN_OFFER_MATCH
 
     ref = _parse_as_of(as_of)
+    with _user_errors():
+        values = (
+            _parse_values(address_values, "--address-values"),
+            _parse_values(coverage_values, "--coverage-values"),
+            _parse_values(offers_values, "--offers-values"),
+        )
     inputs = RunInputs(
         addresses=LayerSpec(
-            addresses, addresses_crs, _parse_mapping(address_columns, "--address-columns")
+            addresses,
+            addresses_crs,
+            _parse_mapping(address_columns, "--address-columns"),
+            values=values[0],
         ),
         coverage=tuple(
-            LayerSpec(p, coverage_crs, _parse_mapping(coverage_columns, "--coverage-columns"))
+            LayerSpec(
+                p,
+                coverage_crs,
+                _parse_mapping(coverage_columns, "--coverage-columns"),
+                values=values[1],
+            )
             for p in coverage or ()
         ),
         boundaries=LayerSpec(
@@ -217,7 +241,13 @@ def run_cmd(
         if boundaries
         else None,
         offers=tuple(
-            LayerSpec(p, None, _parse_mapping(offers_columns, "--offers-columns"))
+            LayerSpec(
+                p,
+                None,
+                _parse_mapping(offers_columns, "--offers-columns"),
+                values=values[2],
+                header_row=offers_header_row,
+            )
             for p in offers or ()
         ),
         population=LayerSpec(population) if population else None,
@@ -247,6 +277,7 @@ def run_cmd(
                 cell_key_secret=secret,
                 scheduler=scheduler,
                 workers=workers,
+                min_offer_match=None if accept_unmatched else MIN_OFFER_MATCH,
             ),
             progress,
         )
@@ -408,20 +439,6 @@ def degurba(
             )  # fmt: skip
         out.print(table)
     out.print(f"results: [bold]{out_dir}[/]")
-
-
-@app.command()
-def inspect(
-    file: Annotated[Path, typer.Argument(help="Any input file gapmap reads.")],
-    crs: Annotated[str | None, typer.Option(help="CRS to assume if the file states none.")] = None,
-    layer: Annotated[str | None, typer.Option(help="Layer of a multi-layer file.")] = None,
-) -> None:
-    """Detect a file's format and CRS, map its fields, and list every problem found."""
-    from coverage.io.inspect import inspect_file
-
-    with _user_errors():
-        report = inspect_file(file, crs=crs, layer=layer)
-    out.print(report.to_text(), highlight=False, markup=False)
 
 
 @app.command()

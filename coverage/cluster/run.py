@@ -212,7 +212,7 @@ def cluster_run(
             level: summarise(
                 grouped,
                 level=level,
-                names=boundary_names(bounds_frame, level),
+                names=boundary_names(bounds_frame, level, region.code),
                 classes=classes,
                 count="addresses",
             )

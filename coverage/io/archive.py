@@ -236,7 +236,8 @@ def pick_layer_member(
             names = ", ".join(m.relative_to(root).as_posix() for m in found)
             raise InputDataError(
                 f"{source}: the zip holds {len(found)} candidate layers ({names}); "
-                "state which one with --layer NAME (the file name without extension)"
+                f"name one in the file option as '{source}|layername=NAME' (NAME: the file name "
+                "without extension)"
             )
     listing = ", ".join(m.relative_to(root).as_posix() for m in members[:20]) or "nothing"
     raise InputDataError(f"{source}: the zip holds no readable layer (found: {listing})")

@@ -27,6 +27,7 @@ from coverage.io.drivers import check_content, refuse_remote
 from coverage.io.fcc import BDC_MAPPING, FABRIC_MAPPING, read_fcc_bdc, read_fcc_fabric
 from coverage.io.grid import SENTINELS, read_inspire_grid
 from coverage.io.hkde import HKDE_MAPPING, read_hkde
+from coverage.io.layername import resolve_layer, split_source
 from coverage.io.nrw import GEBREF_MAPPING, read_nrw_gebref
 from coverage.io.ookla import OOKLA_MAPPING, read_ookla_tiles
 from coverage.io.vector import RawLayer, read_vector
@@ -41,11 +42,11 @@ RASTER_SUFFIXES = (
     ".jp2",
 )  # never .vrt: it reads other files
 _VECTOR_FORMAT = {".gpkg": "gpkg", ".shp": "shapefile", ".geojson": "geojson", ".json": "geojson",
-                  ".fgb": "flatgeobuf"}  # fmt: skip
-VECTOR_SUFFIXES = (".gpkg", ".shp", ".geojson", ".json", ".fgb")
+                  ".fgb": "flatgeobuf", ".gml": "gml"}  # fmt: skip
+VECTOR_SUFFIXES = (".gpkg", ".shp", ".geojson", ".json", ".fgb", ".gml")
 KINDS = (
     "hkde", "nrw_gebref", "fcc_fabric", "fcc_bdc", "ookla", "inspire_grid",
-    "breitbandatlas", "vg250", "raster", "vector", "csv",
+    "breitbandatlas", "vg250", "raster", "vector", "csv", "offer_list",
 )  # fmt: skip
 _OI = re.compile(r"^DE[A-Z]{2}[A-Za-z0-9]{8,12}$")
 _DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
@@ -60,12 +61,18 @@ class FormatGuess:
 
 
 def detect_format(path: str | os.PathLike[str]) -> FormatGuess:
-    """Guess the format by sniffing the header/first line (and the extension for GIS files)."""
+    """Guess the format by sniffing the header/first line (and the extension for GIS files).
+
+    ``file.gpkg|layername=NAME`` looks at that layer only.
+    """
+    path, layer = split_source(path)
     refuse_remote(os.fspath(path))
     file, label = _text.check_file(path)
     suffix = file.suffix.lower()
     if suffix in RASTER_SUFFIXES:
         return FormatGuess("raster", f"raster extension {suffix}")
+    if suffix in (".xlsx", ".xlsm"):
+        return FormatGuess("offer_list", f"Excel workbook ({suffix}): read as an offer list")
     if suffix in (".parquet", ".geoparquet"):
         try:
             schema = pq.read_schema(file)
@@ -79,12 +86,18 @@ def detect_format(path: str | os.PathLike[str]) -> FormatGuess:
     if suffix in VECTOR_SUFFIXES:
         check_content(file, _VECTOR_FORMAT[suffix], label)
         try:
+            if suffix == ".gml":  # one feature type; GDAL must not write a .gfs beside it
+                fields = [str(f) for f in pyogrio.read_info(file, WRITE_GFS="NO")["fields"]]
+                return _by_fields(fields, "GML fields") or FormatGuess("vector", "GML file")
             layers = [str(name) for name, _geom in pyogrio.list_layers(file)]
-            for layer in layers:
+            chosen = resolve_layer(layer, layers, label)
+            for layer in [chosen] if chosen else layers:
                 fields = [str(f) for f in pyogrio.read_info(file, layer=layer)["fields"]]
                 where = f"layer {layer} fields" if len(layers) > 1 else f"{suffix} fields"
                 if (guess := _by_fields(fields, where)) is not None:
                     return guess
+        except InputDataError:
+            raise
         except Exception as exc:
             raise SourceReadError(f"{label}: cannot read the layer's fields ({exc})") from exc
         return FormatGuess("vector", f"GIS file ({suffix})")
@@ -97,6 +110,10 @@ def _by_text(lines: list[str], name: str) -> FormatGuess:
     tokens = [t.strip() for t in first.split(";")]
     if tokens[0].upper() == "NBA" and len(tokens) == 18:
         return FormatGuess("hkde", "header NBA;OI;...;POT with 18 fields (HK-DE Hauskoordinaten)")
+    if tokens[0].upper() == "NBA" and len(tokens) == 20 and tokens[-2:] == ["PSN", "AND"]:
+        return FormatGuess(
+            "hkde", "header NBA;OI;...;POT;PSN;AND with 20 fields (HK-DE, Berlin variant)"
+        )
     if tokens[0].upper() == "NBA" and len(tokens) in (14, 15):
         return FormatGuess(
             "nrw_gebref",
@@ -106,6 +123,11 @@ def _by_text(lines: list[str], name: str) -> FormatGuess:
         if len(tokens) == 18:
             return FormatGuess(
                 "hkde", "18 ';'-fields, object id DE.. and east EEEEEEEE,EEE (HK-DE without header)"
+            )
+        if len(tokens) == 20 and (not tokens[19] or _DATE.match(tokens[19])):
+            return FormatGuess(
+                "hkde",
+                "20 ';'-fields, object id DE.. and east EEEEEEEE,EEE (HK-DE Berlin variant without header)",
             )
         if len(tokens) in (14, 15) and (len(tokens) == 14 or _DATE.match(tokens[14])):
             return FormatGuess(
@@ -236,14 +258,20 @@ def read_any(
 
     ``kind`` overrides the detection (one of KINDS except raster; rasters are sampled with
     ``coverage.io.raster.sample_raster``, not read as layers). ``columns`` is honoured by the
-    generic readers only; the format readers map their fields themselves.
+    generic readers only; the format readers map their fields themselves. ``path`` may name
+    a layer QGIS style, ``file.gpkg|layername=NAME``.
     """
+    path, layer = split_source(path, layer)
     if kind is None:
         guess = detect_format(path)
         kind = guess.name
     if kind == "raster":
         raise InputDataError(
             f"{path}: is a raster; sample it with sample_raster instead of reading it as a layer"
+        )
+    if kind == "offer_list":
+        raise InputDataError(
+            f"{path}: a workbook is read as an address-keyed offer list, not as a layer"
         )
     reader = _READERS.get(kind)
     if reader is None:

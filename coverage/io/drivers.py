@@ -34,6 +34,7 @@ VECTOR_DRIVERS = {
     "geojson": "GeoJSON",
     "shapefile": "ESRI Shapefile",
     "flatgeobuf": "FlatGeobuf",
+    "gml": "GML",
 }
 #: raster extension -> the GDAL driver that must open it (never VRT)
 RASTER_DRIVERS = {
@@ -45,7 +46,7 @@ RASTER_DRIVERS = {
     ".jp2": "JP2OpenJPEG",
 }
 _NAMES = {"gpkg": "GeoPackage", "geojson": "GeoJSON", "shapefile": "Shapefile",
-          "flatgeobuf": "FlatGeobuf", "raster": "raster"}  # fmt: skip
+          "flatgeobuf": "FlatGeobuf", "gml": "GML", "raster": "raster"}  # fmt: skip
 _PREFIX = re.compile(r"^[A-Za-z][A-Za-z0-9_ ]+:")  # PG:, GPKG:, WFS:, CSV: ... (not C:)
 
 
@@ -94,6 +95,7 @@ def check_content(file: Path, fmt: str, label: str) -> None:
         "geojson": head.lstrip(b"\xef\xbb\xbf \t\r\n").startswith((b"{", b"[")),
         "shapefile": head.startswith(b"\x00\x00\x27\x0a"),
         "flatgeobuf": head[:3] == b"fgb" and head[4:7] == b"fgb",
+        "gml": _is_gml(file),
     }.get(fmt)
     if fmt == "raster":
         ok = _raster_magic(file.suffix.lower(), head)
@@ -106,6 +108,18 @@ def check_content(file: Path, fmt: str, label: str) -> None:
             f"because GDAL chooses its reader from the content. Save the data as a real {name} "
             f"file with a matching extension"
         )
+
+
+def _is_gml(file: Path) -> bool:
+    """XML whose first 4 KB declare the GML namespace (a WFS response, a GML export) and
+    that is not a GDAL VRT (which would make GDAL read other files)."""
+    try:
+        with Path(file).open("rb") as fh:
+            head = fh.read(4096)
+    except OSError:
+        return False
+    text = head.lstrip(b"\xef\xbb\xbf \t\r\n")
+    return text.startswith(b"<") and b"opengis.net/gml" in head and b"OGRVRTDataSource" not in head
 
 
 def _raster_magic(suffix: str, head: bytes) -> bool:

@@ -5,6 +5,10 @@ comma, 18 fields in this order, with or without a header line::
 
     NBA;OI;QUA;LAN;RBZ;KRS;GMD;OTT;SSS;HNR;ADZ;EEEEEEEE,EEE;NNNNNNN,NNN;STN;PLZ;ONM;ZON;POT
 
+Some Länder deliver 20 fields: Berlin appends ``PSN;AND`` (AND the date of the last change,
+``2015-04-02``; PSN is empty in the published sample). The two extra fields are read as
+strings, AND kept as ``changed``; the other fields are the same.
+
 Canonical mapping: ``address_id`` = OI, ``ags`` = LAN+RBZ+KRS+GMD (8 digits, zero-padded
 string), ``street`` = STN, ``house_number`` = HNR, ``suffix`` = ADZ, ``postcode`` = PLZ,
 ``place`` = ONM. QUA is kept as ``qua``, SSS as ``street_key``. HK-DE has no household
@@ -37,6 +41,8 @@ HKDE_FIELDS: tuple[str, ...] = (
     "NBA", "OI", "QUA", "LAN", "RBZ", "KRS", "GMD", "OTT", "SSS", "HNR", "ADZ",
     "EEEEEEEE,EEE", "NNNNNNN,NNN", "STN", "PLZ", "ONM", "ZON", "POT",
 )  # fmt: skip
+#: the 20-field variant (Berlin): two fields appended
+HKDE_EXTRA: tuple[str, ...] = ("PSN", "AND")
 #: source field -> canonical column (for reports)
 HKDE_MAPPING: dict[str, str] = {
     "OI": "address_id",
@@ -88,13 +94,15 @@ def read_hkde(
     sniffed = _text.sniff(file, label)
     tokens = sniffed.first.split(";")
     header = tokens[0].strip().upper() == "NBA"
-    if len(tokens) != len(HKDE_FIELDS):
+    if len(tokens) not in (len(HKDE_FIELDS), len(HKDE_FIELDS) + len(HKDE_EXTRA)):
         hint = " (15 fields ending in a date look like NRW Gebäudereferenzen: use read_nrw_gebref)"
         raise InputDataError(
             f"{label}: line 1 has {len(tokens)} ';'-separated fields, HK-DE has {len(HKDE_FIELDS)} "
-            f"({';'.join(HKDE_FIELDS)}){hint if len(tokens) in (14, 15) else ''}"
+            f"({';'.join(HKDE_FIELDS)}) or 20 (Berlin: ...;PSN;AND)"
+            f"{hint if len(tokens) in (14, 15) else ''}"
         )
-    names = [*HKDE_FIELDS[:11], "EAST", "NORTH", *HKDE_FIELDS[13:]]
+    extra = list(HKDE_EXTRA) if len(tokens) > len(HKDE_FIELDS) else []
+    names = [*HKDE_FIELDS[:11], "EAST", "NORTH", *HKDE_FIELDS[13:], *extra]
     table, _enc, notes = _text.read_strings(
         file, label, names=names, delimiter=";", skip_rows=int(header), encoding=sniffed.encoding
     )
@@ -105,6 +113,9 @@ def read_hkde(
     frame["postcode"] = _text.strings(table.column("PLZ"))
     frame["place"] = _text.strings(table.column("ONM"))
     frame = frame[[*_ADDRESS_ORDER, "geometry"]]
+    if extra:
+        frame["changed"] = _text.strings(table.column("AND")).to_numpy()
+        notes.append("20-field layout (Berlin): PSN and AND read; AND kept as changed")
     sha = _text.digest(file, label)
     return _text.raw_layer(
         frame, crs=out_crs, crs_how=how, label=label, fmt="hkde", sha=sha, notes=notes + more

@@ -38,6 +38,8 @@ from coverage.io.archive import pick_layer_member, safe_extract
 from coverage.io.drivers import check_content, check_driver, refuse_remote
 from coverage.io.encoding import refuse_mixed_encoding
 from coverage.io.hashing import sha256_file
+from coverage.io.layername import layer_source, resolve_layer, split_source
+from coverage.io.vector_columns import apply_mapping, crs_from_column, suggest_gauss_krueger
 
 # format -> (human name, extensions)
 _FORMATS = {
@@ -46,6 +48,7 @@ _FORMATS = {
     "geojson": ("GeoJSON", (".geojson", ".json")),
     "shapefile": ("Shapefile", (".shp",)),
     "flatgeobuf": ("FlatGeobuf", (".fgb",)),
+    "gml": ("GML", (".gml",)),
     "csv": ("CSV", (".csv", ".txt")),
     "zip": ("zip", (".zip",)),
 }
@@ -53,18 +56,29 @@ _EXT_FORMAT = {ext: fmt for fmt, (_, exts) in _FORMATS.items() for ext in exts}
 _FORMAT_NAME = {fmt: name for fmt, (name, _) in _FORMATS.items()}
 SUPPORTED_FORMATS = (
     "GeoParquet (.parquet, .geoparquet), GeoPackage (.gpkg), GeoJSON (.geojson, .json), "
-    "Shapefile (.shp), FlatGeobuf (.fgb), CSV (.csv, .txt), and a .zip holding one Shapefile, "
-    "GeoPackage, GeoJSON or CSV"
+    "Shapefile (.shp), FlatGeobuf (.fgb), GML (.gml, e.g. a WFS download), CSV (.csv, .txt), "
+    "and a .zip holding one Shapefile, GeoPackage, GeoJSON or CSV"
 )
-_LONLAT_PAIRS = (("lon", "lat"), ("longitude", "latitude"), ("lng", "lat"))
+_LONLAT_PAIRS = (
+    ("lon", "lat"),
+    ("longitude", "latitude"),
+    ("lng", "lat"),
+    ("laengengrad", "breitengrad"),
+    ("längengrad", "breitengrad"),
+    ("geogr_laenge", "geogr_breite"),
+)
 _XY_PAIRS = (
     ("x", "y"),
     ("easting", "northing"),
     ("rechtswert", "hochwert"),
     ("utmrechtswert", "utmhochwert"),
+    ("utm_rechtswert", "utm_hochwert"),
+    ("ostwert", "nordwert"),
+    ("rw", "hw"),
+    ("east", "north"),
 )
-_LON_NAMES = frozenset({"lon", "long", "longitude", "lng"})
-_LAT_NAMES = frozenset({"lat", "latitude"})
+_LON_NAMES = frozenset({"lon", "long", "longitude", "lng", "laengengrad", "längengrad"})
+_LAT_NAMES = frozenset({"lat", "latitude", "breitengrad"})
 _WKT_NAMES = ("geometry", "wkt")
 _SAMPLE_BYTES = 1 << 16
 _CSV_DELIMITERS = {",": "comma", ";": "semicolon", "\t": "tab"}
@@ -120,7 +134,8 @@ def read_vector(
     Parameters
     ----------
     path
-        The file. The format follows from the extension (see ``SUPPORTED_FORMATS``).
+        The file. The format follows from the extension (see ``SUPPORTED_FORMATS``);
+        ``file.gpkg|layername=NAME`` (QGIS's form) names a layer of a multi-layer file.
     crs
         The CRS the user states (``"EPSG:25832"``, ``25832``, WKT). Required for files
         without a CRS; an error if it contradicts the file's own CRS.
@@ -147,9 +162,9 @@ def read_vector(
     CRSError
         No CRS and none stated, or a stated CRS contradicting the file's.
     """
-    source = os.fspath(path)
+    file, layer = split_source(path, layer)
+    source = os.fspath(file)
     refuse_remote(source)
-    file = Path(path)
     _check_file(file, source)
     fmt = _EXT_FORMAT.get(file.suffix.lower())
     if fmt is None:
@@ -184,11 +199,15 @@ def read_vector(
         got = read(file, fmt, source, layer)
         out_format = fmt
 
+    if got.file_crs is None and crs is None and not got.lonlat:
+        got.file_crs = crs_from_column(got.frame, got.notes, source)
     frame = got.frame
     if len(frame) == 0:
         raise InputDataError(
             f"{source}: no features (the layer is empty); check the file or the layer name"
         )
+    if got.file_crs is None and crs is None and not got.lonlat:
+        suggest_gauss_krueger(frame, source)
     if got.file_crs is None and got.lonlat and crs is None:
         resolved, how = CRS.from_epsg(4326), "lon/lat columns (EPSG:4326)"
     else:
@@ -196,7 +215,7 @@ def read_vector(
     if frame.geometry.name != "geometry":
         frame = frame.rename_geometry("geometry")
     frame = frame.set_crs(resolved, allow_override=True)
-    frame = _apply_mapping(frame, columns, source)
+    frame = apply_mapping(frame, columns, source)
     return RawLayer(
         frame=frame,
         crs=resolved,
@@ -244,31 +263,36 @@ def _read_geoparquet(file: Path, label: str) -> _Read:
 
 def _read_ogr(file: Path, fmt: str, label: str, layer: str | None) -> _Read:
     check_content(file, fmt, label)  # before GDAL sees it: GDAL picks drivers by content
+    # GDAL's GML driver writes a .gfs schema file beside the input unless told not to
+    options = {"WRITE_GFS": "NO"} if fmt == "gml" else {}
     try:
-        layers = [(str(name), geom) for name, geom in pyogrio.list_layers(file)]
-    except (DataSourceError, DataLayerError, RuntimeError, OSError) as exc:
+        if fmt == "gml":
+            info = pyogrio.read_info(file, **options)
+            layers = [(str(info["layer_name"]), info["geometry_type"])]
+        else:
+            layers = [(str(name), geom) for name, geom in pyogrio.list_layers(file)]
+    except (DataSourceError, DataLayerError, RuntimeError, OSError, KeyError) as exc:
         raise _corrupt(label, fmt, exc) from exc
     names = [name for name, _ in layers]
     notes: list[str] = []
     if layer is not None:
-        if layer not in names:
-            raise InputDataError(f"{label}: no layer {layer!r}; layers found: {', '.join(names)}")
-        chosen = layer
+        chosen = resolve_layer(layer, names, label) or layer
     else:
         # attribute-only tables in a GeoPackage are not candidates for a vector layer
         spatial = [name for name, geom in layers if geom is not None]
         candidates = spatial if spatial else names
         if len(candidates) != 1:
+            choices = ", ".join(f"'{layer_source(label, n)}'" for n in candidates)
             raise InputDataError(
-                f"{label}: the file has {len(candidates)} layers ({', '.join(candidates)}); "
-                "state which one with --layer NAME"
+                f"{label}: the file has {len(candidates)} layers; name the one to read in the "
+                f"file option, QGIS style: {choices}"
             )
         chosen = candidates[0]
         if len(names) > 1:
             notes.append(f"read layer {chosen!r}, the only spatial layer")
     try:
-        check_driver(str(pyogrio.read_info(file, layer=chosen)["driver"]), fmt, label)
-        frame = pyogrio.read_dataframe(file, layer=chosen, use_arrow=True)
+        check_driver(str(pyogrio.read_info(file, layer=chosen, **options)["driver"]), fmt, label)
+        frame = pyogrio.read_dataframe(file, layer=chosen, use_arrow=True, **options)
     except (DataSourceError, DataLayerError, RuntimeError, OSError, pa.ArrowException) as exc:
         raise _corrupt(label, fmt, exc) from exc
     if not isinstance(frame, gpd.GeoDataFrame):
@@ -467,8 +491,8 @@ def _csv_wkt(table: pa.Table, header: list[str], label: str, notes: list[str]) -
     if col is None:
         raise InputDataError(
             f"{label}: no coordinate columns found (columns: {', '.join(header)}); name them x/y, "
-            "lon/lat, easting/northing or rechtswert/hochwert, state them with --x/--y, "
-            "or add a WKT column named geometry or wkt"
+            "lon/lat, laengengrad/breitengrad, easting/northing or rechtswert/hochwert, name them "
+            "in the file's column mapping (e.g. RW=x,HW=y), or add a WKT column named geometry or wkt"
         )
     text = table.column(col).to_numpy(zero_copy_only=False)
     geoms = shapely.from_wkt(text, on_invalid="ignore")
@@ -481,30 +505,3 @@ def _csv_wkt(table: pa.Table, header: list[str], label: str, notes: list[str]) -
     frame = table.drop_columns([col]).to_pandas()
     notes.append(f"geometry from WKT column {col}")
     return _Read(frame=gpd.GeoDataFrame(frame, geometry=geoms), notes=notes)
-
-
-def _apply_mapping(
-    frame: gpd.GeoDataFrame, columns: Mapping[str, str] | None, source: str
-) -> gpd.GeoDataFrame:
-    """Rename file columns to canonical names; an unknown or clashing name is an error."""
-    if not columns:
-        return frame
-    found = [str(c) for c in frame.columns if c != "geometry"]
-    missing = [c for c in columns if c not in frame.columns]
-    if missing:
-        lower = {c.lower(): c for c in found}
-        hints = [f"{m!r} -> {lower[m.lower()]!r}?" for m in missing if m.lower() in lower]
-        hint = f" (names are case-sensitive: {', '.join(hints)})" if hints else ""
-        raise InputDataError(
-            f"{source}: the column mapping names column(s) {', '.join(map(repr, missing))} that the file "
-            f"does not have{hint}; columns found: {', '.join(found)}"
-        )
-    targets = list(columns.values())
-    kept = set(found) - set(columns)
-    clash = sorted({t for t in targets if targets.count(t) > 1 or t in kept or t == "geometry"})
-    if clash:
-        raise InputDataError(
-            f"{source}: the column mapping would create duplicate column(s) {', '.join(map(repr, clash))} "
-            "(already present or mapped twice); map each canonical name once"
-        )
-    return frame.rename(columns=dict(columns))

@@ -20,6 +20,7 @@ import pandas as pd
 
 from coverage.errors import InputDataError
 from coverage.io.vector import RawLayer, read_vector
+from coverage.levels import ADE_LEVELS, KEY_LEVELS, describe_set_aside, keep_mask
 from coverage.schema import BoundaryLevel
 
 VG250_MAPPING: dict[str, str] = {
@@ -86,14 +87,31 @@ def read_vg250(
         if len(frame) == 0:
             raise InputDataError(f"{label}: no land features (GF == 4) in the layer")
     frame = frame.reset_index(drop=True)
-    lv = _level(frame, cols, level, raw.layer or layer, Path(label).stem, label)
-    width = _WIDTH[lv]
-    ags = _digits(frame[cols["AGS"]], width, "AGS", label)
-    out = pd.DataFrame({"ags": ags, "name": frame[cols["GEN"]].astype("string").str.strip()})
-    out["level"] = pd.Series(lv, index=out.index, dtype="string")
+    levels = _row_levels(frame, cols, level, raw.layer or layer, Path(label).stem, label)
+    set_aside = describe_set_aside(levels)
+    if set_aside:
+        keep = keep_mask(levels)
+        if not keep.any():
+            raise InputDataError(
+                f"{label}: no Gemeinde or Kreis rows ({set_aside.removeprefix('set aside ')}); "
+                "read the GEM or KRS layer"
+            )
+        notes.append(set_aside)
+        frame, levels = frame.loc[keep].reset_index(drop=True), levels[keep].reset_index(drop=True)
+    ags = pd.Series(pd.NA, index=frame.index, dtype="string")
+    ars = pd.Series(pd.NA, index=frame.index, dtype="string")
     ars_col = cols.get("ARS") or cols.get("RS")
+    for lv in levels.unique():
+        at = (levels == lv).to_numpy()
+        ags[at] = _digits(frame.loc[at, cols["AGS"]], _WIDTH[lv], "AGS", label).to_numpy()
+        if ars_col is not None:
+            ars[at] = _digits(
+                frame.loc[at, ars_col], _ARS_WIDTH[lv], ars_col, label, max_width=12
+            ).to_numpy()
+    out = pd.DataFrame({"ags": ags, "name": frame[cols["GEN"]].astype("string").str.strip()})
+    out["level"] = levels.astype("string")
     if ars_col is not None:
-        out["ars"] = _digits(frame[ars_col], _ARS_WIDTH[lv], ars_col, label, max_width=12)
+        out["ars"] = ars
     if "BEZ" in cols:
         out["bez"] = frame[cols["BEZ"]].astype("string")
     if "GF" in cols:
@@ -107,9 +125,35 @@ def read_vg250(
         format=f"vg250-{raw.format}",
         rows=len(gdf),
         sha256=raw.sha256,
-        notes=(*notes, f"level {lv}"),
+        notes=(*notes, "level " + ", ".join(sorted(levels.unique()))),
         layer=raw.layer,
     )
+
+
+def _row_levels(
+    frame: pd.DataFrame,
+    cols: dict[str, str],
+    level: str | None,
+    layer: str | None,
+    stem: str,
+    label: str,
+) -> pd.Series:
+    """Level per row: one level for a single-level layer, else per row by ADE or key length."""
+    if level is None and "ADE" in cols:
+        ade = pd.to_numeric(frame[cols["ADE"]], errors="coerce")
+        if ade.dropna().nunique() > 1:
+            return ade.map(ADE_LEVELS).astype("string")
+    elif level is None:
+        key = frame[cols["AGS"]]
+        if pd.api.types.is_float_dtype(key):
+            key = key.astype("Int64")
+        lengths = key.astype("string").str.strip().str.len()
+        if lengths.nunique() > 1:
+            # a number column loses the leading zero: 4 digits are a Kreis, 7 a Gemeinde
+            digits = lengths.map({1: 2, 4: 5, 7: 8, 11: 12}).fillna(lengths)
+            return digits.map(KEY_LEVELS).astype("string")
+    lv = _level(frame, cols, level, layer, stem, label)
+    return pd.Series(lv, index=frame.index, dtype="string")
 
 
 def _level(

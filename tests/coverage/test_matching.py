@@ -92,7 +92,7 @@ def test_every_spelling_variant_matches_its_address(with_postcode: bool) -> None
     assert result.unmatched.empty
 
 
-def test_unmatched_and_ambiguous_rows_are_listed_with_reasons() -> None:
+def test_unmatched_rows_are_listed_with_reasons_and_shared_keys_apply_to_all() -> None:
     offers = pd.DataFrame(
         {
             "provider": "Demo Netz",
@@ -103,16 +103,19 @@ def test_unmatched_and_ambiguous_rows_are_listed_with_reasons() -> None:
             "place": ["Warstein", "Warstein", "Warstein", "Warstein", pd.NA, pd.NA],
         }
     )
-    # make Kirchweg 7 in Warstein ambiguous: two addresses share the key
+    # Kirchweg 7 in Warstein is held by two address records: the reply applies to both
     addresses = ADDRESSES.copy()
     addresses.loc[7, "place"] = "Warstein"
     result = match_offers(addresses, offers)
-    assert list(result.offer_idx) == [4]
+    pairs = sorted(zip(result.offer_idx, result.addr_idx, strict=True))
+    kirchweg = [int(p) for r, p in pairs if r == 2]
+    assert len(kirchweg) == 2 and 7 in kirchweg
+    assert sorted({int(r) for r, _ in pairs}) == [2, 4]
+    assert result.several.to_dict("records") == [{"row": 3, "addresses": 2}]
     reasons = dict(zip(result.unmatched["row"], result.unmatched["reason"], strict=True))
     assert reasons == {
         1: "street_not_found",
         2: "number_not_found",
-        3: "ambiguous",
         4: "no_key",
         6: "unknown_address_id",
     }
@@ -130,3 +133,46 @@ def test_house_number_range_covers_each_number() -> None:
     )
     result = match_offers(ADDRESSES, offers)
     assert sorted(ADDRESSES["address_id"].to_numpy()[result.addr_idx]) == ["A1", "A2", "A3", "A4"]
+
+
+def _ids(addresses: pd.DataFrame, numbers: list[str]) -> list[list[str]]:
+    """Address ids each offer house number reaches on Hauptstraße in Warstein."""
+    offers = pd.DataFrame({"street": "Hauptstraße", "house_number": numbers, "place": "Warstein"})
+    result = match_offers(addresses, offers)
+    ids = addresses["address_id"].to_numpy()
+    return [sorted(ids[result.addr_idx[result.offer_idx == i]]) for i in range(len(numbers))]
+
+
+def test_an_address_recorded_as_a_range_is_reached_by_every_number_in_it() -> None:
+    addresses = pd.DataFrame(
+        {
+            "address_id": ["R", "S"],
+            "street": ["Hauptstraße", "Hauptstraße"],
+            "house_number": ["12-14", "20"],
+            "place": ["Warstein", "Warstein"],
+        }
+    )
+    # "12-14" was matched by "12-14" and "12" only; 13 and 14 are in the range too
+    assert _ids(addresses, ["12-14", "12", "13", "14", "15", "11-12", "19-21"]) == [
+        ["R"], ["R"], ["R"], ["R"], [], ["R"], ["S"],
+    ]  # fmt: skip
+
+
+def test_ranges_written_with_a_side_cover_only_that_side() -> None:
+    addresses = pd.DataFrame(
+        {
+            "address_id": [f"N{n}" for n in range(1, 9)],
+            "street": "Hauptstraße",
+            "house_number": [str(n) for n in range(1, 9)],
+            "place": "Warstein",
+        }
+    )
+    got = _ids(addresses, ["1-7 ungerade", "2-8 (g)", "2-6 even", "3-5"])
+    assert got == [
+        ["N1", "N3", "N5", "N7"],
+        ["N2", "N4", "N6", "N8"],
+        ["N2", "N4", "N6"],
+        ["N3", "N4", "N5"],
+    ]
+    hn = parse_house_numbers(pd.Series(["1-7 ungerade", "2-8 (g)", "12a", "4-6"]))
+    assert list(hn.parity) == [1, 2, 0, 0] and list(hn.suffix) == ["", "", "a", ""]

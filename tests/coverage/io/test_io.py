@@ -178,12 +178,15 @@ def test_lonlat_csv_is_epsg4326_and_says_so() -> None:
 
 
 def test_xy_csv_without_crs_asks_for_crs() -> None:
-    with pytest.raises(CRSError, match=r"addresses_xy\.csv.*--crs"):
+    with pytest.raises(
+        CRSError,
+        match=r"addresses_xy\.csv: the layer has no CRS; state it with the file's CRS option",
+    ):
         read_vector(DATA / "addresses_xy.csv")
 
 
 def test_wkt_csv_needs_a_stated_crs() -> None:
-    with pytest.raises(CRSError, match="--crs"):
+    with pytest.raises(CRSError, match="file's CRS option"):
         read_vector(DATA / "addresses_wkt.csv")
 
 
@@ -231,7 +234,7 @@ def test_shapefile_without_prj(tmp_path: Path) -> None:
     for part in (DATA / "shp").glob("addresses.*"):
         if part.suffix != ".prj":
             shutil.copy(part, tmp_path / part.name)
-    with pytest.raises(CRSError, match=r"no CRS.*--crs"):
+    with pytest.raises(CRSError, match=r"no CRS.*file's CRS option"):
         read_vector(tmp_path / "addresses.shp")
     layer = read_vector(tmp_path / "addresses.shp", crs="EPSG:25832")
     assert layer.crs_how == STATED and layer.crs.to_epsg() == 25832
@@ -290,17 +293,24 @@ def test_plain_parquet_is_not_geoparquet(tmp_path: Path) -> None:
 # ------------------------------------------------------------------------ multi-layer
 
 
-def test_multi_layer_gpkg_needs_a_layer() -> None:
+def test_multi_layer_gpkg_needs_a_layer_named_qgis_style() -> None:
     with pytest.raises(
-        InputDataError, match=r"multi\.gpkg: the file has 2 layers \(addresses, coverage\)"
+        InputDataError,
+        match=r"multi\.gpkg: the file has 2 layers; name the one to read in the file option, "
+        r"QGIS style: '.*multi\.gpkg\|layername=addresses', '.*multi\.gpkg\|layername=coverage'",
     ):
         read_vector(DATA / "multi.gpkg")
     layer = read_vector(DATA / "multi.gpkg", layer="coverage")
     assert (layer.rows, layer.layer) == (1, "coverage")
+    # the same layer through the data source form every file option accepts
+    layer = read_vector(f"{DATA / 'multi.gpkg'}|layername=coverage")
+    assert (layer.rows, layer.layer, layer.source) == (1, "coverage", str(DATA / "multi.gpkg"))
+    assert read_vector(f"{DATA / 'multi.gpkg'}|layerid=0").layer == "addresses"
     with pytest.raises(
-        InputDataError, match=r"no layer 'gemeinden'; layers found: addresses, coverage"
+        InputDataError,
+        match=r"no layer 'gemeinden'; name one of: '.*multi\.gpkg\|layername=addresses'",
     ):
-        read_vector(DATA / "multi.gpkg", layer="gemeinden")
+        read_vector(f"{DATA / 'multi.gpkg'}|layername=gemeinden")
 
 
 # ----------------------------------------------------------------------------- archives

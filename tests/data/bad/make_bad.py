@@ -76,7 +76,7 @@ def build() -> None:
     (HERE / "latlon_swapped.csv").write_text("\n".join(lines) + "\n", encoding="utf-8")
 
     (HERE / "missing_column.csv").write_text(
-        "id,lon,lat\n" + "".join(f"Q{i},{LON0:.5f},{LAT0:.5f}\n" for i in range(3)),
+        "bezeichnung,lon,lat\n" + "".join(f"Q{i},{LON0:.5f},{LAT0:.5f}\n" for i in range(3)),
         encoding="utf-8",
     )
 
