@@ -22,7 +22,6 @@ import pandas as pd
 
 from coverage import __version__, run_checks
 from coverage.aggregate import summarise
-from coverage.classify import classify, concat_results
 from coverage.discrepancy import (
     DiscrepancyParams,
 )
@@ -39,6 +38,7 @@ from coverage.memory import release_free_memory
 from coverage.privacy.ptable import CkmParams
 from coverage.privacy.public import public_tables
 from coverage.profiles import Profile, load_profile
+from coverage.run_classify import classify_in_chunks, classify_on_dask
 from coverage.run_inputs import (
     LayerSpec,
     RunInputs,
@@ -53,7 +53,7 @@ from coverage.run_inputs import (
     load_population,
     region_for_profile,
 )
-from coverage.run_pairs import PairChunks, offer_list_pairs, pair_chunks
+from coverage.run_pairs import pair_chunks
 from coverage.run_population import population_basis
 from coverage.run_projects import RANKINGS, cost_sources, rural_projects
 from coverage.run_records import (
@@ -254,7 +254,7 @@ def run(
     )
     polygons = np.asarray(offers.geometry.values, dtype=object)
     if options.scheduler or options.workers:
-        results, n_pairs = _classify_on_dask(
+        results, n_pairs = classify_on_dask(
             xy,
             polygons,
             attributes,
@@ -268,7 +268,7 @@ def run(
         )
     else:
         chunks = pair_chunks(*xy, polygons, list_tables, list_pairs, options.classify_chunk)
-        results, n_pairs = _classify_in_chunks(
+        results, n_pairs = classify_in_chunks(
             attributes, offer_table, chunks, profile, as_of, options, tracker
         )
     per_address = pd.concat([attributes, results], axis=1)
@@ -457,83 +457,3 @@ def run(
         profile,
         areas,
     )
-
-
-def _classify_on_dask(
-    xy: tuple[np.ndarray, np.ndarray],
-    polygons: np.ndarray,
-    attributes: pd.DataFrame,
-    offer_table: pd.DataFrame,
-    list_tables: list[pd.DataFrame],
-    list_pairs: list[tuple[np.ndarray, np.ndarray]],
-    profile: Profile,
-    as_of: date,
-    options: RunOptions,
-    tracker: _Progress,
-) -> tuple[pd.DataFrame, int]:
-    """Join and classify on a Dask cluster (``coverage.cluster.classify``); same results.
-
-    The join runs inside the workers' classification tasks: its time is booked under
-    "classify", and "join" is 0.
-    """
-    from coverage.cluster.classify import classify_distributed
-
-    t = time.perf_counter()
-    results, n_pairs = classify_distributed(
-        *xy,
-        polygons,
-        attributes,
-        offer_table,
-        profile,
-        as_of=as_of,
-        include_planned=options.include_planned,
-        list_pairs=offer_list_pairs(polygons, list_tables, list_pairs),
-        scheduler=options.scheduler,
-        workers=options.workers,
-    )
-    results.index = attributes.index
-    tracker.timings["join"] = 0.0
-    tracker.timings["classify"] = round(time.perf_counter() - t, 3)
-    tracker.stage("classify", 1.0)
-    return results, n_pairs
-
-
-def _classify_in_chunks(
-    attributes: pd.DataFrame,
-    offer_table: pd.DataFrame,
-    chunks: PairChunks,
-    profile: Profile,
-    as_of: date,
-    options: RunOptions,
-    tracker: _Progress,
-) -> tuple[pd.DataFrame, int]:
-    """Classify addresses chunk by chunk as their pairs arrive; returns results and pair count.
-
-    Every address's result depends only on its own pairs, so chunking changes memory, not
-    results. The time of the kernel is booked as stage "join", the rest as "classify".
-    """
-    n = len(attributes)
-    parts, n_pairs, classify_s = [], 0, 0.0
-    for start, stop, p, q in chunks:
-        n_pairs += len(p)
-        t = time.perf_counter()
-        parts.append(
-            classify(
-                attributes.iloc[start:stop].reset_index(drop=True),
-                offer_table,
-                p,
-                q,
-                profile,
-                as_of=as_of,
-                include_planned=options.include_planned,
-            )
-        )
-        classify_s += time.perf_counter() - t
-        tracker.stage("join", stop / max(n, 1))
-    t = time.perf_counter()
-    results = concat_results(parts)
-    results.index = attributes.index
-    tracker.timings["join"] = round(chunks.join_s, 3)
-    tracker.timings["classify"] = round(classify_s + time.perf_counter() - t, 3)
-    tracker.stage("classify", 1.0)
-    return results, n_pairs

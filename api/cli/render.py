@@ -172,3 +172,24 @@ def print_run(
     for warning in manifest.get("warnings") or ():
         console.print(f"[bold yellow]warning:[/] {escape(warning)}", soft_wrap=True)
     console.print(f"run directory: [bold]{run_dir}[/]")
+
+
+def print_run_dir(
+    out: Console, run_dir: Path, manifest: dict[str, Any], summary_kreis: pd.DataFrame
+) -> None:
+    """Print the end-of-run report, reading gap areas and names from the run directory."""
+    import geopandas as gpd
+
+    areas = None
+    names: dict[str, str] = {}
+    if (run_dir / "gap_areas.parquet").is_file():
+        areas = pd.DataFrame(
+            gpd.read_parquet(run_dir / "gap_areas.parquet").drop(columns="geometry")
+        )
+    if (run_dir / "summary_gemeinde.csv").is_file():
+        gem = pd.read_csv(run_dir / "summary_gemeinde.csv", dtype={"ags": str})
+        # runs without boundaries have no names (an empty column reads back as float NaN)
+        names = {
+            str(a): str(n) for a, n in zip(gem["ags"], gem["name"], strict=True) if pd.notna(n)
+        }
+    print_run(out, run_dir, manifest, summary_kreis, areas, names)

@@ -32,26 +32,7 @@ from api.cli.options import (
     _parse_mapping,
     _parse_values,
 )
-from api.cli.render import print_run
-
-
-def _print_run(run_dir: Path, manifest: dict[str, Any], summary_kreis: pd.DataFrame) -> None:
-    """Print the end-of-run report, reading gap areas and names from the run directory."""
-    import geopandas as gpd
-
-    areas = None
-    names: dict[str, str] = {}
-    if (run_dir / "gap_areas.parquet").is_file():
-        areas = pd.DataFrame(
-            gpd.read_parquet(run_dir / "gap_areas.parquet").drop(columns="geometry")
-        )
-    if (run_dir / "summary_gemeinde.csv").is_file():
-        gem = pd.read_csv(run_dir / "summary_gemeinde.csv", dtype={"ags": str})
-        # runs without boundaries have no names (an empty column reads back as float NaN)
-        names = {
-            str(a): str(n) for a, n in zip(gem["ags"], gem["name"], strict=True) if pd.notna(n)
-        }
-    print_run(out, run_dir, manifest, summary_kreis, areas, names)
+from api.cli.render import print_run_dir
 
 
 @app.command()
@@ -101,7 +82,7 @@ def demo(
                 ),
                 progress,
             )
-    _print_run(run_dir, result.manifest, result.summary_kreis)
+    print_run_dir(out, run_dir, result.manifest, result.summary_kreis)
     from api.cli.maps import write_demo_maps
 
     with _user_errors():
@@ -281,7 +262,7 @@ def run_cmd(
             ),
             progress,
         )
-    _print_run(out_dir, result.manifest, result.summary_kreis)
+    print_run_dir(out, out_dir, result.manifest, result.summary_kreis)
     if offers:
         counts = result.manifest["counts"]
         unmatched = counts["unmatched_offer_rows"]
@@ -372,7 +353,7 @@ def cluster_run_cmd(
             if boundaries
             else None,
         )
-    _print_run(out_dir, result.manifest, result.summary_kreis)
+    print_run_dir(out, out_dir, result.manifest, result.summary_kreis)
     out.print(f"per-address rows: [bold]{out_dir / 'addresses'}[/] (GeoParquet parts)")
 
 
@@ -456,7 +437,7 @@ def summary(
             raise NotFoundError(f"{run_dir}: not a run directory (no manifest.json)")
         manifest = json.loads(manifest_path.read_text(encoding="utf-8"))
         kreis = pd.read_csv(run_dir / "summary_kreis.csv", dtype={"ags": str})
-    _print_run(run_dir, manifest, kreis)
+    print_run_dir(out, run_dir, manifest, kreis)
 
 
 @app.command()

@@ -172,8 +172,7 @@ def cluster_run(
         connect(options.scheduler, options.workers) as client,
         RunDirectory(out_dir) as rd,
     ):
-        parts_dir = rd.path / _PARTS
-        parts_dir.mkdir()
+        parts_dir = rd.subdirectory(_PARTS)
         task = PartTask(
             source=source,
             crs=crs_label(parquet.crs),

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import re
 from pathlib import Path
 
@@ -29,3 +30,30 @@ def refuse_mixed_encoding(file: Path, label: str) -> None:
                 f"{label}: mixed encoding: most text is UTF-8 but line {number} is not (e.g. "
                 f"{line[:60]!r}); re-save the whole file as UTF-8"
             ) from None
+
+
+#: single-byte encodings tried after UTF-8, in this order: cp1252 (Windows "ANSI", what German
+#: Excel writes) leaves five bytes undefined; Latin-1 decodes every byte (the last resort)
+SINGLE_BYTE = ("cp1252", "latin-1")
+#: CSV delimiters gapmap recognises -> their names in messages
+CSV_DELIMITERS = {",": "comma", ";": "semicolon", "\t": "tab"}
+
+
+def sniff_encoding(sample: bytes, *, whole: bool) -> str:
+    """The first of UTF-8, cp1252, Latin-1 that decodes the sample (a cut last char is fine)."""
+    try:
+        sample.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        if whole or exc.start < len(sample) - 3:
+            for encoding in SINGLE_BYTE:
+                with contextlib.suppress(UnicodeDecodeError):
+                    sample.decode(encoding)
+                    return encoding
+    return "utf-8"
+
+
+def sniff_delimiter(first_line: str) -> str:
+    """The most frequent of comma, semicolon and tab in the header line (comma if none)."""
+    counts = {d: first_line.count(d) for d in CSV_DELIMITERS}
+    best = max(counts, key=lambda d: counts[d])
+    return best if counts[best] else ","

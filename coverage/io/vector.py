@@ -13,7 +13,6 @@ leading zeros); only the coordinate columns are converted to floats.
 from __future__ import annotations
 
 import codecs
-import contextlib
 import csv
 import os
 import tempfile
@@ -36,7 +35,13 @@ from coverage.crs import resolve_crs
 from coverage.errors import InputDataError, SourceReadError
 from coverage.io.archive import pick_layer_member, safe_extract
 from coverage.io.drivers import check_content, check_driver, refuse_remote
-from coverage.io.encoding import refuse_mixed_encoding
+from coverage.io.encoding import (
+    CSV_DELIMITERS,
+    SINGLE_BYTE,
+    refuse_mixed_encoding,
+    sniff_delimiter,
+    sniff_encoding,
+)
 from coverage.io.hashing import sha256_file
 from coverage.io.layername import layer_source, resolve_layer, split_source
 from coverage.io.vector_columns import apply_mapping, crs_from_column, suggest_gauss_krueger
@@ -81,10 +86,6 @@ _LON_NAMES = frozenset({"lon", "long", "longitude", "lng", "laengengrad", "läng
 _LAT_NAMES = frozenset({"lat", "latitude", "breitengrad"})
 _WKT_NAMES = ("geometry", "wkt")
 _SAMPLE_BYTES = 1 << 16
-_CSV_DELIMITERS = {",": "comma", ";": "semicolon", "\t": "tab"}
-# cp1252 (Windows "ANSI", what German Excel writes) leaves five bytes undefined; Latin-1
-# decodes every byte, so it is the last resort
-_SINGLE_BYTE = ("cp1252", "latin-1")
 
 
 @dataclass(frozen=True, eq=False)
@@ -308,25 +309,6 @@ def _read_ogr(file: Path, fmt: str, label: str, layer: str | None) -> _Read:
 # --------------------------------------------------------------------------------------- CSV
 
 
-def _sniff_encoding(sample: bytes, *, whole: bool) -> str:
-    """The first of UTF-8, cp1252, Latin-1 that decodes the sample (a cut last char is fine)."""
-    try:
-        sample.decode("utf-8")
-    except UnicodeDecodeError as exc:
-        if whole or exc.start < len(sample) - 3:
-            for encoding in _SINGLE_BYTE:
-                with contextlib.suppress(UnicodeDecodeError):
-                    sample.decode(encoding)
-                    return encoding
-    return "utf-8"
-
-
-def _sniff_delimiter(first_line: str) -> str:
-    counts = {d: first_line.count(d) for d in _CSV_DELIMITERS}
-    best = max(counts, key=lambda d: counts[d])
-    return best if counts[best] else ","
-
-
 def _read_csv(
     file: Path,
     label: str,
@@ -339,21 +321,21 @@ def _read_csv(
     with file.open("rb") as fh:
         sample = fh.read(_SAMPLE_BYTES)
         whole = not fh.read(1)
-    encoding = _sniff_encoding(sample, whole=whole)
+    encoding = sniff_encoding(sample, whole=whole)
     text = codecs.decode(sample, encoding, errors="replace").removeprefix("\ufeff")
     first_line = text.splitlines()[0] if text.strip() else ""
     if not first_line.strip():
         raise InputDataError(
             f"{label}: the CSV has no header line; the first line must name the columns"
         )
-    delimiter = _sniff_delimiter(first_line)
+    delimiter = sniff_delimiter(first_line)
     header = next(csv.reader([first_line], delimiter=delimiter))
     dupes = sorted({h for h in header if header.count(h) > 1})
     if dupes:
         raise InputDataError(
             f"{label}: the CSV header repeats column(s) {', '.join(map(repr, dupes))}; rename them"
         )
-    notes = [f"delimiter: {_CSV_DELIMITERS[delimiter]}"]
+    notes = [f"delimiter: {CSV_DELIMITERS[delimiter]}"]
     table, encoding = _arrow_csv(file, label, header, delimiter, encoding)
     if encoding != "utf-8":
         refuse_mixed_encoding(file, label)
@@ -394,9 +376,7 @@ def _arrow_csv(
     parse = pa_csv.ParseOptions(delimiter=delimiter)
     # the sample said `encoding`; bytes past the sample can still prove it wrong
     fallbacks = (
-        _SINGLE_BYTE[_SINGLE_BYTE.index(encoding) + 1 :]
-        if encoding in _SINGLE_BYTE
-        else _SINGLE_BYTE
+        SINGLE_BYTE[SINGLE_BYTE.index(encoding) + 1 :] if encoding in SINGLE_BYTE else SINGLE_BYTE
     )
     while True:
         read = pa_csv.ReadOptions(column_names=header, skip_rows=1, encoding=encoding)
@@ -411,7 +391,7 @@ def _arrow_csv(
                 continue
             raise InputDataError(
                 f"{label}: malformed CSV ({exc}); check the delimiter "
-                f"({_CSV_DELIMITERS[delimiter]}), the quoting and the encoding"
+                f"({CSV_DELIMITERS[delimiter]}), the quoting and the encoding"
             ) from exc
         except (pa.ArrowException, OSError) as exc:
             raise _corrupt(label, "csv", exc) from exc

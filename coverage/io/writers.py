@@ -319,6 +319,13 @@ class RunDirectory:
         self.path.chmod(_DIR_MODE)  # mkdtemp creates 0700
         return self
 
+    def subdirectory(self, name: str) -> Path:
+        """A new directory ``name`` inside the run directory (e.g. a cluster run's parts)."""
+        path = self.path / name
+        path.mkdir()
+        path.chmod(_DIR_MODE)
+        return path
+
     def __exit__(self, exc_type: object, exc: object, tb: object) -> None:
         if exc_type is not None:
             shutil.rmtree(self.path, ignore_errors=True)

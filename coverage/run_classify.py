@@ -1,0 +1,99 @@
+"""The classification step of ``gapmap run``: every address classified over its pairs, on
+this machine chunk by chunk as the kernel yields them, or on a Dask cluster (same results)."""
+
+from __future__ import annotations
+
+import time
+from datetime import date
+from typing import TYPE_CHECKING
+
+import numpy as np
+import pandas as pd
+
+from coverage.classify import classify, concat_results
+from coverage.profiles import Profile
+from coverage.run_pairs import PairChunks, offer_list_pairs
+
+if TYPE_CHECKING:
+    from coverage.pipeline import RunOptions
+    from coverage.pipeline import _Progress as Progress
+
+
+def classify_on_dask(
+    xy: tuple[np.ndarray, np.ndarray],
+    polygons: np.ndarray,
+    attributes: pd.DataFrame,
+    offer_table: pd.DataFrame,
+    list_tables: list[pd.DataFrame],
+    list_pairs: list[tuple[np.ndarray, np.ndarray]],
+    profile: Profile,
+    as_of: date,
+    options: RunOptions,
+    tracker: Progress,
+) -> tuple[pd.DataFrame, int]:
+    """Join and classify on a Dask cluster (``coverage.cluster.classify``); same results.
+
+    The join runs inside the workers' classification tasks: its time is booked under
+    "classify", and "join" is 0.
+    """
+    from coverage.cluster.classify import classify_distributed
+
+    t = time.perf_counter()
+    results, n_pairs = classify_distributed(
+        *xy,
+        polygons,
+        attributes,
+        offer_table,
+        profile,
+        as_of=as_of,
+        include_planned=options.include_planned,
+        list_pairs=offer_list_pairs(polygons, list_tables, list_pairs),
+        scheduler=options.scheduler,
+        workers=options.workers,
+    )
+    results.index = attributes.index
+    tracker.timings["join"] = 0.0
+    tracker.timings["classify"] = round(time.perf_counter() - t, 3)
+    tracker.stage("classify", 1.0)
+    return results, n_pairs
+
+
+def classify_in_chunks(
+    attributes: pd.DataFrame,
+    offer_table: pd.DataFrame,
+    chunks: PairChunks,
+    profile: Profile,
+    as_of: date,
+    options: RunOptions,
+    tracker: Progress,
+) -> tuple[pd.DataFrame, int]:
+    """Classify addresses chunk by chunk as their pairs arrive; returns results and pair count.
+
+    Every address's result depends only on its own pairs, so chunking changes memory, not
+    results. The time of the kernel is booked as stage "join", the rest as "classify".
+    """
+    n = len(attributes)
+    parts, n_pairs, classify_s = [], 0, 0.0
+    for start, stop, p, q in chunks:
+        n_pairs += len(p)
+        t = time.perf_counter()
+        parts.append(
+            classify(
+                attributes.iloc[start:stop].reset_index(drop=True),
+                offer_table,
+                p,
+                q,
+                profile,
+                as_of=as_of,
+                include_planned=options.include_planned,
+            )
+        )
+        classify_s += time.perf_counter() - t
+        tracker.stage("join", stop / max(n, 1))
+    t = time.perf_counter()
+    results = concat_results(parts)
+    results.index = attributes.index
+    tracker.timings["join"] = round(chunks.join_s, 3)
+    tracker.timings["classify"] = round(classify_s + time.perf_counter() - t, 3)
+    tracker.stage("classify", 1.0)
+    return results, n_pairs
