@@ -54,6 +54,7 @@ ADDRESS_PROPS = (
     "best_up_mbps",
     "households",
     "reason",
+    "reason_code",
     "gap_area_id",
 )
 

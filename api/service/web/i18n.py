@@ -72,7 +72,10 @@ TEXTS: dict[str, tuple[str, str]] = {
     "degurba_3": ("Ländliche Gebiete", "Rural areas"),
     "top_gaps": ("Größte Lückengebiete", "Top gap areas"),
     "gap_area": ("Lückengebiet", "Gap area"),
-    "priority": ("Priorität", "Priority"),
+    "priority": (
+        "Vorprüfungswert (gapmap, nicht die amtliche Rangfolge)",
+        "Screening score (gapmap, not the official ranking)",
+    ),
     "cost": ("Kosten (EUR)", "Cost (EUR)"),
     "trench": ("Trasse (m)", "Route (m)"),
     "downloads": ("Downloads", "Downloads"),

@@ -22,6 +22,8 @@ from folium.template import Template
 from api.service.models import Run
 from api.service.tile_index import ADDRESS_MIN_ZOOM
 from api.service.web.i18n import translator
+from coverage.classify import REASON_CODES
+from coverage.rules.reasons import reason_text
 from coverage.schema import Technology
 from maps import i18n
 from maps.assets import Legend, js_literal
@@ -51,7 +53,7 @@ POPUP_FIELDS = {
         ("best_technology", "technology"),
         ("best_down_mbps", "down"),
         ("households", "households"),
-        ("reason", "reason"),
+        ("reason_label", "reason"),
         ("address_id", "address_id"),
     ],
     "gaps": [
@@ -146,6 +148,7 @@ class PageScript(MacroElement):
                 var q = Object.assign({}, p);
                 if (kind === 'addresses') {
                     q.class_label = C.classes[p['class']] || p['class'];
+                    q.reason_label = C.reasons[p.reason_code] || p.reason;
                     if (p.best_technology) { q.best_technology = C.tech[p.best_technology] || p.best_technology; }
                 }
                 C.fields[kind].forEach(function (f) {
@@ -354,6 +357,8 @@ def map_html(
         "fields": {k: [[p, t(lab)] for p, lab in v] for k, v in POPUP_FIELDS.items()},
         "classes": {c: i18n.class_label(c, lang) for c in classes},
         "tech": {t.value: i18n.tech_label(t.value, lang) for t in Technology},
+        # the reason in the page's language (the run's own sentence is English)
+        "reasons": {code: reason_text(code, lang) for code in REASON_CODES},
         "locale": "de-DE" if lang == "de" else "en-GB",
         "yes": "ja" if lang == "de" else "yes",
         "no": "nein" if lang == "de" else "no",
