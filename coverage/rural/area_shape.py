@@ -29,6 +29,8 @@ import pandas as pd
 import shapely
 from scipy.spatial import cKDTree
 
+from coverage.kernel.join import points_in_polygons
+
 #: Largest radius (metres) cut out around an address that is not part of an area.
 CUT_M = 5.0
 #: A cut never reaches further than this share of the distance to the nearest member.
@@ -142,10 +144,10 @@ def _cut_non_members(
     cut_m: float,
 ) -> tuple[npt.NDArray[np.object_], npt.NDArray[np.int64]]:
     """Cut a small disc around every non-member inside each polygon; count the uncuttable."""
-    finite = np.flatnonzero(np.isfinite(x) & np.isfinite(y))
-    points = shapely.points(x[finite], y[finite])
-    pt_i, poly_i = shapely.STRtree(geoms).query(points, predicate="intersects")
-    pt_i = finite[pt_i]
+    # the kernel (covered_by, the same as intersects for points; non-finite points match
+    # nothing): no Point objects, and fast where a tree query over millions of points is not
+    pt_i, poly_i = points_in_polygons(x, y, geoms)
+    pt_i, poly_i = pt_i.astype(np.intp), poly_i.astype(np.intp)
     foreign = area_of[pt_i] != poly_i
     pt_i, poly_i = pt_i[foreign], poly_i[foreign]
     left = np.zeros(geoms.size, dtype=np.int64)
