@@ -25,6 +25,7 @@ from starlette.requests import Request
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from api.service.errors import ApiError, problem
+from api.service.ingest import limited_receive
 from api.service.security import (
     _CHALLENGE,
     OGC_CHALLENGE,
@@ -130,18 +131,8 @@ class GateMiddleware:
         if length is not None and length.isdigit() and int(length) > MAX_JSON_BYTES:
             await self._refuse(scope, receive, send, 413, "payload_too_large", _too_big(), None)
             return
-        seen = 0
-
-        async def limited() -> Message:
-            nonlocal seen
-            message = await receive()
-            if message["type"] == "http.request":
-                seen += len(message.get("body", b""))
-                if seen > MAX_JSON_BYTES:
-                    raise HTTPException(413, _too_big())
-            return message
-
-        await self.app(scope, limited, send)
+        too_big = HTTPException(413, _too_big())
+        await self.app(scope, limited_receive(receive, MAX_JSON_BYTES, too_big), send)
 
     async def _authenticate(
         self, scope: Scope, headers: dict[bytes, bytes], segment: str, method: str

@@ -59,6 +59,23 @@ def _too_large(limit: int) -> HTTPException:
     return HTTPException(413, f"upload larger than the limit of {limit:,} bytes")
 
 
+def limited_receive(receive: Receive, limit: int, too_large: HTTPException) -> Receive:
+    """``receive`` that raises ``too_large`` (413) once the body passes ``limit`` bytes, for
+    bodies sent without (or with a false) Content-Length."""
+    seen = 0
+
+    async def limited() -> Message:
+        nonlocal seen
+        message = await receive()
+        if message["type"] == "http.request":
+            seen += len(message.get("body", b""))
+            if seen > limit:
+                raise too_large
+        return message
+
+    return limited
+
+
 class UploadLimitMiddleware:
     """Refuse request bodies over the upload limit with 413 (by Content-Length or while streaming)."""
 
@@ -84,18 +101,9 @@ class UploadLimitMiddleware:
                 instance=scope.get("path"),
             )(scope, receive, send)
             return
-        seen = 0
-
-        async def limited() -> Message:
-            nonlocal seen
-            message = await receive()
-            if message["type"] == "http.request":
-                seen += len(message.get("body", b""))
-                if seen > self.limit:
-                    raise _too_large(self.max_bytes)
-            return message
-
-        await self.app(scope, limited, send)
+        await self.app(
+            scope, limited_receive(receive, self.limit, _too_large(self.max_bytes)), send
+        )
 
 
 def _extension(filename: str, kind: DatasetKind) -> str:

@@ -15,12 +15,14 @@ import sys
 import time
 import warnings
 from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 import httpx
 import pytest
+from pydantic import SecretStr
 
 with warnings.catch_warnings():  # starlette's TestClient warns about httpx; used on purpose
     warnings.simplefilter("ignore")
@@ -90,6 +92,19 @@ class Service:
     def get(self, url: str, role: str = "analyst", **kw: Any) -> httpx.Response:
         """GET as ``role``."""
         return self.client.get(url, headers=self.h(role), **kw)
+
+
+@contextmanager
+def own_service(tmp: Path) -> Iterator[Service]:
+    """A service of one test module only (SQLite in ``tmp``), with its three keys."""
+    settings = Settings(
+        workspace=tmp / "ws",
+        database_url=f"sqlite:///{tmp / 'catalog.db'}",
+        bootstrap_admin_key=SecretStr(ADMIN_KEY),
+        workers=1,
+    )
+    with TestClient(create_app(settings)) as client:
+        yield Service(client, settings, make_keys(client, ADMIN_KEY))
 
 
 def make_keys(client: TestClient, admin: str) -> dict[str, str]:

@@ -22,33 +22,30 @@ from typing import Any
 import numpy as np
 import pandas as pd
 import pytest
-from pydantic import SecretStr
 
 with warnings.catch_warnings():
     warnings.simplefilter("ignore")
-    from fastapi.testclient import TestClient
 
 from api.service.addresses import AddressTable
-from api.service.app import create_app
 from api.service.responses import clean_value
 from api.service.results import Results
 from api.service.security import KeyCache, Principal, Role, single_flight
-from api.service.settings import Settings
-from tests.api.service.conftest import ADMIN_KEY, Service, make_keys, start_run, upload, wait_run
+from tests.api.service.conftest import (
+    ADMIN_KEY,
+    Service,
+    own_service,
+    start_run,
+    upload,
+    wait_run,
+)
 
 
 @pytest.fixture(scope="module")
 def own(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Service]:
     """A service of this module only (SQLite)."""
     tmp = tmp_path_factory.mktemp("caching")
-    settings = Settings(
-        workspace=tmp / "ws",
-        database_url=f"sqlite:///{tmp / 'catalog.db'}",
-        bootstrap_admin_key=SecretStr(ADMIN_KEY),
-        workers=1,
-    )
-    with TestClient(create_app(settings)) as client:
-        yield Service(client, settings, make_keys(client, ADMIN_KEY))
+    with own_service(tmp) as service:
+        yield service
 
 
 @pytest.fixture(scope="module")

@@ -6,25 +6,21 @@ from collections.abc import Iterator
 from typing import Any
 
 import pytest
-from fastapi.testclient import TestClient
-from pydantic import SecretStr
 
-from api.service.app import create_app
-from api.service.settings import Settings
-from tests.api.service.conftest import ADMIN_KEY, Service, make_keys, start_run, upload, wait_run
+from tests.api.service.conftest import (
+    Service,
+    own_service,
+    start_run,
+    upload,
+    wait_run,
+)
 
 
 @pytest.fixture(scope="module")
 def own(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Service]:
     tmp = tmp_path_factory.mktemp("publish")
-    settings = Settings(
-        workspace=tmp / "ws",
-        database_url=f"sqlite:///{tmp / 'catalog.db'}",
-        bootstrap_admin_key=SecretStr(ADMIN_KEY),
-        workers=1,
-    )
-    with TestClient(create_app(settings)) as client:
-        yield Service(client, settings, make_keys(client, ADMIN_KEY))
+    with own_service(tmp) as service:
+        yield service
 
 
 def _served(own: Service) -> str:

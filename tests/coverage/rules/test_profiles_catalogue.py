@@ -15,6 +15,7 @@ from coverage.classify import REASON_CODES, RESULT_COLUMNS, classify
 from coverage.errors import ProfileError
 from coverage.profiles import METHODS, format_profile, list_profiles, load_profile
 from coverage.rules import ENGINES
+from tests.coverage.rules.test_profiles import _mutated
 from tests.paths import ROOT as _ROOT
 
 BUNDLED = _ROOT / "coverage" / "profiles"
@@ -115,14 +116,6 @@ def test_no_offers_gives_the_lowest_class(profile) -> None:
     assert r["eligible"].all() and r["reason_code"].isin(list(REASON_CODES)).all()
     r0 = classify(addresses.iloc[:0], none, empty, empty, profile, as_of=date(2024, 1, 1))
     assert len(r0) == 0 and tuple(r0.columns) == RESULT_COLUMNS
-
-
-def _mutated(tmp_path: Path, name: str, old: str, new: str) -> Path:
-    src = (BUNDLED / f"{name}.toml").read_text(encoding="utf-8")
-    assert old in src, old
-    f = tmp_path / f"{name}.toml"
-    f.write_text(src.replace(old, new, 1), encoding="utf-8")
-    return f
 
 
 @pytest.mark.parametrize(
