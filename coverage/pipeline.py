@@ -37,7 +37,7 @@ from coverage.io.writers import (
 from coverage.memory import release_free_memory
 from coverage.privacy.ptable import CkmParams
 from coverage.privacy.public import public_tables
-from coverage.profiles import Profile, load_profile
+from coverage.profiles import Profile, load_profile, version_warning
 from coverage.run_classify import classify_in_chunks, classify_on_dask
 from coverage.run_inputs import (
     LayerSpec,
@@ -93,7 +93,7 @@ __all__ = ["LayerSpec", "RunInputs", "RunOptions", "RunResult", "run"]
 class RunOptions:
     """What to compute. ``as_of`` None means today (the manifest records the date used)."""
 
-    profile: str = "de-gigabit-2023"
+    profile: str = "de-gigabit"
     #: working region; None = the profile's jurisdiction (``run_inputs.region_for_profile``)
     region: str | None = None
     as_of: date | None = None
@@ -238,6 +238,8 @@ def run(
     summary_ags, outside, warnings = run_checks.inside_boundaries(
         addresses["ags"], boundaries, str(inputs.boundaries.path) if inputs.boundaries else ""
     )
+    if note := version_warning(profile, as_of):
+        warnings.insert(0, note)
     tracker.done("read boundaries", t)
     # from here on coordinates, not Point objects (216 bytes each: 1 GB per 5M addresses);
     # the per-address frame gets its geometry only when a caller asks for it

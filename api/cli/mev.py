@@ -99,7 +99,7 @@ def create(
     ] = None,
     profile: Annotated[
         str, typer.Option(help="Rule profile (version) of the result.")
-    ] = "de-gigabit-2023",
+    ] = "de-gigabit",
     horizon_months: Annotated[
         int, typer.Option(help="Horizon for planned builds (months; >= 36).")
     ] = 36,

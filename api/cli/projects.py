@@ -64,7 +64,7 @@ def _table(row: pd.Series, catalogue: object) -> Table:
 
 @app.command()
 def kriterien(
-    run_dir: Annotated[Path, typer.Argument(help="Run directory of a de-gigabit-2023 run.")],
+    run_dir: Annotated[Path, typer.Argument(help="Run directory of a de-gigabit run.")],
     ags: Annotated[
         list[str] | None,
         typer.Option(help="Gemeinde key (8 digits); repeat for a joint application. Default: all."),

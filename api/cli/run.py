@@ -48,7 +48,7 @@ def demo(
     ] = 1.0,
     profile: Annotated[
         str, typer.Option(help="Rule profile id or path to a profile TOML.")
-    ] = "de-gigabit-2023",
+    ] = "de-gigabit",
     seed: Annotated[int, typer.Option(help="Random seed of the synthetic data.")] = 20261125,
 ) -> None:
     """Build the synthetic Suedwestfalen demo inputs and run the analysis on them."""
@@ -115,7 +115,7 @@ def run_cmd(
     boundaries: Annotated[
         Path | None, typer.Option(help="Gemeinde (and Kreis) polygons with ags and name.")
     ] = None,
-    profile: ProfileOption = "de-gigabit-2023",
+    profile: ProfileOption = "de-gigabit",
     as_of: AsOfOption = None,
     include_planned: IncludePlannedOption = True,
     region: RegionOption = None,
@@ -299,7 +299,7 @@ def cluster_run_cmd(
             help="Gemeinde (and Kreis) polygons: names, and the ags of addresses without."
         ),
     ] = None,
-    profile: ProfileOption = "de-gigabit-2023",
+    profile: ProfileOption = "de-gigabit",
     as_of: AsOfOption = None,
     include_planned: IncludePlannedOption = True,
     region: RegionOption = "de",

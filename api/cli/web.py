@@ -52,11 +52,11 @@ def demo_workspace(
                         store, settings, fh, path.name, DatasetKind(kind), None, "demo"
                     ).id
             run_inputs = check_run_request(
-                store, ids["addresses"], [ids["coverage"]], ids["boundaries"], "de-gigabit-2023"
+                store, ids["addresses"], [ids["coverage"]], ids["boundaries"], "de-gigabit"
             )
             run = store.create_run(
                 {
-                    "profile": "de-gigabit-2023",
+                    "profile": "de-gigabit",
                     "region": "de",
                     "as_of": inputs.as_of.isoformat(),
                     "include_planned": True,

@@ -55,7 +55,7 @@ class RunCreate(BaseModel):
                     "addresses": "ds_0a1b2c3d4e5f",
                     "coverage": ["ds_1b2c3d4e5f60"],
                     "boundaries": "ds_2c3d4e5f6071",
-                    "profile": "de-gigabit-2023",
+                    "profile": "de-gigabit",
                     "as_of": "2026-01-01",
                     "include_planned": True,
                 }
@@ -71,9 +71,9 @@ class RunCreate(BaseModel):
         None, pattern=DATASET_ID, description="Dataset of kind boundaries"
     )
     profile: str = Field(
-        "de-gigabit-2023",
+        "de-gigabit",
         pattern=r"^[a-z0-9][a-z0-9._-]{0,99}$",
-        description="A bundled profile id (GET /profiles)",
+        description="A bundled profile version id or a family id (the version in force on as_of; GET /profiles)",
     )
     region: Literal["de", "us", "uk"] | None = Field(
         None, description="Jurisdiction (default: the profile's own)"

@@ -76,7 +76,7 @@ _PARTS = "addresses"
 
 @dataclass(frozen=True)
 class ClusterRunOptions:
-    profile: str = "de-gigabit-2023"
+    profile: str = "de-gigabit"
     region: str = "de"
     as_of: date | None = None
     include_planned: bool = True

@@ -43,7 +43,7 @@ class MevSpec:
     name: str
     start: date
     end: date
-    profile: str = "de-gigabit-2023"
+    profile: str = "de-gigabit"
     horizon_months: int = MIN_HORIZON_MONTHS
     branchendialog: date | None = None
     area_ags: tuple[str, ...] = ()

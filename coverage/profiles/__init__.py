@@ -40,7 +40,7 @@ from pathlib import Path
 from coverage.errors import NotFoundError
 from coverage.profiles._format import format_profile
 from coverage.profiles._toml import parse_profile
-from coverage.profiles._versions import pick_version
+from coverage.profiles._versions import out_of_force_note, pick_version
 from coverage.profiles.model import (
     FCC_TECHNOLOGY_CODES,
     METHODS,
@@ -63,6 +63,7 @@ __all__ = [
     "format_profile",
     "list_profiles",
     "load_profile",
+    "version_warning",
 ]
 
 
@@ -142,3 +143,12 @@ def load_profile(id_or_path: str | Path, as_of: date | None = None) -> Profile:
 def list_profiles() -> list[Profile]:
     """All bundled profiles, sorted by id."""
     return [load_profile(p) for _, p in sorted(_bundled().items())]
+
+
+def version_warning(profile: Profile, day: date) -> str | None:
+    """A warning for a run whose named profile version is not in force on ``day`` (a
+    superseded text such as ``de-gigabit-2023`` on a date in 2026), naming the version in
+    force and how to choose it; None when it is in force, undated or chosen by family."""
+    if not profile.family:
+        return out_of_force_note(profile, day, ())
+    return out_of_force_note(profile, day, families().get(profile.family, ()))

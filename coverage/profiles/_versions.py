@@ -106,3 +106,30 @@ def pick_version(family: str, members: Sequence[Profile], day: date) -> Profile:
             f"{day.isoformat()}; their valid_from/valid_to ranges must not overlap"
         )
     return replace(hits[0], selected_by=f"family {family}, in force on {day.isoformat()}")
+
+
+def out_of_force_note(profile: Profile, day: date, members: Sequence[Profile]) -> str | None:
+    """A warning when ``profile`` is a dated version that is not in force on ``day``.
+
+    ``members`` are the versions of its family; the note names the one in force on ``day``
+    (if any) and how to choose it. None when the profile is in force, undated, or was
+    picked by family.
+    """
+    if profile.valid_from is None or profile.in_force(day) or profile.selected_by:
+        return None
+    current = [p for p in members if p.valid_from is not None and p.in_force(day)]
+    if profile.valid_to is not None and day > profile.valid_to:
+        state = f"was in force until {profile.valid_to.isoformat()}"
+    else:
+        state = f"comes into force on {profile.valid_from.isoformat()}"
+    note = (
+        f"profile {profile.id} {state}: it is not the rule text in force "
+        f"on the reference date {day.isoformat()}"
+    )
+    if current:
+        note += (
+            f"; the version in force then is {current[0].id}: choose it with --profile "
+            f"{profile.family} (or keep {profile.id} and set --as-of to a date it was in "
+            "force to reproduce an earlier result)"
+        )
+    return note

@@ -53,7 +53,7 @@ class MevCreate(BaseModel):
     area_wkt: str | None = Field(None, max_length=5_000_000)
     branchendialog: date | None = None
     stichtag: date | None = None
-    profile: str = Field("de-gigabit-2023", max_length=100)
+    profile: str = Field("de-gigabit", max_length=100)
     horizon_months: int = Field(36, ge=1, le=240)
 
 

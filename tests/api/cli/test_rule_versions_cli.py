@@ -82,6 +82,30 @@ def test_family_and_date_pick_the_version(
     assert set(frame["profile_id"]) == {version}
 
 
+def test_default_is_the_version_in_force_and_a_superseded_version_warns(
+    de_inputs: tuple[Path, Path], tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """Gigabit-RL 2.0 as amended on 30.04.2024 replaced the 2023 tests: a run without
+    --profile on a 2026 Stichtag uses de-gigabit-2024; naming de-gigabit-2023 still runs it
+    but the report and manifest say it is not the text in force."""
+    addresses, offers = de_inputs
+    base = ["run", "--addresses", addresses, "--addresses-crs", "EPSG:25832", "--offers", offers,
+            "--as-of", "2026-12-06"]  # fmt: skip
+    assert gapmap(*base, "--out", tmp_path / "d") == 0
+    manifest = json.loads((tmp_path / "d" / "manifest.json").read_text())
+    assert manifest["profile"]["id"] == "de-gigabit-2024"
+    assert not any("in force" in w for w in manifest["warnings"])
+    capsys.readouterr()
+    assert gapmap(*base, "--profile", "de-gigabit-2023", "--out", tmp_path / "o") == 0
+    printed = " ".join(capsys.readouterr().out.split())
+    manifest = json.loads((tmp_path / "o" / "manifest.json").read_text())
+    assert manifest["profile"]["id"] == "de-gigabit-2023"
+    note = manifest["warnings"][0]
+    assert "de-gigabit-2023 was in force until 2024-04-29" in note
+    assert "the version in force then is de-gigabit-2024" in note
+    assert "--profile de-gigabit" in note and "de-gigabit-2023 was in force until" in printed
+
+
 def test_date_outside_every_version_exits_2(
     de_inputs: tuple[Path, Path], tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
