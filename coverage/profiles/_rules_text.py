@@ -130,5 +130,8 @@ def rules_markdown(profiles: list[Profile]) -> str:
             )
         out += ["", "Interpretations (stated in plain words where the text leaves a choice):", ""]
         out += [f"- {_cell(i)}" for i in p.interpretations]
+        if p.interpretations_de:
+            out += ["", "Auslegungen (wo der Text eine Wahl lässt, in einfachen Worten):", ""]
+            out += [f"- {_cell(i)}" for i in p.interpretations_de]
         out.append("")
     return "\n".join(out)
