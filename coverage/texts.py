@@ -19,15 +19,15 @@ LANGS = ("de", "en")
 
 CLASSES: Mapping[str, Mapping[str, str]] = {
     "de": {
-        "gigabit": "Gigabit-versorgt", "black": "schwarzer Fleck (≥ 2 NGA-Netze)",
-        "grey": "grauer Fleck (1 NGA-Netz)", "white": "weißer Fleck (kein NGA-Netz)",
+        "gigabit": "versorgt (Gigabit)", "black": "schwarzer Fleck (≥ 2 Netze)",
+        "grey": "grauer Fleck (1 Netz)", "white": "weißer Fleck (0 Netze)",
         "served": "versorgt", "underserved": "unterversorgt", "unserved": "unversorgt",
         "under_review": "in Prüfung", "eligible": "förderfähig (alle Klassen)",
         "total": "alle Adressen",
     },
     "en": {
-        "gigabit": "gigabit served", "black": "black spot (≥ 2 NGA networks)",
-        "grey": "grey spot (1 NGA network)", "white": "white spot (no NGA network)",
+        "gigabit": "served (gigabit)", "black": "black spot (≥ 2 networks)",
+        "grey": "grey spot (1 network)", "white": "white spot (0 networks)",
         "served": "served", "underserved": "underserved", "unserved": "unserved",
         "under_review": "under review", "eligible": "eligible (all classes)",
         "total": "all addresses",
@@ -64,11 +64,11 @@ YES_NO = {"de": ("Ja", "Nein"), "en": ("Yes", "No")}
 
 #: German sentence per reason code (the English one is stored in the run).
 _REASON_DE: Mapping[str, str] = {
-    "GIGABIT_EXISTING": "Gigabit: bestehendes Angebot erfüllt die Gigabit-Schwelle",
-    "GIGABIT_PLANNED": "Gigabit: geplanter Gigabit-Ausbau innerhalb des Planungshorizonts",
-    "BLACK_TWO_NGA": "Schwarzer Fleck: mindestens zwei NGA-Netze, kein Gigabit",
-    "GREY_ONE_NGA": "Grauer Fleck: genau ein NGA-Netz, kein Gigabit",
-    "WHITE_NO_NGA": "Weißer Fleck: kein NGA-Netz",
+    "GIGABIT_EXISTING": "Versorgt: ein bestehendes Angebot erfüllt die Versorgungsschwelle der Fassung",
+    "GIGABIT_PLANNED": "Versorgt: ein Ausbau, der die Versorgungsschwelle erfüllt, ist im Planungszeitraum geplant",
+    "BLACK_TWO_NGA": "Schwarzer Fleck: mindestens zwei Netze verschiedener Betreiber über der Netzschwelle der Fassung, Versorgungsschwelle nicht erreicht",
+    "GREY_ONE_NGA": "Grauer Fleck: genau ein Netz über der Netzschwelle der Fassung, Versorgungsschwelle nicht erreicht",
+    "WHITE_NO_NGA": "Weißer Fleck: kein Netz über der Netzschwelle der Fassung",
     "DE_GREY_GIGABIT_EXISTING": "Gigabit-Netz vorhanden",
     "DE_GREY_GIGABIT_PLANNED": "Gigabit-Netz geplant",
     "DE_GREY_SERVED_EXISTING": "ausreichend versorgt",
@@ -175,7 +175,7 @@ def _reason_de(code, klass, bp, bt, bd, bu, pp, pt, pd_, pu, pdate, nets, site_r
         when = f" ab {_date_de(pdate)}" if pdate is not None else ""
         parts.append(f"geplant: {planned}{when}")
     if nets is not None:
-        parts.append(f"NGA-Netze heute: {int(nets)}")
+        parts.append(f"zählende Netze heute: {int(nets)}")
     if site_rule:
         parts.append(f"förderfähig nach Standortregel {site_rule}")
     return "; ".join(parts)

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import io
 import math
+import textwrap
 
 import matplotlib
 
@@ -153,10 +154,9 @@ def render_overview_png(
     )
 
     profile = run.profile
-    ax.set_title(
-        f"{lab['overview_title']} – {run.area_name}\n{i18n.stamp_line(run.manifest, lang)}",
-        fontsize=12,
-    )
+    # the stamp names the rule set's full title: wrap it within the figure's width
+    stamp = textwrap.fill(i18n.stamp_line(run.manifest, lang), 95)
+    ax.set_title(f"{lab['overview_title']} – {run.area_name}\n{stamp}", fontsize=11)
     credits = (
         f"{lab['bkg']}"
         + (f" · {lab['geonames']}" if run.synthetic_note else "")

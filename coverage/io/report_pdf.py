@@ -141,7 +141,10 @@ def report_pdf(run: RunData, *, lang: str = "de", overview_png: bytes | None = N
         (t["profile"], f"{methodology.title(profile, lang)} ({profile.id}, {profile.version})"),
         (t["created"], _date(manifest.get("created"), lang) + f" · gapmap {__version__}"),
     ]
-    story.append(_table(facts, fonts, header=False, widths=(32 * mm, 140 * mm)))
+    # values wrap inside their cell (a rule set's title runs longer than one line)
+    cell = ParagraphStyle("cell", parent=body, fontSize=8.5, leading=10.5)
+    wrapped = [(k, Paragraph(clean(v), cell)) for k, v in facts]
+    story.append(_table(wrapped, fonts, header=False, widths=(32 * mm, 140 * mm)))
     if manifest.get("synthetic_data"):
         story += [
             Spacer(1, 2 * mm),

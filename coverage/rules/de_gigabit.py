@@ -144,6 +144,8 @@ def decide(
     ).astype(object)
 
     crit, plan_crit, nga = criteria(profile)
+    # the 2023 text counts NGA networks (>= 30 Mbit/s); from 2024 networks above 100 Mbit/s
+    net = "network" if "nga_more_than_down_mbps" in profile.thresholds else "NGA network"
     gtech = ", ".join(
         TECH_LABELS[x.value] for x in Technology if x.value in profile.gigabit_technologies
     )
@@ -186,13 +188,13 @@ def decide(
                 [
                     "BLACK: ",
                     nets_s,
-                    f" NGA networks ({nga}); ",
+                    f" {net}s ({nga}); ",
                     best_desc,
                     f" below {crit}; {planned_note}",
                 ],
             ),
             (grey, ["GREY: ", best_desc, f" below {crit}; {planned_note}"]),
-            (white, [f"WHITE: no NGA network ({nga}); ", best_desc, f"; {planned_note}"]),
+            (white, [f"WHITE: no {net} ({nga}); ", best_desc, f"; {planned_note}"]),
         ],
     )
     return Decision(klass=klass, reason_code=code, reason=reason)

@@ -93,12 +93,12 @@ def test_xlsx_reads_back(unpacked: Path, warstein: gpd.GeoDataFrame, run_dir: Pa
     assert ws.cell(2, col["Haushalte"] + 1).number_format == "#,##0"
     assert {r[col["Förderfähig"]] for r in rows} <= {"Ja", "Nein"}
     classes = {r[col["Klasse"]] for r in rows}
-    assert classes <= {"Gigabit-versorgt", "schwarzer Fleck (≥ 2 NGA-Netze)",
-                       "grauer Fleck (1 NGA-Netz)", "weißer Fleck (kein NGA-Netz)"}  # fmt: skip
+    assert classes <= {"versorgt (Gigabit)", "schwarzer Fleck (≥ 2 Netze)",
+                       "grauer Fleck (1 Netz)", "weißer Fleck (0 Netze)"}  # fmt: skip
     techs = {r[col["Technologie heute"]] for r in rows} - {None}
     assert techs and not techs & {"ftth", "fttb", "vdsl", "adsl", "hfc", "hfc_docsis31"}
     reasons = [r[col["Begründung"]] for r in rows]
-    assert all(t.split(":")[0] in ("Gigabit", "Schwarzer Fleck", "Grauer Fleck", "Weißer Fleck")
+    assert all(t.split(":")[0] in ("Versorgt", "Schwarzer Fleck", "Grauer Fleck", "Weißer Fleck")
                for t in reasons)  # fmt: skip
     assert not any(w in " ".join(reasons) for w in ("GREY", "WHITE", "best existing", "planned"))
     for sheet in (ws, wb["Übersicht"], wb["Lückengebiete"]):
@@ -143,7 +143,7 @@ def test_german_excel_csv(unpacked: Path, warstein: gpd.GeoDataFrame) -> None:
     lat = frame["Breite (WGS84)"].to_numpy()
     assert lat == pytest.approx(warstein.geometry.to_crs(4326).y.to_numpy(), abs=1e-6)
     assert set(frame["Förderfähig"]) <= {"Ja", "Nein"}
-    assert "Gigabit-versorgt" in set(frame["Klasse"]) and "gigabit" not in set(frame["Klasse"])
+    assert "versorgt (Gigabit)" in set(frame["Klasse"]) and "gigabit" not in set(frame["Klasse"])
     # German reasons: the German text of each reason code (coverage.rules.reasons)
     from coverage.rules.reasons import REASON_CODES_DE
 
@@ -262,8 +262,8 @@ def test_manifest_hashes_licences_and_counts(unpacked: Path, warstein: gpd.GeoDa
     assert set(manifest["files"]) == files - {"manifest.json"}
     for name, entry in manifest["files"].items():
         assert hashlib.sha256((unpacked / name).read_bytes()).hexdigest() == entry["sha256"]
-    assert manifest["profile"]["id"] == "de-gigabit-2023"
-    assert manifest["profile"]["sha256"] == load_profile("de-gigabit-2023").sha256
+    assert manifest["profile"]["id"] == "de-gigabit-2024"
+    assert manifest["profile"]["sha256"] == load_profile("de-gigabit-2024").sha256
     assert manifest["profile"]["source_url"].startswith("https://")
     inputs = {i["kind"]: i for i in manifest["inputs"]}
     assert inputs["boundaries"]["attribution"].startswith("© GeoBasis-DE / BKG (2016)")

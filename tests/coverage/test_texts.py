@@ -31,13 +31,14 @@ def test_german_reason_states_class_best_and_planned_offer_and_networks() -> Non
     )
     de = texts.reasons(frame, "de").tolist()
     assert de[0] == (
-        "Grauer Fleck: genau ein NGA-Netz, kein Gigabit; bestes bestehendes Angebot: "
-        "Telekom VDSL 100/40 Mbit/s; NGA-Netze heute: 1"
+        "Grauer Fleck: genau ein Netz über der Netzschwelle der Fassung, Versorgungsschwelle "
+        "nicht erreicht; bestes bestehendes Angebot: Telekom VDSL 100/40 Mbit/s; zählende Netze "
+        "heute: 1"
     )
     assert de[1] == (
-        "Gigabit: geplanter Gigabit-Ausbau innerhalb des Planungshorizonts; kein bestehendes "
-        "Angebot; geplant: Demo Glasfaser Glasfaser bis in die Wohnung (FTTH) 1.000/500 Mbit/s "
-        "ab 31.03.2027; NGA-Netze heute: 0"
+        "Versorgt: ein Ausbau, der die Versorgungsschwelle erfüllt, ist im Planungszeitraum "
+        "geplant; kein bestehendes Angebot; geplant: Demo Glasfaser Glasfaser bis in die Wohnung "
+        "(FTTH) 1.000/500 Mbit/s ab 31.03.2027; zählende Netze heute: 0"
     )
     assert texts.reasons(frame, "en").tolist() == frame["reason"].tolist()
 

@@ -104,7 +104,7 @@ def test_title_lang_calm_default_and_stichtag(browser: Any, pages: dict[str, Pat
         assert on["eligible_share"] and on["gap_areas"]
         assert not on["addresses"] and not on["focal_points"] and not on["rural_gap_share"]
         title = page.inner_text(".gm-title")
-        assert "Stichtag" in title and "de-gigabit-2023 1.0.0" in title
+        assert "Stichtag" in title and "de-gigabit-2024 1.0.0" in title
         # drawing order: gap areas stay above the choropleth after toggling it off and on
         order = page.evaluate(
             """() => {

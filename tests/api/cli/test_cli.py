@@ -26,7 +26,7 @@ def run_args(demo: DemoInputs, out: Path, **over: str | Path) -> list[str | Path
         "--addresses": demo.addresses,
         "--coverage": demo.coverage,
         "--boundaries": demo.boundaries,
-        "--profile": "de-gigabit-2023",
+        "--profile": "de-gigabit",
         "--as-of": demo.as_of.isoformat(),
         "--out": out,
     }
@@ -66,7 +66,7 @@ def test_demo_writes_a_complete_run_directory(demo_run: Path) -> None:
     ]
     manifest = json.loads((run / "manifest.json").read_text())
     assert manifest["working_crs"] == "EPSG:25832"
-    assert manifest["profile"]["id"] == "de-gigabit-2023"
+    assert manifest["profile"]["id"] == "de-gigabit-2024"
     assert "SYNTHETIC" in manifest["synthetic_data"]
     assert {i["kind"] for i in manifest["inputs"]} == {"addresses", "coverage", "boundaries"}
     assert all(len(i["sha256"]) == 64 for i in manifest["inputs"])

@@ -84,7 +84,7 @@ def test_a_us_run_uses_us_parameters_and_labels(
     areas = pd.read_parquet(run / "gap_areas.parquet")
     assert set(areas["currency"]) == {"USD"}
     assert gapmap("kriterien", run) == 2
-    assert "belongs to de-gigabit-2023" in capsys.readouterr().err
+    assert "belongs to de-gigabit-2023, de-gigabit-2024" in capsys.readouterr().err
 
 
 def test_evidence_pack_says_which_ranking_its_gap_areas_carry(
