@@ -274,7 +274,7 @@ def test_manifest_hashes_licences_and_counts(unpacked: Path, warstein: gpd.GeoDa
     assert manifest["counts"]["by_class"] == warstein["class"].value_counts().to_dict()
     assert manifest["scope"] == {"kind": "ags", "id": WARSTEIN, "name": "Warstein"}
     text = (unpacked / "METHODOLOGY.md").read_text()
-    assert "500" in text and "36 Monaten" in text and f"| {len(warstein)} |" in text
+    assert "300 Mbit/s" in text and "36 Monate" in text and f"| {len(warstein)} |" in text
 
 
 def test_packs_are_byte_identical(run_dir: Path, tmp_path: Path) -> None:
