@@ -19,7 +19,7 @@ from starlette.concurrency import run_in_threadpool
 
 from api.service.deps import get_services
 from api.service.web.i18n import language, translator
-from api.service.web.mev_texts import fix_for
+from api.service.web.mev_texts import CHANGE_COLUMNS, fix_for
 from api.service.web.mev_view import (
     MevIdPath,
     ReplyIdPath,
@@ -191,12 +191,25 @@ def _per_gemeinde(run_dir: Path) -> list[dict[str, Any]]:
     return frame.to_dict("records")
 
 
+def _changes_rows(changes: pd.DataFrame, t: Any) -> list[dict[str, Any]]:
+    """Rows of aenderungen.csv for the page: the change and yes/no in the page's language
+    (class labels are the profile's German ones, as in the file; the reasons are in the pack)."""
+    kind = {v: t(f"mev_change_{k}") for k, v in CHANGE_LABELS.items()}
+    yes_no = {"ja": t("yes"), "nein": t("no")}
+    rows = changes[[c for c in CHANGE_COLUMNS if c in changes]].to_dict("records")
+    for r in rows:
+        r["Änderung"] = kind.get(r["Änderung"], r["Änderung"])
+        for c in ("förderfähig vorher", "förderfähig nachher"):
+            r[c] = yes_no.get(r.get(c, ""), r.get(c, ""))
+    return rows
+
+
 @router.get("/{mev_id}/result")
 @page
 async def result_page(
     request: Request,
     mev_id: MevIdPath,
-    change: Literal["all", "now_ineligible", "now_eligible", "class_changed"] = "all",
+    change: Literal["all", "now_ineligible", "now_eligible", "class_changed"] = "now_ineligible",
     p: PageQ = 1,
 ) -> Response:
     """Counts, per Gemeinde, the changes against the published list, the map and the pack."""
@@ -219,7 +232,8 @@ async def result_page(
         by_class = counts.get("by_class", {})
         return {**ctx, "ready": True, "counts": counts,
                 "by_class": [(class_label(c, lang), n) for c, n in by_class.items()],
-                "gemeinden": _per_gemeinde(base / "run"), "columns": list(changes.columns),
-                "changes": paged(changes.to_dict("records"), p), "change_labels": CHANGE_LABELS}  # fmt: skip
+                "gemeinden": _per_gemeinde(base / "run"),
+                "columns": [(c, pair[0 if lang == "de" else 1]) for c, pair in CHANGE_COLUMNS.items()],
+                "changes": paged(_changes_rows(changes, t), p), "change_keys": list(CHANGE_LABELS)}  # fmt: skip
 
     return render(request, "mev_result.html", await run_in_threadpool(load), who=who)

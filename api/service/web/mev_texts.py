@@ -229,8 +229,25 @@ MEV_TEXTS: dict[str, tuple[str, str]] = {
         "Vertraulich: Rückmeldungen der Betreiber sehen nur Analyse- und Admin-Schlüssel.",
         "Confidential: operators' replies are for analyst and admin keys only.",
     ),
+    "mev_change_now_ineligible": ("nicht mehr förderfähig", "no longer eligible"),
+    "mev_change_now_eligible": ("neu förderfähig", "newly eligible"),
+    "mev_change_class_changed": ("Klasse geändert", "class changed"),
+    "mev_horizon_label": ("Zeithorizont", "Horizon"),
+    "mev_horizon_until": ("{n} Monate, bis {d}", "{n} months, until {d}"),
     "yes": ("ja", "yes"),
     "no": ("nein", "no"),
+}
+
+#: headers of aenderungen.csv shown on the result page (the file's German header -> de, en)
+CHANGE_COLUMNS: dict[str, tuple[str, str]] = {
+    "Adress-ID": ("Adress-ID", "Address id"),
+    "Änderung": ("Änderung", "Change"),
+    "Klasse vorher": ("Klasse vorher", "Class before"),
+    "förderfähig vorher": ("förderfähig vorher", "Eligible before"),
+    "Klasse nachher": ("Klasse nachher", "Class after"),
+    "förderfähig nachher": ("förderfähig nachher", "Eligible after"),
+    "Betreiber heute": ("Betreiber heute", "Operator today"),
+    "Betreiber geplant": ("Betreiber geplant", "Operator planned"),
 }
 
 #: fixes for the reasons of a reply check, by the reason's start (German text of the engine)
