@@ -193,7 +193,7 @@ MEV_TEXTS: dict[str, tuple[str, str]] = {
     ),
     "mev_result_pack": ("Ergebnispaket (ZIP)", "Result pack (zip)"),
     "mev_result_map": ("Ergebniskarte", "Result map"),
-    "mev_eligible": ("förderfähige Adressen", "eligible addresses"),
+    "mev_eligible": ("förderfähige Adressen", "Eligible addresses"),
     "mev_area_addresses": ("Adressen im Projektgebiet", "Addresses in the project area"),
     "mev_per_gemeinde": ("Je Gemeinde", "Per municipality"),
     "mev_by_class": ("Nach Versorgungsklasse", "By coverage class"),
@@ -209,8 +209,8 @@ MEV_TEXTS: dict[str, tuple[str, str]] = {
     "mev_change_all": ("alle Änderungen", "all changes"),
     "mev_no_changes": ("Keine Änderungen in dieser Auswahl.", "No changes in this selection."),
     "mev_changes_de": (
-        "Tabelle wie aenderungen.csv im Ergebnispaket (deutsch).",
-        "Table as aenderungen.csv in the result pack (German).",
+        "Klassennamen wie in aenderungen.csv im Ergebnispaket.",
+        "Class names as in aenderungen.csv of the result pack (German).",
     ),
     "mev_at": ("Zeitpunkt", "When"),
     "mev_actor": ("Wer", "Who"),
@@ -234,6 +234,23 @@ MEV_TEXTS: dict[str, tuple[str, str]] = {
     "mev_change_class_changed": ("Klasse geändert", "class changed"),
     "mev_horizon_label": ("Zeithorizont", "Horizon"),
     "mev_horizon_until": ("{n} Monate, bis {d}", "{n} months, until {d}"),
+    "mev_forbidden": (
+        (
+            "Markterkundungsverfahren sind nur für Analyse- und Admin-Schlüssel zugänglich: die "
+            "Rückmeldungen der Betreiber sind vertraulich. Ihr Schlüssel hat die Rolle {role}."
+        ),
+        (
+            "Market surveys are for analyst and admin keys only: operators' replies are "
+            "confidential. Your key has role {role}."
+        ),
+    ),
+    "err_403": ("Zugriff verweigert.", "Access refused."),
+    "err_404": ("Nicht gefunden.", "Not found."),
+    "err_409": (
+        "Dieser Schritt ist im jetzigen Zustand nicht möglich.",
+        "This step is not possible in the current state.",
+    ),
+    "err_422": ("Die Eingabe ist so nicht verwendbar.", "The input cannot be used as it is."),
     "yes": ("ja", "yes"),
     "no": ("nein", "no"),
 }

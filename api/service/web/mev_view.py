@@ -27,6 +27,7 @@ from api.service.mev_store import MevStore
 from api.service.routers.mev import MEV_ID, REPLY_ID
 from api.service.security import Role
 from api.service.web.auth import Visitor
+from api.service.web.i18n import language, translator
 from api.service.web.render import csrf_ok, signed_in
 from coverage.errors import InputDataError
 from coverage.mev.procedure import TRANSITIONS, MevSpec
@@ -43,7 +44,11 @@ def flow(request: Request) -> MevWorkflow:
 
 async def analyst(request: Request) -> Visitor:
     """The signed-in visitor with an analyst or admin key (403 page otherwise)."""
-    return await signed_in(request, Role.ANALYST)
+    who = await signed_in(request, Role.PUBLIC)
+    if who.principal.role.rank < Role.ANALYST.rank:
+        t = translator(language(request))
+        raise ApiError(403, "forbidden", t("mev_forbidden", role=who.principal.role.value))
+    return who
 
 
 async def posted(request: Request, who: Visitor, *, files: int = 0) -> FormData:

@@ -196,6 +196,7 @@ def test_public_keys_get_403_and_never_see_replies(
         r = pub.get(path)
         assert r.status_code == 403, path
         assert GLASFASER not in r.text and KABEL not in r.text
+        assert "Rückmeldungen der Betreiber sind vertraulich" in r.text or path.endswith(".zip")
     r = pub.post(url + "/replies", data={"operator": "X"}, files={"file": ("r.csv", b"a\n")})
     assert r.status_code == 403
     assert 'href="/ui/mev"' not in pub.get("/ui/runs", follow_redirects=True).text
