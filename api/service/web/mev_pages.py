@@ -40,7 +40,7 @@ from api.service.web.mev_view import (
     upload,
 )
 from api.service.web.render import page, render
-from coverage.errors import InputDataError
+from coverage.errors import GapmapError, InputDataError
 from coverage.mev.procedure import MIN_HORIZON_MONTHS, STATES, MevSpec
 
 router = APIRouter(prefix="/ui/mev", include_in_schema=False)
@@ -51,23 +51,26 @@ AREA_SUFFIXES = {".gpkg": "GPKG", ".geojson": "GeoJSON"}
 # -- the list and the new-MEV form -------------------------------------------------------------
 def _gemeinden(
     request: Request, store: Store, dataset_ids: list[str]
-) -> dict[str, list[tuple[str, str]]]:
+) -> dict[str, list[tuple[str, str]] | str]:
     """Gemeinden (AGS, name) of each boundaries dataset, read once per dataset (datasets
-    never change) through the run's boundary reader."""
+    never change) through the run's boundary reader; the reader's message when it refuses."""
     from coverage.run_inputs import LayerSpec, load_boundaries, region_for
 
-    cache: dict[str, list[tuple[str, str]]] = request.app.state.__dict__.setdefault(
-        "mev_gemeinden", {}
+    cache: dict[str, list[tuple[str, str]] | str] | None = getattr(
+        request.app.state, "mev_gemeinden", None
     )
+    if cache is None:
+        cache = request.app.state.mev_gemeinden = {}
     for ds_id in dataset_ids:
         if ds_id not in cache:
             try:
                 path = store.dataset_path(store.get_dataset(ds_id))
                 frame, _, _ = load_boundaries(LayerSpec(path), region_for("de"))
-                g = frame[frame["level"] == "gemeinde"].sort_values("name")
-                cache[ds_id] = [(str(a), str(n)) for a, n in zip(g["ags"], g["name"], strict=True)]
-            except Exception:  # a boundaries file the reader refuses offers no Gemeinden
-                cache[ds_id] = []
+            except GapmapError as exc:
+                cache[ds_id] = str(exc)
+                continue
+            g = frame[frame["level"] == "gemeinde"].sort_values("name")
+            cache[ds_id] = [(str(a), str(n)) for a, n in zip(g["ags"], g["name"], strict=True)]
     return {d: cache[d] for d in dataset_ids}  # fmt: skip
 
 
@@ -77,7 +80,7 @@ def _row(f: MevWorkflow, mev: Any, t: Any, today: date) -> dict[str, Any]:
     if mev.state in ("published", "closed", "result"):
         try:
             open_k = f.reconcile(mev.id).open_conflicts()
-        except Exception:  # the list must show even when one MEV's files are missing
+        except (GapmapError, OSError):  # the list shows even when one MEV's files are gone
             open_k = None
     return {
         **top,
@@ -208,7 +211,8 @@ async def mev_detail(request: Request, mev_id: MevIdPath) -> Response:
         names = {}
         bid = (mev.inputs or {}).get("boundaries_dataset")
         if bid:
-            names = dict(_gemeinden(request, get_services(request).store, [bid])[bid])
+            found = _gemeinden(request, get_services(request).store, [bid])[bid]
+            names = dict(found) if isinstance(found, list) else {}
         return {
             **row,
             "actions": actions(mev.state),
