@@ -212,7 +212,7 @@ MEV_TEXTS: dict[str, tuple[str, str]] = {
         "Klassennamen wie in aenderungen.csv im Ergebnispaket.",
         "Class names as in aenderungen.csv of the result pack (German).",
     ),
-    "mev_at": ("Zeitpunkt", "When"),
+    "mev_at": ("Zeitpunkt (UTC)", "When (UTC)"),
     "mev_actor": ("Wer", "Who"),
     "mev_action": ("Vorgang", "Action"),
     "mev_detail": ("Angaben", "Details"),

@@ -53,7 +53,7 @@ async def analyst(request: Request) -> Visitor:
 
 async def posted(request: Request, who: Visitor, *, files: int = 0) -> FormData:
     """The form of a POST, read after the role check, with its CSRF token checked."""
-    form = await request.form(max_files=files, max_fields=200)
+    form = await request.form(max_files=files, max_fields=1000)
     token = form.get("csrf")
     csrf_ok(request, token if isinstance(token, str) else None, who)
     return form
