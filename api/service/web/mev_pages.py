@@ -98,7 +98,7 @@ async def mev_list(request: Request) -> Response:
     store = get_services(request).store
 
     def load() -> dict[str, Any]:
-        from coverage.profiles import list_profiles
+        from coverage.profiles import families, list_profiles
 
         f = flow(request)
         today = date.today()
@@ -111,8 +111,8 @@ async def mev_list(request: Request) -> Response:
             "boundaries": bounds,
             "gemeinden": _gemeinden(request, store, [d.id for d in bounds]),
             "runs": runs,
-            "profiles": [(p.id, p.version, p.title) for p in list_profiles() if p.jurisdiction == "DE"]
-            or [(p.id, p.version, p.title) for p in list_profiles()],
+            "families": [f for f, members in families().items() if members[0].jurisdiction == "DE"],
+            "profiles": [(p.id, p.version, p.title) for p in list_profiles() if p.jurisdiction == "DE"],
             "horizon": MIN_HORIZON_MONTHS,
             "states": STATES,
         }  # fmt: skip
@@ -183,7 +183,7 @@ async def mev_create(request: Request) -> Response:
         except ValueError:
             raise InputDataError("horizon_months: give whole months, e.g. 36") from None
         spec = MevSpec(name=text(form, "name"), start=start, end=end,
-                       profile=text(form, "profile", 100) or "de-gigabit-2023", horizon_months=horizon,
+                       profile=text(form, "profile", 100) or MevSpec.profile, horizon_months=horizon,
                        branchendialog=day(form, "branchendialog"), area_ags=tuple(ags),
                        area_wkt=_area_wkt(store, area_file) if area_file else None,
                        stichtag=day(form, "stichtag"))  # fmt: skip

@@ -32,6 +32,10 @@ MEV_TEXTS: dict[str, tuple[str, str]] = {
         "Earlier run (today's coverage)",
     ),
     "mev_profile_version": ("Förderprofil (Version)", "Rule profile (version)"),
+    "mev_profile_family": (
+        "die am Stichtag geltende Version",
+        "the version in force on the reference date",
+    ),
     "mev_horizon": ("Zeithorizont (Monate)", "Horizon (months)"),
     "mev_start": ("Veröffentlichung ab", "Published from"),
     "mev_end": ("Rückmeldefrist bis", "Replies due by"),
