@@ -197,7 +197,13 @@ def resolve(
 
 def resolved_offers(claims: pd.DataFrame) -> pd.DataFrame:
     """Resolved claims as an address-keyed offer list (the columns ``gapmap run --offers``
-    reads): one row per claim, source ``MEV <operator>``."""
+    reads): one row per claim, source ``MEV <operator>``. A planned build without a date
+    that was accepted cannot count under any profile (docs/mev.md), so it is no offer; it
+    stays in the claims and in the decisions table."""
+    undated = (claims["status"] == "planned").to_numpy(dtype=bool) & claims[
+        "available_from"
+    ].isna().to_numpy()
+    claims = claims.loc[~undated]
     out = pd.DataFrame(
         {
             "address_id": claims["address_id"].astype("string"),

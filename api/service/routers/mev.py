@@ -110,17 +110,25 @@ def create(body: MevCreate, store: StoreDep, principal: AnalystKey) -> dict[str,
     spec = MevSpec(name=body.name, start=body.start, end=body.end, profile=body.profile,
                    horizon_months=body.horizon_months, branchendialog=body.branchendialog,
                    area_ags=tuple(body.ags), area_wkt=body.area_wkt, stichtag=body.stichtag)  # fmt: skip
-    inputs: dict[str, Any] = {
-        "addresses": str(store.dataset_path(store.get_dataset(body.addresses_dataset))),
-        "addresses_dataset": body.addresses_dataset,
-        "boundaries": None, "boundaries_dataset": body.boundaries_dataset, "baseline_run": None,
-        "baseline_run_id": body.baseline_run,
-    }  # fmt: skip
-    if body.boundaries_dataset:
-        inputs["boundaries"] = str(store.dataset_path(store.get_dataset(body.boundaries_dataset)))
-    if body.baseline_run:
-        inputs["baseline_run"] = str(store.run_dir(succeeded_run(store, body.baseline_run).id))
+    inputs = mev_inputs(store, body.addresses_dataset, body.boundaries_dataset, body.baseline_run)
     return _mev_out(_flow(store).create(spec, inputs, _actor(principal)))
+
+
+def mev_inputs(
+    store: Store, addresses: str, boundaries: str | None, baseline_run: str | None
+) -> dict[str, Any]:
+    """The MEV's inputs from catalog ids (datasets and a succeeded run; the web form too)."""
+    inputs: dict[str, Any] = {
+        "addresses": str(store.dataset_path(store.get_dataset(addresses))),
+        "addresses_dataset": addresses,
+        "boundaries": None, "boundaries_dataset": boundaries, "baseline_run": None,
+        "baseline_run_id": baseline_run,
+    }  # fmt: skip
+    if boundaries:
+        inputs["boundaries"] = str(store.dataset_path(store.get_dataset(boundaries)))
+    if baseline_run:
+        inputs["baseline_run"] = str(store.run_dir(succeeded_run(store, baseline_run).id))
+    return inputs
 
 
 @router.get("", summary="List MEVs")

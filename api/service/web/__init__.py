@@ -17,7 +17,7 @@ HERE = Path(__file__).resolve().parent
 def install(app: FastAPI) -> None:
     """Add the pages, tiles, static assets and security headers to ``app``."""
     from api.service import tiles
-    from api.service.web import pages, report
+    from api.service.web import mev_pages, mev_review, pages, report
     from api.service.web.headers import BrowserHeaders
     from maps.assets import STATIC as MAP_STATIC
 
@@ -26,5 +26,7 @@ def install(app: FastAPI) -> None:
     app.include_router(pages.router)
     app.include_router(pages.root)
     app.include_router(report.router)
+    app.include_router(mev_pages.router)
+    app.include_router(mev_review.router)
     app.include_router(tiles.router)
     app.add_middleware(BrowserHeaders)

@@ -8,6 +8,8 @@ from __future__ import annotations
 
 from fastapi import Request
 
+from api.service.web.mev_texts import MEV_TEXTS
+
 LANGS = ("de", "en")
 LANG_COOKIE = "gm_lang"
 
@@ -149,6 +151,7 @@ TEXTS: dict[str, tuple[str, str]] = {
     "address_id": ("Adress-ID", "Address id"),
     "place": ("Ort", "Place"),
 }
+TEXTS.update(MEV_TEXTS)
 
 
 def language(request: Request) -> str:

@@ -163,6 +163,12 @@ def test_conflicts_resolutions_and_changes(area: gpd.GeoDataFrame) -> None:
     offers = reconcile.resolved_offers(kept)
     assert offers.columns.tolist() == ["address_id", "provider", "technology", "down_mbps", "up_mbps",
                                        "status", "available_from", "source"]  # fmt: skip
+    # an accepted planned build without a date is no offer (it could not count anyway)
+    accepted = reconcile.resolve(
+        claims, k, {**decisions, ids["planned_without_dateGlas"]: "accept"}
+    )
+    assert "A2" in accepted["address_id"].tolist()
+    assert reconcile.resolved_offers(accepted)["address_id"].tolist() == ["A0", "A1"]
     assert reconcile.silent_addresses(claims, area["address_id"]).tolist() == ["A3", "A4"]
     side = reconcile.side_by_side(claims, area["address_id"])
     assert side.loc[0, "Kabel"] == "heute FTTH 1000/200 Mbit/s" and side[

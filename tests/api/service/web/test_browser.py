@@ -66,7 +66,8 @@ def site(tmp_path_factory: pytest.TempPathFactory, demo_inputs: Any) -> Iterator
                 role: api.post("/keys", json={"role": role}).json()["key"]
                 for role in ("analyst", "public")
             }
-        yield {"url": server.url, "keys": keys, "as_of": inputs.as_of.isoformat()}
+        yield {"url": server.url, "keys": keys, "as_of": inputs.as_of.isoformat(),
+               "coverage": inputs.coverage}  # fmt: skip
     finally:
         server.stop()
 
@@ -234,5 +235,75 @@ def test_public_view_has_aggregates_only(chromium: Any, site: dict[str, Any]) ->
     page.wait_for_load_state("networkidle")
     assert not any("/tiles/addresses/" in u or "/tiles/gaps/" in u for u in watch.requests)
     assert page.locator(".gm-search").count() == 0
+    watch.clean()
+    context.close()
+
+
+def test_an_mev_from_the_form_to_the_result(
+    chromium: Any, site: dict[str, Any], tmp_path: Path
+) -> None:
+    """Create an MEV for Warstein, publish it, take the operator package, upload two
+    operators' replies (one with errors), decide the conflicts, close it and see the result."""
+    import geopandas as gpd
+
+    from tests.mev_scenario import GLASFASER, KABEL, glasfaser_reply, kabel_reply, unpack
+
+    runs = httpx.get(f"{site['url']}/runs", headers={"X-API-Key": ADMIN_KEY}).json()["items"]
+    if not any(r["state"] == "succeeded" for r in runs):
+        pytest.skip("needs the run started by test_analyst_journey")
+    context = chromium.new_context(
+        viewport={"width": 1280, "height": 900}, accept_downloads=True, locale="de-DE"
+    )
+    page = context.new_page()
+    watch = Watch(page)
+    sign_in(page, site["url"], site["keys"]["analyst"])
+    page.click("header nav a[href='/ui/mev']")
+    page.fill("#new-mev input[name=name]", "MEV Warstein")
+    page.select_option("#area-ags", [WARSTEIN])
+    page.fill("#new-mev input[name=start]", "2026-07-01")
+    page.fill("#new-mev input[name=end]", "2026-08-15")
+    page.fill("#new-mev input[name=branchendialog]", "2026-03-01")
+    page.click("#new-mev button[type=submit]")
+    page.wait_for_selector("#mev-warnings")
+    assert "acht Wochen" in page.locator("#mev-warnings").inner_text()
+    page.click("#step-publish button")
+    page.wait_for_selector("#mev-state[data-state=published]")
+    assert page.evaluate("document.getElementById('area-png').naturalWidth") > 100
+    shot(page, "20-mev-published", full=True)
+    with page.expect_download() as info:
+        page.click("#package")
+    (tmp_path / "paket.zip").write_bytes(Path(info.value.path()).read_bytes())
+    package = unpack(tmp_path / "paket.zip", tmp_path / "paket")
+
+    replies = [(glasfaser_reply(package, tmp_path, with_errors=True), GLASFASER),
+               (kabel_reply(package, gpd.read_parquet(site["coverage"]), tmp_path), KABEL)]  # fmt: skip
+    for path, operator in replies:
+        page.click("nav.tabs a[href$='/replies']")
+        page.fill("#reply-upload input[name=operator]", operator)
+        page.set_input_files("#reply-upload input[name=file]", str(path))
+        page.click("#reply-upload button[type=submit]")
+        page.wait_for_selector("#error-count")
+        if operator == GLASFASER:  # the row check: four errors, each with its fix
+            assert page.locator("#issues tr.sev-Fehler").count() == 4
+            assert "TT.MM.JJJJ" in page.locator("#issues").inner_text()
+            shot(page, "21-mev-reply-check", full=True)
+
+    page.click("nav.tabs a[href$='/conflicts']")
+    page.wait_for_selector("#open-count")
+    assert GLASFASER in page.locator("#conflicts").inner_text()
+    shot(page, "22-mev-conflicts")
+    while page.locator("#bulk").count():
+        page.fill("#bulk input[name=reason]", "mit dem Betreiber geklärt")
+        page.click("#bulk button[type=submit]")
+        page.wait_for_selector("#open-count")
+    assert page.locator("#open-count").inner_text() == "0"
+    page.click("nav.tabs a >> nth=0")
+    page.click("#step-close button")
+    page.wait_for_selector("#mev-state[data-state=closed]")
+    page.click("#step-result button")
+    page.wait_for_selector("#result-figures", timeout=120_000)
+    assert int(page.locator("#eligible").inner_text().replace(".", "")) > 0
+    assert page.evaluate("document.getElementById('result-png').naturalWidth") > 100
+    shot(page, "23-mev-result", full=True)
     watch.clean()
     context.close()
