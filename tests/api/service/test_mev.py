@@ -177,7 +177,7 @@ def test_mev_end_to_end(service: Service, mev: str, demo_inputs: Any, tmp_path: 
     assert (
         actions.count("reply") == 3
         and actions.count("resolve") >= 3
-        and actions[-2:] == ["result", "download"]
+        and actions[-3:] == ["result", "download", "download"]
     )
 
 
