@@ -168,6 +168,8 @@ class BeadWorkflow:
         proc = self.beads.get(process_id)
         rules.require_phase(proc.state, "challenges", "challenges are filed")
         win = self.windows(proc)
+        if frame.empty:
+            raise InputDataError(f"{source}: no challenge rows")
         frame = frame.astype(object).where(frame.notna(), "")
         extra = [c for c in frame.columns if c not in CHALLENGES]
         if extra:
@@ -259,7 +261,7 @@ class BeadWorkflow:
             raise InputDataError("rebuttal_date: before the challenge date")
         kept = self._keep(process_id, row.id, response or [], "response") if response else None
         return self.beads.update_challenge(process_id, row.id, actor, "rebut", rebuttal_kind=kind,
-                                           rebuttal_date=day if kept else None, response=kept,
+                                           rebuttal_date=day, response=kept,
                                            rebuttal_note=note, rebutted_by=actor)  # fmt: skip
 
     def decide(self, process_id: str, challenge: str, disposition: str, reason: str, actor: str,
@@ -302,7 +304,9 @@ class BeadWorkflow:
         for c in self.beads.challenges(process_id):
             rec = dict(c.fields)
             rec["evidence_file_id"] = " ".join(e["name"] for e in c.evidence)
-            rec.update(rebuttal_date=c.rebuttal_date.isoformat() if c.rebuttal_date else "",
+            # NTIA: rebuttal_date and response_file_id together or neither (an agreement
+            # without a response file is recorded in the catalog and the audit log only)
+            rec.update(rebuttal_date=c.rebuttal_date.isoformat() if c.rebuttal_date and c.response else "",
                        response_file_id=" ".join(e["name"] for e in (c.response or [])),
                        resolution_date=c.resolution_date.isoformat() if c.resolution_date else "",
                        disposition=c.disposition or "", resolution=c.resolution or "")  # fmt: skip
