@@ -200,6 +200,10 @@ class BeadWorkflow:
                                      "with the evidence files")  # fmt: skip
             fields = {c: ("" if pd.isna(r.get(c)) else str(r.get(c, "")).strip()) for c in FILED}
             fields["challenge_date"] = day.isoformat()
+            if fields["provider_id"] and not rules.PROVIDER_ID.match(fields["provider_id"]):
+                raise InputDataError(
+                    f"{source} row {i} provider_id: the 6-digit FCC provider id (or empty)"
+                )
             rows.append(BeadChallenge(
                 id=rid, process_id=process_id, challenge=fields["challenge"], challenge_type=fields["challenge_type"],
                 challenger=fields["challenger"] or None, location_id=int(r["location_id"]),

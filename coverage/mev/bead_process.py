@@ -37,7 +37,7 @@ ALLOWED = {None: ("N", "I", "M"), "agree": ("A", "I", "M"), "rebut": ("S", "R", 
 REBUTTAL_KINDS = ("rebut", "agree")
 _EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
 _PHONE = re.compile(r"^\d{3}-\d{3}-\d{4}$")
-_PROVIDER = re.compile(r"^[1-9]\d{5}$")
+PROVIDER_ID = re.compile(r"^[1-9]\d{5}$")
 _ID = re.compile(r"^[A-Za-z0-9-]{1,50}$")
 #: evidence and response files: NTIA names them by file name (one .zip or .pdf files)
 EVIDENCE_NAME = re.compile(r"^[A-Za-z0-9_-]{1,100}\.(pdf|zip)$")
@@ -154,7 +154,7 @@ def check_challengers(frame: pd.DataFrame, *, source: str = "challengers.csv") -
             problems.append(f"row {i} field organization: name the organization")
         if r.webpage and not r.webpage.startswith(("http://", "https://")):
             problems.append(f"row {i} field webpage: starts with http:// or https://")
-        if (r.category == "B" or r.provider_id) and not _PROVIDER.match(r.provider_id):
+        if (r.category == "B" or r.provider_id) and not PROVIDER_ID.match(r.provider_id):
             problems.append(
                 f"row {i} field provider_id: the 6-digit FCC provider id (providers need it)"
             )
