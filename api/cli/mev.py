@@ -334,10 +334,14 @@ def result(
     out_zip: Annotated[
         Path | None, typer.Option("--out", help="Also copy the result pack here (.zip).")
     ] = None,
+    report: Annotated[
+        Path | None, typer.Option("--report", help="Also copy the PDF report here (.pdf).")
+    ] = None,
     workspace: Workspace = None,
     actor: Actor = None,
 ) -> None:
-    """Classify with the resolved replies; write eligible list, changes, map and evidence pack."""
+    """Classify with the resolved replies; write eligible list, changes, map, evidence pack and
+    the PDF report (ergebnisbericht.pdf, also inside the pack)."""
     import shutil
 
     from api.service.mev_result import build_result
@@ -345,6 +349,10 @@ def result(
     with _flow(workspace) as flow:
         summary = build_result(flow, mev_id, _actor(actor))
         path = flow.mevs.dir(mev_id) / "result.zip"
+        pdf = flow.mevs.dir(mev_id) / "result" / "ergebnisbericht.pdf"
+    if report:
+        shutil.copyfile(pdf, report)
+        pdf = report
     if out_zip:
         shutil.copyfile(path, out_zip)
         path = out_zip
@@ -355,6 +363,7 @@ def result(
         "same classification: " + " ".join(summary["same_run"]), highlight=False, soft_wrap=True
     )
     out.print(f"result pack: [bold]{path}[/]")
+    out.print(f"report (PDF): [bold]{pdf}[/]")
 
 
 @mev_app.command("audit")

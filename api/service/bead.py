@@ -31,24 +31,31 @@ class BeadInputs:
     profile: str = "us-bead-2022"
 
 
+def load_locations_offers(locations: Path, offers: Path) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Fabric locations (no geometry) and the address-keyed BDC offers with provider id and
+    FCC technology code, as the challenge rules need them."""
+    locs, _, _ = load_addresses(LayerSpec(locations), region_for("us"))
+    raw = read_offers(LayerSpec(offers))
+    table, _ = validate_offers(raw.frame, source=raw.source, spatial=False)
+    table["address_id"] = raw.frame["address_id"].astype("string").to_numpy()
+    for extra in ("provider_id", "fcc_technology"):
+        if extra in raw.frame:
+            table[extra] = raw.frame[extra].to_numpy()
+    return pd.DataFrame(locs.drop(columns="geometry")), table
+
+
 def build_submission(
     inputs: BeadInputs, out_dir: Path, as_of: date
 ) -> tuple[pd.DataFrame, list[Path]]:
     """Check the challenges, classify before and after them, write the NTIA files into
     ``out_dir``; returns the per-location classes (``pre``, ``post``) and the files."""
     profile = load_profile(inputs.profile)
-    locs, _, _ = load_addresses(LayerSpec(inputs.locations), region_for("us"))
-    raw = read_offers(LayerSpec(inputs.offers))
-    table, _ = validate_offers(raw.frame, source=raw.source, spatial=False)
-    table["address_id"] = raw.frame["address_id"].astype("string").to_numpy()
-    for extra in ("provider_id", "fcc_technology"):
-        if extra in raw.frame:
-            table[extra] = raw.frame[extra].to_numpy()
+    locs, table = load_locations_offers(inputs.locations, inputs.offers)
     who = read_bead_table(inputs.challengers)
     checked = check_challenges(
         read_bead_table(inputs.challenges), who, locs["address_id"], source=inputs.challenges.name
     )
-    classes = post_challenge(locs.drop(columns="geometry"), table, checked, profile, as_of)
+    classes = post_challenge(locs, table, checked, profile, as_of)
     frames = submission_frames(
         classes,
         who,

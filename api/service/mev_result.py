@@ -20,10 +20,11 @@ from api.service.mev import AREA_FILE, BEFORE_FILE, MevWorkflow, _labels, _zip_d
 from coverage.errors import InputDataError
 from coverage.io.hashing import sha256_file
 from coverage.io.mev_files import write_csv_de, write_text
+from coverage.io.mev_report_pdf import MevReport, write_mev_report
 from coverage.io.writers import write_csv
 from coverage.mev import outcome, procedure, reconcile
 from coverage.mev.reconcile import KIND_LABELS
-from coverage.pipeline import RunOptions, run
+from coverage.pipeline import RunOptions, RunResult, run
 from coverage.run_inputs import LayerSpec, RunInputs
 
 
@@ -89,6 +90,9 @@ def build_result(flow: MevWorkflow, mev_id: str, actor: str) -> dict[str, Any]:
     if png is not None:
         (out / "ergebnis_karte.png").write_bytes(png)
     _evidence_pack(out, png)
+    write_mev_report(
+        _report(flow, mev_id, result, rec, changes, png, boundaries), out / "ergebnisbericht.pdf"
+    )
     counts = {
         "addresses": len(table),
         "eligible": int(table["eligible"].sum()),
@@ -142,3 +146,50 @@ def _evidence_pack(out: Path, png: bytes | None) -> None:
         PackOptions(fmt="de", lang="de"),
         overview_png=png,
     )
+
+
+def _report(flow: MevWorkflow, mev_id: str, result: RunResult, rec: Any, changes: pd.DataFrame,
+            png: bytes | None, boundaries: str | None) -> MevReport:  # fmt: skip
+    """The facts of the PDF report from the catalog and the result run."""
+    from coverage import methodology
+
+    mev = flow.mevs.get(mev_id)
+    spec = flow.spec(mev)
+    table, profile = result.table, result.profile
+    g = result.summary_gemeinde
+    g = g[g["ags"].notna() & (g["ags"].astype(str) != "")] if "ags" in g else g
+    gemeinden = pd.DataFrame({"ags": g["ags"].astype(str), "name": g["name"].astype(str),
+                              "addresses": g["addresses"].astype("int64"),
+                              "eligible": g["eligible"].astype("int64")})  # fmt: skip
+    if spec.area_wkt:
+        area = "Polygon (eigene Abgrenzung)"
+        if len(gemeinden):
+            area += ", berührt " + ", ".join(
+                f"{a} ({n})" for a, n in zip(gemeinden["name"], gemeinden["ags"], strict=True)
+            )
+    else:
+        names = dict(zip(gemeinden["ags"], gemeinden["name"], strict=True))
+        area = ", ".join(f"{names.get(a, 'Gemeinde')} ({a})" for a in spec.area_ags)
+    k = rec.conflicts.assign(kind=rec.conflicts["kind"].map(KIND_LABELS))
+    replies = [
+        {"operator": r.operator, "version": r.version, "kind": r.kind, "filename": r.filename,
+         "received": r.created_at, "current": r.superseded_at is None, **r.summary}
+        for r in flow.mevs.replies(mev_id)
+    ]  # fmt: skip
+    cmd = ["gapmap", "run", "--addresses", AREA_FILE, "--offers", "resolved_offers.csv"]
+    if boundaries:
+        cmd += ["--boundaries", Path(boundaries).name]
+    cmd += ["--profile", spec.profile, "--as-of", spec.reference_date.isoformat()]
+    return MevReport(
+        name=spec.name, area=area,
+        address_base=f"{Path(mev.inputs['addresses']).name}: {len(table):,} Adressen im "
+                     "Projektgebiet, je Adresse eine feste Adress-ID".replace(",", "."),
+        profile=f"{methodology.title(profile, 'de')} ({profile.id}, Fassung {profile.version})",
+        stichtag=spec.reference_date, horizon_months=spec.horizon_months, start=spec.start,
+        end=spec.end, branchendialog=spec.branchendialog, warnings=list(mev.warnings or []),
+        replies=replies, conflicts=k, gemeinden=gemeinden, changes=changes,
+        addresses=len(table), eligible=int(table["eligible"].sum()), silent=len(rec.silent),
+        rerun=" ".join(cmd), synthetic=is_synthetic(mev.inputs.get("baseline_run")),
+        map_png=png, created=mev.updated_at,
+        by_class={str(c): int(v) for c, v in table["class"].value_counts().sort_index().items()},
+    )  # fmt: skip

@@ -64,9 +64,11 @@ def _blank(v: object) -> bool:
 
 
 def check_challenges(challenges: pd.DataFrame, challengers: pd.DataFrame,
-                     location_ids: pd.Series, *, source: str = "challenges.csv") -> pd.DataFrame:  # fmt: skip
+                     location_ids: pd.Series, *, source: str = "challenges.csv",
+                     decided: bool = True) -> pd.DataFrame:  # fmt: skip
     """Check every challenge row; InputDataError naming row, field and fix for the first rows
-    that break NTIA's rules. Returns the challenges with normalised types."""
+    that break NTIA's rules. Returns the challenges with normalised types. ``decided=False``
+    checks a challenge as filed (no rebuttal, disposition or resolution yet)."""
     problems: list[str] = []
     known = set(challengers["challenger"].astype(str).str.lower()) if len(challengers) else set()
     ids = set(pd.to_numeric(location_ids, errors="coerce").dropna().astype("int64"))
@@ -89,7 +91,7 @@ def check_challenges(challenges: pd.DataFrame, challengers: pd.DataFrame,
         seen.add(cid)
         if ctype not in CHALLENGE_TYPES:
             bad("challenge_type", f"{ctype!r} is not an NTIA type ({', '.join(CHALLENGE_TYPES)})")
-        if disp not in DISPOSITIONS:
+        if decided and disp not in DISPOSITIONS:
             bad("disposition", f"{disp!r} is not one of {', '.join(DISPOSITIONS)}")
         who = row.get("challenger")
         if ctype in _NEEDS_CHALLENGER and _blank(who):
@@ -114,7 +116,7 @@ def check_challenges(challenges: pd.DataFrame, challengers: pd.DataFrame,
                 dates[field] = None
         if dates.get("challenge_date") is None:
             bad("challenge_date", "every challenge needs its date (YYYY-MM-DD)")
-        if dates.get("resolution_date") is None:
+        if decided and dates.get("resolution_date") is None:
             bad("resolution_date", "give the date of the decision (YYYY-MM-DD)")
         c, rb, rs = (
             dates.get("challenge_date"),
@@ -150,7 +152,7 @@ def check_challenges(challenges: pd.DataFrame, challengers: pd.DataFrame,
             v = row.get(field)
             if not _blank(v) and not _FILES.match(str(v).strip()):
                 bad(field, "one .zip, or .pdf names separated by spaces")
-        if (ctype == "E" or disp in ("I", "S", "R")) and _blank(row.get("resolution")):
+        if decided and (ctype == "E" or disp in ("I", "S", "R")) and _blank(row.get("resolution")):
             bad("resolution", "explain the decision (required for type E and dispositions I, S, R)")
         needed = {"advertised_download_speed": ctype != "N", "advertised_upload_speed": ctype != "N",
                   "download_speed": ctype in "SM", "upload_speed": ctype in "SM", "latency": ctype in "LM"}  # fmt: skip

@@ -159,14 +159,15 @@ def publish(
     return _mev_out(flow.mevs.get(mev_id))
 
 
-def _file(store: Store, mev_id: str, name: str, what: str, principal: Principal) -> FileResponse:
+def _file(store: Store, mev_id: str, name: str, what: str, principal: Principal,
+          media_type: str = "application/zip") -> FileResponse:  # fmt: skip
     mevs = MevStore(store)
     mevs.get(mev_id)
     path = mevs.dir(mev_id) / name
     if not path.is_file():
         raise ApiError(409, "not_ready", f"MEV {mev_id} has no {what} yet")
     mevs.note(mev_id, _actor(principal), "download", {"file": name})
-    return FileResponse(path, media_type="application/zip", filename=f"{mev_id}_{name}")
+    return FileResponse(path, media_type=media_type, filename=f"{mev_id}_{Path(name).name}")
 
 
 @router.get("/{mev_id}/package", summary="Download the operator package (zip)")
@@ -248,6 +249,17 @@ def result_zip(mev_id: MevIdP, store: StoreDep, principal: AnalystKey) -> FileRe
     return _file(
         store, mev_id, "result.zip", "result (close it and build the result first)", principal
     )
+
+
+@router.get(
+    "/{mev_id}/report.pdf",
+    summary="Download the result report (PDF, also inside result.zip)",
+    response_class=FileResponse,
+    responses={200: {"content": {"application/pdf": {}}}},
+)
+def result_report(mev_id: MevIdP, store: StoreDep, principal: AnalystKey) -> FileResponse:
+    return _file(store, mev_id, "result/ergebnisbericht.pdf",
+                 "result report (close it and build the result first)", principal, "application/pdf")  # fmt: skip
 
 
 @router.get("/{mev_id}/audit", summary="The audit log")

@@ -1,7 +1,6 @@
 """BEAD challenge process: a small Vermont scenario through `gapmap bead-challenge`.
 
-The expected headers are NTIA's layouts as the BEAD Inspector validator enforces them
-(src/bead_inspector/validator.py at 6a83d36), written out here by hand, column for column.
+The expected headers are NTIA's layouts (tests/bead_layouts.py).
 """
 
 from __future__ import annotations
@@ -12,23 +11,10 @@ from pathlib import Path
 import pytest
 
 from api.cli import main
+from tests.bead_layouts import EXPECTED_HEADERS
 from tests.paths import DATA
 
 SCENARIO = DATA / "bead"
-EXPECTED_HEADERS = {
-    "challengers.csv": "challenger,category,organization,webpage,provider_id,contact_name,contact_email,contact_phone",
-    "challenges.csv": "challenge,challenge_type,challenger,challenge_date,rebuttal_date,resolution_date,disposition,"
-    "provider_id,technology,location_id,unit,reason_code,evidence_file_id,response_file_id,resolution,"
-    "advertised_download_speed,download_speed,advertised_upload_speed,upload_speed,latency",
-    "cai.csv": "type,entity_name,entity_number,CMS number,frn,location_id,address_primary,city,state,zip_code,"
-    "longitude,latitude,explanation,need,availability",
-    "post_challenge_cai.csv": "type,entity_name,entity_number,CMS number,frn,location_id,address_primary,city,state,"
-    "zip_code,longitude,latitude,explanation,need,availability",
-    "cai_challenges.csv": "challenge,challenge_type,challenger,category_code,disposition,challenge_explanation,type,"
-    "entity_name,entity_number,CMS number,frn,location_id,address_primary,city,state,zip_code,longitude,latitude,"
-    "explanation,need,availability",
-    "post_challenge_locations.csv": "location_id,classification",
-}
 
 
 def _run(

@@ -110,12 +110,16 @@ def test_mev_from_the_command_line(
             *ws,
         )
         assert code == 0, text
-    code, text = _cli(capsys, "mev", "result", mev, "--out", tmp_path / "ergebnis.zip", *ws)
+    code, text = _cli(capsys, "mev", "result", mev, "--out", tmp_path / "ergebnis.zip",
+                      "--report", tmp_path / "bericht.pdf", *ws)  # fmt: skip
     assert code == 0, text
+    assert f"report (PDF): {tmp_path / 'bericht.pdf'}" in text
 
     with zipfile.ZipFile(tmp_path / "ergebnis.zip") as zf:
         summary = json.loads(zf.read("ergebnis.json"))
         changes = pd.read_csv(zf.open("aenderungen.csv"), sep=";", dtype=str, encoding="utf-8-sig")
+        assert zf.read("ergebnisbericht.pdf") == (tmp_path / "bericht.pdf").read_bytes()
+    _check_report(tmp_path / "bericht.pdf", summary)
     # the printed `gapmap run` gives the same classification
     rerun = summary["same_run"][1:]  # without "gapmap"
     code, text = _cli(capsys, *rerun)
@@ -140,3 +144,28 @@ def test_mev_from_the_command_line(
     assert code == 0 and "anna" in text
     for action in ("create", "publish", "reply", "resolve", "close", "result"):
         assert f" {action} " in text
+
+
+def _check_report(pdf: Path, summary: dict[str, object]) -> None:
+    """The PDF report states the procedure, the replies, the decisions and the counts."""
+    import shutil
+    import subprocess
+
+    assert pdf.read_bytes().startswith(b"%PDF")
+    if not shutil.which("pdftotext"):
+        return
+    text = subprocess.run(["pdftotext", "-layout", str(pdf), "-"], capture_output=True, text=True,
+                          check=True).stdout  # fmt: skip
+    flat = " ".join(text.split())
+    counts = summary["counts"]
+    assert isinstance(counts, dict)
+    for fact in ("Ergebnis der Markterkundung: MEV Warstein", "Projektgebiet Warstein (05974044)",
+                 "Stichtag 01.08.2026", "Veröffentlichung 01.07.2026 bis 01.08.2026 (4,4 Wochen)",
+                 "Branchendialog 01.05.2026", "kürzer als die Mindestdauer von acht Wochen",
+                 "Rückmeldungen der Betreiber", "nein (ersetzt)", "Polygone", "Konflikte und Entscheidungen",
+                 "verworfen", "geprüft", "Förderfähige Adressen je Gemeinde",
+                 "Änderungen gegenüber der veröffentlichten Liste", "Ergebniskarte", "Methode",
+                 f"davon förderfähig {counts['eligible']:,}".replace(",", ".")):  # fmt: skip
+        assert fact in flat, fact
+    lost = counts["changes"]["now_ineligible"]  # type: ignore[index]
+    assert f"zusammen {lost:,}".replace(",", ".") in flat

@@ -151,7 +151,13 @@ def test_mev_end_to_end(service: Service, mev: str, demo_inputs: Any, tmp_path: 
         offers.write_bytes(zf.read("resolved_offers.csv"))
         assert json.loads(zf.read("ergebnis.json"))["counts"] == summary["counts"]
     assert {"aenderungen.csv", "foerderfaehige_adressen.csv", "evidenzpaket.zip", "ergebnis_karte.png",
-            "konflikte_entscheidungen.csv", "ohne_rueckmeldung.csv"} <= names  # fmt: skip
+            "konflikte_entscheidungen.csv", "ohne_rueckmeldung.csv", "ergebnisbericht.pdf"} <= names  # fmt: skip
+    pdf = service.get(f"/mev/{mev}/report.pdf")
+    assert pdf.status_code == 200 and pdf.headers["content-type"] == "application/pdf"
+    assert (
+        pdf.content.startswith(b"%PDF")
+        and service.get(f"/mev/{mev}/report.pdf", role="public").status_code == 403
+    )
 
     # the same classification from a plain run with the resolved offers
     area = Path(service.settings.workspace) / "mev" / mev / "area_addresses.parquet"
@@ -171,7 +177,7 @@ def test_mev_end_to_end(service: Service, mev: str, demo_inputs: Any, tmp_path: 
     assert (
         actions.count("reply") == 3
         and actions.count("resolve") >= 3
-        and actions[-2:] == ["result", "download"]
+        and actions[-3:] == ["result", "download", "download"]
     )
 
 
