@@ -182,6 +182,13 @@ def load_coverage(
     for spec in specs:
         with crs_option("--coverage-crs"):
             raw = read_any(spec.path, crs=spec.crs, columns=spec.columns, layer=spec.layer)
+        if not isinstance(raw.frame, gpd.GeoDataFrame):
+            raise InputDataError(
+                f"{raw.source}: has no geometry (no geometry, WKT or longitude/latitude "
+                "columns), but --coverage takes coverage areas (polygons). A table of offers "
+                "per address or location (such as the FCC BDC availability file, keyed by "
+                "location_id) goes to --offers instead."
+            )
         mapped, _ = apply_value_mappings(raw.frame, spec.values, raw.source)
         frame, report = validate_offers(
             mapped, source=raw.source, spatial=True, value_option="--coverage-values"

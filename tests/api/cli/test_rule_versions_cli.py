@@ -204,3 +204,19 @@ def test_bead_newcomer_on_fabric_and_bdc_with_empty_cells(
     validation = json.loads((out / "validation.json").read_text())
     text = json.dumps(validation)
     assert "3 availability row(s) with an empty download, upload or low_latency cell" in text
+
+
+def test_bdc_file_given_as_coverage_says_to_use_offers(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """The FCC BDC availability file is keyed by location_id and has no geometry: given to
+    --coverage (polygons) it is refused with the option that takes it, and nothing is written."""
+    fabric, bdc = tmp_path / "fabric.csv", tmp_path / "fcc_bdc.csv"
+    fabric.write_text(FABRIC, encoding="utf-8")
+    bdc.write_text(BDC, encoding="utf-8")
+    code = gapmap("run", "--addresses", fabric, "--coverage", bdc, "--profile", "us-bead",
+                  "--out", tmp_path / "r")  # fmt: skip
+    err = " ".join(capsys.readouterr().err.split())
+    assert code == 2
+    assert "fcc_bdc.csv: has no geometry" in err and "goes to --offers instead" in err
+    assert not (tmp_path / "r").exists()
