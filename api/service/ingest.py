@@ -151,15 +151,21 @@ def _validate(path: Path, kind: DatasetKind, crs: str | None, label: str) -> dic
     """Read and validate one stored file; returns the report (raises engine errors)."""
     if kind is DatasetKind.RASTER:
         return _raster_report(path, label)
-    from coverage.io.vector import read_vector
+    from coverage.io.aliases import canonical_address_columns
+    from coverage.io.detect import read_any
     from coverage.schema import validate_addresses, validate_boundaries, validate_offers
 
-    raw = read_vector(path, crs=crs)
+    if kind is DatasetKind.OFFERS:
+        return _offer_list_report(path, label)
+    # the reader `gapmap run` takes for this format (HK-DE, Gebäudereferenzen, FCC Fabric, ...)
+    raw = read_any(path, crs=crs)
     raw_frame = raw.frame
     if kind is DatasetKind.ADDRESSES:
-        _, report = validate_addresses(raw_frame, source=label)
-    elif kind in (DatasetKind.COVERAGE, DatasetKind.OFFERS):
-        _, report = validate_offers(raw_frame, source=label, spatial=kind is DatasetKind.COVERAGE)
+        # the column names `gapmap run` accepts (location_id of the FCC Fabric, HK-DE, ...)
+        named, _, _ = canonical_address_columns(raw_frame, source=label)
+        _, report = validate_addresses(named, source=label)
+    elif kind is DatasetKind.COVERAGE:
+        _, report = validate_offers(raw_frame, source=label, spatial=True)
     elif kind is DatasetKind.BOUNDARIES:
         _, report = validate_boundaries(raw_frame, source=label)
     else:  # grid: read and described; its checks belong to the grid readers of the engine
@@ -176,6 +182,27 @@ def _validate(path: Path, kind: DatasetKind, crs: str | None, label: str) -> dic
         out["validation"] = report.to_dict()
         out["validation"]["source"] = label
     return out
+
+
+def _offer_list_report(path: Path, label: str) -> dict[str, Any]:
+    """An offer list read as `gapmap run --offers` reads it (CSV or XLSX, aliases such as the
+    FCC BDC columns), then validated as offers without geometry."""
+    from coverage.run_inputs import LayerSpec, read_offers
+    from coverage.schema import validate_offers
+
+    offers = read_offers(LayerSpec(path))
+    _, report = validate_offers(offers.frame, source=label, spatial=False)
+    validation = report.to_dict()
+    validation["source"] = label
+    return {
+        "format": offers.format,
+        "rows": offers.rows,
+        "crs": None,
+        "crs_from": None,
+        "notes": list(offers.notes),
+        "columns": [str(c) for c in offers.frame.columns],
+        "validation": validation,
+    }
 
 
 def _raster_report(path: Path, label: str) -> dict[str, Any]:

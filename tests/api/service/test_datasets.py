@@ -140,3 +140,18 @@ def test_a_disguised_vrt_upload_is_refused(service: Service, tmp_path: Path, nam
     detail = r.json()["detail"]
     assert "GDAL VRT" in detail and name in detail and "root:" not in r.text
     assert service.get("/datasets", params={"kind": "addresses"}).json()["items"] == before
+
+
+def test_fcc_fabric_and_bdc_upload_as_run_reads_them(service: Service, tmp_path: Path) -> None:
+    """The FCC Fabric (location_id, latitude/longitude) is an address dataset and the BDC
+    availability file an offer list, read with the same column names as `gapmap run`."""
+    from tests.api.cli.test_rule_versions_cli import BDC, FABRIC
+
+    fabric, bdc = tmp_path / "fabric.csv", tmp_path / "bdc.csv"
+    fabric.write_text(FABRIC, encoding="utf-8")
+    bdc.write_text(BDC, encoding="utf-8")
+    ds = upload(service.client, fabric, "addresses")
+    assert ds["rows"] == 6 and ds["report"]["validation"]["rows_out"] == 6
+    ds = upload(service.client, bdc, "offers")
+    assert ds["rows"] == 7 and ds["report"]["validation"]["rows_out"] == 7
+    assert "location_id" not in ds["report"]["columns"]  # read as address_id
