@@ -129,14 +129,15 @@ def create_app(settings: Settings) -> FastAPI:
                 "variable)"
             )
         jobs = JobRunner(settings, store)
-        app.state.services = Services(
-            settings, store, jobs, Results(store, settings.lookup_cache_runs)
-        )
+        results = Results(store, settings.lookup_cache_runs)
+        jobs.on_success = results.prepare  # the served run's read store, built before it is read
+        app.state.services = Services(settings, store, jobs, results)
         freeze_long_lived()  # modules and services live as long as the process
         try:
             yield
         finally:
             jobs.shutdown()
+            results.close()
             store.close()
 
     app = FastAPI(
