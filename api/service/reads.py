@@ -190,11 +190,6 @@ def open_or_build(workspace: Path, run_id: str, source: Path) -> AddressReads:
     return AddressReads(path, run_id, source)
 
 
-def remove(workspace: Path, run_id: str) -> None:
-    """Remove a run's stores (the run was deleted)."""
-    shutil.rmtree(workspace / "reads" / run_id, ignore_errors=True)
-
-
 def feature_collection(head: dict[str, Any], features: list[bytes]) -> bytes:
     """The FeatureCollection body: ``head`` members, then the features (as streamed before)."""
     from api.service.responses import dumps
