@@ -50,7 +50,15 @@ import httpx
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from bench.api import WRK_LUA, Result, _free_port, _inputs, _prepare, parse_wrk  # noqa: E402
+from bench.api import (  # noqa: E402
+    WRK_LUA,
+    Result,
+    _cpu_s,
+    _free_port,
+    _inputs,
+    _prepare,
+    parse_wrk,
+)
 
 TARGETS_MS = {"ogc": 100.0, "summary": 50.0, "profiles": 50.0}
 
@@ -164,6 +172,18 @@ def _wrk(url: str, key: str, paths: list[str], args: argparse.Namespace, tmp: Pa
     return parse_wrk(subprocess.run(cmd, capture_output=True, text=True, check=True).stdout)
 
 
+def _settle(pid: int, timeout_s: float = 120.0) -> None:
+    """Wait until the server has worked off what wrk left queued when it stopped (a slow
+    server keeps answering the last connections' requests for seconds): its CPU time grows
+    by less than a tenth of the wall time over half a second."""
+    deadline = time.monotonic() + timeout_s
+    while time.monotonic() < deadline:
+        before = _cpu_s(pid)
+        time.sleep(0.5)
+        if _cpu_s(pid) - before < 0.05:
+            return
+
+
 def _warm(url: str, key: str, paths: list[str]) -> None:
     """Build what the server builds on first use (not timed); every answer must be 200."""
     with httpx.Client(base_url=url, headers={"X-API-Key": key}, timeout=900) as c:
@@ -201,10 +221,12 @@ def main() -> None:
             run_id, n_addr, run_s = _prepare(url, key, files, as_of)
             public = _public_key(url, key)
             servers = {"new": url}
+            pids = {"new": proc.pid}
             if args.baseline:
                 proc_b, url_b = _serve(args.baseline.resolve(), workspace, key, tmp / "base.log")
                 procs.append(proc_b)
                 servers["baseline"] = url_b
+                pids["baseline"] = proc_b.pid
             scenarios = _scenarios(url, key, run_id, args.seed)
             how = "reused run" if run_s != run_s else f"analysed via the API in {run_s:.1f} s"
             print(f"gapmap service reads: {what}; run {run_id}: {n_addr:,} addresses, {how}")
@@ -224,6 +246,8 @@ def main() -> None:
                 p99 = {}
                 for server, base in servers.items():
                     _warm(base, k, paths)
+                    for pid in pids.values():
+                        _settle(pid)
                     load = os.getloadavg()[0]
                     res = _wrk(base, k, paths, args, tmp)
                     if res.requests == 0:  # nothing answered within the run: at least that
