@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import functools
 import platform
 from typing import Any
 
@@ -81,21 +80,29 @@ def _profile_dict(p: Any, detail: bool) -> dict[str, Any]:
     return out
 
 
-@functools.cache
+#: the /profiles documents, built once per process: the profiles are package data (TOML
+#: files bundled with gapmap), which change only with a new installation and a restart
+_BODIES: dict[str, Any] = {}
+
+
 def _profiles_body() -> bytes:
-    """The /profiles document, built once per process: the profiles are package data (TOML
-    files bundled with gapmap), which change only with a new installation and a restart."""
+    """The /profiles document."""
     from coverage.profiles import list_profiles
 
-    return dumps([_profile_dict(p, False) for p in list_profiles()])
+    body: bytes = _BODIES.get("list") or dumps([_profile_dict(p, False) for p in list_profiles()])
+    _BODIES["list"] = body
+    return body
 
 
-@functools.cache
 def _profile_bodies() -> dict[str, bytes]:
-    """Each profile's detail document by id, built once per process (see above)."""
+    """Each profile's detail document by id."""
     from coverage.profiles import list_profiles
 
-    return {p.id: dumps(_profile_dict(p, True)) for p in list_profiles()}
+    bodies: dict[str, bytes] = _BODIES.get("one") or {
+        p.id: dumps(_profile_dict(p, True)) for p in list_profiles()
+    }
+    _BODIES["one"] = bodies
+    return bodies
 
 
 _LIST = {200: {"content": {"application/json": {"schema": {"type": "array", "items": {"type": "object"}}}}}}  # fmt: skip
@@ -105,7 +112,7 @@ _ONE = {200: {"content": {"application/json": {"schema": {"type": "object"}}}}}
 @router.get("/profiles", summary="Bundled rule profiles", responses=_LIST)
 async def profiles(_: PublicKey) -> Response:
     """The rule profiles a run can use."""
-    body = await run_in_threadpool(_profiles_body)
+    body = _BODIES.get("list") or await run_in_threadpool(_profiles_body)
     return Response(body, media_type="application/json")
 
 
@@ -114,7 +121,7 @@ async def profiles(_: PublicKey) -> Response:
 )
 async def profile(profile_id: str, _: PublicKey) -> Response:
     """Thresholds, classes and interpretations of one bundled profile."""
-    body = (await run_in_threadpool(_profile_bodies)).get(profile_id)
+    body = (_BODIES.get("one") or await run_in_threadpool(_profile_bodies)).get(profile_id)
     if body is None:
         from coverage.errors import NotFoundError
 
