@@ -24,10 +24,11 @@ script cycling through URLs generated here with a fixed seed):
 A server that answers nothing within a scenario's duration is shown with p50 = p99 = the
 duration (a lower bound).
 
-Prints p50/p99 (ms), requests per second and errors per scenario and server, the ratio of
-the p99s, and PASS/MISS against the targets (p99 under 100 ms for OGC items, under 50 ms
-for summaries and /profiles), with the machine's load average before each scenario: the
-figures are latencies of a closed loop (each connection waits for its answer), so on a
+Prints p50/p99 (ms), requests per second, errors and the server's CPU time per request
+(from /proc: until it has answered the requests in flight when wrk stopped, divided by
+wrk's requests plus those) per scenario and server, the ratio of the p99s, and PASS/MISS
+against the targets (p99 under 100 ms for OGC items, under 50 ms for summaries and
+/profiles), with the machine's load average before each scenario: the latency figures are latencies of a closed loop (each connection waits for its answer), so on a
 shared machine they carry the load of everything else that runs.
 """
 
@@ -236,7 +237,7 @@ def main() -> None:
                 + (f"; baseline: {args.baseline}" if args.baseline else "")
             )
             print()
-            cols = f"{'scenario':<28} {'server':<9} {'p50 ms':>8} {'p99 ms':>8} {'req/s':>7} {'errors':>6} {'load1':>6}"
+            cols = f"{'scenario':<28} {'server':<9} {'p50 ms':>8} {'p99 ms':>8} {'req/s':>7} {'errors':>6} {'cpu ms':>7} {'load1':>6}"
             print(cols)
             verdicts = []
             for name, paths in scenarios.items():
@@ -249,13 +250,17 @@ def main() -> None:
                     for pid in pids.values():
                         _settle(pid)
                     load = os.getloadavg()[0]
+                    cpu0 = _cpu_s(pids[server])
                     res = _wrk(base, k, paths, args, tmp)
+                    _settle(pids[server])  # what wrk left queued is part of the cost
+                    served = res.requests + args.clients  # + the ones in flight at the end
+                    res.cpu_ms = (_cpu_s(pids[server]) - cpu0) * 1000 / served
                     if res.requests == 0:  # nothing answered within the run: at least that
                         res.p50_ms = res.p99_ms = 1000 * max(1, round(args.duration))
                     p99[server] = res.p99_ms
                     print(
                         f"{name:<28} {server:<9} {res.p50_ms:>8.1f} {res.p99_ms:>8.1f} "
-                        f"{res.rps:>7.0f} {res.errors:>6d} {load:>6.2f}",
+                        f"{res.rps:>7.0f} {res.errors:>6d} {res.cpu_ms:>7.2f} {load:>6.2f}",
                         flush=True,
                     )
                 target = _target(name)
