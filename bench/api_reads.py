@@ -28,8 +28,9 @@ Prints p50/p99 (ms), requests per second, errors and the server's CPU time per r
 (from /proc: until it has answered the requests in flight when wrk stopped, divided by
 wrk's requests plus those) per scenario and server, the ratio of the p99s, and PASS/MISS
 against the targets (p99 under 100 ms for OGC items, under 50 ms for summaries and
-/profiles), with the machine's load average before each scenario: the latency figures are latencies of a closed loop (each connection waits for its answer), so on a
-shared machine they carry the load of everything else that runs.
+/profiles), with the machine's load average before each scenario. The latencies are those
+of a closed loop (each connection waits for its answer), so on a shared machine they carry
+the load of everything else that runs; the CPU time per request carries much less of it.
 """
 
 from __future__ import annotations
