@@ -25,14 +25,15 @@ import json
 import os
 import shutil
 import tempfile
+from collections.abc import Iterator
 from pathlib import Path
-from typing import Any
+from typing import Any, BinaryIO
 
 import numpy as np
 import pandas as pd
 import pyarrow as pa
 
-from api.service.addresses import AddressTable, load_address_table
+from api.service.addresses import AddressTable, address_table, load_address_table
 from api.service.responses import clean_value, dumps
 
 VERSION = 1
@@ -43,6 +44,9 @@ BLOCK_ROWS = 64
 #: Mean rows per grid cell the grid aims at (small: a bbox tests few rows outside itself).
 CELL_ROWS = 64
 MAX_CELLS_PER_AXIS = 4096
+#: Addresses read and converted at a time while building, and rendered at a time.
+PIECE_ROWS = 65_536
+RENDER_ROWS = 16_384
 ARRAYS = (
     "block_offsets",
     "row_offsets",
@@ -123,60 +127,89 @@ def render(table: AddressTable, start: int, stop: int) -> list[bytes]:
     ]
 
 
-def _features(table: AddressTable, out: Path) -> tuple[np.ndarray, np.ndarray]:
-    """Write the compressed feature blocks; returns block and row offsets."""
-    n = len(table.lon)
-    codec = pa.Codec(CODEC, compression_level=3)
-    block_offsets = np.zeros((n + BLOCK_ROWS - 1) // BLOCK_ROWS + 1, dtype=np.uint64)
-    row_offsets = np.zeros(n + 1, dtype=np.uint64)
-    pos = 0
-    written = 0
-    chunk = BLOCK_ROWS * 256  # rendered in chunks: column conversion per chunk, not per row
-    with out.open("wb") as fh:
-        for c0 in range(0, n, chunk):
-            parts_all = render(table, c0, min(c0 + chunk, n))
-            for b0 in range(0, len(parts_all), BLOCK_ROWS):
-                parts = parts_all[b0 : b0 + BLOCK_ROWS]
-                start = c0 + b0
-                sizes = np.fromiter(map(len, parts), dtype=np.uint64, count=len(parts))
-                row_offsets[start : start + len(parts)] = pos + np.cumsum(sizes) - sizes
-                pos += int(sizes.sum())
-                blob = codec.compress(b"".join(parts), asbytes=True)
-                fh.write(blob)
-                written += len(blob)
-                block_offsets[start // BLOCK_ROWS + 1] = written
-        row_offsets[n] = pos
-    return block_offsets, row_offsets
+def pieces(run_id: str, path: Path, rows: int = PIECE_ROWS) -> Iterator[AddressTable]:
+    """``addresses.parquet`` as consecutive tables of at most ``rows`` addresses, each as
+    :func:`api.service.addresses.load_address_table` reads the whole file (the same
+    conversion of each batch), so the build never holds every address."""
+    try:
+        from geopandas.io.arrow import _arrow_to_geopandas, _validate_and_decode_metadata
+    except ImportError:  # another geopandas: the whole table at once, as the loader reads it
+        yield load_address_table(run_id, path)
+        return
+    import pyarrow.parquet as pq
+
+    parquet = pq.ParquetFile(path)
+    schema = parquet.schema_arrow
+    meta = _validate_and_decode_metadata(schema.metadata)
+    for batch in parquet.iter_batches(batch_size=rows):
+        part = pa.Table.from_batches([batch], schema=schema)
+        yield address_table(run_id, _arrow_to_geopandas(part, meta))
 
 
-def _id_index(table: AddressTable) -> tuple[np.ndarray, np.ndarray]:
-    """Sorted ids (missing ids as "", as the in-memory index keys them) and their rows."""
-    if "address_id" in table.frame.columns:
-        ids = table.frame["address_id"].astype("string").fillna("").tolist()
-    else:
-        ids = [""] * len(table.lon)
-    encoded = np.array([s.encode("utf-8") for s in ids], dtype=object)
-    width = max((len(s) for s in encoded), default=1) or 1
-    keys = encoded.astype(f"S{width}")
-    order = np.argsort(keys, kind="stable")
-    return keys[order], order.astype(np.int64)
+class _Blocks:
+    """Features appended in row order, written as compressed blocks of BLOCK_ROWS."""
+
+    def __init__(self, fh: BinaryIO) -> None:
+        self.fh = fh
+        self.codec = pa.Codec(CODEC, compression_level=3)
+        self.pending: list[bytes] = []
+        self.block_offsets = [0]
+        self.sizes: list[np.ndarray] = []
+
+    def add(self, parts: list[bytes]) -> None:
+        self.sizes.append(np.fromiter(map(len, parts), dtype=np.uint64, count=len(parts)))
+        self.pending.extend(parts)
+        while len(self.pending) >= BLOCK_ROWS:
+            self._flush(self.pending[:BLOCK_ROWS])
+            del self.pending[:BLOCK_ROWS]
+
+    def _flush(self, parts: list[bytes]) -> None:
+        blob = self.codec.compress(b"".join(parts), asbytes=True)
+        self.fh.write(blob)
+        self.block_offsets.append(self.block_offsets[-1] + len(blob))
+
+    def close(self) -> tuple[np.ndarray, np.ndarray]:
+        if self.pending:
+            self._flush(self.pending)
+            self.pending = []
+        sizes = np.concatenate([np.zeros(1, dtype=np.uint64), *self.sizes])
+        return np.array(self.block_offsets, dtype=np.uint64), np.cumsum(sizes, dtype=np.uint64)
 
 
-def build(run_id: str, addresses: Path, target: Path) -> None:
+def _ids(table: AddressTable) -> np.ndarray:
+    """The address ids as UTF-8 bytes (missing ids as "", as the in-memory index keys them)."""
+    if "address_id" not in table.frame.columns:
+        return np.full(len(table.lon), b"", dtype="S1")
+    ids = table.frame["address_id"].astype("string").fillna("").tolist()
+    return np.array([s.encode("utf-8") for s in ids], dtype=object).astype(bytes)
+
+
+def build(run_id: str, addresses: Path, target: Path, piece_rows: int = PIECE_ROWS) -> None:
     """Build the store of ``addresses`` (the run's ``addresses.parquet``) at ``target``.
 
-    Reads the table with the loader the in-memory path uses (same values, same lon/lat),
-    writes everything into a temporary sibling and renames it into place; an existing
-    store at ``target`` is replaced. The table is dropped when this returns.
+    Reads the file in pieces converted as the in-memory loader converts it (same values,
+    same lon/lat), writes everything into a temporary sibling and renames it into place;
+    an existing store at ``target`` is replaced. At most one piece of the table is held
+    (:data:`PIECE_ROWS` addresses) besides lon/lat and the ids of every address.
     """
     stamp = source_stamp(addresses)
-    table = load_address_table(run_id, addresses)
-    n = len(table.lon)
     target.parent.mkdir(parents=True, exist_ok=True)
     tmp = Path(tempfile.mkdtemp(prefix=f".{target.name}.", suffix=".partial", dir=target.parent))
     try:
-        block_offsets, row_offsets = _features(table, tmp / "features.bin")
-        lon, lat = np.asarray(table.lon, dtype=float), np.asarray(table.lat, dtype=float)
+        lons, lats, ids = [], [], []
+        with (tmp / "features.bin").open("wb") as fh:
+            blocks = _Blocks(fh)
+            for piece in pieces(run_id, addresses, piece_rows):
+                for start in range(0, len(piece.lon), RENDER_ROWS):
+                    blocks.add(render(piece, start, min(start + RENDER_ROWS, len(piece.lon))))
+                lons.append(np.asarray(piece.lon, dtype=float))
+                lats.append(np.asarray(piece.lat, dtype=float))
+                ids.append(_ids(piece))
+                del piece
+            block_offsets, row_offsets = blocks.close()
+        lon = np.concatenate(lons) if lons else np.zeros(0)
+        lat = np.concatenate(lats) if lats else np.zeros(0)
+        n = len(lon)
         if n:
             extent = (float(lon.min()), float(lat.min()), float(lon.max()), float(lat.max()))
         else:
@@ -186,7 +219,10 @@ def build(run_id: str, addresses: Path, target: Path) -> None:
         cell = iy * nx + ix
         order = np.lexsort((np.arange(n), cell))
         cell_start = np.searchsorted(cell[order], np.arange(nx * ny + 1), side="left")
-        id_keys, id_rows = _id_index(table)
+        width = max([1, *(k.dtype.itemsize for k in ids)])
+        keys = np.concatenate(ids).astype(f"S{width}") if ids else np.zeros(0, dtype="S1")
+        id_rows = np.argsort(keys, kind="stable")
+        id_keys = keys[id_rows]
         arrays: dict[str, np.ndarray] = {
             "block_offsets": block_offsets,
             "row_offsets": row_offsets,
@@ -195,11 +231,10 @@ def build(run_id: str, addresses: Path, target: Path) -> None:
             "cell_lat": lat[order],
             "cell_start": cell_start.astype(np.int64),
             "id_keys": id_keys,
-            "id_rows": id_rows,
+            "id_rows": id_rows.astype(np.int64),
         }
         for name, values in arrays.items():
             np.save(tmp / f"{name}.npy", values, allow_pickle=False)
-        del table
         files = {p.name: p.stat().st_size for p in sorted(tmp.iterdir())}
         meta: dict[str, Any] = {
             "version": VERSION,

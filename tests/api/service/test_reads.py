@@ -225,6 +225,21 @@ def test_a_damaged_or_stale_store_is_built_again(
     assert not [p for p in path.parent.iterdir() if p.name.startswith(".")]  # no debris
 
 
+def test_a_store_built_in_small_pieces_is_the_same_store(
+    own: Service, run: dict[str, Any], tmp_path: Path
+) -> None:
+    """Pieces of the file that are not whole blocks give the same files, byte for byte."""
+    from api.service.reads_build import build
+
+    source = _services(own).store.run_dir(run["id"]) / "addresses.parquet"
+    build(run["id"], source, tmp_path / "whole")
+    build(run["id"], source, tmp_path / "pieces", piece_rows=1000)
+    for name in sorted(p.name for p in (tmp_path / "whole").iterdir()):
+        assert (tmp_path / "whole" / name).read_bytes() == (
+            tmp_path / "pieces" / name
+        ).read_bytes(), name
+
+
 @pytest.mark.parametrize("role", ["analyst", "public"])
 @pytest.mark.parametrize("level", ["gemeinde", "kreis"])
 @pytest.mark.parametrize("dialect", ["plain", "excel-de"])
