@@ -97,6 +97,14 @@ def _serve(
     raise SystemExit("server did not start")
 
 
+def _succeeded(url: str, key: str) -> bool:
+    r = httpx.get(
+        f"{url}/runs", params={"state": "succeeded", "limit": 1}, headers={"X-API-Key": key}
+    )
+    r.raise_for_status()
+    return bool(r.json()["items"])
+
+
 def _public_key(url: str, admin: str) -> str:
     r = httpx.post(
         f"{url}/keys",
@@ -215,11 +223,14 @@ def main() -> None:
     procs: list[subprocess.Popen[bytes]] = []
     with tempfile.TemporaryDirectory(prefix="gapmap-reads-") as tmp_name:
         tmp = Path(tmp_name)
-        files, as_of, what = _inputs(args, tmp)
         workspace = args.workspace or tmp / "ws"
         try:
             proc, url = _serve(ROOT, workspace, key, tmp / "new.log")
             procs.append(proc)
+            if _succeeded(url, key):  # a kept --workspace: its run is reused
+                files, as_of, what = {}, None, f"the run kept in {workspace}"
+            else:
+                files, as_of, what = _inputs(args, tmp)
             run_id, n_addr, run_s = _prepare(url, key, files, as_of)
             public = _public_key(url, key)
             servers = {"new": url}
