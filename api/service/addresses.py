@@ -285,7 +285,11 @@ def freeze_long_lived() -> None:
 
 def load_address_table(run_id: str, path: Path) -> AddressTable:
     """Read ``addresses.parquet`` once: attributes, lon/lat and working-CRS coordinates."""
-    geo = gpd.read_parquet(path)
+    return address_table(run_id, gpd.read_parquet(path))
+
+
+def address_table(run_id: str, geo: gpd.GeoDataFrame) -> AddressTable:
+    """The table of addresses read from a run's ``addresses.parquet`` (or a part of it)."""
     crs = geo.crs.to_string() if geo.crs is not None else "EPSG:25832"
     pts = geo.geometry.values
     x, y = np.asarray(pts.x, dtype=float), np.asarray(pts.y, dtype=float)

@@ -90,6 +90,13 @@ def _clean_debris(store: Store) -> list[str]:
             shutil.rmtree(path, ignore_errors=True)
             removed.append(str(path.relative_to(store.workspace)))
     cutoff = time.time() - 60
+    # read stores a killed build left half-written (a build under way elsewhere renews its
+    # files' times; ten minutes without a write means nobody is building it)
+    for path in (store.workspace / "reads").glob("*/.*"):
+        stale = path.stat().st_mtime < time.time() - 600
+        if stale and (path.name.endswith(".partial") or ".old-" in path.name):
+            shutil.rmtree(path, ignore_errors=True)
+            removed.append(str(path.relative_to(store.workspace)))
     tmp = store.tmp_dir
     for path in tmp.iterdir() if tmp.is_dir() else []:
         if path.name.startswith(("upload-", "zipcheck-")) and path.stat().st_mtime < cutoff:
@@ -129,14 +136,15 @@ def create_app(settings: Settings) -> FastAPI:
                 "variable)"
             )
         jobs = JobRunner(settings, store)
-        app.state.services = Services(
-            settings, store, jobs, Results(store, settings.lookup_cache_runs)
-        )
+        results = Results(store, settings.lookup_cache_runs)
+        jobs.on_success = results.prepare  # the served run's read store, built before it is read
+        app.state.services = Services(settings, store, jobs, results)
         freeze_long_lived()  # modules and services live as long as the process
         try:
             yield
         finally:
             jobs.shutdown()
+            results.close()
             store.close()
 
     app = FastAPI(

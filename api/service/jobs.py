@@ -17,6 +17,7 @@ import os
 import socket
 import threading
 import time
+from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from datetime import date
 from typing import Any
@@ -51,6 +52,8 @@ class JobRunner:
         self._lock = threading.Lock()
         self._stopping = threading.Event()
         self.worker = f"{socket.gethostname()}:{os.getpid()}"
+        #: called with a run that just succeeded (the app prepares its read store)
+        self.on_success: Callable[[Run], None] | None = None
         # the lease: renewed every third of lease_s; expired leases of others are failed
         self._beat = threading.Thread(target=self._heartbeat, name="gapmap-lease", daemon=True)
         self._beat.start()
@@ -155,6 +158,8 @@ class JobRunner:
         manifest = _read_manifest(self.store, run.id)
         self.store.finish_run(run.id, "succeeded", counts=manifest.get("counts", {}))
         log.info("run %s succeeded in %.1f s", run.id, time.perf_counter() - started)
+        if self.on_success is not None:
+            self.on_success(self.store.get_run(run.id))
 
     def _inputs(self, run: Run) -> Any:
         from coverage.pipeline import LayerSpec, RunInputs

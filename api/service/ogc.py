@@ -12,13 +12,13 @@ from datetime import UTC, datetime
 from typing import Any
 
 import geopandas as gpd
-import numpy as np
 
-from api.service.addresses import page_features
 from api.service.errors import ApiError
 from api.service.models import Run
+from api.service.responses import dumps
 from api.service.results import Results, to_wgs84_features
 from api.service.security import Principal, Role
+from coverage.errors import NotFoundError
 
 CRS84 = "http://www.opengis.net/def/crs/OGC/1.3/CRS84"
 CONFORMANCE = [
@@ -97,8 +97,7 @@ def _frame(results: Results, run: Run, c: CollectionDef, principal: Principal) -
 def extent(results: Results, run: Run, c: CollectionDef) -> list[float]:
     """Bounding box of a collection in CRS84."""
     if c.id == "addresses":
-        t = results.addresses(run)
-        return [float(t.lon.min()), float(t.lat.min()), float(t.lon.max()), float(t.lat.max())]
+        return list(results.address_reads(run).extent)
     frame = results.gap_areas(run) if c.id == "gap-areas" else results.municipalities(run)
     return [float(v) for v in frame.total_bounds]
 
@@ -128,12 +127,14 @@ def describe(results: Results, run: Run, c: CollectionDef, base: str) -> dict[st
 def items(
     results: Results, run: Run, c: CollectionDef, principal: Principal,
     bbox: tuple[float, float, float, float] | None, limit: int, offset: int,
-) -> tuple[list[dict[str, Any]], int]:  # fmt: skip
-    """One page of features and numberMatched."""
+) -> tuple[list[bytes], int]:  # fmt: skip
+    """One page of features (each as its GeoJSON bytes) and numberMatched.
+
+    Addresses come from the run's prepared store (:mod:`api.service.reads`), the other
+    collections (thousands of polygons at most) from their frames.
+    """
     if c.id == "addresses":
-        t = results.addresses(run)
-        rows = np.flatnonzero(t.mask(bbox=bbox))
-        return page_features(t, rows[offset : offset + limit]), len(rows)
+        return results.address_reads(run).page(bbox, offset, limit)
     frame = _frame(results, run, c, principal)
     if bbox is not None:
         b = frame.bounds
@@ -145,7 +146,8 @@ def items(
         )
         frame = frame[keep.to_numpy(dtype=bool)]
     id_col = _id_column(c, frame)
-    return to_wgs84_features(frame.iloc[offset : offset + limit], id_col), len(frame)
+    feats = to_wgs84_features(frame.iloc[offset : offset + limit], id_col)
+    return [dumps(f) for f in feats], len(frame)
 
 
 def _id_column(c: CollectionDef, frame: gpd.GeoDataFrame) -> str | None:
@@ -155,13 +157,14 @@ def _id_column(c: CollectionDef, frame: gpd.GeoDataFrame) -> str | None:
     return next((col for col in ("area_id", "gap_id") if col in frame.columns), None)
 
 
-def feature(
-    results: Results, run: Run, c: CollectionDef, principal: Principal, fid: str
-) -> dict[str, Any]:
-    """One feature by id (address_id, ags or gap id)."""
+def feature(results: Results, run: Run, c: CollectionDef, principal: Principal, fid: str) -> bytes:
+    """One feature by id (address_id, ags or gap id), as its GeoJSON bytes."""
     if c.id == "addresses":
-        t = results.addresses(run)
-        return page_features(t, np.array([t.index_of(fid)]))[0]
+        reads = results.address_reads(run)
+        row = reads.row_of(fid)
+        if row is None:
+            raise NotFoundError(f"address {fid!r} is not in run {run.id}")
+        return reads.features([row])[0]
     frame = _frame(results, run, c, principal)
     id_col = _id_column(c, frame)
     if id_col is None:
@@ -174,7 +177,7 @@ def feature(
         hit = frame[(frame[id_col].astype(str) == fid).to_numpy(dtype=bool)]
     if len(hit) == 0:
         raise ApiError(404, "not_found", f"{c.id}: no feature {fid!r}")
-    return to_wgs84_features(hit, id_col)[0]
+    return dumps(to_wgs84_features(hit, id_col)[0])
 
 
 def timestamp() -> str:

@@ -135,6 +135,12 @@ def csv_response(frame: pd.DataFrame, filename: str, dialect: str = "plain") -> 
     )
 
 
+def csv_bytes(frame: pd.DataFrame, dialect: str = "plain") -> bytes:
+    """The whole body :func:`csv_response` streams, as one piece (for prepared answers)."""
+    chunks = _csv_chunks_de(frame) if dialect == "excel-de" else _csv_chunks(frame)
+    return b"".join(chunks)
+
+
 def _feature_chunks(head: dict[str, Any], features: Iterable[dict[str, Any]]) -> Iterator[bytes]:
     yield dumps(head)[:-1] + b',"features":['
     first = True

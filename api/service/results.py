@@ -10,10 +10,14 @@ the run with the cell key method; a run without them has nothing for public keys
 
 from __future__ import annotations
 
+import hashlib
 import json
+import logging
 import threading
 from collections import OrderedDict
 from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, TypeVar
 
@@ -23,11 +27,13 @@ import pandas as pd
 from api.service.addresses import AddressTable, load_address_table
 from api.service.errors import ApiError
 from api.service.models import Run
+from api.service.reads import AddressReads, open_or_build
 from api.service.store import Store
 from coverage.diff import RunDiff, diff_runs
 from coverage.errors import NotFoundError
 
 T = TypeVar("T")
+log = logging.getLogger("gapmap.results")
 
 OPTIONAL_ARTEFACTS = {
     "gap_areas": "gap_areas.parquet",
@@ -85,6 +91,14 @@ class _LRU:
         return value
 
 
+@dataclass(frozen=True)
+class Body:
+    """A prepared response body and its strong ETag."""
+
+    data: bytes
+    etag: str
+
+
 def to_wgs84_features(frame: gpd.GeoDataFrame, id_column: str | None) -> list[dict[str, Any]]:
     """GeoJSON features (lon/lat order) from a GeoDataFrame in any CRS."""
     from api.service.responses import records
@@ -111,6 +125,8 @@ class Results:
         self.store = store
         self._small = _LRU(64)
         self._big = _LRU(cache_runs)
+        self._reads = _LRU(cache_runs)
+        self._preparing = ThreadPoolExecutor(max_workers=1, thread_name_prefix="gapmap-reads")
 
     # -- generic -----------------------------------------------------------------------------
     def path(self, run: Run, name: str) -> Path:
@@ -185,6 +201,27 @@ class Results:
         value: bytes | None = self._small.peek((run.id, f"summary-json:{level}:{public}"))
         return value
 
+    def summary_body(self, run: Run, level: str, public: bool, fmt: str) -> Body:
+        """The summary in ``fmt`` (``json``, ``csv``, ``csv-excel-de``) as the bytes the
+        endpoint sends, with a strong ETag; built once per run, level and audience."""
+
+        def build() -> Body:
+            if fmt == "json":
+                data = self.summary_json(run, level, public)
+            else:
+                from api.service.responses import csv_bytes
+
+                dialect = "excel-de" if fmt == "csv-excel-de" else "plain"
+                data = csv_bytes(self.summary(run, level, public), dialect)
+            return Body(data, '"' + hashlib.sha256(data).hexdigest()[:32] + '"')
+
+        return self._small.get_or_build((run.id, f"summary-body:{level}:{public}:{fmt}"), build)
+
+    def cached_summary_body(self, run: Run, level: str, public: bool, fmt: str) -> Body | None:
+        """:meth:`summary_body` when already built, else None (never reads files)."""
+        value: Body | None = self._small.peek((run.id, f"summary-body:{level}:{public}:{fmt}"))
+        return value
+
     def degurba(self, run: Run, public: bool = False) -> pd.DataFrame:
         """``degurba_gemeinde.csv`` (or its public version) when computed."""
         self.optional(run, "degurba")
@@ -229,6 +266,37 @@ class Results:
             (run.id, "addresses"),
             lambda: load_address_table(run.id, self.path(run, "addresses.parquet")),
         )
+
+    def address_reads(self, run: Run) -> AddressReads:
+        """The run's prepared address store (built on first use; see api.service.reads)."""
+        return self._reads.get_or_build(
+            (run.id, "reads"),
+            lambda: open_or_build(
+                self.store.workspace, run.id, self.path(run, "addresses.parquet")
+            ),
+        )
+
+    def cached_address_reads(self, run: Run) -> AddressReads | None:
+        """:meth:`address_reads` when already open, else None (never reads files)."""
+        value: AddressReads | None = self._reads.peek((run.id, "reads"))
+        return value
+
+    def prepare(self, run: Run) -> None:
+        """Build the run's address store in the background (a run succeeded or was
+        published); a failure is logged and the first read tries again."""
+
+        def work() -> None:
+            try:
+                self.address_reads(run)
+            except Exception:
+                log.exception("preparing the address store of run %s failed", run.id)
+
+        if self.path(run, "addresses.parquet").is_file():
+            self._preparing.submit(work)
+
+    def close(self) -> None:
+        """Stop preparing (a build under way is finished by its thread)."""
+        self._preparing.shutdown(wait=False, cancel_futures=True)
 
     def cached_addresses(self, run: Run) -> AddressTable | None:
         """:meth:`addresses` when already loaded, else None (never reads files)."""

@@ -6,8 +6,11 @@ import platform
 from typing import Any
 
 from fastapi import APIRouter
+from fastapi.responses import Response
+from starlette.concurrency import run_in_threadpool
 
 from api.service.deps import JobsDep, PublicKey, SettingsDep, StoreDep
+from api.service.responses import dumps
 from api.service.schemas import Health, Version
 from coverage import __version__
 
@@ -77,25 +80,53 @@ def _profile_dict(p: Any, detail: bool) -> dict[str, Any]:
     return out
 
 
-@router.get("/profiles", summary="Bundled rule profiles")
-def profiles(_: PublicKey) -> list[dict[str, Any]]:
+#: the /profiles documents, built once per process: the profiles are package data (TOML
+#: files bundled with gapmap), which change only with a new installation and a restart
+_BODIES: dict[str, Any] = {}
+
+
+def _profiles_body() -> bytes:
+    """The /profiles document."""
+    from coverage.profiles import list_profiles
+
+    body: bytes = _BODIES.get("list") or dumps([_profile_dict(p, False) for p in list_profiles()])
+    _BODIES["list"] = body
+    return body
+
+
+def _profile_bodies() -> dict[str, bytes]:
+    """Each profile's detail document by id."""
+    from coverage.profiles import list_profiles
+
+    bodies: dict[str, bytes] = _BODIES.get("one") or {
+        p.id: dumps(_profile_dict(p, True)) for p in list_profiles()
+    }
+    _BODIES["one"] = bodies
+    return bodies
+
+
+_LIST = {200: {"content": {"application/json": {"schema": {"type": "array", "items": {"type": "object"}}}}}}  # fmt: skip
+_ONE = {200: {"content": {"application/json": {"schema": {"type": "object"}}}}}
+
+
+@router.get("/profiles", summary="Bundled rule profiles", responses=_LIST)
+async def profiles(_: PublicKey) -> Response:
     """The rule profiles a run can use."""
-    from coverage.profiles import list_profiles
+    body = _BODIES.get("list") or await run_in_threadpool(_profiles_body)
+    return Response(body, media_type="application/json")
 
-    return [_profile_dict(p, False) for p in list_profiles()]
 
-
-@router.get("/profiles/{profile_id}", summary="One rule profile with its thresholds")
-def profile(profile_id: str, _: PublicKey) -> dict[str, Any]:
+@router.get(
+    "/profiles/{profile_id}", summary="One rule profile with its thresholds", responses=_ONE
+)
+async def profile(profile_id: str, _: PublicKey) -> Response:
     """Thresholds, classes and interpretations of one bundled profile."""
-    from coverage.profiles import list_profiles
+    body = (_BODIES.get("one") or await run_in_threadpool(_profile_bodies)).get(profile_id)
+    if body is None:
+        from coverage.errors import NotFoundError
 
-    for p in list_profiles():
-        if p.id == profile_id:
-            return _profile_dict(p, True)
-    from coverage.errors import NotFoundError
-
-    raise NotFoundError(f"unknown profile {profile_id!r}")
+        raise NotFoundError(f"unknown profile {profile_id!r}")
+    return Response(body, media_type="application/json")
 
 
 @router.get("/regions", summary="Jurisdictions and their working CRS")

@@ -9,12 +9,14 @@ from typing import Annotated, Literal
 
 from fastapi import APIRouter, Path, Query, Request
 from fastapi.responses import Response
+from starlette.concurrency import run_in_threadpool
 
 from api.service import ogc
 from api.service.addresses import parse_bbox
-from api.service.deps import PublicKey, ResultsDep, StoreDep
+from api.service.deps import PublicKey, ResultsDep, StoreDep, newest_succeeded_run
 from api.service.errors import PROBLEM_SCHEMA
-from api.service.responses import GeoJSONResponse, ORJSONResponse, feature_collection_response
+from api.service.reads import feature_collection
+from api.service.responses import GEOJSON, ORJSONResponse
 
 _PROBLEM = {"content": {"application/problem+json": {"schema": PROBLEM_SCHEMA}}}
 router = APIRouter(
@@ -128,7 +130,7 @@ PAGE_SIZE = 1000
     summary="Features of a collection",
     responses={200: {"content": {"application/geo+json": {}}}},
 )
-def items(
+async def items(
     request: Request,
     collection_id: CollectionId,
     store: StoreDep,
@@ -145,10 +147,18 @@ def items(
     f: Fmt = None,
 ) -> Response:
     """GeoJSON features with numberMatched, numberReturned and a next link."""
-    run = store.newest_succeeded_run()
-    c = ogc.get(results, run, principal, collection_id)
+    run = await newest_succeeded_run(store)
     box = parse_bbox(bbox) if bbox else None
-    feats, matched = ogc.items(results, run, c, principal, box, limit, offset)
+    if collection_id == "addresses" and results.cached_address_reads(run) is not None:
+        # the run's address store is open: a page is a few slices and block reads, cheaper
+        # than the hop to the thread pool
+        c = ogc.get(results, run, principal, collection_id)
+        feats, matched = ogc.items(results, run, c, principal, box, limit, offset)
+    else:
+        c = await run_in_threadpool(ogc.get, results, run, principal, collection_id)
+        feats, matched = await run_in_threadpool(
+            ogc.items, results, run, c, principal, box, limit, offset
+        )
     self_url = request.url.include_query_params(limit=limit, offset=offset)
     links = [{"href": str(self_url), "rel": "self", "type": "application/geo+json"}]
     if offset + len(feats) < matched:
@@ -160,7 +170,7 @@ def items(
         "timeStamp": ogc.timestamp(),
         "links": links,
     }
-    return feature_collection_response(head, feats)
+    return Response(feature_collection(head, feats), media_type=GEOJSON)
 
 
 @router.get(
@@ -179,4 +189,4 @@ def item(
     """A single feature by its id (address_id, AGS or gap area id)."""
     run = store.newest_succeeded_run()
     c = ogc.get(results, run, principal, collection_id)
-    return GeoJSONResponse(ogc.feature(results, run, c, principal, feature_id))
+    return Response(ogc.feature(results, run, c, principal, feature_id), media_type=GEOJSON)

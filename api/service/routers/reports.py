@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from typing import Annotated, Any, Literal
 
-from fastapi import APIRouter, Path, Query
+from fastapi import APIRouter, Path, Query, Request
 from fastapi.responses import FileResponse, Response
 from starlette.concurrency import run_in_threadpool
 
@@ -21,9 +21,8 @@ from api.service.deps import (
     succeeded_run,
 )
 from api.service.errors import PROBLEM_SCHEMA
-from api.service.models import Run
-from api.service.responses import GeoJSONResponse, table_response
-from api.service.results import Results, to_wgs84_features
+from api.service.responses import CSV, GeoJSONResponse, table_response
+from api.service.results import to_wgs84_features
 
 #: ``dialect`` of CSV answers (see api.service.responses.csv_response)
 Dialect = Annotated[
@@ -46,6 +45,7 @@ _GEO: dict[int | str, dict[str, Any]] = {
 
 @router.get("/{run_id}/summary", summary="Summary per Kreis or Gemeinde", responses=_TABLE)
 async def summary(
+    request: Request,
     run: RunDep,
     results: ResultsDep,
     principal: PublicKey,
@@ -61,21 +61,30 @@ async def summary(
     (README, Privacy), shares computed from the perturbed counts.
     """
     public = principal.is_public
-    if f == "json":
-        # a run's summary never changes: the JSON bytes are cached per (run, level, audience),
-        # and only building them (reading the CSV) needs the thread pool
-        body = results.cached_summary_json(run, level, public)
-        if body is None:
-            body = await run_in_threadpool(results.summary_json, run, level, public)
-        return Response(body, media_type="application/json")
-    return await run_in_threadpool(_summary_csv, run, results, level, public, dialect)
+    fmt = "json" if f == "json" else ("csv-excel-de" if dialect == "excel-de" else "csv")
+    # a run's summary never changes: the body of each format is built once per (run, level,
+    # audience); only building it (reading the CSV) needs the thread pool
+    body = results.cached_summary_body(run, level, public, fmt)
+    if body is None:
+        body = await run_in_threadpool(results.summary_body, run, level, public, fmt)
+    headers = {"ETag": body.etag, "Cache-Control": "private, no-cache", "Vary": _VARY}
+    if f == "csv":
+        headers["Content-Disposition"] = f'attachment; filename="{run.id}_summary_{level}.csv"'
+    if body.etag in _etags(request.headers.get("if-none-match")):
+        return Response(status_code=304, headers=headers)
+    media = "application/json" if f == "json" else CSV
+    return Response(body.data, media_type=media, headers=headers)
 
 
-def _summary_csv(
-    run: Run, results: Results, level: str, public: bool, dialect: str = "plain"
-) -> Response:
-    frame = results.summary(run, level, public)
-    return table_response(frame, "csv", f"{run.id}_summary_{level}.csv", {}, dialect)
+#: the answer depends on the caller's role (public keys get the perturbed table)
+_VARY = "X-API-Key, Authorization, Cookie"
+
+
+def _etags(header: str | None) -> set[str]:
+    """The entity tags of an If-None-Match header (weak ones compared by their value)."""
+    if not header:
+        return set()
+    return {t.strip().removeprefix("W/") for t in header.split(",") if t.strip()}
 
 
 @router.get("/{run_id}/grid", summary="Summary per 1 km grid cell", responses=_GEO)

@@ -6,7 +6,7 @@ from typing import Annotated, Literal
 
 from fastapi import APIRouter, Query, status
 
-from api.service.deps import AdminKey, AnalystKey, JobsDep, RunId, StoreDep
+from api.service.deps import AdminKey, AnalystKey, JobsDep, ResultsDep, RunId, StoreDep
 from api.service.errors import PROBLEM_SCHEMA, ApiError
 from api.service.jobs import check_run_request, profile_region
 from api.service.schemas import RunCreate, RunList, RunOut
@@ -124,7 +124,9 @@ def resubmit(run_id: RunId, store: StoreDep, jobs: JobsDep, principal: AnalystKe
     summary="Serve this run (lookup, OGC, public pages)",
     responses={409: _PROBLEM},
 )
-def publish(run_id: RunId, store: StoreDep, _: AdminKey) -> RunOut:
+def publish(run_id: RunId, store: StoreDep, results: ResultsDep, _: AdminKey) -> RunOut:
     """From now on /lookup, the OGC collections and public pages serve this succeeded run
     (until another one is published). Before any run is published they serve the newest."""
-    return RunOut.of(store.publish_run(run_id))
+    run = store.publish_run(run_id)
+    results.prepare(run)
+    return RunOut.of(run)
