@@ -86,8 +86,14 @@ def test_existing_only_never_improves_an_address(
 def test_as_of_in_the_past_sees_less_coverage(
     demo_inputs: DemoInputs, tmp_path: Path, base_run
 ) -> None:
-    past = run(_inputs(demo_inputs), tmp_path / "p", RunOptions(as_of=date(2010, 1, 1)))
+    # the same rule version as the base run (no version of the family is in force in 2010)
+    options = RunOptions(profile=base_run.profile.id, as_of=date(2010, 1, 1))
+    past = run(_inputs(demo_inputs), tmp_path / "p", options)
     assert past.manifest["parameters"]["as_of"] == "2010-01-01"
+    assert (
+        "not the rule text in force on the reference date 2010-01-01"
+        in past.manifest["warnings"][0]
+    )
     assert (past.addresses["eligible"]).sum() >= base_run.addresses["eligible"].sum()
 
 
