@@ -11,15 +11,13 @@ import numpy as np
 import shapely
 
 from coverage.kernel.decompose import Decomposition, Pieces, Strips
+from coverage.kernel.jit import njit
 
 _INT = np.int64
 
 #: boundary pieces built from more edges than this go to GEOS instead of the ray test
 #: (bounds the candidate x edge pairs; such pieces are rare)
 _MAX_RAY_EDGES = 48
-
-#: candidate points per block of ray tests
-_RAY_BLOCK = 1 << 15
 
 
 def ray_tests(
@@ -30,24 +28,74 @@ def ray_tests(
     Pieces with too many edges (and bbox tests, item_count -1) are left to GEOS: unsure.
     """
     st = dec.st
-    n = len(piece)
-    hit = np.empty(n, dtype=bool)
-    unsure = np.empty(n, dtype=bool)
-    count = np.take(pc.item_count, piece)
-    geos = (count < 0) | (count > _MAX_RAY_EDGES)
-    np.putmask(count, geos, 0)
-    start = np.take(pc.item_start, piece)
-    left_in = np.take(pc.left_in, piece)
     tol_y = st.pad + float(np.abs(ly).max(initial=0.0)) * 2.0**-44
-    # in blocks, so the (candidate, edge) temporaries stay cache-sized and their memory
-    # is reused instead of freshly mapped (page faults cost more than the arithmetic)
-    for a in range(0, n, _RAY_BLOCK):
-        b = slice(a, a + _RAY_BLOCK)
-        hit[b], unsure[b] = ray_test(
-            lx[b], ly[b], start[b], count[b], left_in[b], dec.items, st.pad, tol_y
-        )
-    unsure |= geos
-    return hit, unsure
+    ya, yb, xa, inv = (np.ascontiguousarray(a) for a in dec.items)
+    return _ray_tests(
+        np.ascontiguousarray(lx),
+        np.ascontiguousarray(ly),
+        np.ascontiguousarray(piece, dtype=np.int64),
+        pc.item_start.astype(np.int64, copy=False),
+        pc.item_count.astype(np.int64, copy=False),
+        pc.left_in,
+        ya,
+        yb,
+        xa,
+        inv,
+        st.pad,
+        tol_y,
+        _MAX_RAY_EDGES,
+    )
+
+
+@njit
+def _ray_tests(
+    lx: np.ndarray,
+    ly: np.ndarray,
+    piece: np.ndarray,
+    item_start: np.ndarray,
+    item_count: np.ndarray,
+    left_in: np.ndarray,
+    ya: np.ndarray,
+    yb: np.ndarray,
+    xa: np.ndarray,
+    inv: np.ndarray,
+    pad: float,
+    tol_y: float,
+    max_edges: int,
+) -> tuple[np.ndarray, np.ndarray]:  # pragma: no cover (compiled)
+    """:func:`ray_test` for every candidate, one loop over its piece's edges."""
+    n = len(piece)
+    inside = np.empty(n, dtype=np.bool_)
+    unsure = np.empty(n, dtype=np.bool_)
+    for c in range(n):
+        i = piece[c]
+        count = item_count[i]
+        if count < 0 or count > max_edges:  # to GEOS
+            inside[c] = left_in[i]
+            unsure[c] = True
+            continue
+        yy, xx = ly[c], lx[c]
+        crossings = 0
+        near = False
+        for it in range(item_start[i], item_start[i] + count):
+            below = yb[it] - yy
+            above = yy - ya[it]
+            if above < -tol_y or below < -tol_y:
+                continue  # the edge does not span the point's height
+            if above <= tol_y or below <= tol_y:
+                near = True
+                continue
+            slope = inv[it]
+            x0 = xa[it]
+            xi = x0 + above * slope
+            tol_x = pad * (1.0 + abs(slope)) + (abs(x0) + abs(xi)) * 2.0**-44
+            if abs(xx - xi) <= tol_x:
+                near = True
+            if xi < xx:
+                crossings += 1
+        inside[c] = left_in[i] ^ (crossings & 1 == 1)
+        unsure[c] = near
+    return inside, unsure
 
 
 def geos_tests(geoms: np.ndarray, poly: np.ndarray, x: np.ndarray, y: np.ndarray) -> np.ndarray:
@@ -75,7 +123,8 @@ def ray_test(
 ) -> tuple[np.ndarray, np.ndarray]:
     """(inside, unsure) for points at local coords (lx, ly) in their boundary pieces.
 
-    A point's piece has the edges ``start .. start + count`` of ``edges`` = (ya, yb, xa,
+    The vectorised numpy form of the compiled :func:`ray_tests` (its reference in the
+    tests; the same arithmetic, candidate by candidate there). A point's piece has the edges ``start .. start + count`` of ``edges`` = (ya, yb, xa,
     inv): lower and upper end height (ya <= yb), x at ya and dx/dy; and the status
     ``left_in`` left of it. Inside = that status XOR the parity of the piece's edges
     crossed by the ray from the point to the left. Unsure where the point is within the

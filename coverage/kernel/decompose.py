@@ -63,7 +63,7 @@ def choose_cell_size(x: np.ndarray, y: np.ndarray, bounds: np.ndarray) -> float:
 
     Lower strips put fewer points next to polygon edges (fewer ray tests) but cut every
     polygon into more pieces (work proportional to its height / cell size, and to its
-    number of edges). The rule aims at roughly ten points per boundary strip piece (the
+    number of edges). The rule aims at roughly twenty points per boundary strip piece (the
     ray test is cheap) in the dense parts of the data, bounded by the typical polygon
     size, and clamped to [5 m, 2 km]. The choice only affects speed, never the result.
 
@@ -94,7 +94,7 @@ def choose_cell_size(x: np.ndarray, y: np.ndarray, bounds: np.ndarray) -> float:
     iy = ((y - y.min()) * (1.0 / coarse)).astype(_INT)
     per_cell = np.bincount(iy * (int(ix.max()) + 1) + ix)
     density = float((per_cell.astype(np.float64) ** 2).sum() / n) / (coarse * coarse)
-    size = np.sqrt(20.0 / max(density, 1e-12))
+    size = np.sqrt(40.0 / max(density, 1e-12))
     size = float(np.clip(size, typical_poly / 50.0, typical_poly / 3.0))
     return float(np.clip(size, 5.0, 2000.0))
 

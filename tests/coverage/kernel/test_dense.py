@@ -1,5 +1,6 @@
 """The kernel on dense coverage (many overlapping, high-vertex polygons with holes) against
-the GEOS oracle and geopandas, and the compiled pair writer against a sort."""
+the GEOS oracle and geopandas; the compiled pair writer against a sort, and the compiled
+ray test against the vectorised numpy one."""
 
 from __future__ import annotations
 
@@ -11,6 +12,8 @@ import pytest
 import shapely
 
 import coverage
+from coverage.kernel.boundary import _MAX_RAY_EDGES, LowerBound, ray_test, ray_tests
+from coverage.kernel.decompose import Decomposition, Strips, ranges
 from coverage.kernel.emit import emit_pairs
 from coverage.kernel.join import brute_force_pairs, iter_points_in_polygons, points_in_polygons
 
@@ -146,3 +149,33 @@ def test_numba_import_leaves_this_package_in_place() -> None:
     assert hasattr(coverage, "__path__")
     assert "numba" in sys.modules
     assert not hasattr(coverage, "Coverage")
+
+
+@pytest.mark.parametrize("cell_size", [3.0, 40.0])
+def test_compiled_ray_test_equals_the_numpy_reference(dense, cell_size) -> None:
+    """The compiled ray test decides every candidate as the vectorised numpy one does
+    (the same points unsure; the same side for the others)."""
+    x, y, geoms = dense
+    types = shapely.get_type_id(geoms)
+    fast = (types == shapely.GeometryType.POLYGON) | (types == shapely.GeometryType.MULTIPOLYGON)
+    st = Strips(x, y, cell_size, len(geoms))
+    dec = Decomposition(st, geoms, fast, ~fast)
+    lx, ly = x - st.x0, y - st.y0
+    order = np.argsort(st.local_keys(lx, ly))
+    sorted_key = st.local_keys(lx, ly)[order]
+    lx, ly = lx[order], ly[order]
+    pc = dec.all
+    piece, pos = ranges(*LowerBound(sorted_key, st).ranges(pc.lo, pc.hi))
+    assert len(piece) > 1_000
+    hit, unsure = ray_tests(lx[pos], ly[pos], piece, pc, dec)
+
+    count = pc.item_count[piece]
+    geos = (count < 0) | (count > _MAX_RAY_EDGES)
+    tol_y = st.pad + float(np.abs(ly[pos]).max()) * 2.0**-44
+    ref_hit, ref_unsure = ray_test(
+        lx[pos], ly[pos], pc.item_start[piece], np.where(geos, 0, count),
+        pc.left_in[piece], dec.items, st.pad, tol_y,
+    )  # fmt: skip
+    ref_unsure |= geos
+    np.testing.assert_array_equal(unsure, ref_unsure)
+    np.testing.assert_array_equal(hit[~unsure], ref_hit[~unsure])
