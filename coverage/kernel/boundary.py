@@ -20,20 +20,34 @@ _INT = np.int64
 _MAX_RAY_EDGES = 48
 
 
-def ray_tests(
-    lx: np.ndarray, ly: np.ndarray, piece: np.ndarray, pc: Pieces, dec: Decomposition
-) -> tuple[np.ndarray, np.ndarray]:
-    """(inside, unsure) of candidate points (local coordinates) in their boundary pieces.
+#: decisions of :func:`ray_decisions` per candidate (int8)
+OUTSIDE, INSIDE, UNSURE = 0, 1, 2
 
-    Pieces with too many edges (and bbox tests, item_count -1) are left to GEOS: unsure.
+
+def candidate_starts(lo: np.ndarray, hi: np.ndarray) -> np.ndarray:
+    """Per piece, the number of candidates (points of pieces) before it."""
+    counts = np.maximum(hi - lo, 0)
+    return np.cumsum(counts) - counts
+
+
+def ray_decisions(
+    lx: np.ndarray, ly: np.ndarray, lo: np.ndarray, hi: np.ndarray, pc: Pieces, dec: Decomposition
+) -> np.ndarray:
+    """OUTSIDE, INSIDE or UNSURE for every point of every boundary piece (int8).
+
+    Points at local coordinates ``lx, ly`` (sorted by strip and x); piece ``i`` holds the
+    sorted positions ``lo[i] .. hi[i] - 1``, and its candidates come one after the other
+    in piece order (the order of ``decompose.ranges(lo, hi)``). Pieces with too many edges
+    (and bbox tests, item_count -1) are left to GEOS: UNSURE.
     """
     st = dec.st
     tol_y = st.pad + float(np.abs(ly).max(initial=0.0)) * 2.0**-44
     ya, yb, xa, inv = (np.ascontiguousarray(a) for a in dec.items)
-    return _ray_tests(
+    return _ray_decisions(
         np.ascontiguousarray(lx),
         np.ascontiguousarray(ly),
-        np.ascontiguousarray(piece, dtype=np.int64),
+        np.ascontiguousarray(lo, dtype=np.int64),
+        np.ascontiguousarray(hi, dtype=np.int64),
         pc.item_start.astype(np.int64, copy=False),
         pc.item_count.astype(np.int64, copy=False),
         pc.left_in,
@@ -48,10 +62,11 @@ def ray_tests(
 
 
 @njit
-def _ray_tests(
+def _ray_decisions(
     lx: np.ndarray,
     ly: np.ndarray,
-    piece: np.ndarray,
+    lo: np.ndarray,
+    hi: np.ndarray,
     item_start: np.ndarray,
     item_count: np.ndarray,
     left_in: np.ndarray,
@@ -62,40 +77,46 @@ def _ray_tests(
     pad: float,
     tol_y: float,
     max_edges: int,
-) -> tuple[np.ndarray, np.ndarray]:  # pragma: no cover (compiled)
-    """:func:`ray_test` for every candidate, one loop over its piece's edges."""
-    n = len(piece)
-    inside = np.empty(n, dtype=np.bool_)
-    unsure = np.empty(n, dtype=np.bool_)
-    for c in range(n):
-        i = piece[c]
+) -> np.ndarray:  # pragma: no cover (compiled)
+    """:func:`ray_test`, candidate by candidate: one loop over its piece's edges."""
+    total = 0
+    for i in range(len(lo)):
+        total += max(hi[i] - lo[i], 0)
+    out = np.empty(total, dtype=np.int8)
+    c = 0
+    for i in range(len(lo)):
         count = item_count[i]
-        if count < 0 or count > max_edges:  # to GEOS
-            inside[c] = left_in[i]
-            unsure[c] = True
-            continue
-        yy, xx = ly[c], lx[c]
-        crossings = 0
-        near = False
-        for it in range(item_start[i], item_start[i] + count):
-            below = yb[it] - yy
-            above = yy - ya[it]
-            if above < -tol_y or below < -tol_y:
-                continue  # the edge does not span the point's height
-            if above <= tol_y or below <= tol_y:
-                near = True
+        first = item_start[i]
+        for s in range(lo[i], hi[i]):
+            if count < 0 or count > max_edges:  # to GEOS
+                out[c] = 2
+                c += 1
                 continue
-            slope = inv[it]
-            x0 = xa[it]
-            xi = x0 + above * slope
-            tol_x = pad * (1.0 + abs(slope)) + (abs(x0) + abs(xi)) * 2.0**-44
-            if abs(xx - xi) <= tol_x:
-                near = True
-            if xi < xx:
-                crossings += 1
-        inside[c] = left_in[i] ^ (crossings & 1 == 1)
-        unsure[c] = near
-    return inside, unsure
+            yy, xx = ly[s], lx[s]
+            crossings = 0
+            near = False
+            for it in range(first, first + count):
+                below = yb[it] - yy
+                above = yy - ya[it]
+                if above < -tol_y or below < -tol_y:
+                    continue  # the edge does not span the point's height
+                if above <= tol_y or below <= tol_y:
+                    near = True
+                    continue
+                slope = inv[it]
+                x0 = xa[it]
+                xi = x0 + above * slope
+                tol_x = pad * (1.0 + abs(slope)) + (abs(x0) + abs(xi)) * 2.0**-44
+                if abs(xx - xi) <= tol_x:
+                    near = True
+                if xi < xx:
+                    crossings += 1
+            if near:
+                out[c] = 2
+            else:
+                out[c] = 1 if left_in[i] ^ (crossings & 1 == 1) else 0
+            c += 1
+    return out
 
 
 def geos_tests(geoms: np.ndarray, poly: np.ndarray, x: np.ndarray, y: np.ndarray) -> np.ndarray:
@@ -123,7 +144,7 @@ def ray_test(
 ) -> tuple[np.ndarray, np.ndarray]:
     """(inside, unsure) for points at local coords (lx, ly) in their boundary pieces.
 
-    The vectorised numpy form of the compiled :func:`ray_tests` (its reference in the
+    The vectorised numpy form of the compiled :func:`ray_decisions` (its reference in the
     tests; the same arithmetic, candidate by candidate there). A point's piece has the edges ``start .. start + count`` of ``edges`` = (ya, yb, xa,
     inv): lower and upper end height (ya <= yb), x at ya and dx/dy; and the status
     ``left_in`` left of it. Inside = that status XOR the parity of the piece's edges

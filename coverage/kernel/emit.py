@@ -25,7 +25,8 @@ def _count_pairs(
     lo: np.ndarray,
     hi: np.ndarray,
     run_after: np.ndarray,
-    hit_pos: np.ndarray,
+    cand_start: np.ndarray,
+    decision: np.ndarray,
 ) -> np.ndarray:  # pragma: no cover (compiled)
     """Pairs per point: one per inside run over the point, one per boundary hit."""
     n_sorted = len(point_of)
@@ -39,8 +40,12 @@ def _count_pairs(
     for s in range(n_sorted):
         running += diff[s]
         counts[point_of[s]] = running
-    for k in range(len(hit_pos)):
-        counts[point_of[hit_pos[k]]] += 1
+    for i in range(len(lo)):
+        c = cand_start[i]
+        for s in range(lo[i], hi[i]):
+            if decision[c] == 1:
+                counts[point_of[s]] += 1
+            c += 1
     return counts
 
 
@@ -53,17 +58,20 @@ def _write_pairs(
     lo: np.ndarray,
     hi: np.ndarray,
     run_after: np.ndarray,
-    hit_start: np.ndarray,
-    hit_pos: np.ndarray,
+    cand_start: np.ndarray,
+    decision: np.ndarray,
     out_poly: np.ndarray,
 ) -> None:  # pragma: no cover (compiled)
     """Every pair's polygon into its point's next slot, pieces taken in ``order``."""
     for i in order:
         g = poly[i]
-        for k in range(hit_start[i], hit_start[i + 1]):
-            pt = point_of[hit_pos[k]]
-            out_poly[slot[pt]] = g
-            slot[pt] += 1
+        c = cand_start[i]
+        for s in range(lo[i], hi[i]):
+            if decision[c] == 1:
+                pt = point_of[s]
+                out_poly[slot[pt]] = g
+                slot[pt] += 1
+            c += 1
         if run_after[i]:
             for s in range(hi[i], lo[i + 1]):
                 pt = point_of[s]
@@ -78,8 +86,8 @@ def emit_pairs(
     lo: np.ndarray,
     hi: np.ndarray,
     run_after: np.ndarray,
-    hit_piece: np.ndarray,
-    hit_pos: np.ndarray,
+    cand_start: np.ndarray,
+    decision: np.ndarray,
     index_dtype: type[np.signedinteger],
 ) -> tuple[np.ndarray, np.ndarray]:
     """(point_idx, polygon_idx) of a chunk, sorted by point then polygon.
@@ -94,24 +102,24 @@ def emit_pairs(
         Per piece: polygon, sorted positions [lo, hi) of its points, and whether the slice
         up to the next piece's ``lo`` is an inside run (the next piece then belongs to the
         same polygon and strip).
-    hit_piece, hit_pos : ndarray of int
-        Boundary hits: piece (non-decreasing) and sorted position of the point.
+    cand_start, decision : ndarray
+        Per piece, the position of its first point in ``decision``; per point of a piece
+        (piece by piece), 1 where the polygon covers it (``boundary.INSIDE``).
     index_dtype : numpy integer type
         Of both results (int32 while indices fit).
     """
     lo = np.ascontiguousarray(lo, dtype=np.int64)
     hi = np.ascontiguousarray(hi, dtype=np.int64)
     point_of = np.ascontiguousarray(point_of, dtype=np.int64)
-    hit_pos = np.ascontiguousarray(hit_pos, dtype=np.int64)
+    cand_start = np.ascontiguousarray(cand_start, dtype=np.int64)
     run_after = np.ascontiguousarray(run_after, dtype=np.bool_)
-    counts = _count_pairs(n_points, point_of, lo, hi, run_after, hit_pos)
+    counts = _count_pairs(n_points, point_of, lo, hi, run_after, cand_start, decision)
     slot = np.cumsum(counts)
     total = int(slot[-1]) if n_points else 0
     slot -= counts  # first slot of every point
     point_idx = np.repeat(np.arange(n_points, dtype=index_dtype), counts)
     del counts
     out_poly = np.empty(total, dtype=index_dtype)
-    hit_start = np.searchsorted(hit_piece, np.arange(len(poly) + 1, dtype=np.int64))
     # pieces by polygon: fast polygons come first, in order; geometries tested in their
     # bounding box are appended after them
     if len(poly) > 1 and bool((poly[1:] < poly[:-1]).any()):
@@ -126,8 +134,8 @@ def emit_pairs(
         lo,
         hi,
         run_after,
-        hit_start.astype(np.int64),
-        hit_pos,
+        cand_start,
+        decision,
         out_poly,
     )
     return point_idx, out_poly

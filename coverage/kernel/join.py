@@ -56,8 +56,14 @@ from collections.abc import Iterator, Sequence
 import numpy as np
 import shapely
 
-from coverage.kernel.boundary import LowerBound, geos_tests, ray_tests
-from coverage.kernel.decompose import Decomposition, Strips, choose_cell_size, ranges
+from coverage.kernel.boundary import (
+    UNSURE,
+    LowerBound,
+    candidate_starts,
+    geos_tests,
+    ray_decisions,
+)
+from coverage.kernel.decompose import Decomposition, Strips, choose_cell_size
 from coverage.kernel.emit import emit_pairs
 from coverage.kernel.reduce import (
     _as_geometry_array,
@@ -243,14 +249,15 @@ def _join_chunk(
     lo, hi = LowerBound(sorted_key, st).ranges(pc.lo, pc.hi)
 
     # boundary pieces: ray test, GEOS where unsure
-    piece, pos = ranges(lo, hi)
-    hit, unsure = ray_tests(np.take(lx, pos), np.take(ly, pos), piece, pc, dec)
+    decision = ray_decisions(lx, ly, lo, hi, pc, dec)
     del lx, ly
-    u = np.flatnonzero(unsure)
+    cand_start = candidate_starts(lo, hi)
+    u = np.flatnonzero(decision == UNSURE)
     if len(u):
-        point = point_of[pos[u]]  # (GEOS gets the coordinates as given)
-        hit[u] = geos_tests(geoms, pc.poly[piece[u]], x[point], y[point])
-    h = np.flatnonzero(hit)
+        piece = np.searchsorted(cand_start, u, side="right") - 1
+        point = np.take(point_of, np.take(lo, piece) + (u - np.take(cand_start, piece)))
+        # (GEOS gets the coordinates as given)
+        decision[u] = geos_tests(geoms, np.take(pc.poly, piece), x[point], y[point])
     # boundary hits and inside runs (from a piece to the next one of its polygon and
     # strip: every point in the slice matches, no test), written straight into their
     # final order (point, then polygon)
@@ -261,7 +268,7 @@ def _join_chunk(
         lo,
         hi,
         pc.run_after,
-        np.take(piece, h),
-        np.take(pos, h),
+        cand_start,
+        decision,
         index_dtype,
     )

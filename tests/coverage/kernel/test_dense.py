@@ -12,7 +12,14 @@ import pytest
 import shapely
 
 import coverage
-from coverage.kernel.boundary import _MAX_RAY_EDGES, LowerBound, ray_test, ray_tests
+from coverage.kernel.boundary import (
+    _MAX_RAY_EDGES,
+    UNSURE,
+    LowerBound,
+    candidate_starts,
+    ray_decisions,
+    ray_test,
+)
 from coverage.kernel.decompose import Decomposition, Strips, ranges
 from coverage.kernel.emit import emit_pairs
 from coverage.kernel.join import brute_force_pairs, iter_points_in_polygons, points_in_polygons
@@ -125,17 +132,15 @@ def test_emit_pairs_equals_a_sort_of_all_pairs(dtype, shuffled_pieces) -> None:
         order = np.r_[tail, np.flatnonzero(poly < 10)]
         poly, lo, hi = poly[order], lo[order], hi[order]
         run_after = run_after[order] & np.r_[poly[1:] == poly[:-1], False]
-    hit_piece, hit_pos = [], []
+    decision = (rng.random(int(np.maximum(hi - lo, 0).sum())) < 0.5).astype(np.int8)
+    cand_start = candidate_starts(lo, hi)
+
+    p, q = emit_pairs(n_points, point_of, poly, lo, hi, run_after, cand_start, decision, dtype)
+
+    ref = []
     for i in range(len(poly)):
-        pos = np.arange(lo[i], hi[i])
-        keep = pos[rng.random(len(pos)) < 0.5]
-        hit_piece += [i] * len(keep)
-        hit_pos += keep.tolist()
-    hit_piece, hit_pos = np.array(hit_piece, dtype=np.int64), np.array(hit_pos, dtype=np.int64)
-
-    p, q = emit_pairs(n_points, point_of, poly, lo, hi, run_after, hit_piece, hit_pos, dtype)
-
-    ref = [(point_of[s], poly[i]) for i, s in zip(hit_piece, hit_pos, strict=True)]
+        hit = decision[cand_start[i] : cand_start[i] + max(hi[i] - lo[i], 0)] == 1
+        ref += [(point_of[s], poly[i]) for s in np.arange(lo[i], hi[i])[hit]]
     for i in np.flatnonzero(run_after):
         ref += [(point_of[s], poly[i]) for s in range(hi[i], lo[i + 1])]
     ref.sort()
@@ -165,17 +170,19 @@ def test_compiled_ray_test_equals_the_numpy_reference(dense, cell_size) -> None:
     sorted_key = st.local_keys(lx, ly)[order]
     lx, ly = lx[order], ly[order]
     pc = dec.all
-    piece, pos = ranges(*LowerBound(sorted_key, st).ranges(pc.lo, pc.hi))
+    lo, hi = LowerBound(sorted_key, st).ranges(pc.lo, pc.hi)
+    piece, pos = ranges(lo, hi)
     assert len(piece) > 1_000
-    hit, unsure = ray_tests(lx[pos], ly[pos], piece, pc, dec)
+    decision = ray_decisions(lx, ly, lo, hi, pc, dec)
+    unsure = decision == UNSURE
 
     count = pc.item_count[piece]
     geos = (count < 0) | (count > _MAX_RAY_EDGES)
-    tol_y = st.pad + float(np.abs(ly[pos]).max()) * 2.0**-44
+    tol_y = st.pad + float(np.abs(ly).max()) * 2.0**-44
     ref_hit, ref_unsure = ray_test(
         lx[pos], ly[pos], pc.item_start[piece], np.where(geos, 0, count),
         pc.left_in[piece], dec.items, st.pad, tol_y,
     )  # fmt: skip
     ref_unsure |= geos
     np.testing.assert_array_equal(unsure, ref_unsure)
-    np.testing.assert_array_equal(hit[~unsure], ref_hit[~unsure])
+    np.testing.assert_array_equal(decision[~unsure] == 1, ref_hit[~unsure])
