@@ -15,8 +15,9 @@ The polygons are :func:`kernel_data.make_dense_polygons` placed on the given add
 scaled until a sample of them has ~32 covering polygons per address; the attributes are
 canonical offer columns (``coverage.schema.OFFER_COLUMNS``) of fictional "Demo" operators:
 regional LTE/5G footprints, fixed-wireless sectors, and FTTH / DOCSIS 3.1 / VDSL / HFC /
-ADSL build areas, gigabit ones (existing or planned within 30 months) reaching about 70 %
-of the addresses, so about 30 % are eligible under de-gigabit as in the measured set.
+ADSL build areas, gigabit ones (existing or planned within 30 months) reaching about 62 %
+of the addresses and cable as a second network in some other places, so that about 30 %
+are eligible under de-gigabit (~1.5M of 5M, as in the measured set).
 """
 
 from __future__ import annotations
@@ -36,7 +37,6 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from kernel_data import (
     CRS,
-    DENSE_GIGABIT_SHARE,
     DENSE_TARGET,
     dataset_stats,
     format_stats,
@@ -49,6 +49,12 @@ from coverage.kernel.join import points_in_polygons
 from coverage.schema import LOW_LATENCY_MS, OFFER_COLUMNS
 
 __all__ = ["dense_offers", "read_address_xy", "write_dense_coverage"]
+
+#: gigabit offers (FTTH, DOCSIS 3.1, planned FTTH) reach this share of the addresses ...
+DENSE_GIGABIT_SHARE = 0.62
+#: ... and this share is eligible (no gigabit, fewer than two NGA networks): about 1.5M of
+#: 5M addresses, as in the measured realistic set
+DENSE_ELIGIBLE_SHARE = 0.30
 
 
 def read_address_xy(addresses: Path) -> tuple[np.ndarray, np.ndarray]:
@@ -87,8 +93,9 @@ def write_dense_coverage(
     -------
     dict
         :func:`kernel_data.dataset_stats` of the sample, with ``pairs`` scaled to all
-        addresses, plus ``gigabit_share`` (addresses of the sample covered by a gigabit
-        offer) and ``sampled``; print it with :func:`kernel_data.format_stats`.
+        addresses, plus ``gigabit_share`` and ``eligible_share`` (of the sample: covered by a
+        gigabit offer; neither that nor two NGA networks) and ``sampled``; print it with
+        :func:`kernel_data.format_stats`.
     """
     x, y = read_address_xy(addresses)
     polys, plan = make_dense_polygons(x, y, n_polygons, seed)
@@ -101,16 +108,28 @@ def write_dense_coverage(
     write_parquet(frame, path)
     counts = np.bincount(p, minlength=len(pick))
     stats = dataset_stats(x[pick], y[pick], polys, counts)
-    gigabit = offers["technology"].isin(["ftth", "hfc_docsis31"]).to_numpy()
-    served = np.zeros(len(pick), bool)
-    served[p[gigabit[q]]] = True
+    tech = offers["technology"].to_numpy(dtype=object)
+    served = _any_per_address(p, np.isin(tech, ["ftth", "hfc_docsis31"])[q], len(pick))
+    wired_nga = np.isin(tech, ["vdsl", "hfc"])
+    nga_networks = np.zeros(len(pick), dtype=np.int64)
+    for name in np.unique(offers["provider"].to_numpy(dtype=object)[wired_nga]):
+        own = wired_nga & (offers["provider"].to_numpy(dtype=object) == name)
+        nga_networks += _any_per_address(p, own[q], len(pick))
     stats.update(
+        eligible_share=float((~served & (nga_networks < 2)).mean()),
         addresses=len(x),
         sampled=len(pick),
         pairs=round(stats["pairs_mean"] * len(x)),
         gigabit_share=float(served.mean()),
     )
     return stats
+
+
+def _any_per_address(p: np.ndarray, flag: np.ndarray, n: int) -> np.ndarray:
+    """Per address, whether any of its pairs has ``flag`` (one flag per pair)."""
+    out = np.zeros(n, dtype=bool)
+    out[np.compress(flag, p)] = True
+    return out
 
 
 def dense_offers(
@@ -120,9 +139,12 @@ def dense_offers(
 
     Regional footprints are LTE/5G, sectors fixed wireless; build areas (footprints, rings,
     multipolygons) are gigabit (FTTH, DOCSIS 3.1, planned FTTH) in some 2 km cells and
-    VDSL/HFC/ADSL elsewhere. Which cells are gigabit is a threshold on a random number per
-    cell, chosen from the sample pairs ``(p, q)`` (``n_sample`` addresses) so that
-    :data:`kernel_data.DENSE_GIGABIT_SHARE` of the sample is covered by a gigabit offer.
+    VDSL/ADSL of one incumbent elsewhere, plus cable (HFC) in some of those cells. Which
+    cells are gigabit and which have cable are thresholds on random numbers per cell,
+    chosen from the sample pairs ``(p, q)`` (``n_sample`` addresses) so that
+    :data:`DENSE_GIGABIT_SHARE` of the sample is covered by a gigabit offer and
+    :data:`DENSE_ELIGIBLE_SHARE` is eligible under de-gigabit (neither gigabit nor two
+    NGA networks).
     """
     rng = np.random.default_rng(seed + 22)
     kinds, centres = plan["kinds"], plan["centres"]
@@ -170,16 +192,38 @@ def dense_offers(
         ],
     )
     planned[g] = rng.random(len(g)) < 0.1
+    # Elsewhere one incumbent (VDSL, or ADSL only) and, in some cells, a cable network as
+    # a second NGA network: "black" under de-gigabit. The cable cells are chosen (a
+    # threshold on a second random number per cell) so that the sample has
+    # DENSE_ELIGIBLE_SHARE eligible addresses (no gigabit offer, fewer than two networks).
+    plain = np.flatnonzero(wired & ~gig)
     assign(
-        np.flatnonzero(wired & ~gig),
+        plain,
         [
             ("vdsl", "Demo Telekom", 250.0, 40.0, 15.0),
-            ("vdsl", "Demo Telekabel", 100.0, 40.0, 15.0),
+            ("vdsl", "Demo Telekom", 100.0, 40.0, 15.0),
             ("vdsl", "Demo Telekom", 50.0, 10.0, 20.0),
-            ("hfc", "Demo Kabel", 250.0, 25.0, 15.0),
             ("adsl", "Demo Telekom", 16.0, 2.0, 30.0),
         ],
     )
+    v = np.where(wired & ~gig, rng.random(inverse.max() + 1)[inverse], np.inf)
+    served = _any_per_address(p, gig[q], n_sample)
+    nga = (wired & ~gig) & (tech != "adsl")
+    black_target = max(0.0, 1.0 - DENSE_ELIGIBLE_SHARE - float(served.mean()))
+    lo_c, hi_c = 0.0, 1.0
+    for _ in range(25):  # bisection: the share of black addresses grows with the cut
+        c = (lo_c + hi_c) / 2
+        cable = v < c
+        black = (
+            _any_per_address(p, cable[q], n_sample)
+            & _any_per_address(p, (nga & ~cable)[q], n_sample)
+            & ~served
+        )
+        lo_c, hi_c = (c, hi_c) if black.mean() < black_target else (lo_c, c)
+    cable = np.flatnonzero(v < lo_c)
+    tech[cable], provider[cable], down[cable], up[cable], latency[cable] = (
+        "hfc", "Demo Kabel", 250.0, 25.0, 15.0,
+    )  # fmt: skip
     start = np.datetime64(as_of.isoformat(), "D")
     available = np.where(
         planned,
@@ -208,7 +252,10 @@ def main() -> int:
     addresses, out = Path(sys.argv[1]), Path(sys.argv[2])
     stats = write_dense_coverage(out, addresses)
     print(format_stats("dense (over " + addresses.name + ")", stats))
-    print(f"addresses covered by a gigabit offer: {stats['gigabit_share']:.1%} (sample)")
+    print(
+        f"addresses with a gigabit offer: {stats['gigabit_share']:.1%}; eligible under "
+        f"de-gigabit (no gigabit, < 2 NGA networks): {stats['eligible_share']:.1%} (sample)"
+    )
     return 0
 
 

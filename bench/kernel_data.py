@@ -263,9 +263,6 @@ DENSE_TARGET = {
     "pairs_p90": 72,
     "pairs_max": 179,
 }
-#: gigabit technologies (FTTH, DOCSIS 3.1) reach this share of addresses in the dense
-#: coverage file, so about 30 % of the addresses are eligible as in the measured set
-DENSE_GIGABIT_SHARE = 0.70
 
 
 def make_dense_dataset(
