@@ -121,7 +121,8 @@ def bench_size(n: int, m: int, data: str, args: argparse.Namespace, engines: dic
         return _timed(go)
 
     repeat = max(args.repeat, 1)
-    base_repeat = 1 if (n >= 5_000_000 and not args.quick) else repeat
+    # geopandas takes minutes on the dense set (~4 min at 1M): one run there
+    base_repeat = 1 if ((n >= 5_000_000 and not args.quick) or data == "dense") else repeat
     best_t: dict[str, list[float]] = {}
     results: dict[str, tuple] = {}
     base_best = None
