@@ -11,6 +11,7 @@ import numpy as np
 import shapely
 
 from coverage.kernel.decompose import Decomposition, Pieces, Strips
+from coverage.kernel.jit import njit
 
 _INT = np.int64
 
@@ -18,36 +19,104 @@ _INT = np.int64
 #: (bounds the candidate x edge pairs; such pieces are rare)
 _MAX_RAY_EDGES = 48
 
-#: candidate points per block of ray tests
-_RAY_BLOCK = 1 << 15
+
+#: decisions of :func:`ray_decisions` per candidate (int8)
+OUTSIDE, INSIDE, UNSURE = 0, 1, 2
 
 
-def ray_tests(
-    lx: np.ndarray, ly: np.ndarray, piece: np.ndarray, pc: Pieces, dec: Decomposition
-) -> tuple[np.ndarray, np.ndarray]:
-    """(inside, unsure) of candidate points (local coordinates) in their boundary pieces.
+def candidate_starts(lo: np.ndarray, hi: np.ndarray) -> np.ndarray:
+    """Per piece, the number of candidates (points of pieces) before it."""
+    counts = np.maximum(hi - lo, 0)
+    return np.cumsum(counts) - counts
 
-    Pieces with too many edges (and bbox tests, item_count -1) are left to GEOS: unsure.
+
+def ray_decisions(
+    lx: np.ndarray, ly: np.ndarray, lo: np.ndarray, hi: np.ndarray, pc: Pieces, dec: Decomposition
+) -> np.ndarray:
+    """OUTSIDE, INSIDE or UNSURE for every point of every boundary piece (int8).
+
+    Points at local coordinates ``lx, ly`` (sorted by strip and x); piece ``i`` holds the
+    sorted positions ``lo[i] .. hi[i] - 1``, and its candidates come one after the other
+    in piece order (the order of ``decompose.ranges(lo, hi)``). Pieces with too many edges
+    (and bbox tests, item_count -1) are left to GEOS: UNSURE.
     """
     st = dec.st
-    n = len(piece)
-    hit = np.empty(n, dtype=bool)
-    unsure = np.empty(n, dtype=bool)
-    count = np.take(pc.item_count, piece)
-    geos = (count < 0) | (count > _MAX_RAY_EDGES)
-    np.putmask(count, geos, 0)
-    start = np.take(pc.item_start, piece)
-    left_in = np.take(pc.left_in, piece)
     tol_y = st.pad + float(np.abs(ly).max(initial=0.0)) * 2.0**-44
-    # in blocks, so the (candidate, edge) temporaries stay cache-sized and their memory
-    # is reused instead of freshly mapped (page faults cost more than the arithmetic)
-    for a in range(0, n, _RAY_BLOCK):
-        b = slice(a, a + _RAY_BLOCK)
-        hit[b], unsure[b] = ray_test(
-            lx[b], ly[b], start[b], count[b], left_in[b], dec.items, st.pad, tol_y
-        )
-    unsure |= geos
-    return hit, unsure
+    ya, yb, xa, inv = (np.ascontiguousarray(a) for a in dec.items)
+    return _ray_decisions(
+        np.ascontiguousarray(lx),
+        np.ascontiguousarray(ly),
+        np.ascontiguousarray(lo, dtype=np.int64),
+        np.ascontiguousarray(hi, dtype=np.int64),
+        pc.item_start.astype(np.int64, copy=False),
+        pc.item_count.astype(np.int64, copy=False),
+        pc.left_in,
+        ya,
+        yb,
+        xa,
+        inv,
+        st.pad,
+        tol_y,
+        _MAX_RAY_EDGES,
+    )
+
+
+@njit
+def _ray_decisions(
+    lx: np.ndarray,
+    ly: np.ndarray,
+    lo: np.ndarray,
+    hi: np.ndarray,
+    item_start: np.ndarray,
+    item_count: np.ndarray,
+    left_in: np.ndarray,
+    ya: np.ndarray,
+    yb: np.ndarray,
+    xa: np.ndarray,
+    inv: np.ndarray,
+    pad: float,
+    tol_y: float,
+    max_edges: int,
+) -> np.ndarray:  # pragma: no cover (compiled)
+    """:func:`ray_test`, candidate by candidate: one loop over its piece's edges."""
+    total = 0
+    for i in range(len(lo)):
+        total += max(hi[i] - lo[i], 0)
+    out = np.empty(total, dtype=np.int8)
+    c = 0
+    for i in range(len(lo)):
+        count = item_count[i]
+        first = item_start[i]
+        for s in range(lo[i], hi[i]):
+            if count < 0 or count > max_edges:  # to GEOS
+                out[c] = 2
+                c += 1
+                continue
+            yy, xx = ly[s], lx[s]
+            crossings = 0
+            near = False
+            for it in range(first, first + count):
+                below = yb[it] - yy
+                above = yy - ya[it]
+                if above < -tol_y or below < -tol_y:
+                    continue  # the edge does not span the point's height
+                if above <= tol_y or below <= tol_y:
+                    near = True
+                    continue
+                slope = inv[it]
+                x0 = xa[it]
+                xi = x0 + above * slope
+                tol_x = pad * (1.0 + abs(slope)) + (abs(x0) + abs(xi)) * 2.0**-44
+                if abs(xx - xi) <= tol_x:
+                    near = True
+                if xi < xx:
+                    crossings += 1
+            if near:
+                out[c] = 2
+            else:
+                out[c] = 1 if left_in[i] ^ (crossings & 1 == 1) else 0
+            c += 1
+    return out
 
 
 def geos_tests(geoms: np.ndarray, poly: np.ndarray, x: np.ndarray, y: np.ndarray) -> np.ndarray:
@@ -75,7 +144,8 @@ def ray_test(
 ) -> tuple[np.ndarray, np.ndarray]:
     """(inside, unsure) for points at local coords (lx, ly) in their boundary pieces.
 
-    A point's piece has the edges ``start .. start + count`` of ``edges`` = (ya, yb, xa,
+    The vectorised numpy form of the compiled :func:`ray_decisions` (its reference in the
+    tests; the same arithmetic, candidate by candidate there). A point's piece has the edges ``start .. start + count`` of ``edges`` = (ya, yb, xa,
     inv): lower and upper end height (ya <= yb), x at ya and dx/dy; and the status
     ``left_in`` left of it. Inside = that status XOR the parity of the piece's edges
     crossed by the ray from the point to the left. Unsure where the point is within the

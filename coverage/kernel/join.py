@@ -30,13 +30,14 @@ which is what decides edge and vertex hits exactly like ``shapely.covered_by``. 
 other decision is exact because rounding error stays far below the tolerance. On
 realistic data under 1 % of the points near edges need GEOS.
 
-Everything is integer bookkeeping over numpy arrays; there is no Python loop per point or
-per polygon (only per block of ~16k vertices, ~32k ray-tested points or ~256k output
-pairs, so temporaries stay cache-sized). Points are processed in chunks (contiguous
-slices of the input order) so temporary arrays stay bounded; a chunk only looks at the
-pieces of the strips its points occupy (few, when the input is spatially sorted), and the
-pairs come out sorted by point index: every pair is one 64-bit key (point, polygon),
-sorted once.
+Everything but the writing of the pairs is integer bookkeeping over numpy arrays; there
+is no Python loop per point or per polygon (only per block of ~16k vertices or ~32k
+ray-tested points, so temporaries stay cache-sized). Points are processed in chunks
+(contiguous slices of the input order) so temporary arrays stay bounded; a chunk only
+looks at the pieces of the strips its points occupy (few, when the input is spatially
+sorted). The pairs are written straight into their final order, sorted by point and then
+polygon, by two compiled loops (:mod:`coverage.kernel.emit`, a counting sort: pieces come
+in polygon order), not sorted afterwards.
 
 Speed notes (numpy 2.x): ``np.take``/``np.compress`` instead of fancy and boolean
 indexing on large arrays (boolean indexing of a million elements is several times
@@ -50,14 +51,20 @@ are handled by testing every point inside their bounding box exactly.
 
 from __future__ import annotations
 
-import itertools
 from collections.abc import Iterator, Sequence
 
 import numpy as np
 import shapely
 
-from coverage.kernel.boundary import LowerBound, geos_tests, ray_tests
-from coverage.kernel.decompose import Decomposition, Strips, choose_cell_size, ranges
+from coverage.kernel.boundary import (
+    UNSURE,
+    LowerBound,
+    candidate_starts,
+    geos_tests,
+    ray_decisions,
+)
+from coverage.kernel.decompose import Decomposition, Strips, choose_cell_size
+from coverage.kernel.emit import emit_pairs
 from coverage.kernel.reduce import (
     _as_geometry_array,
     argbest_per_point,
@@ -78,9 +85,6 @@ __all__ = [
 ]
 
 _INT = np.int64
-
-#: pairs per block of inside runs written at a time
-_RUN_BLOCK = 1 << 18
 
 
 def points_in_polygons(
@@ -185,8 +189,6 @@ def iter_points_in_polygons(
             empty = np.empty(0, index_dtype)
             yield start, min(start + chunk_size, n), empty, empty.copy()
         return
-    if m.bit_length() + max(n - 1, 1).bit_length() > 63:
-        raise ValueError(f"{n} points x {m} polygons exceed 64-bit pair keys")
 
     types = shapely.get_type_id(geoms)
     polygonal = (types == shapely.GeometryType.POLYGON) | (
@@ -242,86 +244,31 @@ def _join_chunk(
     point_of = order if len(idx) == len(x) else np.take(idx, order)
     lx, ly = np.take(lx, order), np.take(ly, order)
     del key, order
-    # pair key = point << pbits | polygon; with int32 results the polygon takes the low
-    # half of the key, so each result is one half of every key
-    pbits = 32 if index_dtype != _INT else max(len(geoms) - 1, 1).bit_length()
-
     # only the pieces of the strips these points occupy
     pc = dec.pieces(int(sorted_key[0] >> st.xbits), int(sorted_key[-1] >> st.xbits))
     lo, hi = LowerBound(sorted_key, st).ranges(pc.lo, pc.hi)
 
     # boundary pieces: ray test, GEOS where unsure
-    piece, pos = ranges(lo, hi)
-    hit, unsure = ray_tests(np.take(lx, pos), np.take(ly, pos), piece, pc, dec)
+    decision = ray_decisions(lx, ly, lo, hi, pc, dec)
     del lx, ly
-    u = np.flatnonzero(unsure)
+    cand_start = candidate_starts(lo, hi)
+    u = np.flatnonzero(decision == UNSURE)
     if len(u):
-        point = point_of[pos[u]]  # (GEOS gets the coordinates as given)
-        hit[u] = geos_tests(geoms, pc.poly[piece[u]], x[point], y[point])
-    shifted = point_of << pbits  # sorted position -> pair key of its point, polygon 0
-    h = np.flatnonzero(hit)
-    tested = np.take(shifted, np.take(pos, h)) | np.take(pc.poly, np.take(piece, h))
-    del piece, pos, hit, unsure, h
-
-    # inside runs (from a piece to the next one of its polygon and strip): every point
-    # in the slice matches, no test
-    r = np.flatnonzero(pc.run_after)
-    lo, count = np.take(hi, r), np.take(lo, r + 1)
-    count -= lo
-    full = np.flatnonzero(count > 0)
-    out = _run_pairs(
-        np.take(lo, full),
-        np.take(count, full),
-        np.take(pc.poly, np.take(r, full)),
-        shifted,
-        len(tested),
+        piece = np.searchsorted(cand_start, u, side="right") - 1
+        point = np.take(point_of, np.take(lo, piece) + (u - np.take(cand_start, piece)))
+        # (GEOS gets the coordinates as given)
+        decision[u] = geos_tests(geoms, np.take(pc.poly, piece), x[point], y[point])
+    # boundary hits and inside runs (from a piece to the next one of its polygon and
+    # strip: every point in the slice matches, no test), written straight into their
+    # final order (point, then polygon)
+    return emit_pairs(
+        len(x),
+        point_of,
+        pc.poly,
+        lo,
+        hi,
+        pc.run_after,
+        cand_start,
+        decision,
+        index_dtype,
     )
-    out[len(out) - len(tested) :] = tested
-    del tested, shifted
-    # A polygon's runs and boundary pieces are disjoint and a point has one key, so no
-    # pair occurs twice; one sort gives point-then-polygon order. (Sorted as uint64, the
-    # same order for these non-negative keys: numpy's unsigned sort is ~30 % faster.)
-    out.view(np.uint64).sort()
-    if index_dtype == _INT:
-        poly = out & ((1 << pbits) - 1)
-        out >>= pbits  # in place: a second 8-byte-per-pair array costs real time
-        return out, poly
-    # int32 results copied straight from the halves of the keys
-    halves = out.view(np.int32).reshape(-1, 2)
-    high = 1 if np.little_endian else 0
-    return halves[:, high].copy(), halves[:, 1 - high].copy()
-
-
-def _run_pairs(
-    lo: np.ndarray, count: np.ndarray, poly: np.ndarray, shifted: np.ndarray, spare: int
-) -> np.ndarray:
-    """Pair keys ``shifted[lo + k] | poly`` of every run (k < count), then ``spare`` slots.
-
-    Written straight into the output, a block of runs at a time, so the temporaries stay
-    cache-sized: positions as running sums of their steps (+1 inside a run, a jump from
-    one run to the next), the keys gathered at them.
-    """
-    ends = np.cumsum(count)
-    n_run = int(ends[-1]) if len(ends) else 0
-    out = np.empty(n_run + spare, dtype=_INT)
-    if n_run == 0:
-        return out
-    jump = np.empty(len(lo), dtype=_INT)
-    jump[0] = lo[0]
-    jump[1:] = lo[1:] - (lo[:-1] + count[:-1]) + 1
-    cuts = np.searchsorted(ends, np.arange(_RUN_BLOCK, n_run, _RUN_BLOCK))
-    bounds = np.unique(np.concatenate([[0], cuts, [len(lo)]])).tolist()
-    pos = np.empty(min(n_run, int(count.max()) + _RUN_BLOCK), dtype=_INT)
-    for a, b in itertools.pairwise(bounds):
-        c = count[a:b]
-        base = int(ends[a] - c[0])
-        total = int(ends[b - 1]) - base
-        p = pos[:total]
-        p.fill(1)
-        p[0] = lo[a]
-        p[np.cumsum(c[:-1])] = jump[a + 1 : b]
-        np.cumsum(p, out=p)
-        keys = out[base : base + total]
-        np.take(shifted, p, out=keys, mode="clip")  # (positions are in range)
-        keys |= np.repeat(poly[a:b], c)
-    return out
