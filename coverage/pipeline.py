@@ -10,6 +10,7 @@ from __future__ import annotations
 import secrets
 import time
 from collections.abc import Callable, Mapping
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
 from functools import cached_property
@@ -26,7 +27,7 @@ from coverage.discrepancy import (
     DiscrepancyParams,
 )
 from coverage.errors import InputDataError, RunCancelledError
-from coverage.io.run_gpkg import write_run_gpkg
+from coverage.io.run_gpkg import ADDRESS_LIMIT, write_run_gpkg
 from coverage.io.writers import (
     RunDirectory,
     write_csv,
@@ -113,6 +114,9 @@ class RunOptions:
     cell_key_secret: bytes | None = field(default=None, repr=False)
     #: an offer list matching less than this share of its rows stops the run (None: accept)
     min_offer_match: float | None = run_checks.MIN_OFFER_MATCH
+    #: gapmap.gpkg holds the addresses layer up to this many addresses (None: always);
+    #: beyond, ``gapmap gpkg`` writes it from addresses.parquet when needed
+    gpkg_address_limit: int | None = ADDRESS_LIMIT
     extra_manifest: Mapping[str, Any] = field(default_factory=dict)
 
 
@@ -386,6 +390,7 @@ def run(
             "population_basis": population_basis_record,
             "disclosure_control": options.ckm.record(bool(options.cell_key_secret)),
             "gap_link_distance_m": options.rural.gaps.link_distance_m,
+            "gpkg_address_limit": options.gpkg_address_limit,
             "costs": rural.cost_set.record() if rural.cost_set else None,
             "rankings": RANKINGS,
             **dict(options.extra_manifest),
@@ -436,11 +441,18 @@ def run(
             p, addresses=per_address, xy=xy, crs=region.working_crs, gap_areas=areas,
             gemeinden=gemeinden_gdf, summary_gemeinde=summary_gemeinde,
             grids={100: rural.grid_100m, 1000: rural.grid_1km},
+            address_limit=options.gpkg_address_limit,
         )  # fmt: skip
         if inputs.offers:
             files["unmatched_offers.csv"] = lambda p: write_csv(unmatched, p)
-        for name, write in files.items():
-            write(rd.path / name)
+        # the largest file on a second thread (Arrow encodes and compresses without the
+        # GIL) while this one writes the GeoPackage and the tables
+        with ThreadPoolExecutor(max_workers=1) as pool:
+            writing = pool.submit(files["addresses.parquet"], rd.path / "addresses.parquet")
+            for name, write in files.items():
+                if name != "addresses.parquet":
+                    write(rd.path / name)
+            writing.result()
         tracker.done("write", t)
         manifest["timings_s"] = {
             **tracker.timings,

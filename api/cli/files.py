@@ -1,4 +1,5 @@
-"""``gapmap inspect``: read one input file the way ``gapmap run`` would (the analyst)."""
+"""``gapmap inspect``: read one input file the way ``gapmap run`` would; ``gapmap gpkg``: a
+run's addresses as a GeoPackage layer for QGIS (the analyst)."""
 
 from __future__ import annotations
 
@@ -70,3 +71,26 @@ def inspect(
     out.print(report.to_text(), highlight=False, markup=False)
     if not report.readable:
         raise _ExitError(EXIT_BAD_INPUT)
+
+
+@app.command()
+def gpkg(
+    run_dir: Annotated[Path, typer.Argument(help="A run directory written by gapmap run/demo.")],
+    out_file: Annotated[Path, typer.Option("--out", help="GeoPackage to write (.gpkg).")],
+    ags: Annotated[
+        str | None,
+        typer.Option(help="Only addresses whose AGS starts with this (Gemeinde or Kreis key)."),
+    ] = None,
+) -> None:
+    """Write a run's addresses (or a Gemeinde's or Kreis's) as a GeoPackage layer for QGIS.
+
+    The same layer ``addresses`` as in the run's gapmap.gpkg, which leaves it out beyond
+    1,000,000 addresses. Exits 2 when the run directory has no addresses.parquet.
+    """
+    from coverage.io.run_gpkg import write_addresses_gpkg
+
+    if out_file.suffix.lower() != ".gpkg":
+        raise typer.BadParameter("name a .gpkg file", param_hint="--out")
+    with _user_errors():
+        n = write_addresses_gpkg(run_dir / "addresses.parquet", out_file, ags=ags)
+    out.print(f"{n:,} addresses written to {out_file} (layer addresses)", highlight=False)

@@ -188,6 +188,13 @@ def run_cmd(
     costs: Annotated[
         str | None, typer.Option(help="Cost set: de, us, uk or a TOML file (default: --region).")
     ] = None,
+    gpkg_addresses: Annotated[
+        bool,
+        typer.Option(
+            help="Put every address into gapmap.gpkg even beyond 1,000,000 addresses "
+            "(otherwise `gapmap gpkg` writes that layer when needed)."
+        ),
+    ] = False,
 ) -> None:
     """Classify addresses against coverage under a rule profile and write a run directory."""
     from coverage.pipeline import LayerSpec, RunInputs, RunOptions, run
@@ -259,6 +266,7 @@ def run_cmd(
                 scheduler=scheduler,
                 workers=workers,
                 min_offer_match=None if accept_unmatched else MIN_OFFER_MATCH,
+                **({"gpkg_address_limit": None} if gpkg_addresses else {}),
             ),
             progress,
         )

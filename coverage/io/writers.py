@@ -14,7 +14,7 @@ import os
 import re
 import shutil
 import tempfile
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Mapping
 from pathlib import Path
 from typing import Any
 
@@ -168,7 +168,7 @@ def write_points_parquet(
     if finite.any():
         xs, ys = x[finite], y[finite]
         meta["bbox"] = [float(xs.min()), float(ys.min()), float(xs.max()), float(ys.max())]
-    geometry: _Geometries = {"geometry": (lambda a, b: _point_wkb(x[a:b], y[a:b]), meta)}
+    geometry: _Geometries = {"geometry": (lambda a, b: point_wkb(x[a:b], y[a:b]), meta)}
     columns = [*frame.columns, "geometry"]
     with atomic_path(target) as tmp:
         _write_geoparquet(frame, geometry, columns, "geometry", tmp, rows_per_group)
@@ -202,27 +202,51 @@ def _write_geoparquet(
 ) -> None:
     """GeoParquet 1.0.0: the ``plain`` columns and WKB geometry columns in ``columns``
     order, plus the ``geo`` file metadata; one row group converted at a time."""
-    plain_schema = _schema(plain)
-    fields = {f.name: f for f in plain_schema}
-    fields.update({c: pa.field(c, pa.binary()) for c in geometry})
     geo = {
         "version": "1.0.0",
         "primary_column": primary,
         "columns": {c: meta for c, (_, meta) in geometry.items()},
     }
-    metadata = {**(plain_schema.metadata or {}), b"geo": json.dumps(geo).encode()}
-    schema = pa.schema([fields[c] for c in columns], metadata=metadata)
+    schema, slices = arrow_slices(
+        plain,
+        {c: wkb for c, (wkb, _) in geometry.items()},
+        columns,
+        rows_per_group,
+        metadata={b"geo": json.dumps(geo).encode()},
+    )
     with pq.ParquetWriter(path, schema) as writer:
-        for start in range(0, max(len(plain), 1), rows_per_group):
-            stop = min(start + rows_per_group, len(plain))
+        for part in slices:
+            writer.write_table(part)
+
+
+def arrow_slices(
+    plain: pd.DataFrame,
+    binary: Mapping[str, Callable[[int, int], pa.Array]],
+    columns: list[str],
+    rows_per_slice: int,
+    metadata: Mapping[bytes, bytes] | None = None,
+) -> tuple[pa.Schema, Iterator[pa.Table]]:
+    """``plain`` as Arrow tables of ``rows_per_slice`` rows (at least one, maybe empty),
+    with the binary columns ``binary`` (rows a..b -> array, e.g. WKB) in ``columns`` order:
+    one schema for every slice; categoricals as plain strings; one slice converted at a
+    time, so a large frame never exists twice."""
+    plain_schema = _schema(plain)
+    fields = {f.name: f for f in plain_schema}
+    fields.update({c: pa.field(c, pa.binary()) for c in binary})
+    meta = {**(plain_schema.metadata or {}), **(metadata or {})}
+    schema = pa.schema([fields[c] for c in columns], metadata=meta)
+
+    def slices() -> Iterator[pa.Table]:
+        for start in range(0, max(len(plain), 1), rows_per_slice):
+            stop = min(start + rows_per_slice, len(plain))
             # categoricals convert as Arrow dictionaries (codes, no per-row text) and are
             # cast to plain strings in Arrow
             part = pa.Table.from_pandas(plain.iloc[start:stop], preserve_index=False)
             part = part.cast(plain_schema)
-            arrays = [
-                geometry[c][0](start, stop) if c in geometry else part.column(c) for c in columns
-            ]
-            writer.write_table(pa.Table.from_arrays(arrays, schema=schema))
+            arrays = [binary[c](start, stop) if c in binary else part.column(c) for c in columns]
+            yield pa.Table.from_arrays(arrays, schema=schema)
+
+    return schema, slices()
 
 
 #: little-endian 2D WKB Point: byte order (1), geometry type (1), x, y; 21 bytes, unpadded
@@ -242,11 +266,11 @@ def _wkb(geoms: np.ndarray) -> pa.Array:
         and not shapely.has_z(geoms).any()
         and not shapely.is_empty(geoms).any()
     ):
-        return _point_wkb(shapely.get_x(geoms), shapely.get_y(geoms))
+        return point_wkb(shapely.get_x(geoms), shapely.get_y(geoms))
     return pa.array(shapely.to_wkb(geoms), pa.binary())
 
 
-def _point_wkb(x: np.ndarray, y: np.ndarray) -> pa.Array:
+def point_wkb(x: np.ndarray, y: np.ndarray) -> pa.Array:
     """WKB Points from coordinates, encoded with numpy (fewer than 2**31 / 21 points)."""
     rec = np.empty(len(x), dtype=_WKB_POINT)
     rec["order"], rec["type"] = 1, 1

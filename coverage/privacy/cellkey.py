@@ -29,6 +29,7 @@ __all__ = ["MODULUS", "CellKeyer", "cell_keys"]
 
 #: the modulus of record keys and cell keys (a prime just below 2^28)
 MODULUS = 2**28 - 57
+_HALF, _LOW = 14, 2**14 - 1
 
 
 def _hash_key(secret: bytes, purpose: str) -> str:
@@ -45,21 +46,41 @@ class CellKeyer:
         self._address_key = _hash_key(secret, "gapmap record key: address")
         self._household_key = _hash_key(secret, "gapmap record key: households")
 
-    def _hash(self, ids: pd.Series, key: str) -> npt.NDArray[np.int64]:
-        ids = pd.Series(ids, dtype="string").fillna("")
-        h = pd.util.hash_pandas_object(ids, index=False, hash_key=key).to_numpy(np.uint64)
+    @staticmethod
+    def _ids(address_ids: pd.Series) -> npt.NDArray[np.object_]:
+        """The ids as Python strings (NA as ""), converted once for both keys."""
+        return pd.Series(address_ids, dtype="string").fillna("").to_numpy(dtype=object)
+
+    @staticmethod
+    def _hash(ids: npt.NDArray[np.object_], key: str) -> npt.NDArray[np.int64]:
+        # pandas' keyed SipHash of each string, as ``hash_pandas_object`` computes it for a
+        # string Series (which hashes the distinct values the same way and repeats them)
+        h = pd.util.hash_array(ids, hash_key=key, categorize=False)
         return (h % np.uint64(MODULUS)).astype(np.int64)
 
     def address_keys(self, address_ids: pd.Series) -> npt.NDArray[np.int64]:
         """One record key per address (``0..MODULUS-1``)."""
-        return self._hash(address_ids, self._address_key)
+        return self._hash(self._ids(address_ids), self._address_key)
 
     def household_keys(
         self, address_ids: pd.Series, households: npt.ArrayLike
     ) -> npt.NDArray[np.int64]:
         """Per address the sum of its households' record keys (mod ``MODULUS``)."""
+        return self._household_sums(self._ids(address_ids), households)
+
+    def record_keys(
+        self, address_ids: pd.Series, households: npt.ArrayLike
+    ) -> tuple[npt.NDArray[np.int64], npt.NDArray[np.int64]]:
+        """:meth:`address_keys` and :meth:`household_keys` at once (the ids converted to
+        text once for both)."""
+        ids = self._ids(address_ids)
+        return self._hash(ids, self._address_key), self._household_sums(ids, households)
+
+    def _household_sums(
+        self, ids: npt.NDArray[np.object_], households: npt.ArrayLike
+    ) -> npt.NDArray[np.int64]:
         hh = pd.to_numeric(pd.Series(households), errors="coerce").fillna(0).to_numpy("int64")
-        u = self._hash(address_ids, self._household_key)
+        u = self._hash(ids, self._household_key)
         return (hh % MODULUS) * u % MODULUS  # < 2^56: exact in int64
 
 
@@ -74,10 +95,12 @@ def cell_keys(
     sel = r >= 0
     if mask is not None:
         sel &= np.asarray(mask, dtype=bool)
-    sums = pd.Series(k[sel]).groupby(r[sel]).sum() % MODULUS  # int64: exact up to 2^35 records
-    out = np.zeros(n_rows, dtype=np.int64)
-    out[sums.index.to_numpy()] = sums.to_numpy()
-    return out / MODULUS
+    r, k = r[sel], k[sel]
+    # keys < 2^28 split into 14-bit halves: each half's float sum stays below 2^53 (exact)
+    # for up to 2^39 records per cell
+    hi = np.bincount(r, weights=k >> _HALF, minlength=n_rows).astype(np.int64) % MODULUS
+    lo = np.bincount(r, weights=k & _LOW, minlength=n_rows).astype(np.int64) % MODULUS
+    return ((hi << _HALF) % MODULUS + lo) % MODULUS / MODULUS
 
 
 def key_sums(keys: npt.ArrayLike) -> np.int64:

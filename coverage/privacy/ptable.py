@@ -18,6 +18,7 @@ Row ``0`` is fixed: a true zero is always published as zero. Rows run up to
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from functools import lru_cache
 
@@ -25,8 +26,9 @@ import numpy as np
 import numpy.typing as npt
 
 from coverage.errors import GapmapError
+from coverage.privacy.ptable_default import DEFAULT_UPPER_BOUNDS
 
-__all__ = ["CkmParams", "PTable", "ptable"]
+__all__ = ["CkmParams", "PTable", "ptable", "solve_ptable", "targets"]
 
 _EPS = 1e-8
 _DIGITS = 8
@@ -129,11 +131,17 @@ class PTable:
         return cand[np.asarray(ok, dtype=bool)]
 
 
+def targets(i: int, d: int, js: int) -> npt.NDArray[np.int64]:
+    """The published counts an original count ``i`` may become: ``i - d .. i + d``, at least
+    0, never 1..js."""
+    j = np.arange(max(i - d, 0), i + d + 1)
+    return j[~np.isin(j, np.arange(1, js + 1))]
+
+
 def _row(i: int, d: int, var: float, js: int) -> tuple[np.ndarray, np.ndarray]:
     from scipy.optimize import minimize
 
-    j = np.arange(max(i - d, 0), i + d + 1)
-    j = j[~np.isin(j, np.arange(1, js + 1))]
+    j = targets(i, d, js)
     v = (j - i).astype(float)
     n = len(v)
     cons = [
@@ -169,14 +177,24 @@ def _row(i: int, d: int, var: float, js: int) -> tuple[np.ndarray, np.ndarray]:
 
 @lru_cache(maxsize=8)
 def ptable(params: CkmParams = CkmParams()) -> PTable:
-    """The p-table for ``params`` (deterministic; computed once per parameter set)."""
+    """The p-table for ``params`` (deterministic; computed once per parameter set; the
+    default parameters' table is kept solved in :mod:`coverage.privacy.ptable_default`)."""
+    return solve_ptable(params, solved=DEFAULT_UPPER_BOUNDS if params == CkmParams() else None)
+
+
+def solve_ptable(params: CkmParams, solved: Sequence[Sequence[float]] | None = None) -> PTable:
+    """The p-table for ``params``, every row solved by maximum entropy, or taken from
+    ``solved`` (upper interval bounds per count ``1..ncat``) when given."""
     d, js = params.max_deviation, params.js
     ncat = d if js == 0 else d + js + 1
     rows_i, rows_j, lbs, ubs = [0], [0], [0.0], [1.0]
     for i in range(1, ncat + 1):
-        j, p = _row(i, d, params.variance, js)
-        ub = np.round(np.cumsum(p), _DIGITS)
-        ub[-1] = 1.0
+        if solved is None:
+            j, p = _row(i, d, params.variance, js)
+            ub = np.round(np.cumsum(p), _DIGITS)
+            ub[-1] = 1.0
+        else:
+            j, ub = targets(i, d, js), np.asarray(solved[i - 1], dtype=np.float64)
         lb = np.concatenate([[0.0], ub[:-1]])
         rows_i += [i] * len(j)
         rows_j += j.tolist()
@@ -189,3 +207,9 @@ def ptable(params: CkmParams = CkmParams()) -> PTable:
         np.asarray(lbs),
         np.asarray(ubs),
     )
+
+
+if __name__ == "__main__":  # print the default table's rows for ptable_default.py
+    table = solve_ptable(CkmParams())
+    for count in range(1, table.imax + 1):
+        print(f"count {count}:", [float(u) for u in table.ub[table.i == count]])

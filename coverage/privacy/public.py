@@ -52,17 +52,18 @@ def records_of(per_address: pd.DataFrame, keyer: CellKeyer, classes: Sequence[st
         flags["rural_gap"] = (
             per_address["rural_gap"].astype("boolean").fillna(False).to_numpy(bool) & eligible
         )
-    return Records.of_addresses(
-        keyer.address_keys(ids),
-        keyer.household_keys(ids, per_address["households"]),
-        per_address["households"],
-        flags,
-    )
+    rk, hk = keyer.record_keys(ids, per_address["households"])
+    return Records.of_addresses(rk, hk, per_address["households"], flags)
 
 
-def _rows_by_key(record_keys: np.ndarray, table_keys: pd.Series) -> np.ndarray:
+def _rows_by_key(
+    code: np.ndarray, keys: np.ndarray | pd.Index, table_keys: pd.Series
+) -> np.ndarray:
+    """Per record the row of its key in ``table_keys`` (-1: none), the record's key being
+    ``keys[code]``: each distinct key is looked up once, not once per record."""
     pos = pd.Series(np.arange(len(table_keys)), index=table_keys.astype(str).to_numpy())
-    return pd.Series(record_keys).map(pos).fillna(-1).to_numpy(np.int64)
+    rows = pd.Series(np.asarray(keys, dtype=str)).map(pos).fillna(-1).to_numpy(np.int64)
+    return rows[code]
 
 
 def public_summary(
@@ -75,7 +76,7 @@ def public_summary(
 ) -> pd.DataFrame:
     """A Gemeinde or Kreis summary for publication (counts perturbed, shares recomputed)."""
     key, keys = ags_prefix_codes(ags, LEVELS[level])
-    rows = _rows_by_key(np.asarray(keys, dtype=str)[key], summary["ags"])
+    rows = _rows_by_key(key, keys, summary["ags"])
     return perturb_table(
         summary,
         rows,
@@ -96,8 +97,11 @@ def public_grid(
         out = grid.copy()
         out["perturbed"] = pd.Series(dtype=bool)
         return out
-    cells = pd.Series(cell_of_address, dtype="string").fillna("").to_numpy(dtype=str)
-    rows = _rows_by_key(cells, grid["cell_id"])
+    codes, uniques = pd.factorize(pd.Series(cell_of_address))  # categoricals: their codes
+    cells = pd.Series(np.asarray(uniques, dtype=object)).astype("string").fillna("")
+    # a missing cell is looked up as "" (the last key)
+    keys = np.append(cells.to_numpy(dtype=object), "")
+    rows = _rows_by_key(np.where(codes >= 0, codes, len(cells)), keys, grid["cell_id"])
     return perturb_table(
         grid,
         rows,

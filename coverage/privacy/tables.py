@@ -20,8 +20,11 @@ import numpy.typing as npt
 import pandas as pd
 
 from coverage.errors import GapmapError
-from coverage.privacy.cellkey import cell_keys
+from coverage.privacy.cellkey import MODULUS
 from coverage.privacy.ptable import PTable
+
+#: keys < 2^28 are summed as two 14-bit halves: float sums stay exact (< 2^53)
+_HALF, _LOW = 14, 2**14 - 1
 
 __all__ = ["Records", "grid_cells", "group_records", "perturb_table", "summary_cells"]
 
@@ -58,11 +61,15 @@ class Records:
             hh,
             np.asarray(rk, dtype=np.int64),
             np.asarray(hk, dtype=np.int64),
-            {
-                k: pd.array(v, dtype="boolean").to_numpy(bool, na_value=False)
-                for k, v in flags.items()
-            },
+            {k: _bools(v) for k, v in flags.items()},
         )
+
+
+def _bools(values: npt.ArrayLike) -> npt.NDArray[np.bool_]:
+    """A flag column as booleans (missing: False)."""
+    if isinstance(values, np.ndarray) and values.dtype == bool:
+        return values
+    return pd.array(values, dtype="boolean").to_numpy(bool, na_value=False)
 
 
 def group_records(groups: pd.DataFrame, classes: Sequence[str]) -> Records:
@@ -79,8 +86,18 @@ def group_records(groups: pd.DataFrame, classes: Sequence[str]) -> Records:
 
 def class_flags(klass: pd.Series, classes: Sequence[str]) -> dict[str, npt.NDArray[np.bool_]]:
     """``class:<c>`` flags from a class column."""
-    k = klass.astype("string")
-    return {f"class:{c}": (k == c).fillna(False).to_numpy(bool) for c in classes}
+    codes, uniques = pd.factorize(klass)  # categoricals: their codes, no text per row
+    text = pd.Series(np.asarray(uniques, dtype=object)).astype("string")
+    return {
+        f"class:{c}": _flag_of(codes, (text == c).fillna(False).to_numpy(bool)) for c in classes
+    }
+
+
+def _flag_of(
+    codes: npt.NDArray[np.intp], of_unique: npt.NDArray[np.bool_]
+) -> npt.NDArray[np.bool_]:
+    """Per row the flag of its distinct value (``codes`` -1: missing, False)."""
+    return np.append(of_unique, False)[codes]
 
 
 def summary_cells(classes: Sequence[str], table: pd.DataFrame) -> dict[str, Cell]:
@@ -130,18 +147,19 @@ def perturb_table(
     count recomputed from the records differs from the exact table (the column would not
     count what ``cells`` says). The result gets a column ``perturbed`` (True on every row:
     each count went through the method, including those it left unchanged).
+
+    The records are summed once per table into groups (row, which flags the record
+    carries); every column's count and cell key is then a sum over the groups that carry
+    its flag, so the records are read a few times per table instead of a few times per
+    column. Counts and key sums are exact integers, so the result is the same.
     """
     r = np.asarray(rows, dtype=np.int64)
     if len(r) != len(records.n):
         raise GapmapError(f"cell key method: {len(r)} row numbers for {len(records.n)} records")
     out = table.copy()
-    m = len(table)
+    groups = _Groups(r, len(table), records, [f for f, _ in cells.values() if f is not None])
     for col, (flag, unit) in cells.items():
-        mask = np.ones(len(r), dtype=bool) if flag is None else records.flags[flag]
-        weights = records.n if unit == "addresses" else records.households
-        keys = records.rk if unit == "addresses" else records.hk
-        sel = mask & (r >= 0)
-        count = np.bincount(r[sel], weights=weights[sel], minlength=m).astype(np.int64)
+        count, key_sum = groups.column(flag, unit)
         exact = pd.to_numeric(table[col], errors="coerce").fillna(0).to_numpy(np.int64)
         if not np.array_equal(count, exact):
             bad = int(np.flatnonzero(count != exact)[0])
@@ -149,8 +167,7 @@ def perturb_table(
                 f"cell key method: column {col} row {bad} counts {exact[bad]} in the table "
                 f"but {count[bad]} records"
             )
-        ck = cell_keys(r, m, keys, mask)
-        out[col] = count + pt.perturbation(count, ck)
+        out[col] = count + pt.perturbation(count, key_sum / MODULUS)
     for share, (num, den) in shares.items():
         if share not in out.columns:
             continue
@@ -160,3 +177,57 @@ def perturb_table(
         out[share] = np.round(s, share_digits) if share_digits is not None else s
     out["perturbed"] = True
     return out
+
+
+class _Groups:
+    """The records of one table summed per (row, combination of the flags in use): counts
+    and key sums as ``(rows, combinations)`` integer arrays, each made on first use."""
+
+    def __init__(
+        self, rows: npt.NDArray[np.int64], n_rows: int, records: Records, flags: Sequence[str]
+    ) -> None:
+        self.flags = list(dict.fromkeys(flags))
+        code = np.zeros(len(rows), dtype=np.int64)
+        for bit, flag in enumerate(self.flags):
+            code |= records.flags[flag].astype(np.int64) << bit
+        present = np.flatnonzero(np.bincount(code, minlength=1 << len(self.flags)))
+        compact = np.zeros(1 << len(self.flags), dtype=np.int64)
+        compact[present] = np.arange(len(present))
+        self.present, self.n_rows, self.records = present, n_rows, records
+        self.valid = None if (rows >= 0).all() else rows >= 0
+        group = rows * len(present) + compact[code]
+        self.group = group if self.valid is None else group[self.valid]
+        self._sums: dict[str, npt.NDArray[np.int64]] = {}
+
+    def _sum(self, name: str) -> npt.NDArray[np.int64]:
+        """Per group the sum of the records' ``name`` (n, households, or the high / low
+        14 bits of the address or household keys, which keeps float sums exact)."""
+        if name not in self._sums:
+            rec = self.records
+            values = {
+                "addresses": lambda: rec.n,
+                "households": lambda: rec.households,
+                "addresses_hi": lambda: (rec.rk % MODULUS) >> _HALF,
+                "addresses_lo": lambda: (rec.rk % MODULUS) & _LOW,
+                "households_hi": lambda: (rec.hk % MODULUS) >> _HALF,
+                "households_lo": lambda: (rec.hk % MODULUS) & _LOW,
+            }[name]()
+            if self.valid is not None:
+                values = values[self.valid]
+            size = self.n_rows * len(self.present)
+            sums = np.bincount(self.group, weights=values, minlength=size).astype(np.int64)
+            self._sums[name] = sums.reshape(self.n_rows, len(self.present))
+        return self._sums[name]
+
+    def column(self, flag: str | None, unit: str) -> tuple[np.ndarray, np.ndarray]:
+        """Per row the count of the records carrying ``flag`` (all for None) in ``unit``,
+        and the sum of their keys modulo ``MODULUS``."""
+        has = (
+            np.ones(len(self.present), dtype=bool)
+            if flag is None
+            else (self.present >> self.flags.index(flag)) & 1 == 1
+        )
+        count = self._sum(unit)[:, has].sum(axis=1)
+        hi = (self._sum(f"{unit}_hi")[:, has] % MODULUS).sum(axis=1) % MODULUS
+        lo = (self._sum(f"{unit}_lo")[:, has] % MODULUS).sum(axis=1) % MODULUS
+        return count, ((hi << _HALF) % MODULUS + lo) % MODULUS

@@ -310,3 +310,18 @@ def test_run_refuses_a_vrt_named_geojson(tmp_path: Path, capsys) -> None:
     err = capsys.readouterr().err
     assert "GDAL VRT" in err and "root:" not in err
     assert not (tmp_path / "out").exists()
+
+
+def test_gpkg_writes_the_runs_address_layer_for_a_kreis(demo_run: Path, tmp_path: Path) -> None:
+    """``gapmap gpkg``: the address layer of gapmap.gpkg, for one Kreis, from the run's
+    addresses.parquet (what a run beyond 1M addresses leaves out of gapmap.gpkg)."""
+    import pyogrio
+
+    out = tmp_path / "soest.gpkg"
+    assert gapmap("gpkg", demo_run / "run", "--out", out, "--ags", "05974") == 0
+    mine = pyogrio.read_dataframe(out, layer="addresses")
+    run = pyogrio.read_dataframe(demo_run / "run" / "gapmap.gpkg", layer="addresses")
+    theirs = run[run["ags"].str.startswith("05974")].reset_index(drop=True)
+    assert len(mine) == len(theirs) > 0
+    pd.testing.assert_frame_equal(mine, theirs)
+    assert gapmap("gpkg", tmp_path, "--out", out) == 2  # no addresses.parquet there

@@ -78,3 +78,46 @@ def test_debian_ogrinfo_lists_the_layers_without_warnings(gpkg: Path) -> None:
     info = subprocess.run(["ogrinfo", "-ro", "-so", str(gpkg), "addresses"],
                           capture_output=True, text=True, check=True).stdout  # fmt: skip
     assert "Feature Count: 3" in info
+
+
+def _rows(path: Path, sql: str) -> list[tuple]:
+    import sqlite3
+
+    with sqlite3.connect(f"file:{path}?mode=ro", uri=True) as con:
+        return con.execute(sql).fetchall()
+
+
+def test_a_large_run_leaves_the_addresses_out_and_gapmap_gpkg_writes_the_same_layer(
+    gpkg: Path, tmp_path: Path
+) -> None:
+    """Beyond the address limit gapmap.gpkg has every layer but ``addresses``; the layer
+    written later from addresses.parquet (``gapmap gpkg``) is the run's layer row for row
+    (fid, geometry blob, every field, field types), for the run or one Kreis."""
+    from coverage.errors import InputDataError
+    from coverage.io.writers import write_points_parquet
+
+    addresses = gpd.read_file(gpkg, layer="addresses")
+    xy = (addresses.geometry.x.to_numpy(), addresses.geometry.y.to_numpy())
+    frame = pd.DataFrame(addresses.drop(columns="geometry"))
+    small = tmp_path / "small.gpkg"
+    grid = pd.DataFrame({"cell_id": ["CRS3035RES1000mN3000000E4000000"], "x_ll": [4000000],
+                         "y_ll": [3000000], "addresses": [3]})  # fmt: skip
+    run_gpkg.write_run_gpkg(
+        small, addresses=frame, xy=xy, crs="EPSG:25832", gap_areas=None, gemeinden=None,
+        summary_gemeinde=pd.DataFrame({"ags": []}), grids={1000: grid}, address_limit=2,
+    )  # fmt: skip
+    assert dict(pyogrio.list_layers(small)) == {"grid_1km": "Polygon"}
+    parquet = write_points_parquet(frame, *xy, "EPSG:25832", tmp_path / "addresses.parquet")
+    lazy = tmp_path / "lazy.gpkg"
+    assert run_gpkg.write_addresses_gpkg(parquet, lazy) == 3
+    for sql in ("SELECT * FROM addresses ORDER BY fid",
+                "SELECT sql FROM sqlite_master WHERE name = 'addresses'",
+                "SELECT * FROM gpkg_geometry_columns WHERE table_name = 'addresses'"):  # fmt: skip
+        assert _rows(lazy, sql) == _rows(gpkg, sql)
+    kreis = tmp_path / "kreis.gpkg"
+    assert run_gpkg.write_addresses_gpkg(parquet, kreis, ags="05974") == 2
+    assert [r[0] for r in _rows(kreis, "SELECT address_id FROM addresses")] == ["a1", "a2"]
+    with pytest.raises(InputDataError, match="leading digits"):
+        run_gpkg.write_addresses_gpkg(parquet, kreis, ags="05;")
+    with pytest.raises(InputDataError, match=r"no addresses\.parquet"):
+        run_gpkg.write_addresses_gpkg(tmp_path / "nothing.parquet", kreis)

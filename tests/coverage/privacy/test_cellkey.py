@@ -59,3 +59,33 @@ def test_secret_file_is_created_once_private_and_reused(tmp_path) -> None:
     path.write_text("not hex\n")
     with pytest.raises(InputDataError, match="not a cell key secret"):
         load_or_create_secret(path)
+
+
+def test_a_table_perturbed_from_grouped_records_equals_each_column_counted_alone() -> None:
+    """perturb_table sums the records once per (row, flags) group; every column must still
+    get its own records' count and cell key, records without a row (-1) counting nowhere,
+    with grouped records (n > 1, key sums) as a cluster run sends them."""
+    from coverage.privacy.ptable import CkmParams, ptable
+    from coverage.privacy.tables import Records, perturb_table
+
+    rng = np.random.default_rng(5)
+    n, m = 20_000, 40
+    rows = rng.integers(-1, m, n)
+    flags = {"eligible": rng.random(n) < 0.4, "class:white": rng.random(n) < 0.2}
+    rec = Records(rng.integers(1, 4, n), rng.integers(0, 6, n), rng.integers(0, 2**40, n),
+                  rng.integers(0, MODULUS, n), flags)  # fmt: skip
+    cells = {"addresses": (None, "addresses"), "eligible_households": ("eligible", "households"),
+             "n_white": ("class:white", "addresses")}  # fmt: skip
+    table = pd.DataFrame({"key": range(m)})
+    expected = {}
+    pt = ptable(CkmParams())
+    for col, (flag, unit) in cells.items():
+        mask = np.ones(n, bool) if flag is None else flags[flag]
+        weights, keys = (rec.n, rec.rk) if unit == "addresses" else (rec.households, rec.hk)
+        sel = mask & (rows >= 0)
+        count = np.bincount(rows[sel], weights=weights[sel], minlength=m).astype(np.int64)
+        table[col] = count
+        expected[col] = count + pt.perturbation(count, cell_keys(rows, m, keys, mask))
+    out = perturb_table(table, rows, rec, cells, pt)
+    for col in cells:
+        assert out[col].tolist() == expected[col].tolist(), col

@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 
 from coverage.errors import GapmapError
-from coverage.privacy.ptable import CkmParams, ptable
+from coverage.privacy.ptable import CkmParams, ptable, solve_ptable
 
 
 def test_the_default_noise_is_small_but_its_bound_is_wide() -> None:
@@ -76,3 +76,12 @@ def test_infeasible_parameters_name_the_fix() -> None:
     # a true 1 must move to 0 or >= 3: unbiased noise needs variance >= 2
     with pytest.raises(GapmapError, match="raise V or D, or lower js"):
         ptable(CkmParams(max_deviation=3, variance=1.5, js=2))
+
+
+def test_the_kept_default_table_is_the_solved_one() -> None:
+    """Runs take the default parameters' table from ptable_default.py instead of solving it;
+    solving it again must give the same table value for value."""
+    kept, solved = ptable(CkmParams()), solve_ptable(CkmParams())
+    for name in ("i", "j", "lb", "ub"):
+        assert np.array_equal(getattr(kept, name), getattr(solved, name)), name
+    assert solve_ptable(CkmParams(max_deviation=5, variance=3.0, js=2)).imax == 8
