@@ -326,12 +326,35 @@ def cluster_run_cmd(
         int | None,
         typer.Option(help="A local Dask cluster of N processes (default 2).", min=1),
     ] = None,
+    population: Annotated[
+        Path | None,
+        typer.Option(
+            help="Population grid for DEGURBA: Zensus-style INSPIRE CSV or EPSG:3035 raster."
+        ),
+    ] = None,
+    rural_rule: Annotated[
+        str,
+        typer.Option(help="Rural gap = eligible address in a rural cell | municipality | both."),
+    ] = "cell",
+    household_size: Annotated[
+        float,
+        typer.Option(
+            help="Inhabitants per household when population is estimated from addresses.", min=0.1
+        ),
+    ] = 2.1,
+    fibre: Annotated[
+        Path | None,
+        typer.Option(help="Existing fibre: PoPs (points) or routes (lines) gap areas link to."),
+    ] = None,
+    costs: Annotated[
+        str | None, typer.Option(help="Cost set: de, us, uk or a TOML file (default: --region).")
+    ] = None,
 ) -> None:
-    """Classify addresses that stay on a Dask cluster: workers read, classify and write parts.
+    """Classify addresses that stay on a Dask cluster and analyse rural gaps there.
 
-    For address sets beyond one machine's memory. Writes per-address GeoParquet parts,
-    Gemeinde and Kreis tables and a manifest; no rural gap analysis (use run per Land or
-    Kreis for that).
+    For address sets beyond one machine's memory. Workers read, classify and write
+    per-address GeoParquet parts; the run directory holds the tables of ``run`` (Gemeinde,
+    Kreis and grid summaries, DEGURBA, gap and project areas, public copies) and a manifest.
     """
     from coverage.cluster.run import ClusterRunOptions, cluster_run
     from coverage.pipeline import LayerSpec
@@ -354,12 +377,15 @@ def cluster_run_cmd(
                 workers=workers,
                 ckm=ckm,
                 cell_key_secret=secret,
+                rural=_rural_options(rural_rule, household_size, costs or ""),
             ),
             boundaries=LayerSpec(
                 boundaries, None, _parse_mapping(boundary_columns, "--boundary-columns")
             )
             if boundaries
             else None,
+            population=LayerSpec(population) if population else None,
+            fibre=LayerSpec(fibre) if fibre else None,
         )
     print_run_dir(out, out_dir, result.manifest, result.summary_kreis)
     out.print(f"per-address rows: [bold]{out_dir / 'addresses'}[/] (GeoParquet parts)")

@@ -11,15 +11,18 @@ in one task fused with the part's read:
 2. fill a missing ``ags`` from the Gemeinde polygons (smallest AGS on a shared border, as
    :func:`coverage.run_inputs.assign_ags` does);
 3. join and classify (:func:`coverage.cluster.frames._classify_part`: the polygons near the
-   part, from the set every worker holds once, :func:`coverage.cluster.ship.broadcast_polygons`);
-4. write the part's per-address rows as ``addresses/part.NNNNN.parquet`` (GeoParquet, the
-   columns of a run's ``addresses.parquet`` without the rural and evidence columns);
-5. send back its counts per (ags, class, eligible): a few hundred rows.
+   part, from the set every worker holds once, :func:`coverage.cluster.ship.broadcast_polygons`),
+   and keep the rows in memory;
+4. the rural step (:mod:`coverage.cluster.rural`): DEGURBA, rural gaps, grid summaries and
+   gap areas as ``gapmap run`` computes them, the workers summing what sums;
+5. write the part's per-address rows as ``addresses/part.NNNNN.parquet`` (GeoParquet, the
+   columns of a run's ``addresses.parquet`` without the evidence columns) and send back
+   record-key sums per group: a few rows per Gemeinde and grid cell.
 
 The client reads the coverage and boundaries (as ``gapmap run`` does), broadcasts them,
-and turns the counts into the Gemeinde and Kreis tables (:func:`coverage.aggregate.summarise`
-over grouped rows). No rural gap analysis: gap areas link neighbouring addresses across
-parts; run ``gapmap run`` per Land or Kreis for those.
+and turns the sums into the Gemeinde, Kreis, grid and DEGURBA tables and their public
+copies (cell key method). Gap areas are numbered by their first address, so their ids
+equal those of ``gapmap run`` when the parts hold the addresses in the file's order.
 
 The run directory is built in a temporary sibling and renamed into place only when every
 part was written, so a failed run leaves an earlier one intact. The workers write into it:
@@ -41,32 +44,38 @@ import numpy as np
 import pandas as pd
 
 from coverage import __version__
-from coverage.aggregate import summarise
 from coverage.classify import ADDRESS_COLUMNS
 from coverage.cluster.connect import INSTALL_HINT, cluster_errors, connect
 from coverage.cluster.polygons import PolygonSet
-from coverage.cluster.run_part import COUNT_COLUMNS, KEEP, PartTask, merge_counts
+from coverage.cluster.run_part import KEEP, PartTask
+from coverage.cluster.run_tables import cluster_tables
+from coverage.cluster.rural import rural_on_cluster
+from coverage.cluster.rural_part import RuralTask
 from coverage.cluster.ship import broadcast, broadcast_polygons
+from coverage.costs import load_costs
 from coverage.crs import Region, crs_label
 from coverage.errors import GapmapError, InputDataError
 from coverage.io.geoparquet_parts import read_geoparquet_parts
-from coverage.io.writers import RunDirectory, write_csv, write_json
+from coverage.io.writers import RunDirectory, write_csv, write_json, write_parquet
 from coverage.privacy.ptable import CkmParams
-from coverage.privacy.public import group_records, public_summary
 from coverage.profiles import Profile, load_profile
 from coverage.run_inputs import (
     LayerSpec,
-    boundary_names,
     load_boundaries,
     load_coverage,
+    load_fibre,
+    load_population,
     region_for,
 )
+from coverage.run_population import population_basis
+from coverage.run_projects import RANKINGS, cost_sources, rural_projects
 from coverage.run_records import (
     MANIFEST_VERSION,
     profile_record,
     software_versions,
     validation_record,
 )
+from coverage.rural.analysis import RuralOptions
 from coverage.schema import BoundaryLevel, ValidationReport
 
 __all__ = ["ClusterRunOptions", "ClusterRunResult", "cluster_run"]
@@ -88,6 +97,8 @@ class ClusterRunOptions:
     ckm: CkmParams = field(default_factory=CkmParams)
     #: secret of the record keys; None: a one-off secret for this run
     cell_key_secret: bytes | None = field(default=None, repr=False)
+    #: the rural step's settings, as in ``gapmap run``
+    rural: RuralOptions = field(default_factory=RuralOptions)
 
 
 @dataclass
@@ -105,8 +116,10 @@ def cluster_run(
     options: ClusterRunOptions | None = None,
     *,
     boundaries: LayerSpec | None = None,
+    population: LayerSpec | None = None,
+    fibre: LayerSpec | None = None,
 ) -> ClusterRunResult:
-    """Classify GeoParquet addresses on a Dask cluster; write a run directory.
+    """Classify GeoParquet addresses on a Dask cluster, analyse rural gaps; write a run directory.
 
     Parameters
     ----------
@@ -117,11 +130,14 @@ def cluster_run(
     coverage
         Coverage polygon files with offer columns (read here, as ``gapmap run`` reads them).
     out_dir
-        The run directory: ``addresses/part.NNNNN.parquet``, ``summary_gemeinde.csv``,
-        ``summary_kreis.csv``, ``summary_gemeinde_public.csv``, ``manifest.json``.
+        The run directory: ``addresses/part.NNNNN.parquet`` and the tables of ``gapmap
+        run`` (summaries, grids, DEGURBA, gap and project areas, public copies; not the
+        per-address GeoPackage), ``manifest.json``.
     boundaries
-        Gemeinde (and Kreis) polygons: names in the tables, and the ``ags`` of addresses
-        without one.
+        Gemeinde (and Kreis) polygons: names in the tables, the ``ags`` of addresses
+        without one, DEGURBA per Gemeinde and the clipping of gap areas.
+    population, fibre
+        A population grid for DEGURBA and a fibre layer gap areas link to, as in ``gapmap run``.
 
     Raises
     ------
@@ -133,7 +149,7 @@ def cluster_run(
         Dask is missing, or the cluster fails.
     """
     try:
-        import dask
+        import dask  # noqa: F401
         import distributed  # noqa: F401
     except ImportError as exc:
         raise GapmapError(
@@ -143,8 +159,9 @@ def cluster_run(
     options = options or ClusterRunOptions()
     t_start = time.perf_counter()
     region = region_for(options.region)
-    profile = load_profile(options.profile)
+    # a family id picks the version in force on the as-of date, as in gapmap run
     as_of = options.as_of or date.today()
+    profile = load_profile(options.profile, as_of)
     if not coverage:
         raise InputDataError("no coverage given; pass at least one --coverage polygon file")
 
@@ -152,20 +169,21 @@ def cluster_run(
     parquet = read_geoparquet_parts(source, (*ADDRESS_COLUMNS, *KEEP))
     _check_address_schema(source, parquet.columns, parquet.crs, region)
     offers, records, reports = load_coverage(coverage, region)
-    offer_table = pd.DataFrame(offers.drop(columns="geometry"))
-    polygons = PolygonSet(np.asarray(offers.geometry.values, dtype=object))
-    gemeinden_ags, gemeinden = np.empty(0, dtype=object), np.empty(0, dtype=object)
     bounds_frame = None
     if boundaries is not None:
         bounds_frame, b_record, b_report = load_boundaries(boundaries, region)
         records.append(b_record)
         reports.append(b_report)
-        gem = bounds_frame[bounds_frame["level"] == BoundaryLevel.GEMEINDE.value]
-        codes = gem["ags"].to_numpy().astype(str)
-        order = np.argsort(codes, kind="stable")
-        gemeinden_ags = codes[order]
-        gemeinden = np.asarray(gem.geometry.values, dtype=object)[order]
-    gemeinden = PolygonSet(gemeinden)
+    population_frame, population_record = load_population(population)
+    fibre_geoms, fibre_record = load_fibre(fibre, region)
+    records += [r for r in (population_record, fibre_record) if r]
+    rural_options, basis_record = population_basis(
+        options.rural,
+        grid_given=population_frame is not None,
+        households_column="households" in parquet.columns,
+        region_code=region.code,
+    )
+    cost_set = load_costs(rural_options.costs or region.code)
 
     classes = [c.name for c in profile.classes]
     with (
@@ -173,31 +191,28 @@ def cluster_run(
         RunDirectory(out_dir) as rd,
     ):
         parts_dir = rd.subdirectory(_PARTS)
-        task = PartTask(
-            source=source,
+        rows, gemeinden = _classified_parts(client, parquet, source, region, profile, offers,
+                                            bounds_frame, as_of, options)  # fmt: skip
+        n_parts = rows.npartitions
+        task = RuralTask(
             crs=crs_label(parquet.crs),
-            region=region,
-            profile=profile,
-            options={"as_of": as_of, "include_planned": options.include_planned},
+            inspire_grid=region.inspire_grid,
+            costs=cost_set,
+            served_class=rural_options.served_class,
+            radius_m=rural_options.gaps.radius_m,
+            rural_rule=rural_options.rural_rule,
             out_dir=str(parts_dir),
             secret=options.cell_key_secret or secrets.token_bytes(32),
         )
-        counts = parquet.frame.map_partitions(
-            task,
-            dask.delayed(broadcast_polygons(client, polygons)),
-            dask.delayed(broadcast(client, offer_table)),
-            dask.delayed(broadcast_polygons(client, gemeinden)),
-            # once to every worker, not in every task (the EU has ~100k municipalities)
-            dask.delayed(broadcast(client, gemeinden_ags)),
-            meta=pd.DataFrame({c: pd.Series(dtype=t) for c, t in COUNT_COLUMNS.items()}),
-            enforce_metadata=False,
-        )
-        # optimized: each part's read fused with its task (Dask may also join small files
-        # into one part here, so the parts are counted after)
-        counts = counts.optimize()
-        n_parts = counts.npartitions
         with cluster_errors(options.scheduler), client.as_current():
-            grouped = counts.compute()
+            parts = client.compute(rows.to_delayed())  # kept on the workers
+            done = rural_on_cluster(
+                client, parts, task, options=rural_options, gemeinden=gemeinden,
+                population=population_frame,
+                population_source=population_record["path"] if population_record else "",
+                fibre=fibre_geoms, cost_set=cost_set,
+            )  # fmt: skip
+            del parts
         written = sorted(p.name for p in parts_dir.glob("part.*.parquet"))
         if len(written) != n_parts:
             raise InputDataError(
@@ -206,22 +221,9 @@ def cluster_run(
                 "this machine when the cluster is remote)"
             )
 
-        grouped = merge_counts(grouped)
-        summaries = {
-            level: summarise(
-                grouped,
-                level=level,
-                names=boundary_names(bounds_frame, level, region.code),
-                classes=classes,
-                count="addresses",
-            )
-            for level in ("gemeinde", "kreis")
-        }
-        keyed = group_records(grouped, classes)  # cell keys from the workers' key sums
-        public = {
-            lv: public_summary(summaries[lv], lv, grouped["ags"], keyed, classes, options.ckm)
-            for lv in ("gemeinde", "kreis")
-        }
+        tables = cluster_tables(done, bounds_frame, region, classes, options.ckm,
+                                population_estimated=population_frame is None)  # fmt: skip
+        grouped = done.groups["ags"]
         n_addresses = int(grouped["addresses"].sum())
         by_class = grouped.groupby("class", observed=True)["addresses"].sum()
         manifest = _manifest(
@@ -245,26 +247,90 @@ def cluster_run(
                 "households": int(grouped["households"].sum()),
                 "coverage_features": len(offers),
                 "address_parts": n_parts,
-                "addresses_without_ags": int(grouped.loc[grouped["ags"] == "", "addresses"].sum()),
+                "addresses_without_ags": int(grouped.loc[grouped["key"] == "", "addresses"].sum()),
                 "eligible": int(grouped.loc[grouped["eligible"], "addresses"].sum()),
+                "rural_gap": int(grouped.loc[grouped["rural_gap"], "addresses"].sum()),
+                "gap_areas": len(done.rural.gap_areas),
+                "gap_area_rows": done.compact_rows,
                 "by_class": {c: int(by_class.get(c, 0)) for c in classes},
             },
             reports=reports,
         )
-        tables = {
-            "summary_gemeinde.csv": summaries["gemeinde"],
-            "summary_kreis.csv": summaries["kreis"],
-            "summary_gemeinde_public.csv": public["gemeinde"],
-            "summary_kreis_public.csv": public["kreis"],
-        }
+        manifest["parameters"].update(
+            rural_rule=rural_options.rural_rule,
+            population=done.rural.population_source,
+            population_basis=basis_record,
+            gap_link_distance_m=rural_options.gaps.link_distance_m,
+            costs=cost_set.record(),
+            rankings=RANKINGS,
+        )
+        tables["gap_areas.parquet"] = done.rural.gap_areas
+        tables["project_areas.csv"] = rural_projects(done.rural, profile, as_of)
+        tables["cost_sources.csv"] = cost_sources(done.rural)
+        if bounds_frame is not None:
+            tables["boundaries.parquet"] = bounds_frame
         for name, table in tables.items():
-            write_csv(table, rd.path / name, float_format="%.4f")
+            if name.endswith(".parquet"):
+                write_parquet(table, rd.path / name)
+            else:
+                opts = {} if name == "cost_sources.csv" else {"float_format": "%.4f"}
+                write_csv(table, rd.path / name, **opts)
+        write_json({"inputs": [r.to_dict() for r in reports]}, rd.path / "validation.json")
         manifest["files"] = sorted(
-            [*(f"{_PARTS}/{name}" for name in written), *tables, "manifest.json"]
+            [*(f"{_PARTS}/{name}" for name in written), *tables, "validation.json", "manifest.json"]
         )
         manifest["timings_s"] = {"total": round(time.perf_counter() - t_start, 3)}
         write_json(manifest, rd.path / "manifest.json")
-    return ClusterRunResult(Path(out_dir), manifest, summaries["gemeinde"], summaries["kreis"])
+    return ClusterRunResult(
+        Path(out_dir), manifest, tables["summary_gemeinde.csv"], tables["summary_kreis.csv"]
+    )
+
+
+def _classified_parts(
+    client: Any,
+    parquet: Any,
+    source: str,
+    region: Region,
+    profile: Profile,
+    offers: Any,
+    bounds_frame: Any,
+    as_of: date,
+    options: ClusterRunOptions,
+) -> tuple[Any, Any]:
+    """The lazy frame of classified parts (each part's read fused with its task) and the
+    Gemeinde polygons (None without boundaries)."""
+    import dask
+
+    offer_table = pd.DataFrame(offers.drop(columns="geometry"))
+    polygons = PolygonSet(np.asarray(offers.geometry.values, dtype=object))
+    gemeinden_ags, gemeinden = np.empty(0, dtype=object), np.empty(0, dtype=object)
+    gemeinden_gdf = None
+    if bounds_frame is not None:
+        gemeinden_gdf = bounds_frame[bounds_frame["level"] == BoundaryLevel.GEMEINDE.value]
+        codes = gemeinden_gdf["ags"].to_numpy().astype(str)
+        order = np.argsort(codes, kind="stable")
+        gemeinden_ags = codes[order]
+        gemeinden = np.asarray(gemeinden_gdf.geometry.values, dtype=object)[order]
+    task = PartTask(
+        source=source,
+        crs=crs_label(parquet.crs),
+        region=region,
+        profile=profile,
+        options={"as_of": as_of, "include_planned": options.include_planned},
+    )
+    rows = parquet.frame.map_partitions(
+        task,
+        dask.delayed(broadcast_polygons(client, polygons)),
+        dask.delayed(broadcast(client, offer_table)),
+        dask.delayed(broadcast_polygons(client, PolygonSet(gemeinden))),
+        # once to every worker, not in every task (the EU has ~100k municipalities)
+        dask.delayed(broadcast(client, gemeinden_ags)),
+        meta=pd.DataFrame(),
+        enforce_metadata=False,
+    )
+    # optimized: each part's read fused with its task (Dask may also join small files
+    # into one part here, so the parts are counted after)
+    return rows.optimize(), gemeinden_gdf
 
 
 def _check_address_schema(source: str, columns: Any, crs: Any, region: Region) -> None:

@@ -1,6 +1,7 @@
 """What a worker does with one part of a cluster run (``gapmap cluster-run``,
 :mod:`coverage.cluster.run`): check the part's fields, fill missing Gemeinde keys, join and
-classify, write the part's rows, return its counts.
+classify; the part's rows (with their coordinates) stay in the worker's memory for the
+rural step (:mod:`coverage.cluster.rural_part`), which writes them.
 
 The task runs fused with the read of its part, on the worker that read it; it needs nothing
 but the part and what every worker holds once (the coverage polygons and offer table, the
@@ -9,8 +10,7 @@ Gemeinde polygons and keys: :func:`coverage.cluster.ship.broadcast_polygons`).
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
-from pathlib import Path
+from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
@@ -18,53 +18,29 @@ import pandas as pd
 
 from coverage.cluster.frames import _classify_part, _coordinates
 from coverage.cluster.polygons import Polygons
+from coverage.cluster.rural_part import XY
 from coverage.crs import Region, check_coordinates
 from coverage.errors import InputDataError
-from coverage.io.writers import write_points_parquet
-from coverage.privacy.cellkey import MODULUS, CellKeyer
 from coverage.profiles import Profile
 from coverage.schema import SiteType
 
-__all__ = ["COUNT_COLUMNS", "KEEP", "PartTask", "merge_counts"]
+__all__ = ["KEEP", "PartTask"]
 
 #: address columns read besides the geometry and what ``classify`` reads
 KEEP = ("address_id", "ags", "households")
-#: what each part sends back: one row per (ags, class, eligible)
-COUNT_COLUMNS = {
-    "ags": "string",
-    "class": "string",
-    "eligible": "bool",
-    "addresses": "int64",
-    "households": "int64",
-    # record key sums (mod MODULUS): the cell keys of any union of groups follow from them
-    "rk": "int64",
-    "hk": "int64",
-}
 _SITE_TYPES = frozenset(s.value for s in SiteType)
-
-
-def merge_counts(parts: pd.DataFrame) -> pd.DataFrame:
-    """The parts' count rows summed per (ags, class, eligible)."""
-    frame = pd.DataFrame({c: parts[c].astype(t) for c, t in COUNT_COLUMNS.items()})
-    out = frame.groupby(["ags", "class", "eligible"], as_index=False, sort=True)[
-        ["addresses", "households", "rk", "hk"]
-    ].sum()
-    out[["rk", "hk"]] %= MODULUS
-    return out
 
 
 @dataclass(frozen=True)
 class PartTask:
-    """Worker task: check, complete, classify and write one part; return its counts."""
+    """Worker task: check, complete and classify one part; its rows with coordinates
+    (columns :data:`coverage.cluster.rural_part.XY`)."""
 
     source: str
     crs: str
     region: Region
     profile: Profile
     options: dict[str, Any]
-    out_dir: str
-    #: the record keys' secret (cell key method); never printed
-    secret: bytes = field(default=b"", repr=False)
 
     def __call__(
         self,
@@ -96,26 +72,13 @@ class PartTask:
             offers,
             self.profile,
             ["site_type"],
-            list(KEEP),
+            # in the order of a run's addresses.parquet; site_type for the gap areas
+            ["address_id", "ags", "site_type", "households"],
             self.options,
             xy=(x, y),
         )
-        rows = rows.reset_index(drop=True)
-        write_points_parquet(
-            rows, x, y, self.crs, Path(self.out_dir) / f"part.{number:05d}.parquet"
-        )
-        counts = pd.DataFrame(
-            {
-                "ags": rows["ags"].fillna(""),
-                "class": rows["class"],
-                "eligible": rows["eligible"].astype(bool),
-                "addresses": np.ones(len(rows), dtype=np.int64),
-                "households": rows["households"].astype(np.int64),
-                "rk": CellKeyer(self.secret).address_keys(rows["address_id"]),
-                "hk": CellKeyer(self.secret).household_keys(rows["address_id"], rows["households"]),
-            }
-        )
-        return merge_counts(counts)
+        rows[XY[0]], rows[XY[1]] = x, y
+        return rows
 
 
 def _crs(label: str) -> Any:

@@ -74,13 +74,17 @@ def _bools(values: npt.ArrayLike) -> npt.NDArray[np.bool_]:
 
 def group_records(groups: pd.DataFrame, classes: Sequence[str]) -> Records:
     """Records of grouped addresses (a cluster run's rows: ``addresses``, ``households``,
-    key sums ``rk``/``hk``, ``eligible``, ``class``)."""
+    key sums ``rk``/``hk``, ``eligible``, ``class`` and, when present, ``rural_gap``)."""
+    eligible = groups["eligible"].to_numpy(bool)
+    flags = {"eligible": eligible, **class_flags(groups["class"], classes)}
+    if "rural_gap" in groups:
+        flags["rural_gap"] = groups["rural_gap"].to_numpy(bool) & eligible
     return Records(
         groups["addresses"].to_numpy("int64"),
         groups["households"].to_numpy("int64"),
         groups["rk"].to_numpy("int64"),
         groups["hk"].to_numpy("int64"),
-        {"eligible": groups["eligible"].to_numpy(bool), **class_flags(groups["class"], classes)},
+        flags,
     )
 
 

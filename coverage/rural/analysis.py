@@ -35,7 +35,7 @@ from coverage.rural.grid_summary import (
     summarise_grid,
 )
 from coverage.rural.gridcells import inspire_cell_categorical
-from coverage.rural.projects import finish_areas, gemeinde_projects
+from coverage.rural.projects import finish_areas, project_counts, projects_from_counts
 
 GRID_CRS = "EPSG:3035"
 
@@ -69,6 +69,11 @@ class RuralResult:
     cost_set: CostSet | None = None
     #: one project area per Gemeinde (coverage.rural.projects.gemeinde_projects)
     project_areas: pd.DataFrame = field(default_factory=pd.DataFrame)
+
+
+def estimated_population_source(household_size: float) -> str:
+    """The manifest's population source when it is estimated from the addresses."""
+    return f"estimated from address households x {household_size} inhabitants"
 
 
 def population_cells_1km(cells: pd.DataFrame) -> pd.DataFrame:
@@ -154,30 +159,13 @@ def analyse_rural(
         cells = population_from_addresses(
             gx, gy, addresses["households"].to_numpy(), options.household_size
         )
-        source = f"estimated from address households x {options.household_size} inhabitants"
+        source = estimated_population_source(options.household_size)
     else:
         cells = population_cells_1km(population)
         source = population_source or "population grid"
-    degurba_cells = classify_cells(cells, options.degurba)
+    degurba_cells, degurba_gemeinde = degurba_tables(cells, gemeinden, options.degurba)
     addr_cell = degurba_for_points(gx, gy, degurba_cells)
-
-    if gemeinden is not None and len(gemeinden):
-        link = cell_municipality(degurba_cells, gemeinden)
-        degurba_gemeinde = classify_municipalities(degurba_cells, link, options.degurba)
-        by_ags = degurba_gemeinde.set_index("ags")["degurba"]
-        addr_muni = addresses["ags"].map(by_ags).fillna(0).to_numpy(dtype=np.int8)
-    else:
-        degurba_gemeinde = pd.DataFrame(
-            columns=[
-                "ags",
-                "population",
-                "share_urban_centre",
-                "share_urban_cluster",
-                "share_rural",
-                "degurba",
-            ]
-        )
-        addr_muni = np.zeros(len(addresses), dtype=np.int8)
+    addr_muni = municipality_classes(addresses["ags"], degurba_gemeinde)
 
     eligible = addresses["eligible"].to_numpy(dtype=bool)
     gaps = rural_gap(eligible, addr_cell, addr_muni, options.rural_rule)
@@ -208,6 +196,26 @@ def analyse_rural(
     )  # fmt: skip
 
 
+def degurba_tables(
+    cells: pd.DataFrame, gemeinden: gpd.GeoDataFrame | None, params: DegurbaParams
+) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """DEGURBA per 1 km cell of a population cell table, and per Gemeinde (empty table
+    without Gemeinden)."""
+    degurba_cells = classify_cells(cells, params)
+    if gemeinden is None or not len(gemeinden):
+        return degurba_cells, pd.DataFrame(columns=_DEGURBA_GEMEINDE_COLUMNS)
+    link = cell_municipality(degurba_cells, gemeinden)
+    return degurba_cells, classify_municipalities(degurba_cells, link, params)
+
+
+def municipality_classes(ags: pd.Series, degurba_gemeinde: pd.DataFrame) -> np.ndarray:
+    """The DEGURBA class of each address's Gemeinde (0: unknown)."""
+    if not len(degurba_gemeinde):
+        return np.zeros(len(ags), dtype=np.int8)
+    by_ags = degurba_gemeinde.set_index("ags")["degurba"]
+    return ags.map(by_ags).fillna(0).to_numpy(dtype=np.int8)
+
+
 def _projects(
     addresses: pd.DataFrame,
     areas: gpd.GeoDataFrame,
@@ -217,6 +225,23 @@ def _projects(
     cost_set: CostSet,
 ) -> pd.DataFrame:
     """Project areas per Gemeinde, with population (DEGURBA table) and area (boundaries)."""
+    counts = project_counts(addresses, options.served_class)
+    classes = set(addresses["class"])
+    return project_areas(counts, classes, areas, gemeinden, degurba_gemeinde, options, cost_set)
+
+
+def project_areas(
+    counts: pd.DataFrame,
+    classes: set[str],
+    areas: gpd.GeoDataFrame,
+    gemeinden: gpd.GeoDataFrame | None,
+    degurba_gemeinde: pd.DataFrame,
+    options: RuralOptions,
+    cost_set: CostSet,
+) -> pd.DataFrame:
+    """Project areas per Gemeinde from :func:`coverage.rural.projects.project_counts` with
+    ``options.served_class`` (summed over parts of the addresses, or of all), the classes
+    the addresses have, the gap areas, the Gemeinden and their DEGURBA table."""
     population = area = None
     if len(degurba_gemeinde):
         population = degurba_gemeinde.set_index(degurba_gemeinde["ags"].astype("string"))[
@@ -231,9 +256,38 @@ def _projects(
             .groupby(level=0)
             .sum()
         )
-    served = options.served_class if options.served_class in set(addresses["class"]) else None
-    return gemeinde_projects(addresses, areas, served_class=served, population=population,
-                             area_km2=area, costs=cost_set)  # fmt: skip
+    served = options.served_class if options.served_class in classes else None
+    return projects_from_counts(counts, areas, served_class=served, population=population,
+                                area_km2=area, costs=cost_set)  # fmt: skip
+
+
+def gap_areas(
+    addresses: pd.DataFrame,
+    xy: tuple[np.ndarray, np.ndarray],
+    crs: str,
+    addr_cell: np.ndarray,
+    options: RuralOptions,
+    cost_set: CostSet,
+    fibre: np.ndarray | None,
+    gemeinden: gpd.GeoDataFrame | None = None,
+) -> tuple[gpd.GeoDataFrame, pd.Categorical]:
+    """Gap areas (costed, remainders, clipped, non-members cut out) and each address's area.
+
+    ``addresses`` needs ``eligible``, ``networks_now``, ``best_technology``, ``households``,
+    ``site_type``, ``ags``; ``addr_cell`` is its DEGURBA cell class. The result depends
+    only on the eligible rows, on each one's nearest served row (a link technology of the
+    cost set) and on the rows an area polygon holds (all within the disc radius of an
+    eligible row), each in its order among the rows: any subset of rows holding these, in
+    the same order, gives the same areas (a cluster run passes such a subset).
+    """
+    return _gap_areas(addresses, xy, crs, addr_cell, options, cost_set, fibre, gemeinden)
+
+
+def link_served(best_technology: pd.Series, cost_set: CostSet) -> np.ndarray:
+    """Addresses a gap area can link to: the link goes to a gigabit-capable wired network
+    (the cost set's link technologies), never to a merely non-eligible address."""
+    served = best_technology.astype("string").isin(cost_set.link_technologies)
+    return served.fillna(False).to_numpy(bool)
 
 
 def _gap_areas(
@@ -248,10 +302,9 @@ def _gap_areas(
 ) -> tuple[gpd.GeoDataFrame, pd.Categorical]:
     eligible = addresses["eligible"].to_numpy(dtype=bool)
     white = addresses["networks_now"].to_numpy() == 0
-    # the link goes to a gigabit-capable wired network, never to a merely non-eligible address
-    served = addresses["best_technology"].astype("string").isin(cost_set.link_technologies)
+    served = link_served(addresses["best_technology"], cost_set)
     areas, area_pos = find_gap_areas(
-        xy[0], xy[1], eligible, served.fillna(False).to_numpy(bool),
+        xy[0], xy[1], eligible, served,
         addresses["households"].to_numpy(), addresses["site_type"].to_numpy(),
         addresses["ags"].to_numpy(), addr_cell,
         white=white, fibre=fibre, params=options.gaps, crs=str(crs),
@@ -271,6 +324,8 @@ def _gap_areas(
 _DEGURBA_GEMEINDE_COLUMNS = [
     "ags", "population", "share_urban_centre", "share_urban_cluster", "share_rural", "degurba",
 ]  # fmt: skip
+#: the columns of the DEGURBA table per Gemeinde (an empty one has them too)
+DEGURBA_GEMEINDE_COLUMNS = _DEGURBA_GEMEINDE_COLUMNS
 
 
 def _without_grid(
@@ -312,16 +367,22 @@ def _without_grid(
     )
 
 
-def rural_counts(per_address: pd.DataFrame, *, digits: int) -> pd.DataFrame:
-    """Rural-gap addresses and households per AGS prefix (8 = Gemeinde, 5 = Kreis)."""
+def rural_counts(
+    per_address: pd.DataFrame, *, digits: int, count: str | None = None
+) -> pd.DataFrame:
+    """Rural-gap addresses and households per AGS prefix (8 = Gemeinde, 5 = Kreis).
+
+    ``count``: the column of addresses each row stands for (grouped rows), None: one each.
+    """
     key, keys = ags_prefix_codes(per_address["ags"], digits)
     gap = per_address["rural_gap"].to_numpy(dtype=bool)
+    n = np.ones(len(gap)) if count is None else per_address[count].to_numpy(float)
     hh = pd.to_numeric(per_address["households"], errors="coerce").fillna(0).to_numpy("int64")
     used = np.bincount(key, minlength=len(keys)) > 0
     out = pd.DataFrame(
         {
             "ags": pd.array(keys[used], dtype="string"),
-            "rural_gap": np.bincount(key, weights=gap, minlength=len(keys))[used],
+            "rural_gap": np.bincount(key, weights=gap * n, minlength=len(keys))[used],
             "rural_gap_households": np.bincount(
                 key, weights=np.where(gap, hh, 0), minlength=len(keys)
             )[used],

@@ -365,15 +365,39 @@ def population_from_addresses(
     German average about 2.0-2.1; pass the Zensus value of the region when known), summed
     per cell. NA households count 0; non-finite coordinates are left out. Returns
     ``cell_id``, ``x_ll``, ``y_ll``, ``population`` for the inhabited cells, sorted by id.
+
+    The households are summed per cell first (:func:`household_cells`, whole numbers: the
+    same sums in any order and any split of the addresses), then multiplied.
     """
+    cells = household_cells(x3035, y3035, households, cell_size_m=cell_size_m)
+    return population_from_household_cells(cells, household_size, cell_size_m=cell_size_m)
+
+
+def household_cells(
+    x3035: npt.ArrayLike,
+    y3035: npt.ArrayLike,
+    households: npt.ArrayLike,
+    *,
+    cell_size_m: int = 1000,
+) -> pd.DataFrame:
+    """Households per inhabited cell (``x_ll``, ``y_ll``, ``households`` float64 holding
+    whole numbers), sorted by corner. Tables of parts of the addresses add up: sum them per
+    corner for the table of all (a cluster run does)."""
     x_ll, y_ll, valid = cell_lower_left(x3035, y3035, cell_size_m)
     hh = pd.to_numeric(pd.Series(households), errors="coerce").fillna(0).to_numpy(float)
     if hh.shape != x_ll.shape:
         raise InputDataError(f"households has {hh.size} values for {x_ll.size} addresses")
-    frame = pd.DataFrame(
-        {"x_ll": x_ll[valid], "y_ll": y_ll[valid], "population": hh[valid] * household_size}
-    )
-    out = frame.groupby(["x_ll", "y_ll"], sort=True).sum().reset_index()
+    frame = pd.DataFrame({"x_ll": x_ll[valid], "y_ll": y_ll[valid], "households": hh[valid]})
+    return frame.groupby(["x_ll", "y_ll"], sort=True).sum().reset_index()
+
+
+def population_from_household_cells(
+    cells: pd.DataFrame, household_size: float = 2.1, *, cell_size_m: int = 1000
+) -> pd.DataFrame:
+    """The cell table of :func:`population_from_addresses` from :func:`household_cells`
+    (several tables are summed per corner first)."""
+    out = cells.groupby(["x_ll", "y_ll"], sort=True)["households"].sum().reset_index()
+    out["population"] = out.pop("households").to_numpy(float) * household_size
     size = int(cell_size_m)
     ids = inspire_cell_ids(
         out["x_ll"].to_numpy() + size / 2, out["y_ll"].to_numpy() + size / 2, size

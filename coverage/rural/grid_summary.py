@@ -35,6 +35,7 @@ __all__ = [
     "parse_inspire_cell_ids",
     "region_total",
     "summarise_by",
+    "summarise_cells",
     "summarise_grid",
 ]
 
@@ -83,6 +84,7 @@ def summarise_by(
     rural_gap: npt.ArrayLike | None = None,
     address_class: npt.ArrayLike | None = None,
     key_name: str = "key",
+    count: npt.ArrayLike | None = None,
 ) -> pd.DataFrame:
     """Count addresses per key (a cell id, an AGS, a Kreis key ...).
 
@@ -97,6 +99,9 @@ def summarise_by(
     address_class
         Optional class label per address (e.g. white/grey/black); adds one column
         ``addresses_<class>`` per label (NA labels are not counted in any class column).
+    count
+        Addresses each row stands for (grouped rows: ``households`` is then the group's
+        households); default 1 per row.
 
     Returns
     -------
@@ -126,16 +131,21 @@ def summarise_by(
     codes = codes[present]
     k = len(uniques)
 
+    # addresses per row: 1, or the size of each group of addresses (``count``)
+    each = np.ones(n, dtype="int64") if count is None else np.asarray(count, dtype="int64")
+    if each.shape[0] != n:
+        raise InputDataError(f"count has {each.shape[0]} values for {n} rows")
+
     def total(weights: npt.NDArray[np.int64] | None) -> npt.NDArray[np.int64]:
         w = None if weights is None else weights[present]
         return np.bincount(codes, weights=w, minlength=k).astype("int64")
 
     columns = {
-        "addresses": total(None),
+        "addresses": total(None if count is None else each),
         "households": total(hh),
-        "eligible": total(elig.astype("int64")),
+        "eligible": total(each * elig),
         "eligible_households": total(hh * elig),
-        "rural_gap": total(rural.astype("int64")),
+        "rural_gap": total(each * rural),
         "rural_gap_households": total(hh * rural),
     }
     if address_class is not None:
@@ -143,7 +153,7 @@ def summarise_by(
         if len(cls_codes) != n:
             raise InputDataError(f"address_class has {len(cls_codes)} values for {n} addresses")
         for code in np.argsort(np.asarray(labels.astype(str)), kind="stable"):
-            columns[f"addresses_{labels[code]}"] = total((cls_codes == code).astype("int64"))
+            columns[f"addresses_{labels[code]}"] = total(each * (cls_codes == code))
     names = np.asarray(uniques.astype(str), dtype=object)
     order = np.argsort(names, kind="stable")  # rows sorted by key, as groupby(sort=True)
     out = pd.DataFrame({key_name: pd.array(names[order], dtype="string")})
@@ -173,13 +183,34 @@ def summarise_grid(
     (empty cells are not listed). Addresses with non-finite coordinates are left out.
     """
     size = _check_size(size_m)
-    out = summarise_by(
+    return summarise_cells(
         inspire_cell_categorical(x3035, y3035, size),
         households=households,
         eligible=eligible,
         rural_gap=rural_gap,
         address_class=address_class,
+    )
+
+
+def summarise_cells(
+    cell_ids: npt.ArrayLike,
+    *,
+    households: npt.ArrayLike | None = None,
+    eligible: npt.ArrayLike | None = None,
+    rural_gap: npt.ArrayLike | None = None,
+    address_class: npt.ArrayLike | None = None,
+    count: npt.ArrayLike | None = None,
+) -> pd.DataFrame:
+    """:func:`summarise_grid` from the INSPIRE cell id of each address (or of each group of
+    addresses with ``count``, as :func:`summarise_by`)."""
+    out = summarise_by(
+        cell_ids,
+        households=households,
+        eligible=eligible,
+        rural_gap=rural_gap,
+        address_class=address_class,
         key_name="cell_id",
+        count=count,
     )
     corners = parse_inspire_cell_ids(out["cell_id"])
     out.insert(1, "x_ll", corners["x_ll"].to_numpy())

@@ -150,6 +150,17 @@ def gemeinde_projects(
     ``remainder_addresses``, ``cost_*``, ``per_connection_*``, ``per_home_passed_*``, ``currency``, ``population``,
     ``area_km2``, ``density_per_km2``.
     """
+    counts = project_counts(addresses, served_class)
+    return projects_from_counts(
+        counts, areas, served_class=served_class, population=population, area_km2=area_km2,
+        costs=costs,
+    )  # fmt: skip
+
+
+def project_counts(addresses: pd.DataFrame, served_class: str | None) -> pd.DataFrame:
+    """Per AGS (index, sorted): ``addresses_total``, ``addresses`` (eligible),
+    ``eligible_households``, ``below_30`` and ``served`` (class ``served_class``): sums, so
+    the tables of parts of the addresses add up (a cluster run sums them per AGS)."""
     ags = addresses["ags"].astype("string")
     elig = addresses["eligible"].to_numpy(dtype=bool)
     down = pd.to_numeric(addresses["best_down_mbps"], errors="coerce").to_numpy(float)
@@ -162,6 +173,21 @@ def gemeinde_projects(
         addresses_total=("elig", "size"), addresses=("elig", "sum"),
         eligible_households=("hh", "sum"), below_30=("below", "sum"), served=("served", "sum"),
     )  # fmt: skip
+    return per
+
+
+def projects_from_counts(
+    counts: pd.DataFrame,
+    areas: pd.DataFrame,
+    *,
+    served_class: str | None,
+    population: pd.Series | None,
+    area_km2: pd.Series | None,
+    costs: CostSet,
+) -> pd.DataFrame:
+    """:func:`gemeinde_projects` from :func:`project_counts` (of all addresses, or summed
+    over parts of them)."""
+    per = counts.copy()
     per["share_below_30_pct"] = 100.0 * per["below_30"] / per["addresses_total"]
     per["committed_share_pct"] = (
         100.0 * per["served"] / per["addresses_total"] if served_class else np.nan
