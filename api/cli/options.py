@@ -132,3 +132,24 @@ AcceptUnmatchedOption = Annotated[
 MinCountOption = Annotated[
     int, typer.Option(help="Public summaries hide counts between 1 and this minus one.", min=1)
 ]
+PopulationOption = Annotated[
+    Path | None,
+    typer.Option(help="Population grid for DEGURBA: Zensus-style INSPIRE CSV or EPSG:3035 raster."),
+]
+RuralRuleOption = Annotated[
+    str,
+    typer.Option(help="Rural gap = eligible address in a rural cell | municipality | both."),
+]
+HouseholdSizeOption = Annotated[
+    float,
+    typer.Option(
+        help="Inhabitants per household when population is estimated from addresses.", min=0.1
+    ),
+]
+FibreOption = Annotated[
+    Path | None,
+    typer.Option(help="Existing fibre: PoPs (points) or routes (lines) gap areas link to."),
+]
+CostsOption = Annotated[
+    str | None, typer.Option(help="Cost set: de, us, uk or a TOML file (default: --region).")
+]

@@ -20,12 +20,17 @@ from api.cli.options import (
     CkmDOption,
     CkmJsOption,
     CkmVOption,
+    CostsOption,
     CoverageColumnsOption,
     CoverageCrsOption,
+    FibreOption,
     HeaderRowOption,
+    HouseholdSizeOption,
     IncludePlannedOption,
+    PopulationOption,
     ProfileOption,
     RegionOption,
+    RuralRuleOption,
     SecretOption,
     ValuesOption,
     _parse_as_of,
@@ -139,26 +144,13 @@ def run_cmd(
     offers_values: ValuesOption = None,
     offers_header_row: HeaderRowOption = None,
     accept_unmatched: AcceptUnmatchedOption = False,
-    population: Annotated[
-        Path | None,
-        typer.Option(
-            help="Population grid for DEGURBA: Zensus-style INSPIRE CSV or EPSG:3035 raster."
-        ),
-    ] = None,
-    rural_rule: Annotated[
-        str,
-        typer.Option(help="Rural gap = eligible address in a rural cell | municipality | both."),
-    ] = "cell",
+    population: PopulationOption = None,
+    rural_rule: RuralRuleOption = "cell",
     ckm_d: CkmDOption = 10,
     ckm_v: CkmVOption = 3.0,
     ckm_js: CkmJsOption = 2,
     cell_key_secret: SecretOption = None,
-    household_size: Annotated[
-        float,
-        typer.Option(
-            help="Inhabitants per household when population is estimated from addresses.", min=0.1
-        ),
-    ] = 2.1,
+    household_size: HouseholdSizeOption = 2.1,
     measured: Annotated[
         Path | None,
         typer.Option(help="Measured speeds (Ookla open-data tiles) reported beside the class."),
@@ -181,13 +173,8 @@ def run_cmd(
             help="NAME=FILE raster sampled at every address (e.g. mobile=lte.tif); repeat."
         ),
     ] = None,
-    fibre: Annotated[
-        Path | None,
-        typer.Option(help="Existing fibre: PoPs (points) or routes (lines) gap areas link to."),
-    ] = None,
-    costs: Annotated[
-        str | None, typer.Option(help="Cost set: de, us, uk or a TOML file (default: --region).")
-    ] = None,
+    fibre: FibreOption = None,
+    costs: CostsOption = None,
     gpkg_addresses: Annotated[
         bool,
         typer.Option(
@@ -326,29 +313,11 @@ def cluster_run_cmd(
         int | None,
         typer.Option(help="A local Dask cluster of N processes (default 2).", min=1),
     ] = None,
-    population: Annotated[
-        Path | None,
-        typer.Option(
-            help="Population grid for DEGURBA: Zensus-style INSPIRE CSV or EPSG:3035 raster."
-        ),
-    ] = None,
-    rural_rule: Annotated[
-        str,
-        typer.Option(help="Rural gap = eligible address in a rural cell | municipality | both."),
-    ] = "cell",
-    household_size: Annotated[
-        float,
-        typer.Option(
-            help="Inhabitants per household when population is estimated from addresses.", min=0.1
-        ),
-    ] = 2.1,
-    fibre: Annotated[
-        Path | None,
-        typer.Option(help="Existing fibre: PoPs (points) or routes (lines) gap areas link to."),
-    ] = None,
-    costs: Annotated[
-        str | None, typer.Option(help="Cost set: de, us, uk or a TOML file (default: --region).")
-    ] = None,
+    population: PopulationOption = None,
+    rural_rule: RuralRuleOption = "cell",
+    household_size: HouseholdSizeOption = 2.1,
+    fibre: FibreOption = None,
+    costs: CostsOption = None,
 ) -> None:
     """Classify addresses that stay on a Dask cluster and analyse rural gaps there.
 

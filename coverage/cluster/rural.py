@@ -79,8 +79,7 @@ def rural_on_cluster(
 ) -> ClusterRural:
     """Run steps 1-5 of the module docstring over the futures ``parts`` (classified rows
     with coordinates, in the input's order); the parts are written by step 5."""
-    numbers = list(range(len(parts)))
-    surveys = client.gather([client.submit(task.survey, p, i) for i, p in zip(numbers, parts)])
+    surveys = client.gather([client.submit(task.survey, p, i) for i, p in enumerate(parts)])
 
     # 2. DEGURBA on the client: a 1 km grid, small even for a country
     if task.inspire_grid:
@@ -106,7 +105,7 @@ def rural_on_cluster(
         client,
         (eligible["x"].to_numpy(), eligible["y"].to_numpy(), eligible["part"].to_numpy(), bound),
     )
-    near = client.gather([client.submit(task.near, p, i, shared) for i, p in zip(numbers, parts)])
+    near = client.gather([client.submit(task.near, p, i, shared) for i, p in enumerate(parts)])
     del shared
 
     # 4. gap areas over the eligible rows and the rows near them, in the input's order
@@ -135,7 +134,7 @@ def rural_on_cluster(
     flagged = client.gather(
         [
             client.submit(task.flag, p, i, cells_f, gemeinde_f, per_part[i], names_f)
-            for i, p in zip(numbers, parts)
+            for i, p in enumerate(parts)
         ]
     )
     groups = {
@@ -145,9 +144,7 @@ def rural_on_cluster(
 
     counts = pd.concat([s["projects"] for s in surveys]).groupby(level=0, sort=True).sum()
     classes = set().union(*(s["classes"] for s in surveys))
-    projects = project_areas(
-        counts, classes, areas, gemeinden, degurba_gemeinde, options, cost_set
-    )
+    projects = project_areas(counts, classes, areas, gemeinden, degurba_gemeinde, options, cost_set)
     grids = {
         size: _grid(groups.get(name)) for size, name in ((100, "grid_100m"), (1000, "grid_1km"))
     }

@@ -162,7 +162,9 @@ class RuralTask:
         )
         keys = {"ags": out["ags"].astype("string").fillna("").to_numpy()}
         if self.inspire_grid:
-            keys.update(grid_100m=np.asarray(c100, dtype=object), grid_1km=np.asarray(c1k, dtype=object))
+            keys.update(
+                grid_100m=np.asarray(c100, dtype=object), grid_1km=np.asarray(c1k, dtype=object)
+            )
         return {name: group_sums(sums.assign(key=k)) for name, k in keys.items()}
 
     def _grid_xy(self, x: np.ndarray, y: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
