@@ -158,7 +158,9 @@ def print_run(
             f"{c['addresses']:,} addresses in {c['address_parts']:,} "
             f"part{'' if c['address_parts'] == 1 else 's'}, "
             f"{c['coverage_features']:,} coverage features; eligible {c['eligible']:,}; "
-            f"no rural gap analysis (cluster run); total {manifest['timings_s']['total']:.1f} s"
+            f"rural gaps: {c.get('rural_gap', 0):,} (rule: "
+            f"{manifest['parameters'].get('rural_rule', '-')}); "
+            f"total {manifest['timings_s']['total']:.1f} s"
         )
     else:
         console.print(

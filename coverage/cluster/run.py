@@ -261,7 +261,8 @@ def cluster_run(
             population=done.rural.population_source,
             population_basis=basis_record,
             gap_link_distance_m=rural_options.gaps.link_distance_m,
-            costs=cost_set.record(),
+            # as written (JSON has no tuples): the returned manifest equals the file
+            costs={k: list(v) if isinstance(v, tuple) else v for k, v in cost_set.record().items()},
             rankings=RANKINGS,
         )
         tables["gap_areas.parquet"] = done.rural.gap_areas

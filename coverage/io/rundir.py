@@ -232,9 +232,9 @@ def load_run(
         hint = " (did you mean its run/ subdirectory?)" if (root / "run").is_dir() else ""
         if (root / "addresses").is_dir() and (root / "manifest.json").is_file():
             hint = (
-                " (a gapmap cluster-run directory: its tables and per-address parts are "
-                "there, but no boundaries or rural analysis for maps and evidence packs; "
-                "run gapmap run per Kreis or Land for those)"
+                " (a gapmap cluster-run directory: its tables, gap areas and per-address "
+                "parts are there, but not the one addresses.parquet maps and evidence "
+                "packs read; run gapmap run per Kreis or Land for those)"
             )
         raise InputDataError(
             f"{root} is not a complete run directory{hint}: missing {', '.join(missing)}"

@@ -1,6 +1,6 @@
 """``gapmap cluster-run``: addresses that stay on a 2-worker LocalCluster give the local
-run's classes, keys and tables; bad parts fail with the address named and leave the earlier
-run directory as it was."""
+run's classes, keys, rural flags, gap areas and every table; bad parts fail with the address
+named and leave the earlier run directory as it was."""
 
 from __future__ import annotations
 
@@ -24,10 +24,30 @@ gpd = pytest.importorskip("geopandas")
 
 from coverage.cluster.run import ClusterRunOptions, cluster_run  # noqa: E402
 from coverage.pipeline import LayerSpec, RunInputs, RunOptions, run  # noqa: E402
+from coverage.rural.analysis import RuralOptions  # noqa: E402
 
 
 @pytest.fixture(scope="module")
-def local_run(demo_inputs: DemoInputs, tmp_path_factory: pytest.TempPathFactory) -> Path:
+def rural(tmp_path_factory: pytest.TempPathFactory) -> RuralOptions:
+    """The German cost set with every cluster an area of its own (no minimum size or cost
+    per connection): the sparse test demo then has hundreds of gap areas, not only the
+    scattered remainders."""
+    import coverage.costs
+
+    text = (Path(coverage.costs.__file__).parent / "de.toml").read_text(encoding="utf-8")
+    small = text.replace("min_addresses = 10", "min_addresses = 1").replace(
+        "max_per_connection = 20000.0", "max_per_connection = 0.0"
+    )
+    assert small != text
+    path = tmp_path_factory.mktemp("costs") / "de_small_areas.toml"
+    path.write_text(small, encoding="utf-8")
+    return RuralOptions(costs=str(path))
+
+
+@pytest.fixture(scope="module")
+def local_run(
+    demo_inputs: DemoInputs, rural: RuralOptions, tmp_path_factory: pytest.TempPathFactory
+) -> Path:
     """``gapmap run`` of the demo inputs: the reference."""
     out = tmp_path_factory.mktemp("cluster") / "local"
     inputs = RunInputs(
@@ -35,7 +55,7 @@ def local_run(demo_inputs: DemoInputs, tmp_path_factory: pytest.TempPathFactory)
         (LayerSpec(demo_inputs.coverage),),
         LayerSpec(demo_inputs.boundaries),
     )
-    run(inputs, out, RunOptions(as_of=demo_inputs.as_of, cell_key_secret=SECRET))
+    run(inputs, out, RunOptions(as_of=demo_inputs.as_of, cell_key_secret=SECRET, rural=rural))
     return out
 
 
@@ -65,64 +85,78 @@ def _cluster(demo_inputs: DemoInputs, parts: Path, out: Path, dask_client, **opt
 
 
 def test_cluster_run_equals_the_local_run(
-    dask_client, demo_inputs: DemoInputs, local_run: Path, tmp_path: Path
+    dask_client, demo_inputs: DemoInputs, local_run: Path, rural: RuralOptions, tmp_path: Path
 ) -> None:
-    """Every address's classification, offer columns, keys and point, and the Gemeinde and
-    Kreis tables equal the local run's; a third of the addresses get their ags from the
-    boundaries on the workers."""
+    """Every address's classification, offer columns, keys, point and rural columns, and
+    every table of the local run (summaries, grids, DEGURBA, gap and project areas, cost
+    sources and their public copies) are equal; a third of the addresses get their ags from
+    the boundaries on the workers. The parts hold the addresses in the file's order (gap
+    areas are numbered by first address)."""
     addresses = _addresses(demo_inputs)
     assert addresses["ags"].notna().all()
     addresses.loc[addresses.index % 3 == 0, "ags"] = None
-    parts = _parts(addresses, tmp_path / "parts")
-    result = _cluster(demo_inputs, parts, tmp_path / "out", dask_client, cell_key_secret=SECRET)
+    parts = _parts(addresses, tmp_path / "parts", sort=False)
+    result = _cluster(
+        demo_inputs, parts, tmp_path / "out", dask_client, cell_key_secret=SECRET, rural=rural
+    )
 
     out = tmp_path / "out"
     manifest = json.loads((out / "manifest.json").read_text())
     assert manifest == result.manifest
     assert manifest["created_by"] == "gapmap cluster-run"
     n_parts = manifest["counts"]["address_parts"]
+    assert n_parts >= 2  # rows of several parts link into one area
     assert sorted(p.name for p in (out / "addresses").iterdir()) == [
         f"part.{i:05d}.parquet" for i in range(n_parts)
     ]
+    tables = sorted(p.name for p in local_run.iterdir() if p.suffix in (".csv", ".parquet"))
+    tables.remove("addresses.parquet")
     assert manifest["files"] == sorted(
         [
             *(f"addresses/part.{i:05d}.parquet" for i in range(n_parts)),
+            *tables,
             "manifest.json",
-            "summary_gemeinde.csv",
-            "summary_gemeinde_public.csv",
-            "summary_kreis.csv",
-            "summary_kreis_public.csv",
+            "validation.json",
         ]
     )
 
     got = gpd.read_parquet(out / "addresses")  # the parts are one GeoParquet dataset
     assert got.crs.to_epsg() == 25832
     expected = gpd.read_parquet(local_run / "addresses.parquet")
+    assert list(got.columns) == [c for c in expected.columns if c in got.columns]
+    rural_columns = ["degurba_cell", "degurba_gemeinde", "rural_gap", "cell_100m", "cell_1km",
+                     "gap_area_id"]  # fmt: skip
     got = got.set_index("address_id").sort_index()
     expected = expected.set_index("address_id").sort_index()
     assert got.index.equals(expected.index) and len(got) == demo_inputs.addresses_count
     assert bool(shapely.equals(got.geometry.values, expected.geometry.values).all())
-    for col in ["ags", "households", *RESULT_COLUMNS]:
+    for col in ["ags", "households", "site_type", *RESULT_COLUMNS, *rural_columns]:
         a, b = got[col], expected[col]
         if b.dtype == object or isinstance(b.dtype, pd.CategoricalDtype) or a.dtype == "string":
             a, b = a.astype("string"), b.astype("string")
         pd.testing.assert_series_equal(a, b.astype(a.dtype), check_names=False, obj=col)
 
     local_manifest = json.loads((local_run / "manifest.json").read_text())
-    for key in ("addresses", "households", "eligible", "by_class", "coverage_features"):
+    for key in ("addresses", "households", "eligible", "by_class", "coverage_features",
+                "rural_gap", "gap_areas"):  # fmt: skip
         assert manifest["counts"][key] == local_manifest["counts"][key], key
     assert manifest["counts"]["addresses_without_ags"] == 0
-    for name in ("summary_gemeinde.csv", "summary_kreis.csv"):
-        mine = pd.read_csv(out / name, dtype={"ags": str})
-        theirs = pd.read_csv(local_run / name, dtype={"ags": str})
-        # the cluster run has no rural columns; every other column is the same
-        assert set(mine.columns) < set(theirs.columns)
-        pd.testing.assert_frame_equal(mine, theirs[mine.columns], obj=name)
-    # with the same secret the workers' key sums give the local run's public values
-    for name in ("summary_gemeinde_public.csv", "summary_kreis_public.csv"):
-        mine = pd.read_csv(out / name, dtype={"ags": str})
-        theirs = pd.read_csv(local_run / name, dtype={"ags": str})
-        pd.testing.assert_frame_equal(mine, theirs[mine.columns], obj=name)
+    # a real test of the gap areas: clusters linked to served addresses, non-members cut out
+    areas = gpd.read_parquet(out / "gap_areas.parquet")
+    assert (areas["kind"] == "cluster").sum() > 100 and areas["link_to"].notna().all()
+    assert shapely.get_num_interior_rings(shapely.get_parts(areas.geometry.values)).sum() > 0
+    assert manifest["counts"]["gap_area_rows"] < demo_inputs.addresses_count / 2
+    for name in tables:
+        if name.endswith(".csv"):
+            mine = pd.read_csv(out / name, dtype={"ags": str})
+            theirs = pd.read_csv(local_run / name, dtype={"ags": str})
+        elif name == "gap_areas.parquet" or name == "boundaries.parquet":
+            mine, theirs = gpd.read_parquet(out / name), gpd.read_parquet(local_run / name)
+            assert bool(shapely.equals_exact(mine.geometry.values, theirs.geometry.values, 0).all())
+            mine, theirs = mine.drop(columns="geometry"), theirs.drop(columns="geometry")
+        else:
+            mine, theirs = pd.read_parquet(out / name), pd.read_parquet(local_run / name)
+        pd.testing.assert_frame_equal(mine, theirs, check_exact=True, obj=name)
     public = pd.read_csv(out / "summary_gemeinde_public.csv", dtype={"ags": str})
     assert not public["n_white"].between(1, 2).any()
     assert (public["n_white"] != result.summary_gemeinde["n_white"]).any()
@@ -131,7 +165,8 @@ def test_cluster_run_equals_the_local_run(
 def test_cli_cluster_run_on_a_local_cluster(
     demo_inputs: DemoInputs, local_run: Path, tmp_path: Path, capsys
 ) -> None:
-    """``gapmap cluster-run --workers 2``: exit 0, the Kreis table and counts printed."""
+    """``gapmap cluster-run --workers 2``: exit 0, the Kreis table and counts printed; the
+    rule family's version is the one in force on --as-of (not today's)."""
     from api.cli import main
 
     parts = _parts(_addresses(demo_inputs), tmp_path / "parts", npartitions=3)
@@ -141,7 +176,8 @@ def test_cli_cluster_run_on_a_local_cluster(
             "--addresses", str(parts),
             "--coverage", str(demo_inputs.coverage),
             "--boundaries", str(demo_inputs.boundaries),
-            "--as-of", demo_inputs.as_of.isoformat(),
+            "--profile", "de-gigabit",
+            "--as-of", "2024-01-15",
             "--workers", "2",
             "--out", str(tmp_path / "out"),
         ]
@@ -154,6 +190,8 @@ def test_cli_cluster_run_on_a_local_cluster(
     assert f"{demo_inputs.addresses_count:,} addresses in" in printed
     manifest = json.loads((tmp_path / "out" / "manifest.json").read_text())
     assert manifest["parameters"]["dask"] == {"scheduler": None, "workers": 2}
+    assert manifest["profile"]["id"] == "de-gigabit-2023"
+    assert manifest["profile"]["selected_by"] == "family de-gigabit, in force on 2024-01-15"
 
 
 def _polygon_at(frame: gpd.GeoDataFrame, i: int) -> gpd.GeoDataFrame:
@@ -342,7 +380,7 @@ def test_summary_diff_and_maps_read_a_cluster_run(
     capsys.readouterr()
     assert main(["summary", str(out)]) == 0
     printed = capsys.readouterr().out
-    assert "Hochsauerlandkreis" in printed and "no rural gap analysis (cluster run)" in printed
+    assert "Hochsauerlandkreis" in printed and "rural gaps: " in printed
     assert main(["diff", str(local_run), str(out)]) == 0
     assert "0 address(es) changed; 0 added, 0 removed" in capsys.readouterr().out
     with pytest.raises(InputDataError, match=r"gapmap cluster-run directory.*gapmap run per"):
