@@ -269,3 +269,23 @@ def test_real_zensus_grid_kreis_seats(shared_data: Path) -> None:
     assert (siegen["degurba_cell"] == 3).sum() == 0 and (siegen["degurba_cell"] == 2).sum() > 0
     assert munis.loc["05970040", "share_urban_cluster"] == pytest.approx(0.956, abs=0.001)
     assert munis.loc["05962032", "share_urban_centre"] == pytest.approx(0.786, abs=0.001)
+
+
+def test_household_cells_of_parts_sum_to_the_population_of_all() -> None:
+    """1 km household sums of parts of the addresses, summed, give the population table of
+    all addresses exactly (whole households summed, then multiplied)."""
+    from coverage.rural.degurba import (
+        household_cells,
+        population_from_addresses,
+        population_from_household_cells,
+    )
+
+    rng = np.random.default_rng(9)
+    n = 3_000
+    x = rng.uniform(4_100_000, 4_110_000, n)
+    y = rng.uniform(3_060_000, 3_066_000, n)
+    hh = rng.integers(0, 9, n)
+    parts = [household_cells(x[s], y[s], hh[s]) for s in np.array_split(np.arange(n), 4)]
+    got = population_from_household_cells(pd.concat(parts, ignore_index=True), 2.1)
+    pd.testing.assert_frame_equal(got, population_from_addresses(x, y, hh, 2.1), check_exact=True)
+    assert got["population"].sum() == pytest.approx(hh.sum() * 2.1)

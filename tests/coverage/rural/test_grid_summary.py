@@ -100,3 +100,45 @@ def test_summarise_by_kreis_and_region_total() -> None:
     assert total.loc[0, "share_eligible"] == pytest.approx(2 / 3)
     empty = summarise_by(pd.Series([None], dtype="string"))
     assert len(empty) == 0
+
+
+def test_grid_summary_of_grouped_parts_equals_the_one_over_addresses() -> None:
+    """Addresses split into parts and grouped per (cell, class, eligible, rural gap), as a
+    cluster run's workers send them: ``summarise_cells(count=...)`` over the groups gives
+    the table of ``summarise_grid`` over the addresses, column for column."""
+    from coverage.rural.grid_summary import summarise_cells
+    from coverage.rural.gridcells import inspire_cell_ids
+
+    rng = np.random.default_rng(5)
+    n = 4_000
+    x = rng.uniform(4_100_000, 4_104_000, n)
+    y = rng.uniform(3_060_000, 3_063_000, n)
+    frame = pd.DataFrame(
+        {
+            "cell": inspire_cell_ids(x, y, 1000),
+            "households": rng.integers(0, 5, n),
+            "eligible": rng.random(n) < 0.4,
+            "rural_gap": rng.random(n) < 0.5,
+            "class": rng.choice(["grey", "white", "gigabit"], n, p=[0.3, 0.1, 0.6]),
+        }
+    )
+    frame["rural_gap"] &= frame["eligible"]
+    keys = ["cell", "class", "eligible", "rural_gap"]
+    parts = [
+        frame.iloc[s]
+        .assign(addresses=1)
+        .groupby(keys, as_index=False)[["addresses", "households"]]
+        .sum()
+        for s in np.array_split(np.arange(n), 3)
+    ]
+    groups = pd.concat(parts).groupby(keys, as_index=False).sum()
+    assert len(groups) < n / 10
+    got = summarise_cells(
+        groups["cell"], households=groups["households"], eligible=groups["eligible"],
+        rural_gap=groups["rural_gap"], address_class=groups["class"], count=groups["addresses"],
+    )  # fmt: skip
+    expected = summarise_grid(
+        x, y, size_m=1000, households=frame["households"], eligible=frame["eligible"],
+        rural_gap=frame["rural_gap"], address_class=frame["class"],
+    )  # fmt: skip
+    pd.testing.assert_frame_equal(got, expected, check_exact=True)
