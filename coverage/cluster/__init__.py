@@ -28,11 +28,15 @@ Modules:
 * ``join``: :func:`~join.points_in_polygons_distributed`;
 * ``classify``: :func:`~classify.classify_distributed` (``gapmap run --workers``);
 * ``frames``: :func:`~frames.classify_frame` (lazy Dask frame of result rows);
-* ``run``, ``run_part``: ``gapmap cluster-run`` on the client, and its task per part.
+* ``run``, ``run_part``: ``gapmap cluster-run`` on the client, and its task per part;
+* ``rural``, ``rural_part``, ``run_tables``: cluster-run's rural step (DEGURBA, rural gaps,
+  grid summaries, gap areas) on the client and per part, and its tables from the workers'
+  sums.
 
 Imports: the kernel (:mod:`coverage.kernel`), :mod:`coverage.classify`, profiles, schema,
-CRS, errors, :mod:`coverage.aggregate`, :mod:`coverage.run_inputs` and
-:mod:`coverage.run_records`; files are read and written only through :mod:`coverage.io`
+CRS, errors, :mod:`coverage.aggregate`, :mod:`coverage.rural`, :mod:`coverage.privacy`,
+:mod:`coverage.run_inputs`, :mod:`coverage.run_population`, :mod:`coverage.run_projects`
+and :mod:`coverage.run_records`; files are read and written only through :mod:`coverage.io`
 (GeoParquet parts: :mod:`coverage.io.geoparquet_parts`). Never :mod:`coverage.pipeline`
 (the pipeline calls this room, not the other way), and never a face (``api``, ``maps``).
 Dask, distributed and dask-geopandas are optional: imported only inside the functions that

@@ -280,7 +280,10 @@ def cluster_run(
         manifest["files"] = sorted(
             [*(f"{_PARTS}/{name}" for name in written), *tables, "validation.json", "manifest.json"]
         )
-        manifest["timings_s"] = {"total": round(time.perf_counter() - t_start, 3)}
+        manifest["timings_s"] = {
+            **done.timings,
+            "total": round(time.perf_counter() - t_start, 3),
+        }
         write_json(manifest, rd.path / "manifest.json")
     return ClusterRunResult(
         Path(out_dir), manifest, tables["summary_gemeinde.csv"], tables["summary_kreis.csv"]

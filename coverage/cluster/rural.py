@@ -21,6 +21,7 @@ once on small tables, with the functions ``gapmap run`` calls:
 
 from __future__ import annotations
 
+import time
 from dataclasses import dataclass
 from typing import Any
 
@@ -63,6 +64,8 @@ class ClusterRural:
     groups: dict[str, pd.DataFrame]
     #: rows the client held for the gap areas (eligible ones and those near them)
     compact_rows: int
+    #: seconds per step (the first includes reading and classifying the parts)
+    timings: dict[str, float]
 
 
 def rural_on_cluster(
@@ -79,7 +82,9 @@ def rural_on_cluster(
 ) -> ClusterRural:
     """Run steps 1-5 of the module docstring over the futures ``parts`` (classified rows
     with coordinates, in the input's order); the parts are written by step 5."""
+    clock = _Clock()
     surveys = client.gather([client.submit(task.survey, p, i) for i, p in enumerate(parts)])
+    clock.done("classify and survey")
 
     # 2. DEGURBA on the client: a 1 km grid, small even for a country
     if task.inspire_grid:
@@ -97,6 +102,7 @@ def rural_on_cluster(
         degurba_cells = pd.DataFrame(columns=_DEGURBA_CELLS)
         degurba_gemeinde = pd.DataFrame(columns=DEGURBA_GEMEINDE_COLUMNS)
         source = "not computed: the INSPIRE grid and DEGURBA are European"
+    clock.done("degurba")
 
     # 3. the rows near the eligible ones, from every part
     eligible = pd.concat([s["eligible"] for s in surveys], ignore_index=True)
@@ -107,6 +113,7 @@ def rural_on_cluster(
     )
     near = client.gather([client.submit(task.near, p, i, shared) for i, p in enumerate(parts)])
     del shared
+    clock.done("near")
 
     # 4. gap areas over the eligible rows and the rows near them, in the input's order
     compact = pd.concat(
@@ -126,6 +133,7 @@ def rural_on_cluster(
     codes = np.asarray(area_ids.codes)[is_elig]
     split = np.cumsum([len(s["eligible"]) for s in surveys])[:-1]
     per_part = np.split(codes.astype(np.int64), split)
+    clock.done("gap areas")
 
     # 5. rural columns and the parts written, on the workers
     cells_f = broadcast(client, degurba_cells[["x_ll", "y_ll", "degurba_cell"]])
@@ -142,9 +150,14 @@ def rural_on_cluster(
         for name in flagged[0]
     } if flagged else {}  # fmt: skip
 
+    clock.done("flag and write")
     counts = pd.concat([s["projects"] for s in surveys]).groupby(level=0, sort=True).sum()
     classes = set().union(*(s["classes"] for s in surveys))
-    projects = project_areas(counts, classes, areas, gemeinden, degurba_gemeinde, options, cost_set)
+    # without the INSPIRE grid, project areas know no Gemeinde population or area (as in run)
+    projects = project_areas(
+        counts, classes, areas, gemeinden if task.inspire_grid else None, degurba_gemeinde,
+        options, cost_set,
+    )  # fmt: skip
     grids = {
         size: _grid(groups.get(name)) for size, name in ((100, "grid_100m"), (1000, "grid_1km"))
     }
@@ -152,7 +165,8 @@ def rural_on_cluster(
         pd.DataFrame(), degurba_cells, degurba_gemeinde, areas, grids[100], grids[1000],
         source, cost_set, projects,
     )  # fmt: skip
-    return ClusterRural(result, groups, len(compact))
+    clock.done("tables")
+    return ClusterRural(result, groups, len(compact), clock.timings)
 
 
 def _grid(groups: pd.DataFrame | None) -> pd.DataFrame:
@@ -167,3 +181,14 @@ def _grid(groups: pd.DataFrame | None) -> pd.DataFrame:
         address_class=groups["class"],
         count=groups["addresses"],
     )
+
+
+class _Clock:
+    def __init__(self) -> None:
+        self.timings: dict[str, float] = {}
+        self._t = time.perf_counter()
+
+    def done(self, step: str) -> None:
+        now = time.perf_counter()
+        self.timings[step] = round(now - self._t, 3)
+        self._t = now
