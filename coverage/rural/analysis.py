@@ -7,6 +7,7 @@ the INSPIRE grid, whose cell ids match Zensus and Breitbandatlas cells.
 
 from __future__ import annotations
 
+from concurrent.futures import Executor
 from dataclasses import dataclass, field
 from typing import Literal
 
@@ -71,6 +72,14 @@ class RuralResult:
     project_areas: pd.DataFrame = field(default_factory=pd.DataFrame)
 
 
+@dataclass(frozen=True)
+class _Where:
+    """Where the gap areas' heavy parts run (see :func:`analyse_rural`)."""
+
+    executor: Executor | None = None
+    points: int | None = None
+
+
 def population_cells_1km(cells: pd.DataFrame) -> pd.DataFrame:
     """A 1 km cell table (cell_id, x_ll, y_ll, population) from 100 m or 1 km INSPIRE cells.
 
@@ -115,6 +124,8 @@ def analyse_rural(
     inspire_grid: bool = True,
     region: str = "de",
     fibre: np.ndarray | None = None,
+    executor: Executor | None = None,
+    partition_points: int | None = None,
 ) -> RuralResult:
     """DEGURBA classes, rural gaps, INSPIRE grid summaries and gap areas for classified addresses.
 
@@ -135,6 +146,11 @@ def analyse_rural(
     region, fibre
         The run's region code (picks the cost set unless ``options.costs`` names one) and
         the geometries of a user fibre layer in ``crs`` (None: link to served addresses only).
+    executor, partition_points
+        Where the gap areas' linkage, disc unions and cuts run (:mod:`coverage.rural.partition`):
+        None, in this process; else as tasks on the executor (threads, processes or a Dask
+        cluster's ``client.get_executor()``), in strips of about ``partition_points``
+        locations. The result is the same.
 
     Returns
     -------
@@ -145,8 +161,9 @@ def analyse_rural(
     areas are still built.
     """
     cost_set = load_costs(options.costs or region)
+    where = _Where(executor, partition_points)
     if not inspire_grid:
-        return _without_grid(addresses, xy, crs, options, cost_set, fibre, gemeinden)
+        return _without_grid(addresses, xy, crs, options, cost_set, fibre, gemeinden, where)
     to_grid = Transformer.from_crs(crs, GRID_CRS, always_xy=True)
     gx, gy = (np.asarray(a) for a in to_grid.transform(*xy))
 
@@ -189,7 +206,9 @@ def analyse_rural(
                              eligible=eligible, rural_gap=gaps, address_class=klass)  # fmt: skip
         grids[size] = raw
 
-    areas, area_ids = _gap_areas(addresses, xy, crs, addr_cell, options, cost_set, fibre, gemeinden)
+    areas, area_ids = _gap_areas(
+        addresses, xy, crs, addr_cell, options, cost_set, fibre, gemeinden, where
+    )
     projects = _projects(addresses, areas, gemeinden, degurba_gemeinde, options, cost_set)
     columns = pd.DataFrame(
         {
@@ -245,7 +264,9 @@ def _gap_areas(
     cost_set: CostSet,
     fibre: np.ndarray | None,
     gemeinden: gpd.GeoDataFrame | None = None,
+    where: _Where | None = None,
 ) -> tuple[gpd.GeoDataFrame, pd.Categorical]:
+    where = where or _Where()
     eligible = addresses["eligible"].to_numpy(dtype=bool)
     white = addresses["networks_now"].to_numpy() == 0
     # the link goes to a gigabit-capable wired network, never to a merely non-eligible address
@@ -255,12 +276,14 @@ def _gap_areas(
         addresses["households"].to_numpy(), addresses["site_type"].to_numpy(),
         addresses["ags"].to_numpy(), addr_cell,
         white=white, fibre=fibre, params=options.gaps, crs=str(crs),
+        executor=where.executor, partition_points=where.points,
     )  # fmt: skip
     areas, area_pos = finish_areas(areas, area_pos, cost_set)
     # clipped to the Gemeinden, non-members cut out, named after all their Gemeinden
     areas = refine_area_polygons(
-        areas, area_pos, xy[0], xy[1], addresses["ags"].to_numpy(), gemeinden
-    )
+        areas, area_pos, xy[0], xy[1], addresses["ags"].to_numpy(), gemeinden,
+        executor=where.executor, partition_points=where.points,
+    )  # fmt: skip
     # area ids are unique: the area's row is the code of a categorical (-1: no area)
     names = pd.Index(areas["area_id"].to_numpy() if len(areas) else [], dtype="string")
     return areas, pd.Categorical.from_codes(
@@ -281,10 +304,13 @@ def _without_grid(
     cost_set: CostSet,
     fibre: np.ndarray | None,
     gemeinden: gpd.GeoDataFrame | None = None,
+    where: _Where | None = None,
 ) -> RuralResult:
     n = len(addresses)
     unknown = np.zeros(n, dtype=np.int8)
-    areas, area_ids = _gap_areas(addresses, xy, crs, unknown, options, cost_set, fibre, gemeinden)
+    areas, area_ids = _gap_areas(
+        addresses, xy, crs, unknown, options, cost_set, fibre, gemeinden, where
+    )
     projects = _projects(addresses, areas, None, pd.DataFrame(), options, cost_set)
     columns = pd.DataFrame(
         {
