@@ -75,9 +75,8 @@ def refine_area_polygons(
     geoms = np.asarray(out.geometry.values, dtype=object)
     area_of = np.asarray(address_area, dtype=np.int64)
     xs, ys = np.asarray(x, dtype=float), np.asarray(y, dtype=float)
-    ags_s = pd.Series(pd.array(np.asarray(ags, dtype=object), dtype="string"))
     names = _names(gemeinden)
-    order = _gemeinden_per_area(area_of, ags_s, n_areas)
+    order = _gemeinden_per_area(area_of, ags, n_areas)
     out["gemeinde_ags"] = pd.array([",".join(k) for k in order], dtype="string")
     out["gemeinde_names"] = pd.array(
         [", ".join(names.get(k, k) for k in keys) for keys in order], dtype="string"
@@ -108,11 +107,13 @@ def _names(gemeinden: gpd.GeoDataFrame | None) -> dict[str, str]:
 
 
 def _gemeinden_per_area(
-    area_of: npt.NDArray[np.int64], ags: pd.Series, n_areas: int
+    area_of: npt.NDArray[np.int64], ags: npt.ArrayLike, n_areas: int
 ) -> list[list[str]]:
     """Per area: the AGS of its addresses, most addresses first (ties: smaller key)."""
-    on = area_of >= 0
-    frame = pd.DataFrame({"area": area_of[on], "ags": ags[on].fillna("NA").to_numpy()})
+    on = np.flatnonzero(area_of >= 0)  # only the members' keys as text (fast at millions)
+    picked = pd.Series(ags).iloc[on] if not isinstance(ags, np.ndarray) else ags[on]
+    keys = pd.Series(pd.array(np.asarray(picked, dtype=object), dtype="string"))
+    frame = pd.DataFrame({"area": area_of[on], "ags": keys.fillna("NA").to_numpy()})
     votes = frame.groupby(["area", "ags"]).size().rename("n").reset_index()
     votes = votes.sort_values(["area", "n", "ags"], ascending=[True, False, True])
     out: list[list[str]] = [[] for _ in range(n_areas)]
