@@ -1,13 +1,13 @@
 """The rural step alone: sub-stage timings, in one process and in partitions on 1 and 2 workers.
 
-    python bench/rural.py [--scale 13.2] [--data /tmp/gapmap-e2e] [--baseline /work/main]
-                          [--runs partitioned,single] [--no-baseline]
+    python bench/rural.py [--scale 13.2] [--data /tmp/gapmap-e2e] [--keep /tmp/gapmap-rural]
+                          [--baseline /work/main] [--no-baseline]
 
 Inputs: the demo scaled up as in ``bench/e2e.py`` (``write_demo_inputs(scale)``: 13.2 gives
 ~5.0M addresses on the real Suedwestfalen Gemeinden), read from ``--data`` when present
 (``addresses_hilbert.parquet`` if there, else ``addresses.parquet``). The run is taken up to
 the rural step once (read, join, classify) and the arguments of ``analyse_rural`` are kept
-in ``<data>/rural_inputs.pkl`` for the next call.
+in ``<keep>/scale-<scale>/rural_inputs.pkl`` for the next call.
 
 Measured in this run, on the same inputs:
 
@@ -89,22 +89,34 @@ def measure(inputs: dict[str, Any], executor: Any = None) -> tuple[dict[str, flo
     if executor is not None:
         kwargs["executor"] = executor
     try:
-        t = time.perf_counter()
+        t, cpu = time.perf_counter(), _cpu()
         result = analysis.analyse_rural(inputs["addresses"], inputs["gemeinden"], **kwargs)
         seconds["rural step (total)"] = time.perf_counter() - t
+        seconds["CPU s (all processes)"] = _cpu() - cpu
     finally:
         for mod, name, fn in patched:
             setattr(mod, name, fn)
     return dict(seconds), result
 
 
+def _cpu() -> float:
+    """CPU seconds of this process (all threads) and of its finished children."""
+    import resource
+
+    own = resource.getrusage(resource.RUSAGE_SELF)
+    kids = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return own.ru_utime + own.ru_stime + kids.ru_utime + kids.ru_stime
+
+
 class _CapturedError(Exception):
     pass
 
 
-def capture(data: Path, scale: float) -> Path:
-    """Run the pipeline up to the rural step once; keep the arguments of ``analyse_rural``."""
-    cache = data / "rural_inputs.pkl"
+def capture(data: Path, scale: float, keep: Path) -> Path:
+    """Run the pipeline up to the rural step once; keep the arguments of ``analyse_rural``
+    in ``keep`` (a directory)."""
+    keep.mkdir(parents=True, exist_ok=True)
+    cache = keep / "rural_inputs.pkl"
     if cache.exists():
         return cache
     import pyarrow.parquet as pq
@@ -139,7 +151,7 @@ def capture(data: Path, scale: float) -> Path:
             coverage=(LayerSpec(data / "coverage.parquet"),),
             boundaries=LayerSpec(data / "boundaries.geojson"),
         )
-        pipeline.run(inputs, data / "rural-capture-run", options)
+        pipeline.run(inputs, keep / "run", options)
     except _CapturedError:
         pass
     finally:
@@ -206,13 +218,15 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--scale", type=float, default=13.2)
     parser.add_argument("--data", type=Path, default=Path("/tmp/gapmap-e2e"))
+    parser.add_argument("--keep", type=Path, default=Path("/tmp/gapmap-rural"),
+                        help="where the rural step's inputs are kept between calls")  # fmt: skip
     parser.add_argument("--baseline", type=Path, default=Path("/work/main"))
     parser.add_argument("--no-baseline", action="store_true")
     args = parser.parse_args(argv)
     if args.scale != 13.2 and args.data == Path("/tmp/gapmap-e2e"):
         args.data = Path(f"/tmp/gapmap-rural-{args.scale:g}")
     sys.path.insert(0, str(ROOT))
-    cache = capture(args.data, args.scale)
+    cache = capture(args.data, args.scale, args.keep / f"scale-{args.scale:g}")
     inputs = _load(cache)
     n = len(inputs["addresses"])
     eligible = int(inputs["addresses"]["eligible"].sum())
@@ -231,7 +245,10 @@ def main(argv: list[str] | None = None) -> int:
     for workers in (1, 2):
         with ProcessPoolExecutor(workers, mp_context=context) as pool:
             pool.submit(int).result()  # workers started before the clock runs
+            cpu = _cpu()
             seconds, result = measure(inputs, pool)
+        # the workers' CPU time counts once they have ended
+        seconds["CPU s (all processes)"] = _cpu() - cpu
         table[f"partitioned {workers}"] = seconds
         print(
             f"partitioned, {workers} worker(s): {seconds['rural step (total)']:.1f} s", flush=True
@@ -242,7 +259,8 @@ def main(argv: list[str] | None = None) -> int:
     print("partitioned results equal the single-process result (areas, flags, address ids)")
 
     labels = list(dict.fromkeys(label for runs in table.values() for label in runs))
-    labels = [lb for lb in labels if lb != "rural step (total)"] + ["rural step (total)"]
+    last = ["rural step (total)", "CPU s (all processes)"]
+    labels = [lb for lb in labels if lb not in last] + last
     runs = list(table)
     print()
     print(f"{'sub-stage':<24}" + "".join(f"{r:>16}" for r in runs)
