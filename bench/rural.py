@@ -139,7 +139,10 @@ def capture(data: Path, scale: float, keep: Path) -> Path:
     kept: dict[str, Any] = {}
 
     def stop(addresses: Any, gemeinden: Any, **kwargs: Any) -> Any:
-        kept.update(addresses=addresses.copy(), gemeinden=gemeinden, kwargs=kwargs)
+        # the columns the rural step reads (all of them would double the memory here)
+        used = ["ags", "households", "site_type", "class", "eligible", "networks_now",
+                "best_technology", "best_down_mbps"]  # fmt: skip
+        kept.update(addresses=addresses[used].copy(), gemeinden=gemeinden, kwargs=kwargs)
         raise _CapturedError
 
     original = pipeline.analyse_rural
