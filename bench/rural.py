@@ -86,6 +86,7 @@ def measure(inputs: dict[str, Any], executor: Any = None) -> tuple[dict[str, flo
             patched.append((mod, name, fn))
             setattr(mod, name, _timed(seconds, label, fn))
     kwargs = dict(inputs["kwargs"])
+    kwargs.pop("executor", None)  # a baseline may not know it
     if executor is not None:
         kwargs["executor"] = executor
     try:

@@ -200,10 +200,12 @@ def analyse_rural(
     gaps = rural_gap(eligible, addr_cell, addr_muni, options.rural_rule)
 
     klass = addresses["class"].to_numpy()
-    grids = {}
+    grids, cells = {}, {}
     for size in (100, 1000):
+        cells[size] = inspire_cell_categorical(gx, gy, size)  # once for grids and addresses
         raw = summarise_grid(gx, gy, size_m=size, households=addresses["households"].to_numpy(),
-                             eligible=eligible, rural_gap=gaps, address_class=klass)  # fmt: skip
+                             eligible=eligible, rural_gap=gaps, address_class=klass,
+                             cells=cells[size])  # fmt: skip
         grids[size] = raw
 
     areas, area_ids = _gap_areas(
@@ -215,8 +217,8 @@ def analyse_rural(
             "degurba_cell": addr_cell,
             "degurba_gemeinde": addr_muni,
             "rural_gap": gaps,
-            "cell_100m": inspire_cell_categorical(gx, gy, 100).array,
-            "cell_1km": inspire_cell_categorical(gx, gy, 1000).array,
+            "cell_100m": cells[100].array,
+            "cell_1km": cells[1000].array,
             "gap_area_id": area_ids,
         },
         index=addresses.index,

@@ -130,11 +130,24 @@ def _clip(geoms: npt.NDArray[np.object_], gemeinden: gpd.GeoDataFrame) -> npt.ND
     order = np.argsort(area_i, kind="stable")
     area_i, gem_i = area_i[order], gem_i[order]
     bounds = np.searchsorted(area_i, np.arange(geoms.size + 1))
-    for a in range(geoms.size):
+    # an area meeting one Gemeinde only (most of them) is kept when that Gemeinde covers it:
+    # one vectorised test on the prepared Gemeinde polygons instead of one call per area
+    counts = np.diff(bounds)
+    alone = np.flatnonzero(counts == 1)
+    shapely.prepare(polys)
+    covered = np.zeros(geoms.size, dtype=bool)
+    covered[alone] = shapely.covers(polys[gem_i[bounds[alone]]], geoms[alone])
+    unions: dict[tuple[int, ...], shapely.Geometry] = {}  # Gemeinde sets met by several areas
+    for a in np.flatnonzero((counts > 0) & ~covered):
         hit = gem_i[bounds[a] : bounds[a + 1]]
-        if hit.size == 0:
-            continue  # an area wholly outside the boundaries (addresses without AGS): kept
-        inside = shapely.union_all(polys[hit]) if hit.size > 1 else polys[hit[0]]
+        if hit.size > 1:
+            hit = np.sort(hit)
+            key = tuple(hit.tolist())
+            if key not in unions:
+                unions[key] = shapely.union_all(polys[hit])
+            inside = unions[key]
+        else:
+            inside = polys[hit[0]]
         if not shapely.covers(inside, geoms[a]):
             out[a] = polygonal(shapely.intersection(geoms[a], inside))
     return out
