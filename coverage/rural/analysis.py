@@ -7,7 +7,7 @@ the INSPIRE grid, whose cell ids match Zensus and Breitbandatlas cells.
 
 from __future__ import annotations
 
-from concurrent.futures import Executor
+from concurrent.futures import Executor, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import Literal
 
@@ -200,17 +200,23 @@ def analyse_rural(
     gaps = rural_gap(eligible, addr_cell, addr_muni, options.rural_rule)
 
     klass = addresses["class"].to_numpy()
-    grids, cells = {}, {}
-    for size in (100, 1000):
-        cells[size] = inspire_cell_categorical(gx, gy, size)  # once for grids and addresses
-        raw = summarise_grid(gx, gy, size_m=size, households=addresses["households"].to_numpy(),
-                             eligible=eligible, rural_gap=gaps, address_class=klass,
-                             cells=cells[size])  # fmt: skip
-        grids[size] = raw
+    households = addresses["households"].to_numpy()
 
-    areas, area_ids = _gap_areas(
-        addresses, xy, crs, addr_cell, options, cost_set, fibre, gemeinden, where
-    )
+    def grid(size: int) -> tuple[pd.Series, pd.DataFrame]:
+        cells = inspire_cell_categorical(gx, gy, size)  # once for grids and addresses
+        return cells, summarise_grid(gx, gy, size_m=size, households=households,
+                                     eligible=eligible, rural_gap=gaps, address_class=klass,
+                                     cells=cells)  # fmt: skip
+
+    # the grid summaries on a thread of their own while the gap areas are built (numpy
+    # and GEOS release the GIL; with an executor the calling thread mostly waits for tasks)
+    with ThreadPoolExecutor(1) as beside:
+        grid_jobs = {size: beside.submit(grid, size) for size in (100, 1000)}
+        areas, area_ids = _gap_areas(
+            addresses, xy, crs, addr_cell, options, cost_set, fibre, gemeinden, where
+        )
+        cells = {size: job.result()[0] for size, job in grid_jobs.items()}
+        grids = {size: job.result()[1] for size, job in grid_jobs.items()}
     projects = _projects(addresses, areas, gemeinden, degurba_gemeinde, options, cost_set)
     columns = pd.DataFrame(
         {
