@@ -278,18 +278,19 @@ def _gap_areas(
     eligible = addresses["eligible"].to_numpy(dtype=bool)
     white = addresses["networks_now"].to_numpy() == 0
     # the link goes to a gigabit-capable wired network, never to a merely non-eligible address
-    served = addresses["best_technology"].astype("string").isin(cost_set.link_technologies)
+    # on the categories, not on millions of strings
+    served = addresses["best_technology"].isin(cost_set.link_technologies)
     areas, area_pos = find_gap_areas(
         xy[0], xy[1], eligible, served.fillna(False).to_numpy(bool),
-        addresses["households"].to_numpy(), addresses["site_type"].to_numpy(),
-        addresses["ags"].to_numpy(), addr_cell,
+        addresses["households"].to_numpy(), addresses["site_type"],
+        addresses["ags"], addr_cell,
         white=white, fibre=fibre, params=options.gaps, crs=str(crs),
         executor=where.executor, partition_points=where.points,
     )  # fmt: skip
     areas, area_pos = finish_areas(areas, area_pos, cost_set)
     # clipped to the Gemeinden, non-members cut out, named after all their Gemeinden
     areas = refine_area_polygons(
-        areas, area_pos, xy[0], xy[1], addresses["ags"].to_numpy(), gemeinden,
+        areas, area_pos, xy[0], xy[1], addresses["ags"], gemeinden,
         executor=where.executor, partition_points=where.points,
     )  # fmt: skip
     # area ids are unique: the area's row is the code of a categorical (-1: no area)

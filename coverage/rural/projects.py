@@ -182,7 +182,7 @@ def gemeinde_projects(
     down = pd.to_numeric(addresses["best_down_mbps"], errors="coerce").to_numpy(float)
     below = elig & ~(down >= 30.0)
     hh = pd.to_numeric(addresses["households"], errors="coerce").fillna(0).to_numpy(float)
-    served = (addresses["class"].astype("string") == served_class).fillna(False).to_numpy(bool)
+    served = (addresses["class"] == served_class).fillna(False).to_numpy(bool)
     frame = pd.DataFrame({"ags": ags, "elig": elig, "below": below, "hh": np.where(elig, hh, 0.0),
                           "served": served})  # fmt: skip
     per = frame.groupby("ags", sort=True).agg(
