@@ -39,7 +39,7 @@ from coverage.memory import release_free_memory
 from coverage.privacy.ptable import CkmParams
 from coverage.privacy.public import public_tables
 from coverage.profiles import Profile, load_profile, version_warning
-from coverage.run_classify import classify_in_chunks, classify_on_dask
+from coverage.run_classify import classify_in_chunks, classify_on_dask, rural_executor
 from coverage.run_inputs import (
     LayerSpec,
     RunInputs,
@@ -297,18 +297,20 @@ def run(
         households_column=bool(addr_record.get("households_column", True)),
         region_code=region.code,
     )
-    rural = analyse_rural(
-        per_address,
-        gemeinden_gdf,
-        xy=xy,
-        crs=region.working_crs,
-        population=population,
-        population_source=population_record["path"] if population_record else "",
-        options=rural_options,
-        inspire_grid=region.inspire_grid,
-        region=region.code,
-        fibre=fibre,
-    )
+    with rural_executor(options) as executor:
+        rural = analyse_rural(
+            per_address,
+            gemeinden_gdf,
+            xy=xy,
+            crs=region.working_crs,
+            population=population,
+            population_source=population_record["path"] if population_record else "",
+            options=rural_options,
+            inspire_grid=region.inspire_grid,
+            region=region.code,
+            fibre=fibre,
+            executor=executor,
+        )
     projects = rural_projects(rural, profile, as_of)
     evidence, evidence_records = evidence_columns(
         inputs,

@@ -1,10 +1,15 @@
 """The classification step of ``gapmap run``: every address classified over its pairs, on
-this machine chunk by chunk as the kernel yields them, or on a Dask cluster (same results)."""
+this machine chunk by chunk as the kernel yields them, or on a Dask cluster (same results);
+and where the rural step's tasks run (:func:`rural_executor`)."""
 
 from __future__ import annotations
 
+import contextlib
 import time
+from collections.abc import Iterator
+from concurrent.futures import Executor, ProcessPoolExecutor
 from datetime import date
+from multiprocessing import get_context
 from typing import TYPE_CHECKING
 
 import numpy as np
@@ -97,3 +102,23 @@ def classify_in_chunks(
     tracker.timings["classify"] = round(classify_s + time.perf_counter() - t, 3)
     tracker.stage("classify", 1.0)
     return results, n_pairs
+
+
+@contextlib.contextmanager
+def rural_executor(options: RunOptions) -> Iterator[Executor | None]:
+    """The executor of the rural step's tasks (``analyse_rural(executor=...)``).
+
+    ``--scheduler``: the cluster's, through ``client.get_executor()``; ``--workers N``
+    (N > 1): a pool of N local processes (started by a fork server, as the run holds
+    threads); otherwise none (the step runs in this process).
+    """
+    if options.scheduler:
+        from coverage.cluster.connect import connect
+
+        with connect(options.scheduler, None) as client:
+            yield client.get_executor()
+    elif options.workers and options.workers > 1:
+        with ProcessPoolExecutor(options.workers, mp_context=get_context("forkserver")) as pool:
+            yield pool
+    else:
+        yield None

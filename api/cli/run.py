@@ -161,11 +161,11 @@ def run_cmd(
     ] = None,
     scheduler: Annotated[
         str | None,
-        typer.Option(help="Join and classify on an existing Dask cluster, e.g. tcp://host:8786."),
+        typer.Option(help="Join, classify and gap areas on a Dask cluster (tcp://host:8786)."),
     ] = None,
     workers: Annotated[
         int | None,
-        typer.Option(help="Join and classify on a local Dask cluster of N processes.", min=1),
+        typer.Option(help="Join, classify and gap areas on N local processes.", min=1),
     ] = None,
     raster: Annotated[
         list[str] | None,

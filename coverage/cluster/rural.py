@@ -12,9 +12,10 @@ once on small tables, with the functions ``gapmap run`` calls:
    and Gemeinde (:func:`coverage.rural.analysis.degurba_tables`), sent to every worker;
 3. near (workers): served rows nearer to an eligible row than its nearest so far, and
    every row within the disc radius of an eligible row;
-4. gap areas (client): :func:`coverage.rural.analysis.gap_areas` over the eligible rows and
-   the rows of step 3, in the input's row order. Gap areas depend on nothing else (see
-   that function), so the areas, ids, polygons and cuts are those of the whole run;
+4. gap areas (client; linkage, disc unions and cuts as tasks on the workers through
+   ``client.get_executor()``): :func:`coverage.rural.analysis.gap_areas` over the eligible
+   rows and the rows of step 3, in the input's row order. Gap areas depend on nothing else
+   (see that function), so the areas, ids, polygons and cuts are those of the whole run;
 5. flag (workers): each row's rural columns, the part written, record-key sums per
    (AGS | 100 m cell | 1 km cell, class, eligible, rural gap) for the tables.
 """
@@ -126,8 +127,10 @@ def rural_on_cluster(
         addr_cell = degurba_for_points(np.asarray(gx), np.asarray(gy), degurba_cells)
     else:
         addr_cell = np.zeros(len(compact), dtype=np.int8)
+    # linkage, disc unions and non-member cuts as tasks on the cluster's workers
     areas, area_ids = gap_areas(
-        compact[list(GAP_COLUMNS)], xy, task.crs, addr_cell, options, cost_set, fibre, gemeinden
+        compact[list(GAP_COLUMNS)], xy, task.crs, addr_cell, options, cost_set, fibre, gemeinden,
+        executor=client.get_executor(),
     )  # fmt: skip
     is_elig = compact["eligible"].to_numpy(bool)
     codes = np.asarray(area_ids.codes)[is_elig]

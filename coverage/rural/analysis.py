@@ -7,6 +7,7 @@ the INSPIRE grid, whose cell ids match Zensus and Breitbandatlas cells.
 
 from __future__ import annotations
 
+from concurrent.futures import Executor, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import Literal
 
@@ -76,6 +77,14 @@ def estimated_population_source(household_size: float) -> str:
     return f"estimated from address households x {household_size} inhabitants"
 
 
+@dataclass(frozen=True)
+class _Where:
+    """Where the gap areas' heavy parts run (see :func:`analyse_rural`)."""
+
+    executor: Executor | None = None
+    points: int | None = None
+
+
 def population_cells_1km(cells: pd.DataFrame) -> pd.DataFrame:
     """A 1 km cell table (cell_id, x_ll, y_ll, population) from 100 m or 1 km INSPIRE cells.
 
@@ -120,6 +129,8 @@ def analyse_rural(
     inspire_grid: bool = True,
     region: str = "de",
     fibre: np.ndarray | None = None,
+    executor: Executor | None = None,
+    partition_points: int | None = None,
 ) -> RuralResult:
     """DEGURBA classes, rural gaps, INSPIRE grid summaries and gap areas for classified addresses.
 
@@ -140,6 +151,11 @@ def analyse_rural(
     region, fibre
         The run's region code (picks the cost set unless ``options.costs`` names one) and
         the geometries of a user fibre layer in ``crs`` (None: link to served addresses only).
+    executor, partition_points
+        Where the gap areas' linkage, disc unions and cuts run (:mod:`coverage.rural.partition`):
+        None, in this process; else as tasks on the executor (threads, processes or a Dask
+        cluster's ``client.get_executor()``), in strips of about ``partition_points``
+        locations. The result is the same.
 
     Returns
     -------
@@ -150,8 +166,9 @@ def analyse_rural(
     areas are still built.
     """
     cost_set = load_costs(options.costs or region)
+    where = _Where(executor, partition_points)
     if not inspire_grid:
-        return _without_grid(addresses, xy, crs, options, cost_set, fibre, gemeinden)
+        return _without_grid(addresses, xy, crs, options, cost_set, fibre, gemeinden, where)
     to_grid = Transformer.from_crs(crs, GRID_CRS, always_xy=True)
     gx, gy = (np.asarray(a) for a in to_grid.transform(*xy))
 
@@ -171,21 +188,31 @@ def analyse_rural(
     gaps = rural_gap(eligible, addr_cell, addr_muni, options.rural_rule)
 
     klass = addresses["class"].to_numpy()
-    grids = {}
-    for size in (100, 1000):
-        raw = summarise_grid(gx, gy, size_m=size, households=addresses["households"].to_numpy(),
-                             eligible=eligible, rural_gap=gaps, address_class=klass)  # fmt: skip
-        grids[size] = raw
+    households = addresses["households"].to_numpy()
 
-    areas, area_ids = _gap_areas(addresses, xy, crs, addr_cell, options, cost_set, fibre, gemeinden)
+    def grid(size: int) -> tuple[pd.Series, pd.DataFrame]:
+        cells = inspire_cell_categorical(gx, gy, size)  # once for grids and addresses
+        return cells, summarise_grid(gx, gy, size_m=size, households=households,
+                                     eligible=eligible, rural_gap=gaps, address_class=klass,
+                                     cells=cells)  # fmt: skip
+
+    # the grid summaries on a thread of their own while the gap areas are built (numpy
+    # and GEOS release the GIL; with an executor the calling thread mostly waits for tasks)
+    with ThreadPoolExecutor(1) as beside:
+        grid_jobs = {size: beside.submit(grid, size) for size in (100, 1000)}
+        areas, area_ids = _gap_areas(
+            addresses, xy, crs, addr_cell, options, cost_set, fibre, gemeinden, where
+        )
+        cells = {size: job.result()[0] for size, job in grid_jobs.items()}
+        grids = {size: job.result()[1] for size, job in grid_jobs.items()}
     projects = _projects(addresses, areas, gemeinden, degurba_gemeinde, options, cost_set)
     columns = pd.DataFrame(
         {
             "degurba_cell": addr_cell,
             "degurba_gemeinde": addr_muni,
             "rural_gap": gaps,
-            "cell_100m": inspire_cell_categorical(gx, gy, 100).array,
-            "cell_1km": inspire_cell_categorical(gx, gy, 1000).array,
+            "cell_100m": cells[100].array,
+            "cell_1km": cells[1000].array,
             "gap_area_id": area_ids,
         },
         index=addresses.index,
@@ -270,6 +297,7 @@ def gap_areas(
     cost_set: CostSet,
     fibre: np.ndarray | None,
     gemeinden: gpd.GeoDataFrame | None = None,
+    executor: Executor | None = None,
 ) -> tuple[gpd.GeoDataFrame, pd.Categorical]:
     """Gap areas (costed, remainders, clipped, non-members cut out) and each address's area.
 
@@ -280,14 +308,16 @@ def gap_areas(
     eligible row), each in its order among the rows: any subset of rows holding these, in
     the same order, gives the same areas (a cluster run passes such a subset).
     """
-    return _gap_areas(addresses, xy, crs, addr_cell, options, cost_set, fibre, gemeinden)
+    return _gap_areas(
+        addresses, xy, crs, addr_cell, options, cost_set, fibre, gemeinden, _Where(executor)
+    )
 
 
 def link_served(best_technology: pd.Series, cost_set: CostSet) -> np.ndarray:
     """Addresses a gap area can link to: the link goes to a gigabit-capable wired network
     (the cost set's link technologies), never to a merely non-eligible address."""
-    served = best_technology.astype("string").isin(cost_set.link_technologies)
-    return served.fillna(False).to_numpy(bool)
+    # on the categories, not on millions of strings
+    return np.asarray(best_technology.isin(cost_set.link_technologies), dtype=bool)
 
 
 def _gap_areas(
@@ -299,21 +329,25 @@ def _gap_areas(
     cost_set: CostSet,
     fibre: np.ndarray | None,
     gemeinden: gpd.GeoDataFrame | None = None,
+    where: _Where | None = None,
 ) -> tuple[gpd.GeoDataFrame, pd.Categorical]:
+    where = where or _Where()
     eligible = addresses["eligible"].to_numpy(dtype=bool)
     white = addresses["networks_now"].to_numpy() == 0
     served = link_served(addresses["best_technology"], cost_set)
     areas, area_pos = find_gap_areas(
         xy[0], xy[1], eligible, served,
-        addresses["households"].to_numpy(), addresses["site_type"].to_numpy(),
-        addresses["ags"].to_numpy(), addr_cell,
+        addresses["households"].to_numpy(), addresses["site_type"],
+        addresses["ags"], addr_cell,
         white=white, fibre=fibre, params=options.gaps, crs=str(crs),
+        executor=where.executor, partition_points=where.points,
     )  # fmt: skip
     areas, area_pos = finish_areas(areas, area_pos, cost_set)
     # clipped to the Gemeinden, non-members cut out, named after all their Gemeinden
     areas = refine_area_polygons(
-        areas, area_pos, xy[0], xy[1], addresses["ags"].to_numpy(), gemeinden
-    )
+        areas, area_pos, xy[0], xy[1], addresses["ags"], gemeinden,
+        executor=where.executor, partition_points=where.points,
+    )  # fmt: skip
     # area ids are unique: the area's row is the code of a categorical (-1: no area)
     names = pd.Index(areas["area_id"].to_numpy() if len(areas) else [], dtype="string")
     return areas, pd.Categorical.from_codes(
@@ -336,10 +370,13 @@ def _without_grid(
     cost_set: CostSet,
     fibre: np.ndarray | None,
     gemeinden: gpd.GeoDataFrame | None = None,
+    where: _Where | None = None,
 ) -> RuralResult:
     n = len(addresses)
     unknown = np.zeros(n, dtype=np.int8)
-    areas, area_ids = _gap_areas(addresses, xy, crs, unknown, options, cost_set, fibre, gemeinden)
+    areas, area_ids = _gap_areas(
+        addresses, xy, crs, unknown, options, cost_set, fibre, gemeinden, where
+    )
     projects = _projects(addresses, areas, None, pd.DataFrame(), options, cost_set)
     columns = pd.DataFrame(
         {

@@ -22,22 +22,18 @@ addresses) first: ``gemeinde_ags`` ("05962052,05962016") and, with boundary name
 
 from __future__ import annotations
 
+from concurrent.futures import Executor
+
 import geopandas as gpd
 import numpy as np
 import numpy.typing as npt
 import pandas as pd
 import shapely
-from scipy.spatial import cKDTree
 
-from coverage.kernel.join import points_in_polygons
+from coverage.rural.cut import cut_non_members, polygonal
 
 #: Largest radius (metres) cut out around an address that is not part of an area.
 CUT_M = 5.0
-#: A cut never reaches further than this share of the distance to the nearest member.
-_CUT_SHARE = 0.45
-_QUAD_SEGS = 4
-#: Cuts smaller than this (metres) are below the coordinates' precision: not cut, counted.
-_MIN_CUT_M = 1e-3
 
 
 def refine_area_polygons(
@@ -49,6 +45,8 @@ def refine_area_polygons(
     gemeinden: gpd.GeoDataFrame | None = None,
     *,
     cut_m: float = CUT_M,
+    executor: Executor | None = None,
+    partition_points: int | None = None,
 ) -> gpd.GeoDataFrame:
     """``areas`` with clipped polygons, non-members cut out and the Gemeinden named.
 
@@ -65,6 +63,9 @@ def refine_area_polygons(
     gemeinden
         Gemeinde polygons (``ags``, optional ``name``) in the same CRS; None: no clipping,
         no names.
+    executor, partition_points
+        Where the cuts run (:func:`coverage.rural.cut.cut_non_members`): None, in this
+        thread; else in tasks of about ``partition_points`` addresses. Same result.
 
     Returns a copy with the new geometry, ``area_km2`` and ``density_per_km2`` recomputed,
     and ``gemeinde_ags``, ``gemeinde_names``, ``other_addresses_inside`` added.
@@ -74,9 +75,8 @@ def refine_area_polygons(
     geoms = np.asarray(out.geometry.values, dtype=object)
     area_of = np.asarray(address_area, dtype=np.int64)
     xs, ys = np.asarray(x, dtype=float), np.asarray(y, dtype=float)
-    ags_s = pd.Series(pd.array(np.asarray(ags, dtype=object), dtype="string"))
     names = _names(gemeinden)
-    order = _gemeinden_per_area(area_of, ags_s, n_areas)
+    order = _gemeinden_per_area(area_of, ags, n_areas)
     out["gemeinde_ags"] = pd.array([",".join(k) for k in order], dtype="string")
     out["gemeinde_names"] = pd.array(
         [", ".join(names.get(k, k) for k in keys) for keys in order], dtype="string"
@@ -86,7 +86,9 @@ def refine_area_polygons(
         return out
     if gemeinden is not None and len(gemeinden):
         geoms = _clip(geoms, gemeinden)
-    geoms, left = _cut_non_members(geoms, area_of, xs, ys, cut_m)
+    geoms, left = cut_non_members(
+        geoms, area_of, xs, ys, cut_m, executor=executor, partition_points=partition_points
+    )
     out["other_addresses_inside"] = left
     out = out.set_geometry(gpd.GeoSeries(geoms, index=out.index, crs=out.crs))
     km2 = shapely.area(geoms) / 1e6
@@ -105,11 +107,13 @@ def _names(gemeinden: gpd.GeoDataFrame | None) -> dict[str, str]:
 
 
 def _gemeinden_per_area(
-    area_of: npt.NDArray[np.int64], ags: pd.Series, n_areas: int
+    area_of: npt.NDArray[np.int64], ags: npt.ArrayLike, n_areas: int
 ) -> list[list[str]]:
     """Per area: the AGS of its addresses, most addresses first (ties: smaller key)."""
-    on = area_of >= 0
-    frame = pd.DataFrame({"area": area_of[on], "ags": ags[on].fillna("NA").to_numpy()})
+    on = np.flatnonzero(area_of >= 0)  # only the members' keys as text (fast at millions)
+    picked = pd.Series(ags).iloc[on] if not isinstance(ags, np.ndarray) else ags[on]
+    keys = pd.Series(pd.array(np.asarray(picked, dtype=object), dtype="string"))
+    frame = pd.DataFrame({"area": area_of[on], "ags": keys.fillna("NA").to_numpy()})
     votes = frame.groupby(["area", "ags"]).size().rename("n").reset_index()
     votes = votes.sort_values(["area", "n", "ags"], ascending=[True, False, True])
     out: list[list[str]] = [[] for _ in range(n_areas)]
@@ -126,79 +130,24 @@ def _clip(geoms: npt.NDArray[np.object_], gemeinden: gpd.GeoDataFrame) -> npt.ND
     order = np.argsort(area_i, kind="stable")
     area_i, gem_i = area_i[order], gem_i[order]
     bounds = np.searchsorted(area_i, np.arange(geoms.size + 1))
-    for a in range(geoms.size):
+    # an area meeting one Gemeinde only (most of them) is kept when that Gemeinde covers it:
+    # one vectorised test on the prepared Gemeinde polygons instead of one call per area
+    counts = np.diff(bounds)
+    alone = np.flatnonzero(counts == 1)
+    shapely.prepare(polys)
+    covered = np.zeros(geoms.size, dtype=bool)
+    covered[alone] = shapely.covers(polys[gem_i[bounds[alone]]], geoms[alone])
+    unions: dict[tuple[int, ...], shapely.Geometry] = {}  # Gemeinde sets met by several areas
+    for a in np.flatnonzero((counts > 0) & ~covered):
         hit = gem_i[bounds[a] : bounds[a + 1]]
-        if hit.size == 0:
-            continue  # an area wholly outside the boundaries (addresses without AGS): kept
-        inside = shapely.union_all(polys[hit]) if hit.size > 1 else polys[hit[0]]
+        if hit.size > 1:
+            hit = np.sort(hit)
+            key = tuple(hit.tolist())
+            if key not in unions:
+                unions[key] = shapely.union_all(polys[hit])
+            inside = unions[key]
+        else:
+            inside = polys[hit[0]]
         if not shapely.covers(inside, geoms[a]):
-            out[a] = _polygonal(shapely.intersection(geoms[a], inside))
+            out[a] = polygonal(shapely.intersection(geoms[a], inside))
     return out
-
-
-def _cut_non_members(
-    geoms: npt.NDArray[np.object_],
-    area_of: npt.NDArray[np.int64],
-    x: npt.NDArray[np.float64],
-    y: npt.NDArray[np.float64],
-    cut_m: float,
-) -> tuple[npt.NDArray[np.object_], npt.NDArray[np.int64]]:
-    """Cut a small disc around every non-member inside each polygon; count the uncuttable."""
-    # the kernel (covered_by, the same as intersects for points; non-finite points match
-    # nothing): no Point objects, and fast where a tree query over millions of points is not
-    pt_i, poly_i = points_in_polygons(x, y, geoms)
-    pt_i, poly_i = pt_i.astype(np.intp), poly_i.astype(np.intp)
-    foreign = area_of[pt_i] != poly_i
-    pt_i, poly_i = pt_i[foreign], poly_i[foreign]
-    left = np.zeros(geoms.size, dtype=np.int64)
-    if pt_i.size == 0:
-        return geoms, left
-    radius = _cut_radius(pt_i, poly_i, area_of, x, y, cut_m)
-    cuttable = radius >= _MIN_CUT_M
-    np.add.at(left, poly_i[~cuttable], 1)
-    pt_i, poly_i, radius = pt_i[cuttable], poly_i[cuttable], radius[cuttable]
-    holes = shapely.buffer(shapely.points(x[pt_i], y[pt_i]), radius, quad_segs=_QUAD_SEGS)
-    out = geoms.copy()
-    order = np.argsort(poly_i, kind="stable")
-    poly_i, holes = poly_i[order], holes[order]
-    bounds = np.searchsorted(poly_i, np.arange(geoms.size + 1))
-    for a in np.unique(poly_i):
-        cut = holes[bounds[a] : bounds[a + 1]]
-        out[a] = _polygonal(shapely.difference(geoms[a], shapely.union_all(cut)))
-    return out, left
-
-
-def _cut_radius(
-    pt_i: npt.NDArray[np.intp],
-    poly_i: npt.NDArray[np.intp],
-    area_of: npt.NDArray[np.int64],
-    x: npt.NDArray[np.float64],
-    y: npt.NDArray[np.float64],
-    cut_m: float,
-) -> npt.NDArray[np.float64]:
-    """Per (non-member, area) pair: cut radius below 0.45 x distance to the area's nearest
-    member (so the cut disc, a polygon inside its circle, never reaches a member), at most
-    ``cut_m``; 0 when a member has the same coordinates.
-    """
-    members = np.flatnonzero((area_of >= 0) & np.isfinite(x) & np.isfinite(y))
-    tree = cKDTree(np.column_stack([x[members], y[members]]))
-    reach = cut_m / _CUT_SHARE
-    near = tree.query_ball_point(np.column_stack([x[pt_i], y[pt_i]]), reach)
-    radius = np.full(pt_i.size, cut_m)
-    for k, rows in enumerate(near):
-        if not rows:
-            continue
-        rows = members[np.asarray(rows, dtype=np.intp)]
-        own = rows[area_of[rows] == poly_i[k]]
-        if own.size:
-            d = float(np.hypot(x[own] - x[pt_i[k]], y[own] - y[pt_i[k]]).min())
-            radius[k] = min(cut_m, _CUT_SHARE * d)
-    return radius
-
-
-def _polygonal(geom: shapely.Geometry) -> shapely.Geometry:
-    """Only the polygon parts of an overlay result (drops stray lines and points)."""
-    if geom.geom_type in ("Polygon", "MultiPolygon"):
-        return geom
-    parts = [p for p in shapely.get_parts(geom) if p.geom_type in ("Polygon", "MultiPolygon")]
-    return shapely.union_all(parts) if parts else shapely.Polygon()

@@ -25,7 +25,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Callable
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import Executor, ThreadPoolExecutor
 from typing import Protocol
 
 import numpy as np
@@ -33,6 +33,7 @@ import numpy.typing as npt
 import shapely
 from scipy.spatial import cKDTree
 
+from coverage.rural import partition
 from coverage.rural.linkage import usable_cpus
 
 #: Disc unions run on up to this many threads once the multi-address areas hold this many
@@ -66,12 +67,20 @@ def area_polygons(
     area: npt.NDArray[np.int64],
     n_areas: int,
     params: DiscShape,
+    *,
+    executor: Executor | None = None,
+    partition_points: int | None = None,
+    threads: bool = True,
 ) -> npt.NDArray[np.object_]:
     """Union of the discs around the distinct points ``(x, y)`` of each area (-1: none).
 
     A one-point area is its disc, any other :func:`_disc_union`. The work is mostly GEOS
-    (shapely releases the GIL), so large jobs run on a few threads, the largest areas first;
-    every area gets the same polygon as serially.
+    (shapely releases the GIL), so large jobs run on a few threads (unless ``threads`` is
+    False), the largest areas first; every area gets the same polygon as serially.
+
+    With an ``executor`` the areas of several points go out as tasks by position: with
+    ``(x, y)`` sorted by x, an area belongs to the strip (of about ``partition_points``
+    points) of its first point and is united there whole, from its points in their order.
     """
     geoms = np.empty(n_areas, dtype=object)
     if n_areas == 0:
@@ -85,6 +94,9 @@ def area_polygons(
     first = order[bounds[single]]
     geoms[single] = _discs(x[first], y[first], params)
     multi = np.flatnonzero(counts > 1)
+    if executor is not None:
+        _union_tasks(x, y, order, bounds, multi, geoms, params, executor, partition_points)
+        return geoms
     multi = multi[np.argsort(-counts[multi], kind="stable")]  # largest first
 
     def union(a: int) -> None:
@@ -95,7 +107,7 @@ def area_polygons(
         for a in areas:
             union(a)
 
-    workers = min(_UNION_THREADS, usable_cpus(), max(len(multi), 1))
+    workers = min(_UNION_THREADS, usable_cpus(), max(len(multi), 1)) if threads else 1
     if workers < 2 or int(counts[multi].sum()) < _THREADED_UNION_POINTS:
         union_many(multi)
         return geoms
@@ -108,6 +120,45 @@ def area_polygons(
         for job in jobs:
             job.result()
     return geoms
+
+
+def _union_tasks(
+    x: npt.NDArray[np.float64],
+    y: npt.NDArray[np.float64],
+    order: npt.NDArray[np.intp],
+    bounds: npt.NDArray[np.intp],
+    multi: npt.NDArray[np.intp],
+    geoms: npt.NDArray[np.object_],
+    params: DiscShape,
+    executor: Executor,
+    partition_points: int | None,
+) -> None:
+    """The unions of the areas ``multi`` as tasks by strip, written into ``geoms``."""
+    if not multi.size:
+        return
+    points = partition.UNION_POINTS if partition_points is None else max(partition_points, 1)
+    strip = order[bounds[multi]] // points  # the strip of each area's first point
+    jobs, batches, sizes = [], [], []
+    for s in np.unique(strip):
+        areas = multi[strip == s]
+        rows = np.concatenate([order[bounds[a] : bounds[a + 1]] for a in areas])
+        local = np.repeat(np.arange(areas.size), bounds[areas + 1] - bounds[areas])
+        jobs.append((x[rows], y[rows], local, areas.size, params))
+        batches.append(areas)
+        sizes.append(rows.size)
+    for areas, polys in zip(batches, partition.run(executor, union_task, jobs, sizes), strict=True):
+        geoms[areas] = polys
+
+
+def union_task(
+    x: npt.NDArray[np.float64],
+    y: npt.NDArray[np.float64],
+    area: npt.NDArray[np.int64],
+    n_areas: int,
+    params: DiscShape,
+) -> npt.NDArray[np.object_]:
+    """:func:`area_polygons` of one task, on one thread."""
+    return area_polygons(x, y, area, n_areas, params, threads=False)
 
 
 def _discs(

@@ -24,7 +24,7 @@ reach the boundary), each with its exactness argument.
 from __future__ import annotations
 
 import math
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import Executor, ThreadPoolExecutor
 from dataclasses import dataclass
 
 import geopandas as gpd
@@ -181,6 +181,8 @@ def find_gap_areas(
     fibre: npt.NDArray[np.object_] | None = None,
     params: GapParams = GapParams(),
     crs: str = WORKING_CRS,
+    executor: Executor | None = None,
+    partition_points: int | None = None,
 ) -> tuple[gpd.GeoDataFrame, npt.NDArray[np.int64]]:
     """Group eligible addresses into gap areas and describe each area.
 
@@ -212,6 +214,11 @@ def find_gap_areas(
         Shapely geometries of a user's fibre layer (PoPs, routes) in the same CRS, or None.
     params
         See :class:`GapParams`.
+    executor, partition_points
+        Where the linkage strips and the disc unions run (:mod:`coverage.rural.partition`):
+        None, in this process (on a few threads); else as tasks on ``executor``, in strips
+        of about ``partition_points`` distinct eligible locations (default 100,000). The
+        result is the same.
 
     Returns
     -------
@@ -269,12 +276,20 @@ def find_gap_areas(
 
     # clusters: EMST of the distinct eligible locations, cut at the link distance
     uniq, inv = _unique_points(xs[idx], ys[idx])
-    ei, ej, ew = linkage_forest(uniq[:, 0], uniq[:, 1], params.link_distance_m + _LINK_TOLERANCE_M)
+    ei, ej, ew = linkage_forest(
+        uniq[:, 0], uniq[:, 1], params.link_distance_m + _LINK_TOLERANCE_M,
+        executor=executor, strip_points=partition_points,
+    )  # fmt: skip
     nu = uniq.shape[0]
     _, comp_u = connected_components(
         sparse.coo_matrix((np.ones(ei.size), (ei, ej)), shape=(nu, nu)), directed=False
     )
-    trench_u = np.bincount(comp_u[ei], weights=ew, minlength=int(comp_u.max(initial=-1)) + 1)
+    # summed shortest first: the forest's lengths per cluster are the same however it was
+    # cut into strips, and so is their sum in this order
+    by_length = np.lexsort((ew, comp_u[ei]))
+    trench_u = np.bincount(
+        comp_u[ei][by_length], weights=ew[by_length], minlength=int(comp_u.max(initial=-1)) + 1
+    )
     comp = comp_u[inv]  # per eligible address
 
     sizes = np.bincount(comp) if comp.size else np.zeros(0, np.intp)
@@ -301,7 +316,10 @@ def find_gap_areas(
 
     area_u = np.full(nu, -1, dtype=np.int64)
     area_u[inv[member]] = area  # per distinct location
-    geoms = area_polygons(uniq[:, 0], uniq[:, 1], area_u, n_areas, params)
+    geoms = area_polygons(
+        uniq[:, 0], uniq[:, 1], area_u, n_areas, params,
+        executor=executor, partition_points=partition_points,
+    )  # fmt: skip
     area_km2 = shapely.area(geoms) / 1e6
     out["area_km2"] = area_km2
     with np.errstate(invalid="ignore", divide="ignore"):

@@ -175,16 +175,19 @@ def summarise_grid(
     eligible: npt.ArrayLike | None = None,
     rural_gap: npt.ArrayLike | None = None,
     address_class: npt.ArrayLike | None = None,
+    cells: pd.Series | None = None,
 ) -> pd.DataFrame:
     """Counts per INSPIRE cell (100 m or 1 km) from address points in EPSG:3035.
 
     Same columns as :func:`summarise_by` with key ``cell_id``, plus ``x_ll``/``y_ll``
     (lower-left corner, metres, EPSG:3035). Only cells holding at least one address appear
     (empty cells are not listed). Addresses with non-finite coordinates are left out.
+    ``cells``: the points' cells as :func:`inspire_cell_categorical` gives them, when the
+    caller has them already.
     """
     size = _check_size(size_m)
     return summarise_cells(
-        inspire_cell_categorical(x3035, y3035, size),
+        inspire_cell_categorical(x3035, y3035, size) if cells is None else cells,
         households=households,
         eligible=eligible,
         rural_gap=rural_gap,

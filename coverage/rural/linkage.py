@@ -26,7 +26,7 @@ from __future__ import annotations
 
 import itertools
 import os
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import Executor, ThreadPoolExecutor
 
 import numpy as np
 import numpy.typing as npt
@@ -34,6 +34,8 @@ import shapely
 from scipy import sparse
 from scipy.sparse.csgraph import minimum_spanning_tree
 from scipy.spatial import Delaunay, QhullError
+
+from coverage.rural import partition
 
 #: Linkage forests of this many points run on strips in parallel, about this many a strip.
 _PARALLEL_POINTS = 50_000
@@ -144,8 +146,21 @@ def _strip_forest(
     return i.astype(np.int64), j.astype(np.int64), w
 
 
+def strip_forest(
+    pts: npt.NDArray[np.float64], max_edge: float, offset: int = 0
+) -> tuple[npt.NDArray[np.int64], npt.NDArray[np.int64], npt.NDArray[np.float64]]:
+    """:func:`_strip_forest` of one strip, its point numbers shifted by ``offset`` (a task)."""
+    i, j, w = _strip_forest(pts, max_edge)
+    return i + offset, j + offset, w
+
+
 def linkage_forest(
-    x: npt.NDArray[np.float64], y: npt.NDArray[np.float64], max_edge: float
+    x: npt.NDArray[np.float64],
+    y: npt.NDArray[np.float64],
+    max_edge: float,
+    *,
+    executor: Executor | None = None,
+    strip_points: int | None = None,
 ) -> tuple[npt.NDArray[np.intp], npt.NDArray[np.intp], npt.NDArray[np.float64]]:
     """The Euclidean minimum spanning tree cut at ``max_edge``: edges ``(i, j, length_m)``.
 
@@ -154,6 +169,10 @@ def linkage_forest(
     computed on overlapping vertical strips, in parallel above ``_PARALLEL_POINTS``
     points. Repeated points are tied to their first copy by edges of length 0. Fewer than
     2 points: no edges.
+
+    With an ``executor`` every strip (of about ``strip_points`` points) is one task on it;
+    without one, strips run on this process's threads. The forest has the same clusters
+    and the same multiset of edge lengths per cluster either way.
     """
     n = x.size
     dx, dy = np.diff(x), np.diff(y)
@@ -169,7 +188,12 @@ def linkage_forest(
     m = first.size
     # strips of about equal point counts, each widened to the right by the longest edge
     # kept (and 1 % for rounding): both ends of a kept edge lie in the strip of its left end
-    n_strips = max(1, min(-(-m // _STRIP_POINTS), 64)) if m >= _PARALLEL_POINTS else 1
+    if strip_points is not None:
+        n_strips = max(1, -(-m // max(strip_points, 1)))
+    elif executor is not None:
+        n_strips = max(1, -(-m // _STRIP_POINTS))
+    else:
+        n_strips = max(1, min(-(-m // _STRIP_POINTS), 64)) if m >= _PARALLEL_POINTS else 1
     cuts = np.linspace(0, m, n_strips + 1).astype(np.intp)
     pad = 1.01 * max_edge
     spans = [
@@ -177,22 +201,15 @@ def linkage_forest(
         for a, b in itertools.pairwise(cuts)
         if b > a
     ]
-    if sum(b - a for a, b in spans) > 2 * m:  # links as long as the data are wide
-        spans = [(0, m)]
-
-    def strip(
-        span: tuple[int, int],
-    ) -> tuple[npt.NDArray[np.int64], npt.NDArray[np.int64], npt.NDArray[np.float64]]:
-        a, b = span
-        i, j, w = _strip_forest(pts[a:b], max_edge)
-        return i + a, j + a, w
-
+    if strip_points is None and sum(b - a for a, b in spans) > 2 * m:
+        spans = [(0, m)]  # links as long as the data are wide
+    jobs = [(pts[a:b], max_edge, a) for a, b in spans]
     workers = min(usable_cpus(), len(spans))
-    if workers > 1:
+    if executor is None and workers > 1:
         with ThreadPoolExecutor(workers) as pool:
-            forests = list(pool.map(strip, spans))
+            forests = partition.run(pool, strip_forest, jobs, [b - a for a, b in spans])
     else:
-        forests = [strip(s) for s in spans]
+        forests = partition.run(executor, strip_forest, jobs, [b - a for a, b in spans])
     if len(forests) <= 1:
         i, j, w = forests[0] if forests else _strip_forest(pts, max_edge)
     else:  # the forest of the union of the strip forests (an edge may be in two strips)

@@ -23,6 +23,8 @@ import numpy as np
 import numpy.typing as npt
 import pandas as pd
 import shapely
+from scipy import sparse
+from scipy.sparse.csgraph import connected_components
 
 from coverage.costs import CostSet
 from coverage.rural.costs import LEVELS, ScreeningWeights, area_costs, screening_score
@@ -44,6 +46,31 @@ def _per_address(frame: pd.DataFrame) -> None:
             total = frame[f"cost_{lv}"].to_numpy(float)
             frame[f"per_connection_{lv}"] = np.where(n > 0, total / n, np.nan)
             frame[f"per_home_passed_{lv}"] = np.where(n > 0, total / n - conn[i], np.nan)
+
+
+def dissolve(geoms: npt.NDArray[np.object_]) -> shapely.Geometry:
+    """The union of polygons that mostly do not meet (the clusters of a remainder).
+
+    Only the groups of polygons that meet are united (by overlay); the parts of the rest
+    are collected as they are. The same points as ``union_all``, far faster when most
+    polygons stand apart.
+    """
+    geoms = geoms[~shapely.is_empty(geoms)]
+    if geoms.size < 2:
+        return shapely.union_all(geoms)
+    i, j = shapely.STRtree(geoms).query(geoms, predicate="intersects")
+    pair = i < j
+    _, group = connected_components(
+        sparse.coo_matrix((np.ones(int(pair.sum())), (i[pair], j[pair])), shape=(geoms.size,) * 2),
+        directed=False,
+    )
+    order = np.argsort(group, kind="stable")
+    cuts = np.flatnonzero(np.diff(group[order])) + 1
+    parts = []
+    for rows in np.split(order, cuts):
+        piece = geoms[rows[0]] if rows.size == 1 else shapely.union_all(geoms[rows])
+        parts.extend(p for p in shapely.get_parts(piece) if p.geom_type == "Polygon")
+    return parts[0] if len(parts) == 1 else shapely.MultiPolygon(parts)
 
 
 def finish_areas(
@@ -96,7 +123,7 @@ def finish_areas(
                 else np.nan,
             )
             rows.append(row)
-            rest_geoms.append(shapely.union_all(geoms[group.index.to_numpy()]))
+            rest_geoms.append(dissolve(geoms[group.index.to_numpy()]))
             new_row[group.index.to_numpy()] = keep.size + i
     frame = pd.concat([kept, pd.DataFrame(rows)], ignore_index=True) if rows else kept
     frame = frame.astype({"kind": "string", "clusters": "int64", "area_id": "string"})
@@ -166,7 +193,7 @@ def project_counts(addresses: pd.DataFrame, served_class: str | None) -> pd.Data
     down = pd.to_numeric(addresses["best_down_mbps"], errors="coerce").to_numpy(float)
     below = elig & ~(down >= 30.0)
     hh = pd.to_numeric(addresses["households"], errors="coerce").fillna(0).to_numpy(float)
-    served = (addresses["class"].astype("string") == served_class).fillna(False).to_numpy(bool)
+    served = (addresses["class"] == served_class).fillna(False).to_numpy(bool)
     frame = pd.DataFrame({"ags": ags, "elig": elig, "below": below, "hh": np.where(elig, hh, 0.0),
                           "served": served})  # fmt: skip
     per = frame.groupby("ags", sort=True).agg(

@@ -423,6 +423,13 @@ def test_pipeline_on_two_local_workers_equals_the_local_run(demo_inputs, tmp_pat
     assert (tmp_path / "local" / "summary_gemeinde.csv").read_bytes() == (
         tmp_path / "dask" / "summary_gemeinde.csv"
     ).read_bytes()
+    # the gap areas, built in strips on 2 local processes: the same rows and shapes
+    import geopandas as gpd
+
+    areas = [gpd.read_parquet(tmp_path / d / "gap_areas.parquet") for d in ("local", "dask")]
+    assert len(areas[0]) > 0
+    pd.testing.assert_frame_equal(*(pd.DataFrame(a.drop(columns="geometry")) for a in areas))
+    assert areas[0].geometry.to_wkb().tolist() == areas[1].geometry.to_wkb().tolist()
     # the Dask call (cluster start included, the join inside) is booked as the classification
     timings = dask_run.manifest["timings_s"]
     assert timings["classify"] > 0 and timings["join"] == 0

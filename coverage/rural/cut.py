@@ -1,0 +1,218 @@
+"""Non-members cut out of gap-area polygons (see :mod:`coverage.rural.area_shape` for why).
+
+Every address inside an area's polygon that is not a member of that area gets a disc of
+radius ``cut_m`` or less cut out (never more than 0.45 x its distance to the nearest member,
+so no member is ever cut out; below 1 mm: not cut, counted).
+
+Method, per area, without an overlay of the whole polygon where none is needed:
+
+* discs whose circles (with 1 mm to spare) do not meet another disc's circle are on their
+  own; the others are united per group of meeting circles (connected components), so a
+  hole is one disc or the union of one group, and two holes never meet;
+* a hole lying in the interior of the polygon (``contains_properly``, on the prepared
+  polygon: off its boundary and off its existing holes) is added to the polygon part around
+  it as one more interior ring, with no overlay;
+* only the holes meeting the polygon's boundary (and unions that are not one simple
+  polygon) are taken off by ``difference``.
+
+The result covers the same points as ``difference(polygon, union_all(discs))``. It depends
+only on the area's polygon, its non-members (in address order) and their radii, so an area
+comes out the same in whichever task (:mod:`coverage.rural.partition`) it is cut.
+"""
+
+from __future__ import annotations
+
+from concurrent.futures import Executor
+
+import numpy as np
+import numpy.typing as npt
+import shapely
+from scipy import sparse
+from scipy.sparse.csgraph import connected_components
+from scipy.spatial import cKDTree
+
+from coverage.kernel.join import points_in_polygons
+from coverage.rural import partition
+
+#: A cut never reaches further than this share of the distance to the nearest member.
+CUT_SHARE = 0.45
+QUAD_SEGS = 4
+#: Cuts smaller than this (metres) are below the coordinates' precision: not cut, counted.
+MIN_CUT_M = 1e-3
+#: Circles closer than this (metres) count as meeting: their discs are united.
+_MEET_M = 1e-3
+
+
+def cut_non_members(
+    geoms: npt.NDArray[np.object_],
+    area_of: npt.NDArray[np.int64],
+    x: npt.NDArray[np.float64],
+    y: npt.NDArray[np.float64],
+    cut_m: float,
+    *,
+    executor: Executor | None = None,
+    partition_points: int | None = None,
+) -> tuple[npt.NDArray[np.object_], npt.NDArray[np.int64]]:
+    """Each polygon with its non-members cut out, and per polygon the uncuttable count.
+
+    Without an executor one task does all areas; with one, the areas go out in batches by
+    position (:func:`coverage.rural.partition.area_batches`), each with the addresses in
+    its areas' boxes widened by the reach of a cut, which are all it needs.
+    """
+    out, left = geoms.copy(), np.zeros(geoms.size, dtype=np.int64)
+    if geoms.size == 0:
+        return out, left
+    if executor is None:
+        jobs = [(geoms, np.arange(geoms.size), x, y, area_of, cut_m)]
+        batches, sizes = [np.arange(geoms.size)], None
+    else:
+        bounds = shapely.bounds(geoms)
+        batches = partition.area_batches(bounds, x, partition_points)
+        reach = cut_m / CUT_SHARE
+        jobs, sizes = [], []
+        for batch in batches:
+            lo = bounds[batch, :2].min(axis=0) - reach
+            hi = bounds[batch, 2:].max(axis=0) + reach
+            sel = np.flatnonzero((x >= lo[0]) & (x <= hi[0]) & (y >= lo[1]) & (y <= hi[1]))
+            jobs.append((geoms[batch], batch, x[sel], y[sel], area_of[sel], cut_m))
+            sizes.append(sel.size)
+    done = partition.run(executor, cut_batch, jobs, sizes)
+    for batch, (cut, n_left) in zip(batches, done, strict=True):
+        out[batch], left[batch] = cut, n_left
+    return out, left
+
+
+def cut_batch(
+    geoms: npt.NDArray[np.object_],
+    ids: npt.NDArray[np.intp],
+    x: npt.NDArray[np.float64],
+    y: npt.NDArray[np.float64],
+    area_of: npt.NDArray[np.int64],
+    cut_m: float,
+) -> tuple[npt.NDArray[np.object_], npt.NDArray[np.int64]]:
+    """The polygons ``geoms`` (areas ``ids``) cut, given the addresses around them.
+
+    ``x, y, area_of`` hold (in address order) every address inside the polygons and every
+    member within reach of one; ``area_of`` names areas by their ids.
+    """
+    # the kernel (covered_by, the same as intersects for points; non-finite points match
+    # nothing): no Point objects, and fast where a tree query over millions of points is not
+    pt_i, poly_i = points_in_polygons(x, y, geoms)
+    pt_i, poly_i = pt_i.astype(np.intp), poly_i.astype(np.intp)
+    foreign = area_of[pt_i] != ids[poly_i]
+    pt_i, poly_i = pt_i[foreign], poly_i[foreign]
+    out, left = geoms.copy(), np.zeros(geoms.size, dtype=np.int64)
+    if pt_i.size == 0:
+        return out, left
+    radius = cut_radius(pt_i, ids[poly_i], area_of, x, y, cut_m)
+    cuttable = radius >= MIN_CUT_M
+    np.add.at(left, poly_i[~cuttable], 1)
+    pt_i, poly_i, radius = pt_i[cuttable], poly_i[cuttable], radius[cuttable]
+    order = np.argsort(poly_i, kind="stable")  # per area, in address order
+    pt_i, poly_i, radius = pt_i[order], poly_i[order], radius[order]
+    bounds = np.searchsorted(poly_i, np.arange(geoms.size + 1))
+    for a in np.unique(poly_i):
+        rows = slice(bounds[a], bounds[a + 1])
+        out[a] = cut_area(geoms[a], x[pt_i[rows]], y[pt_i[rows]], radius[rows])
+    return out, left
+
+
+def cut_radius(
+    pt_i: npt.NDArray[np.intp],
+    area: npt.NDArray[np.intp],
+    area_of: npt.NDArray[np.int64],
+    x: npt.NDArray[np.float64],
+    y: npt.NDArray[np.float64],
+    cut_m: float,
+) -> npt.NDArray[np.float64]:
+    """Per (non-member, area) pair: cut radius below 0.45 x distance to the area's nearest
+    member (so the cut disc, a polygon inside its circle, never reaches a member), at most
+    ``cut_m``; 0 when a member has the same coordinates.
+    """
+    radius = np.full(pt_i.size, cut_m)
+    members = np.flatnonzero((area_of >= 0) & np.isfinite(x) & np.isfinite(y))
+    if not members.size:
+        return radius
+    near = cKDTree(np.column_stack([x[pt_i], y[pt_i]])).sparse_distance_matrix(
+        cKDTree(np.column_stack([x[members], y[members]])), cut_m / CUT_SHARE, p=2.0,
+        output_type="ndarray",
+    )  # fmt: skip
+    k, m = near["i"].astype(np.intp), members[near["j"]]
+    own = area_of[m] == area[k]
+    k, m = k[own], m[own]
+    d = np.full(pt_i.size, np.inf)
+    # the distance again as in one subtraction per pair (the tree's sum may round otherwise)
+    np.minimum.at(d, k, np.hypot(x[m] - x[pt_i[k]], y[m] - y[pt_i[k]]))
+    return np.minimum(radius, CUT_SHARE * d)
+
+
+def cut_area(
+    geom: shapely.Geometry,
+    px: npt.NDArray[np.float64],
+    py: npt.NDArray[np.float64],
+    radius: npt.NDArray[np.float64],
+) -> shapely.Geometry:
+    """``geom`` minus the discs of ``radius`` around ``(px, py)`` (see the module docstring)."""
+    discs = shapely.buffer(shapely.points(px, py), radius, quad_segs=QUAD_SEGS)
+    holes, first = _holes(discs, px, py, radius)
+    shapely.prepare(geom)
+    inner = shapely.contains_properly(geom, holes)
+    inner &= (shapely.get_type_id(holes) == 3) & (shapely.get_num_interior_rings(holes) == 0)
+    if not inner.all():
+        geom = polygonal(shapely.difference(geom, shapely.union_all(holes[~inner])))
+    if not inner.any():
+        return geom
+    rings = shapely.get_exterior_ring(holes[inner])
+    parts = shapely.get_parts(geom)
+    if parts.size == 0:
+        return geom
+    if parts.size == 1:
+        owner = np.zeros(rings.size, dtype=np.intp)
+    else:  # the part around each hole holds its first disc's centre
+        inside = points_in_polygons(px[first[inner]], py[first[inner]], parts)
+        owner = np.zeros(rings.size, dtype=np.intp)
+        owner[inside[0]] = inside[1]
+    polys = []
+    for p, part in enumerate(parts):
+        new = rings[owner == p]
+        if new.size:
+            part = shapely.Polygon(part.exterior, [*part.interiors, *new])
+        polys.append(part)
+    return polys[0] if len(polys) == 1 else shapely.MultiPolygon(polys)
+
+
+def _holes(
+    discs: npt.NDArray[np.object_],
+    px: npt.NDArray[np.float64],
+    py: npt.NDArray[np.float64],
+    radius: npt.NDArray[np.float64],
+) -> tuple[npt.NDArray[np.object_], npt.NDArray[np.intp]]:
+    """Discs united per group of meeting circles; each hole's first disc."""
+    n = discs.size
+    pairs = cKDTree(np.column_stack([px, py])).query_pairs(
+        2 * float(radius.max()) + _MEET_M, output_type="ndarray"
+    )
+    i, j = pairs[:, 0], pairs[:, 1]
+    meet = np.hypot(px[i] - px[j], py[i] - py[j]) <= radius[i] + radius[j] + _MEET_M
+    if not meet.any():
+        return discs, np.arange(n)
+    _, group = connected_components(
+        sparse.coo_matrix((np.ones(int(meet.sum())), (i[meet], j[meet])), shape=(n, n)),
+        directed=False,
+    )
+    first = np.unique(group, return_index=True)[1]  # groups numbered by their first disc
+    holes = discs[first].copy()
+    sizes = np.bincount(group)
+    order = np.argsort(group, kind="stable")
+    bounds = np.searchsorted(group[order], np.arange(sizes.size + 1))
+    for g in np.flatnonzero(sizes > 1):
+        holes[g] = shapely.union_all(discs[order[bounds[g] : bounds[g + 1]]])
+    return holes, first
+
+
+def polygonal(geom: shapely.Geometry) -> shapely.Geometry:
+    """Only the polygon parts of an overlay result (drops stray lines and points)."""
+    if geom.geom_type in ("Polygon", "MultiPolygon"):
+        return geom
+    parts = [p for p in shapely.get_parts(geom) if p.geom_type in ("Polygon", "MultiPolygon")]
+    return shapely.union_all(parts) if parts else shapely.Polygon()
