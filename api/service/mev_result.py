@@ -58,7 +58,8 @@ def build_result(flow: MevWorkflow, mev_id: str, actor: str) -> dict[str, Any]:
     if out.exists():
         shutil.rmtree(out)
     out.mkdir(parents=True)
-    offers_path = write_csv(reconcile.resolved_offers(claims), out / "resolved_offers.csv")
+    resolved = reconcile.resolved_offers(claims)
+    offers_path = write_csv(resolved, out / "resolved_offers.csv")
     boundaries = mev.inputs.get("boundaries")
     inputs = RunInputs(
         addresses=LayerSpec(base / AREA_FILE),
@@ -71,7 +72,7 @@ def build_result(flow: MevWorkflow, mev_id: str, actor: str) -> dict[str, Any]:
     table = result.table
     before = pd.read_parquet(base / BEFORE_FILE)
     labels = _labels(spec.profile)
-    changes = outcome.changes(before, table, labels)
+    changes = outcome.changes(before, table, labels, offers=resolved)
     write_csv_de(changes, out / "aenderungen.csv")
     write_csv_de(outcome.eligible_list(table, labels), out / "foerderfaehige_adressen.csv")
     k = rec.conflicts.assign(kind=rec.conflicts["kind"].map(KIND_LABELS))

@@ -39,11 +39,16 @@ def eligible_list(result: pd.DataFrame, labels: Mapping[str, str] | None = None)
 
 
 def changes(
-    before: pd.DataFrame | None, result: pd.DataFrame, labels: Mapping[str, str] | None = None
+    before: pd.DataFrame | None,
+    result: pd.DataFrame,
+    labels: Mapping[str, str] | None = None,
+    offers: pd.DataFrame | None = None,
 ) -> pd.DataFrame:
     """Addresses whose class or eligibility differs between the published list (``before``:
     address_id, class, eligible of the earlier run) and the result, with the operator whose
-    offer decides the new class (``best_provider`` today, ``planned_provider`` planned)."""
+    offer decides the new class (``best_provider`` today, ``planned_provider`` planned) and,
+    given the resolved ``offers`` (address_id, provider), every operator that reported an
+    offer there: a black spot rests on two operators' networks, not on the best one alone."""
     cols = ["address_id", "class", "eligible", "best_provider", "planned_provider", "reason"]
     after = pd.DataFrame(result[cols]).copy()
     after["address_id"] = after["address_id"].astype("string")
@@ -79,7 +84,21 @@ def changes(
             "Begründung": m["reason"].astype("string"),
         }
     )
+    if offers is not None:
+        out.insert(8, "alle gemeldeten Betreiber", _operators_at(out["Adress-ID"], offers))
     return out.sort_values(["Änderung", "Adress-ID"], kind="stable").reset_index(drop=True)
+
+
+def _operators_at(address_ids: pd.Series, offers: pd.DataFrame) -> pd.Series:
+    """The operators with a resolved offer at each address, sorted, joined by ", "."""
+    pairs = pd.DataFrame(
+        {
+            "address_id": offers["address_id"].astype("string"),
+            "p": offers["provider"].astype("string"),
+        }
+    ).drop_duplicates()
+    joined = pairs.sort_values("p").groupby("address_id")["p"].agg(", ".join)
+    return address_ids.astype("string").map(joined).fillna("").astype("string")
 
 
 def change_counts(table: pd.DataFrame) -> dict[str, int]:

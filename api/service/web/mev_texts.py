@@ -269,6 +269,7 @@ CHANGE_COLUMNS: dict[str, tuple[str, str]] = {
     "förderfähig nachher": ("förderfähig nachher", "Eligible after"),
     "Betreiber heute": ("Betreiber heute", "Operator today"),
     "Betreiber geplant": ("Betreiber geplant", "Operator planned"),
+    "alle gemeldeten Betreiber": ("alle gemeldeten Betreiber", "All reporting operators"),
 }
 
 #: fixes for the reasons of a reply check, by the reason's start (German text of the engine)

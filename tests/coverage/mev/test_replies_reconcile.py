@@ -184,4 +184,9 @@ def test_conflicts_resolutions_and_changes(area: gpd.GeoDataFrame) -> None:
     assert ch[["Adress-ID", "Änderung", "Betreiber heute"]].values.tolist() == [
         ["A2", "neu förderfähig", ""], ["A0", "nicht mehr förderfähig", "Glas"]]  # fmt: skip
     assert outcome.ineligible_by_operator(ch) == {"Glas": 1}
+    # every operator that reported at a changed address, not only the decisive one
+    offers = pd.DataFrame({"address_id": ["A0", "A0", "A0", "A2"],
+                           "provider": ["Kabel", "Glas", "Kabel", "Funk"]})  # fmt: skip
+    ch = outcome.changes(before, after, offers=offers)
+    assert ch["alle gemeldeten Betreiber"].tolist() == ["Funk", "Glas, Kabel"]
     assert outcome.eligible_list(after.assign(street="x"))["Adress-ID"].tolist() == ["A1", "A2"]
