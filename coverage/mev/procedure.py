@@ -97,9 +97,9 @@ def check_spec(spec: MevSpec) -> list[str]:
         raise InputDataError("horizon_months: give at least one month")
     warnings = []
     if spec.end - spec.start < MIN_PERIOD:
-        weeks = (spec.end - spec.start).days / 7
+        weeks = f"{(spec.end - spec.start).days / 7:.1f}".replace(".", ",")  # German decimal
         warnings.append(
-            f"Die Frist von {weeks:.1f} Wochen ist kürzer als die Mindestdauer von acht Wochen "
+            f"Die Frist von {weeks} Wochen ist kürzer als die Mindestdauer von acht Wochen "
             "(Nr. 5.5 Gigabit-RL 2.0)."
         )
     if spec.branchendialog is None:

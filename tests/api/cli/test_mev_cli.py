@@ -35,7 +35,7 @@ def test_mev_from_the_command_line(
                       "--actor", "anna", *ws)  # fmt: skip
     assert code == 0, text
     assert (
-        "Warnung: Die Frist von 4.4 Wochen ist kürzer als die Mindestdauer von acht Wochen" in text
+        "Warnung: Die Frist von 4,4 Wochen ist kürzer als die Mindestdauer von acht Wochen" in text
     )
     mev = next(w for w in text.split() if w.startswith("mev_"))
     code, text = _cli(capsys, "mev", "reply", mev, demo_inputs.addresses, "--operator", "X", *ws)

@@ -20,7 +20,7 @@ def test_eight_weeks_is_enough_and_one_day_less_warns() -> None:
     """Nr. 5.5 Gigabit-RL 2.0: the MEV is published for at least eight weeks."""
     assert check_spec(_spec()) == []  # 1 Jul + 56 days = 26 Aug
     warnings = check_spec(_spec(end=date(2026, 8, 25)))
-    assert len(warnings) == 1 and "acht Wochen" in warnings[0] and "7.9 Wochen" in warnings[0]
+    assert len(warnings) == 1 and "acht Wochen" in warnings[0] and "7,9 Wochen" in warnings[0]
 
 
 def test_branchendialog_older_than_six_months_warns() -> None:
