@@ -23,6 +23,7 @@ once on small tables, with the functions ``gapmap run`` calls:
 from __future__ import annotations
 
 import time
+import warnings
 from dataclasses import dataclass
 from typing import Any
 
@@ -127,11 +128,14 @@ def rural_on_cluster(
         addr_cell = degurba_for_points(np.asarray(gx), np.asarray(gy), degurba_cells)
     else:
         addr_cell = np.zeros(len(compact), dtype=np.int8)
-    # linkage, disc unions and non-member cuts as tasks on the cluster's workers
-    areas, area_ids = gap_areas(
-        compact[list(GAP_COLUMNS)], xy, task.crs, addr_cell, options, cost_set, fibre, gemeinden,
-        executor=client.get_executor(),
-    )  # fmt: skip
+    # linkage, disc unions and non-member cuts as tasks on the cluster's workers; each task
+    # carries its strip's points (a few MB, sent once), which Dask would warn about
+    with warnings.catch_warnings():
+        warnings.filterwarnings("ignore", message="Sending large graph", category=UserWarning)
+        areas, area_ids = gap_areas(
+            compact[list(GAP_COLUMNS)], xy, task.crs, addr_cell, options, cost_set, fibre,
+            gemeinden, executor=client.get_executor(),
+        )  # fmt: skip
     is_elig = compact["eligible"].to_numpy(bool)
     codes = np.asarray(area_ids.codes)[is_elig]
     split = np.cumsum([len(s["eligible"]) for s in surveys])[:-1]
