@@ -142,3 +142,27 @@ def test_grid_summary_of_grouped_parts_equals_the_one_over_addresses() -> None:
         rural_gap=frame["rural_gap"], address_class=frame["class"],
     )  # fmt: skip
     pd.testing.assert_frame_equal(got, expected, check_exact=True)
+
+
+@pytest.mark.parametrize("size", [100, 1000])
+def test_grid_corners_from_the_points_equal_the_parsed_cell_ids(size: int) -> None:
+    """The corners ``summarise_grid`` takes from the points are the ones its cell ids name
+    (rows sorted by id, also where northings change their number of digits), and points
+    without coordinates are left out."""
+    from coverage.rural.grid_summary import summarise_cells
+    from coverage.rural.gridcells import inspire_cell_categorical
+
+    rng = np.random.default_rng(11)
+    n = 3_000
+    x = rng.uniform(4_180_000, 4_186_000, n)
+    y = rng.uniform(9_996_000, 10_003_000, n)  # 7 and 8 digit northings
+    x[::97] = np.nan
+    cells = inspire_cell_categorical(x, y, size)
+    hh = rng.integers(0, 4, n)
+    got = summarise_grid(x, y, size_m=size, households=hh, cells=cells)
+    expected = summarise_cells(cells, households=hh)  # corners parsed from the ids
+    pd.testing.assert_frame_equal(got, expected, check_exact=True)
+    assert got["addresses"].sum() == n - len(x[::97])
+    corners = parse_inspire_cell_ids(got["cell_id"])
+    assert (got["y_ll"].to_numpy() == corners["y_ll"].to_numpy()).all()
+    assert got["y_ll"].max() >= 10_000_000 > got["y_ll"].min()
