@@ -166,3 +166,26 @@ def test_grid_corners_from_the_points_equal_the_parsed_cell_ids(size: int) -> No
     corners = parse_inspire_cell_ids(got["cell_id"])
     assert (got["y_ll"].to_numpy() == corners["y_ll"].to_numpy()).all()
     assert got["y_ll"].max() >= 10_000_000 > got["y_ll"].min()
+
+
+@pytest.mark.parametrize("size", [100, 1000])
+def test_cell_codes_by_count_equal_the_ones_by_sort(
+    size: int, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Cells found by a count over the key range give the same categories (ordered by
+    north, then east) and the same cell per point as by a sort of the keys."""
+    from coverage.rural import gridcells
+
+    rng = np.random.default_rng(3)
+    n = 5_000
+    x = np.concatenate([rng.uniform(4_100_000, 4_400_000, n), [4_100_000.0, np.nan]])
+    y = np.concatenate([rng.uniform(2_990_000, 3_030_000, n), [2_999_999.999, 3_000_000.0]])
+    counted = gridcells.inspire_cell_categorical(x, y, size)
+    monkeypatch.setattr(gridcells, "_DENSE_KEYS", 0)  # 12,000+ keys > 2 n: the sort
+    sorted_ = gridcells.inspire_cell_categorical(x, y, size)
+    pd.testing.assert_series_equal(counted, sorted_, check_exact=True)
+    assert counted.isna().sum() == 1
+    corners = parse_inspire_cell_ids(counted.cat.categories)
+    assert list(zip(corners["y_ll"], corners["x_ll"], strict=True)) == sorted(
+        zip(corners["y_ll"], corners["x_ll"], strict=True)
+    )
