@@ -7,7 +7,7 @@ the INSPIRE grid, whose cell ids match Zensus and Breitbandatlas cells.
 
 from __future__ import annotations
 
-from concurrent.futures import Executor, ThreadPoolExecutor
+from concurrent.futures import Executor
 from dataclasses import dataclass, field
 from typing import Literal
 
@@ -196,15 +196,15 @@ def analyse_rural(
                                      eligible=eligible, rural_gap=gaps, address_class=klass,
                                      cells=cells)  # fmt: skip
 
-    # the grid summaries on a thread of their own while the gap areas are built (numpy
-    # and GEOS release the GIL; with an executor the calling thread mostly waits for tasks)
-    with ThreadPoolExecutor(1) as beside:
-        grid_jobs = {size: beside.submit(grid, size) for size in (100, 1000)}
-        areas, area_ids = _gap_areas(
-            addresses, xy, crs, addr_cell, options, cost_set, fibre, gemeinden, where
-        )
-        cells = {size: job.result()[0] for size, job in grid_jobs.items()}
-        grids = {size: job.result()[1] for size, job in grid_jobs.items()}
+    # the gap areas first, then the grid summaries in this thread: beside the gap areas (on a
+    # thread of their own) they slowed the linkage by a third, which already keeps the cores
+    # busy with its strips, and the step as a whole gained nothing (docs/performance.md)
+    areas, area_ids = _gap_areas(
+        addresses, xy, crs, addr_cell, options, cost_set, fibre, gemeinden, where
+    )
+    cells, grids = {}, {}
+    for size in (100, 1000):
+        cells[size], grids[size] = grid(size)
     projects = _projects(addresses, areas, gemeinden, degurba_gemeinde, options, cost_set)
     columns = pd.DataFrame(
         {

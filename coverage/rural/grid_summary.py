@@ -186,13 +186,28 @@ def summarise_grid(
     caller has them already.
     """
     size = _check_size(size_m)
-    return summarise_cells(
-        inspire_cell_categorical(x3035, y3035, size) if cells is None else cells,
-        households=households,
-        eligible=eligible,
-        rural_gap=rural_gap,
-        address_class=address_class,
-    )
+    if cells is None:
+        cells = inspire_cell_categorical(x3035, y3035, size)
+    if not isinstance(cells.dtype, pd.CategoricalDtype):
+        return summarise_cells(cells, households=households, eligible=eligible,
+                               rural_gap=rural_gap, address_class=address_class)  # fmt: skip
+    out = summarise_by(cells, households=households, eligible=eligible, rural_gap=rural_gap,
+                       address_class=address_class, key_name="cell_id")  # fmt: skip
+    # each cell's corner from its points, not by parsing the ids (a regex per cell that
+    # holds the GIL while the gap areas run beside): the ids were written from these corners
+    x_ll, y_ll, _ = cell_lower_left(x3035, y3035, size)
+    codes = np.asarray(cells.cat.codes.to_numpy(), dtype=np.intp)
+    if codes.shape != x_ll.shape:
+        raise InputDataError(f"cells has {codes.size} values for {x_ll.size} addresses")
+    named = codes >= 0
+    corner_x = np.zeros(len(cells.cat.categories), dtype="int64")
+    corner_y = np.zeros(len(cells.cat.categories), dtype="int64")
+    corner_x[codes[named]] = x_ll[named]
+    corner_y[codes[named]] = y_ll[named]
+    row = pd.Index(cells.cat.categories).get_indexer(out["cell_id"])
+    out.insert(1, "x_ll", corner_x[row])
+    out.insert(2, "y_ll", corner_y[row])
+    return out
 
 
 def summarise_cells(

@@ -66,6 +66,9 @@ def parse_inspire_cell_id(
 
 
 _SIZES = {100: "100m", 1000: "1000m"}
+#: cell keys are counted over their whole range (no sort) when it spans at most this many
+#: keys or twice the points, whichever is more
+_DENSE_KEYS = 2_000_000
 
 
 def _check_size(size_m: int) -> int:
@@ -141,13 +144,25 @@ def _cell_codes(
     if not valid.any():
         return codes, np.empty(0, dtype=object)
     north, east = y_ll[valid], x_ll[valid]
-    # one name per distinct cell: sort a packed int64 key (cell row, cell column) instead of a
-    # row-wise unique over (north, east) pairs
+    # one name per distinct cell: count or sort a packed int64 key (cell row, cell column)
+    # instead of a row-wise unique over (north, east) pairs
     row, col = north // size, east // size
-    row -= row.min()
-    col -= col.min()
+    rmin, cmin = row.min(), col.min()
+    row -= rmin
+    col -= cmin
     ncols = int(col.max()) + 1
-    if (int(row.max()) + 1) * ncols < 2**62:
+    span = (int(row.max()) + 1) * ncols
+    whole = not (north % size).any() and not (east % size).any()  # else the row misses it
+    if span <= max(_DENSE_KEYS, 2 * north.size) and whole:
+        # the distinct keys in order by a count over their range, no sort; the corners,
+        # whole multiples of the size, come back exactly from row and column
+        key = row * ncols + col
+        present = np.bincount(key, minlength=span) > 0
+        inverse = (np.cumsum(present, dtype=np.intp) - 1)[key]
+        cell_key = np.flatnonzero(present)
+        cell_n = (cell_key // ncols + rmin) * size
+        cell_e = (cell_key % ncols + cmin) * size
+    elif span < 2**62:
         key = row * ncols + col
         order = np.argsort(key)
         ordered = key[order]

@@ -142,3 +142,50 @@ def test_grid_summary_of_grouped_parts_equals_the_one_over_addresses() -> None:
         rural_gap=frame["rural_gap"], address_class=frame["class"],
     )  # fmt: skip
     pd.testing.assert_frame_equal(got, expected, check_exact=True)
+
+
+@pytest.mark.parametrize("size", [100, 1000])
+def test_grid_corners_from_the_points_equal_the_parsed_cell_ids(size: int) -> None:
+    """The corners ``summarise_grid`` takes from the points are the ones its cell ids name
+    (rows sorted by id, also where northings change their number of digits), and points
+    without coordinates are left out."""
+    from coverage.rural.grid_summary import summarise_cells
+    from coverage.rural.gridcells import inspire_cell_categorical
+
+    rng = np.random.default_rng(11)
+    n = 3_000
+    x = rng.uniform(4_180_000, 4_186_000, n)
+    y = rng.uniform(9_996_000, 10_003_000, n)  # 7 and 8 digit northings
+    x[::97] = np.nan
+    cells = inspire_cell_categorical(x, y, size)
+    hh = rng.integers(0, 4, n)
+    got = summarise_grid(x, y, size_m=size, households=hh, cells=cells)
+    expected = summarise_cells(cells, households=hh)  # corners parsed from the ids
+    pd.testing.assert_frame_equal(got, expected, check_exact=True)
+    assert got["addresses"].sum() == n - len(x[::97])
+    corners = parse_inspire_cell_ids(got["cell_id"])
+    assert (got["y_ll"].to_numpy() == corners["y_ll"].to_numpy()).all()
+    assert got["y_ll"].max() >= 10_000_000 > got["y_ll"].min()
+
+
+@pytest.mark.parametrize("size", [100, 1000])
+def test_cell_codes_by_count_equal_the_ones_by_sort(
+    size: int, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Cells found by a count over the key range give the same categories (ordered by
+    north, then east) and the same cell per point as by a sort of the keys."""
+    from coverage.rural import gridcells
+
+    rng = np.random.default_rng(3)
+    n = 5_000
+    x = np.concatenate([rng.uniform(4_100_000, 4_400_000, n), [4_100_000.0, np.nan]])
+    y = np.concatenate([rng.uniform(2_990_000, 3_030_000, n), [2_999_999.999, 3_000_000.0]])
+    counted = gridcells.inspire_cell_categorical(x, y, size)
+    monkeypatch.setattr(gridcells, "_DENSE_KEYS", 0)  # 12,000+ keys > 2 n: the sort
+    sorted_ = gridcells.inspire_cell_categorical(x, y, size)
+    pd.testing.assert_series_equal(counted, sorted_, check_exact=True)
+    assert counted.isna().sum() == 1
+    corners = parse_inspire_cell_ids(counted.cat.categories)
+    assert list(zip(corners["y_ll"], corners["x_ll"], strict=True)) == sorted(
+        zip(corners["y_ll"], corners["x_ll"], strict=True)
+    )
