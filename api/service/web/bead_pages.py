@@ -250,14 +250,16 @@ async def bead_evidence(
 @router.get("/{process_id}/audit")
 @page
 async def bead_audit(request: Request, process_id: ProcessIdPath) -> Response:
-    """Who did what when: every phase, challenge, rebuttal, decision and download."""
+    """Who did what when: every phase, challenge, rebuttal, decision and download (the
+    server paths of the inputs are left out)."""
     who = await bead_analyst(request)
 
     def load() -> dict[str, Any]:
         f = bead_flow(request)
         p = f.beads.get(process_id)
         rows = [{"at": a.at, "actor": a.actor, "action": a.action,
-                 "detail": json.dumps(a.detail, ensure_ascii=False, default=str, sort_keys=True)}
+                 "detail": json.dumps({k: v for k, v in (a.detail or {}).items() if k != "inputs"},
+                                      ensure_ascii=False, default=str, sort_keys=True)}
                 for a in f.beads.audit(process_id)]  # fmt: skip
         return {"p": p, "phases": PHASES, "tab": "audit", "rows": rows}
 

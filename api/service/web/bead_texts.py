@@ -67,6 +67,13 @@ BEAD_TEXTS: dict[str, tuple[str, str]] = {
     "bead_date": ("Datum", "Date"),
     "bead_decide": ("Entscheiden", "Decide"),
     "bead_reason": ("Begründung", "Reason"),
+    "bead_disp_I": ("unvollständig", "incomplete"),
+    "bead_disp_N": ("keine Erwiderung", "no rebuttal"),
+    "bead_disp_A": ("Anbieter stimmt zu", "provider agreed"),
+    "bead_disp_S": ("stattgegeben nach Erwiderung", "sustained after rebuttal"),
+    "bead_disp_R": ("abgelehnt nach Erwiderung", "rejected after rebuttal"),
+    "bead_disp_M": ("gegenstandslos", "moot"),
+    "bead_decide_again": ("Neu entscheiden", "Decide again"),
     "bead_files": ("NTIA-Dateien", "NTIA files"),
     "bead_files_pre": (
         "Vor dem Abschluss nur die Listen vor dem Einspruchsverfahren.",
