@@ -94,6 +94,7 @@ def test_the_walk_from_challenges_to_ntia_files(walk: dict[str, Any], service: S
     page = c.get(url).text
     assert {s for _, s in STATUS.findall(page)} == {"decided"}
     assert "Provider speed tests show 1100/35 at peak" in page
+    assert "abgelehnt nach Erwiderung" in c.get(f"{url}?lang=de").text
     assert _post(c, f"{url}/advance", url).status_code == 303
     assert PHASE.search(c.get(url).text).group(1) == "final"  # type: ignore[union-attr]
 
@@ -113,6 +114,7 @@ def test_the_walk_from_challenges_to_ntia_files(walk: dict[str, Any], service: S
     actors = re.findall(r"<td>([^<]*\(key:[^<]*\))</td><td>decide</td>", audit)
     assert len(actors) == 3, audit  # recorded with the key's name and id
     assert audit.count("<td>advance</td>") == 3
+    assert "/bead/inputs/" not in audit  # no server paths
 
 
 def test_forms_without_the_csrf_token_are_refused(walk: dict[str, Any], service: Service) -> None:
