@@ -15,7 +15,7 @@ from fastapi.responses import RedirectResponse, Response
 from starlette.concurrency import run_in_threadpool
 
 from api.service.deps import get_services
-from api.service.web.bead_pages import ADD_FIELDS
+from api.service.web.bead_pages import ADD_FIELDS, refused
 from api.service.web.bead_view import (
     ChallengePath,
     ProcessIdPath,
@@ -26,7 +26,7 @@ from api.service.web.bead_view import (
 )
 from api.service.web.mev_view import actor, day, posted, text, upload
 from api.service.web.render import page
-from coverage.errors import InputDataError
+from coverage.errors import GapmapError, InputDataError
 
 router = APIRouter(prefix="/ui/bead", include_in_schema=False)
 MAX_FILES = 200
@@ -59,7 +59,10 @@ async def bead_challengers(request: Request, process_id: ProcessIdPath) -> Respo
             source = Path(up.filename or "challengers.csv").name if up else "challengers.csv"
             bead_flow(request).add_challengers(process_id, frame, by, source=source)
 
-    await run_in_threadpool(run)
+    try:
+        await run_in_threadpool(run)
+    except GapmapError as exc:
+        return await refused(request, who, exc, process_id)
     return _back(process_id, "#challengers")
 
 
@@ -81,7 +84,10 @@ async def bead_import(request: Request, process_id: ProcessIdPath) -> Response:
             source = Path(up.filename or "challenges.csv").name if up else "challenges.csv"
             bead_flow(request).add_challenges(process_id, frame, kept, by, source=source)
 
-    await run_in_threadpool(run)
+    try:
+        await run_in_threadpool(run)
+    except GapmapError as exc:
+        return await refused(request, who, exc, process_id)
     return _back(process_id, "#challenges")
 
 
@@ -104,7 +110,10 @@ async def bead_add(request: Request, process_id: ProcessIdPath) -> Response:
             bead_flow(request).add_challenges(process_id, pd.DataFrame([row]), {u.name: u for u in kept},
                                               by, source="challenge")  # fmt: skip
 
-    await run_in_threadpool(run)
+    try:
+        await run_in_threadpool(run)
+    except GapmapError as exc:
+        return await refused(request, who, exc, process_id)
     return _back(process_id, "#challenges")
 
 
@@ -128,7 +137,10 @@ async def bead_rebut(
                 process_id, challenge, kind, by, response=kept, note=note, day=on
             )
 
-    await run_in_threadpool(run)
+    try:
+        await run_in_threadpool(run)
+    except GapmapError as exc:
+        return await refused(request, who, exc, process_id)
     return _back(process_id, f"#c-{challenge}")
 
 
@@ -145,8 +157,14 @@ async def bead_decide(
     disposition = text(form, "disposition", 2)
     reason = text(form, "reason", 5000)
     on = day(form, "resolution_date")
-    if not disposition or not reason:
-        raise InputDataError("disposition, reason: choose the decision and give its reason")
-    await run_in_threadpool(lambda: bead_flow(request).decide(process_id, challenge, disposition,
-                                                              reason, by, on))  # fmt: skip
+
+    def run() -> None:
+        if not disposition or not reason:
+            raise InputDataError("disposition, reason: choose the decision and give its reason")
+        bead_flow(request).decide(process_id, challenge, disposition, reason, by, on)
+
+    try:
+        await run_in_threadpool(run)
+    except GapmapError as exc:
+        return await refused(request, who, exc, process_id)
     return _back(process_id, f"#c-{challenge}")

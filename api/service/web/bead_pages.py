@@ -28,10 +28,11 @@ from api.service.deps import get_services, succeeded_run
 from api.service.errors import ApiError
 from api.service.routers.bead import _store as keep_upload
 from api.service.store import new_id
+from api.service.web.auth import Visitor
 from api.service.web.bead_view import ChallengePath, ProcessIdPath, bead_analyst, bead_flow
 from api.service.web.mev_view import actor, day, posted, text, upload
 from api.service.web.render import page, render
-from coverage.errors import InputDataError
+from coverage.errors import GapmapError, InputDataError
 from coverage.mev.bead import DISPOSITIONS
 from coverage.mev.bead_process import PHASES, Windows
 
@@ -70,13 +71,30 @@ def _bead_runs(request: Request) -> list[Any]:
 async def bead_list(request: Request) -> Response:
     """Every challenge process (phase, windows, challenges by status) and the create form."""
     who = await bead_analyst(request)
+    return render(
+        request, "bead_list.html", await run_in_threadpool(list_context, request), who=who
+    )
 
-    def load() -> dict[str, Any]:
-        f = bead_flow(request)
-        rows = [{"p": p, "by_status": _by_status(f.beads.challenges(p.id))} for p in f.beads.list()]
-        return {"rows": rows, "runs": _bead_runs(request), "statuses": STATUSES}
 
-    return render(request, "bead_list.html", await run_in_threadpool(load), who=who)
+def list_context(request: Request) -> dict[str, Any]:
+    f = bead_flow(request)
+    rows = [{"p": p, "by_status": _by_status(f.beads.challenges(p.id))} for p in f.beads.list()]
+    return {"rows": rows, "runs": _bead_runs(request), "statuses": STATUSES}
+
+
+async def refused(
+    request: Request, who: Visitor, exc: GapmapError, process_id: str | None
+) -> Response:
+    """The page the form came from with the workflow's message on top (nothing was kept)."""
+    from api.service.errors import status_for
+
+    if process_id is None:
+        context = await run_in_threadpool(list_context, request)
+        name = "bead_list.html"
+    else:
+        context = await run_in_threadpool(detail_context, request, process_id)
+        name = "bead_detail.html"
+    return render(request, name, {**context, "error": str(exc)}, who=who, status=status_for(exc))
 
 
 @router.post("")
@@ -124,7 +142,10 @@ async def bead_create(request: Request) -> Response:
             raise
         return row.id
 
-    process_id = await run_in_threadpool(create)
+    try:
+        process_id = await run_in_threadpool(create)
+    except GapmapError as exc:
+        return await refused(request, who, exc, None)
     return RedirectResponse(f"/ui/bead/{process_id}", status_code=303)
 
 
@@ -134,21 +155,22 @@ async def bead_create(request: Request) -> Response:
 async def bead_detail(request: Request, process_id: ProcessIdPath) -> Response:
     """Phase and windows, the advance button, challengers, challenges and the forms of the phase."""
     who = await bead_analyst(request)
+    context = await run_in_threadpool(detail_context, request, process_id)
+    return render(request, "bead_detail.html", context, who=who)
 
-    def load() -> dict[str, Any]:
-        f = bead_flow(request)
-        p = f.beads.get(process_id)
-        challenges = f.beads.challenges(process_id)
-        return {
-            "p": p, "phases": PHASES, "tab": "detail",
-            "next": PHASES[PHASES.index(p.state) + 1] if p.state != PHASES[-1] else None,
-            "challengers": [c.fields for c in f.beads.challengers(process_id)],
-            "challenges": [{"c": c, "status": status(c)} for c in challenges],
-            "by_status": _by_status(challenges), "statuses": STATUSES,
-            "dispositions": DISPOSITIONS, "fields": ADD_FIELDS, "today": date.today(),
-        }  # fmt: skip
 
-    return render(request, "bead_detail.html", await run_in_threadpool(load), who=who)
+def detail_context(request: Request, process_id: str) -> dict[str, Any]:
+    f = bead_flow(request)
+    p = f.beads.get(process_id)
+    challenges = f.beads.challenges(process_id)
+    return {
+        "p": p, "phases": PHASES, "tab": "detail",
+        "next": PHASES[PHASES.index(p.state) + 1] if p.state != PHASES[-1] else None,
+        "challengers": [c.fields for c in f.beads.challengers(process_id)],
+        "challenges": [{"c": c, "status": status(c)} for c in challenges],
+        "by_status": _by_status(challenges), "statuses": STATUSES,
+        "dispositions": DISPOSITIONS, "fields": ADD_FIELDS, "today": date.today(),
+    }  # fmt: skip
 
 
 #: the fields of the "add one challenge" form, in NTIA's order
@@ -164,7 +186,10 @@ async def bead_advance(request: Request, process_id: ProcessIdPath) -> Response:
     who = await bead_analyst(request)
     await posted(request, who)
     by = actor(request, who)
-    await run_in_threadpool(lambda: bead_flow(request).advance(process_id, by))
+    try:
+        await run_in_threadpool(lambda: bead_flow(request).advance(process_id, by))
+    except GapmapError as exc:
+        return await refused(request, who, exc, process_id)
     return RedirectResponse(f"/ui/bead/{process_id}", status_code=303)
 
 

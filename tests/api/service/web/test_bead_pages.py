@@ -71,6 +71,7 @@ def test_the_walk_from_challenges_to_ntia_files(walk: dict[str, Any], service: S
     resp = {"response": ("comcast-0002.pdf", PDF)}
     r = _post(c, rebut, url, data={"rebuttal_date": "2024-10-05"}, files=resp)
     assert r.status_code == 422 and "outside the window 2024-09-01 to 2024-09-30" in r.text
+    assert 'id="bead-error"' in r.text and ("MTP-0002", "open") in STATUS.findall(r.text)
     assert _post(c, rebut, url, data={"rebuttal_date": "2024-09-05"}, files=resp).status_code == 303
     agree = {"kind": "agree", "rebuttal_date": "2024-09-06"}
     assert _post(c, f"{url}/challenge/HUG-0003/rebut", url, data=agree).status_code == 303
@@ -85,6 +86,7 @@ def test_the_walk_from_challenges_to_ntia_files(walk: dict[str, Any], service: S
     assert r.status_code == 422 and "was rebutted; use S, R, I, M" in r.text
     r = _post(c, f"{url}/advance", url)
     assert r.status_code == 409 and "without a decision" in r.text
+    assert PHASE.search(r.text).group(1) == "decisions"  # type: ignore[union-attr]
     decisions = {"MTP-0001": ("N", "No rebuttal within the window"),
                  "MTP-0002": ("R", "Provider speed tests show 1100/35 at peak"),
                  "HUG-0003": ("A", "The provider agreed")}  # fmt: skip
