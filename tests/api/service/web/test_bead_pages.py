@@ -143,3 +143,13 @@ def test_public_keys_get_403_before_any_body(
     assert 'href="/ui/bead"' not in pub.get("/ui/runs", follow_redirects=True).text
     anon = browser_client()
     assert anon.get(url, follow_redirects=False).headers["location"] == "/ui/login"
+
+
+def test_create_without_a_source_shows_the_message_on_the_list(walk: dict[str, Any]) -> None:
+    c = walk["c"]
+    before = c.get("/ui/bead").text.count("data-process=")
+    r = _post(c, "/ui/bead", "/ui/bead", data={"name": "No source", **WINDOWS})
+    assert r.status_code == 422 and 'id="bead-error"' in r.text and "choose a us-bead run" in r.text
+    r = _post(c, "/ui/bead", "/ui/bead", data={"name": "No dates", "run_id": "run_000000000000"})
+    assert r.status_code == 422 and "give the dates of both windows" in r.text
+    assert c.get("/ui/bead").text.count("data-process=") == before
