@@ -153,3 +153,27 @@ def test_create_without_a_source_shows_the_message_on_the_list(walk: dict[str, A
     r = _post(c, "/ui/bead", "/ui/bead", data={"name": "No dates", "run_id": "run_000000000000"})
     assert r.status_code == 422 and "give the dates of both windows" in r.text
     assert c.get("/ui/bead").text.count("data-process=") == before
+
+
+def test_one_challenge_from_the_form(walk: dict[str, Any]) -> None:
+    c = walk["c"]
+    files = {"locations": ("fcc_fabric.csv", (DATA / "formats" / "fcc_fabric.csv").read_bytes()),
+             "offers": ("fcc_bdc.csv", (DATA / "formats" / "fcc_bdc.csv").read_bytes())}  # fmt: skip
+    r = _post(c, "/ui/bead", "/ui/bead", files=files,
+              data={"name": "One by one", "as_of": "2024-07-01", **WINDOWS})  # fmt: skip
+    url = r.headers["location"]
+    r = _post(c, f"{url}/challengers", url,
+              files={"file": ("challengers.csv", (SCENARIO / "challengers.csv").read_bytes())})  # fmt: skip
+    assert r.status_code == 303
+    row = {"challenge": "MTP-0001", "challenge_type": "a", "challenger": "MONTPELIER",
+           "location_id": "1000000001", "provider_id": "130077", "technology": "50", "reason_code": "5",
+           "advertised_download_speed": "1000", "advertised_upload_speed": "1000",
+           "challenge_date": "2024-08-01"}  # fmt: skip
+    r = _post(c, f"{url}/challenge", url, data={**row, "challenge_date": "2024-09-02"},
+              files=[("evidence", ("mtp-0001.pdf", PDF))])  # fmt: skip
+    assert r.status_code == 422 and "outside the window" in r.text
+    r = _post(c, f"{url}/challenge", url, data=row, files=[("evidence", ("mtp-0001.pdf", PDF))])
+    assert r.status_code == 303, r.text
+    page = c.get(url).text
+    assert STATUS.findall(page) == [("MTP-0001", "open")] and "<td>A</td>" in page
+    assert c.get(f"{url}/challenge/MTP-0001/file/mtp-0001.pdf").content == PDF
