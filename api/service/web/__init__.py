@@ -17,7 +17,7 @@ HERE = Path(__file__).resolve().parent
 def install(app: FastAPI) -> None:
     """Add the pages, tiles, static assets and security headers to ``app``."""
     from api.service import tiles
-    from api.service.web import mev_pages, mev_review, pages, report
+    from api.service.web import bead_forms, bead_pages, mev_pages, mev_review, pages, report
     from api.service.web.headers import BrowserHeaders
     from maps.assets import STATIC as MAP_STATIC
 
@@ -28,5 +28,7 @@ def install(app: FastAPI) -> None:
     app.include_router(report.router)
     app.include_router(mev_pages.router)
     app.include_router(mev_review.router)
+    app.include_router(bead_pages.router)
+    app.include_router(bead_forms.router)
     app.include_router(tiles.router)
     app.add_middleware(BrowserHeaders)

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from fastapi import Request
 
+from api.service.web.bead_texts import BEAD_TEXTS
 from api.service.web.mev_texts import MEV_TEXTS
 
 LANGS = ("de", "en")
@@ -152,6 +153,7 @@ TEXTS: dict[str, tuple[str, str]] = {
     "place": ("Ort", "Place"),
 }
 TEXTS.update(MEV_TEXTS)
+TEXTS.update(BEAD_TEXTS)
 
 
 def language(request: Request) -> str:
