@@ -151,6 +151,8 @@ def _validate(path: Path, kind: DatasetKind, crs: str | None, label: str) -> dic
     """Read and validate one stored file; returns the report (raises engine errors)."""
     if kind is DatasetKind.RASTER:
         return _raster_report(path, label)
+    import geopandas as gpd
+
     from coverage.io.aliases import canonical_address_columns
     from coverage.io.detect import read_any
     from coverage.schema import validate_addresses, validate_boundaries, validate_offers
@@ -165,6 +167,12 @@ def _validate(path: Path, kind: DatasetKind, crs: str | None, label: str) -> dic
         named, _, _ = canonical_address_columns(raw_frame, source=label)
         _, report = validate_addresses(named, source=label)
     elif kind is DatasetKind.COVERAGE:
+        if not isinstance(raw_frame, gpd.GeoDataFrame):
+            raise InputDataError(
+                f"{label}: has no geometry, but a coverage dataset holds coverage areas "
+                "(polygons); upload a table of offers per address or location (such as the "
+                "FCC BDC availability file) with kind=offers"
+            )
         _, report = validate_offers(raw_frame, source=label, spatial=True)
     elif kind is DatasetKind.BOUNDARIES:
         _, report = validate_boundaries(raw_frame, source=label)

@@ -155,3 +155,7 @@ def test_fcc_fabric_and_bdc_upload_as_run_reads_them(service: Service, tmp_path:
     ds = upload(service.client, bdc, "offers")
     assert ds["rows"] == 7 and ds["report"]["validation"]["rows_out"] == 7
     assert "location_id" not in ds["report"]["columns"]  # read as address_id
+    with bdc.open("rb") as fh:  # as coverage (polygons) it is refused, naming kind=offers
+        r = service.client.post("/datasets", files={"file": (bdc.name, fh)},
+                                data={"kind": "coverage"}, headers=H)  # fmt: skip
+    assert r.status_code == 422 and "with kind=offers" in r.json()["detail"]
