@@ -13,12 +13,17 @@ import sys
 import traceback
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from pathlib import Path
+from typing import TYPE_CHECKING
 
 import typer
 from rich.console import Console
 from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 
 from coverage.errors import GapmapError, RunCancelledError
+
+if TYPE_CHECKING:
+    from api.service.store import Store
 
 app = typer.Typer(
     name="gapmap",
@@ -51,6 +56,24 @@ def _user_errors() -> Iterator[None]:
     except GapmapError as exc:
         err.print(f"[bold red]error:[/] {exc}", highlight=False, soft_wrap=True)
         raise _ExitError(EXIT_BAD_INPUT) from exc
+
+
+@contextmanager
+def _catalog(workspace: Path | None) -> Iterator[Store]:
+    """The service's catalog of ``workspace`` (default: the settings' one), migrated, with
+    engine errors as exit code 2; closed afterwards."""
+    from api.service.settings import Settings
+    from api.service.store import Store
+
+    settings = Settings(workspace=workspace) if workspace else Settings()
+    settings.workspace.mkdir(parents=True, exist_ok=True)
+    store = Store(settings.workspace, settings.resolved_database_url())
+    try:
+        store.migrate()
+        with _user_errors():
+            yield store
+    finally:
+        store.close()
 
 
 @contextmanager

@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING, Annotated
 import typer
 from rich.table import Table
 
-from api.cli.app import _user_errors, app, err, out
+from api.cli.app import _catalog, _user_errors, app, err, out
 from api.cli.mev import Actor, Workspace
 from api.cli.mev import _actor as _mev_actor
 
@@ -91,18 +91,9 @@ ChallengeId = Annotated[str, typer.Argument(help="The challenge id (NTIA's chall
 def _flow(workspace: Path | None) -> Iterator[BeadWorkflow]:
     from api.service.bead_process import BeadWorkflow
     from api.service.bead_store import BeadStore
-    from api.service.settings import Settings
-    from api.service.store import Store
 
-    settings = Settings(workspace=workspace) if workspace else Settings()
-    settings.workspace.mkdir(parents=True, exist_ok=True)
-    store = Store(settings.workspace, settings.resolved_database_url())
-    try:
-        store.migrate()
-        with _user_errors():
-            yield BeadWorkflow(BeadStore(store))
-    finally:
-        store.close()
+    with _catalog(workspace) as store:
+        yield BeadWorkflow(BeadStore(store))
 
 
 def _day(text: str | None, option: str) -> date | None:

@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING, Annotated
 import typer
 from rich.table import Table
 
-from api.cli.app import _user_errors, app, err, out
+from api.cli.app import _catalog, app, err, out
 
 if TYPE_CHECKING:
     from api.service.mev import MevWorkflow
@@ -58,18 +58,9 @@ def _actor(actor: str | None) -> str:
 def _flow(workspace: Path | None) -> Iterator[MevWorkflow]:
     from api.service.mev import MevWorkflow
     from api.service.mev_store import MevStore
-    from api.service.settings import Settings
-    from api.service.store import Store
 
-    settings = Settings(workspace=workspace) if workspace else Settings()
-    settings.workspace.mkdir(parents=True, exist_ok=True)
-    store = Store(settings.workspace, settings.resolved_database_url())
-    try:
-        store.migrate()
-        with _user_errors():
-            yield MevWorkflow(MevStore(store))
-    finally:
-        store.close()
+    with _catalog(workspace) as store:
+        yield MevWorkflow(MevStore(store))
 
 
 @mev_app.command("create")
