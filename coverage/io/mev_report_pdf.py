@@ -17,13 +17,14 @@ from __future__ import annotations
 import io
 from dataclasses import dataclass, field
 from datetime import date, datetime
+from functools import partial
 from pathlib import Path
 from typing import Any
 
 import pandas as pd
 
 from coverage import __version__, texts
-from coverage.io.report_pdf import _date, _fonts, _table
+from coverage.io.report_pdf import _clean, _date, _fonts, _styles, _table
 from coverage.io.writers import atomic_path
 
 #: individual conflicts listed in the PDF; all of them are in konflikte_entscheidungen.csv
@@ -122,7 +123,6 @@ METHOD = (
 
 def report_pdf(r: MevReport) -> bytes:
     """The report as PDF bytes."""
-    from xml.sax.saxutils import escape
 
     from reportlab.lib import colors
     from reportlab.lib.pagesizes import A4
@@ -133,19 +133,10 @@ def report_pdf(r: MevReport) -> bytes:
 
     fonts = _fonts()
 
-    def clean(text: object) -> str:
-        value = str(text)
-        if not fonts.unicode:
-            value = value.replace("≥", ">=").replace("„", '"').replace("“", '"').replace("–", "-")
-        return escape(value)
-
-    body = ParagraphStyle("body", fontName=fonts.regular, fontSize=9.5, leading=12.5)
-    small = ParagraphStyle("small", parent=body, fontSize=8, leading=10, textColor="#333333")
+    clean = partial(_clean, fonts)
+    st = _styles(fonts)
+    body, small, h1, h2, warn = st.body, st.small, st.h1, st.h2, st.warn
     cell = ParagraphStyle("cell", parent=body, fontSize=8, leading=9.8)
-    h1 = ParagraphStyle("h1", parent=body, fontName=fonts.bold, fontSize=17, leading=21)
-    h2 = ParagraphStyle("h2", parent=body, fontName=fonts.bold, fontSize=12, leading=15,
-                        spaceBefore=8, spaceAfter=4)  # fmt: skip
-    warn = ParagraphStyle("warn", parent=body, fontName=fonts.bold, textColor="#b30000")
 
     def p(text: object, style: Any = cell) -> Any:
         return Paragraph(clean(text), style)

@@ -16,6 +16,7 @@ from __future__ import annotations
 import io
 from collections.abc import Mapping
 from dataclasses import dataclass
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -86,6 +87,48 @@ def _fonts() -> _Fonts:
     return _Fonts("Helvetica", "Helvetica-Bold", False)
 
 
+def _clean(fonts: _Fonts, text: object) -> str:
+    """``text`` escaped for a ReportLab paragraph, with ASCII stand-ins where the fonts lack
+    the typographic characters."""
+    from xml.sax.saxutils import escape
+
+    value = str(text)
+    if not fonts.unicode:
+        value = value.replace("≥", ">=").replace("„", '"').replace("“", '"').replace("–", "-")
+    return escape(value)
+
+
+@dataclass(frozen=True)
+class _Styles:
+    body: Any
+    small: Any
+    h1: Any
+    h2: Any
+    warn: Any
+
+
+def _styles(fonts: _Fonts) -> _Styles:
+    """The paragraph styles the gapmap reports share."""
+    from reportlab.lib.styles import ParagraphStyle
+
+    body = ParagraphStyle("body", fontName=fonts.regular, fontSize=9.5, leading=12.5)
+    return _Styles(
+        body=body,
+        small=ParagraphStyle("small", parent=body, fontSize=8, leading=10, textColor="#333333"),
+        h1=ParagraphStyle("h1", parent=body, fontName=fonts.bold, fontSize=17, leading=21),
+        h2=ParagraphStyle(
+            "h2",
+            parent=body,
+            fontName=fonts.bold,
+            fontSize=12,
+            leading=15,
+            spaceBefore=8,
+            spaceAfter=4,
+        ),
+        warn=ParagraphStyle("warn", parent=body, fontName=fonts.bold, textColor="#b30000"),
+    )
+
+
 def _date(value: object, lang: str) -> str:
     if not value:
         return "?"
@@ -100,7 +143,6 @@ def _eur(value: float, lang: str) -> str:
 
 def report_pdf(run: RunData, *, lang: str = "de", overview_png: bytes | None = None) -> bytes:
     """The report of ``run`` (already restricted to its Gemeinde or Kreis) as PDF bytes."""
-    from xml.sax.saxutils import escape
 
     from reportlab.lib import colors
     from reportlab.lib.pagesizes import A4
@@ -118,18 +160,9 @@ def report_pdf(run: RunData, *, lang: str = "de", overview_png: bytes | None = N
     t = _T[texts.check_lang(lang)]
     fonts = _fonts()
 
-    def clean(text: object) -> str:
-        value = str(text)
-        if not fonts.unicode:
-            value = value.replace("≥", ">=").replace("„", '"').replace("“", '"').replace("–", "-")
-        return escape(value)
-
-    body = ParagraphStyle("body", fontName=fonts.regular, fontSize=9.5, leading=12.5)
-    small = ParagraphStyle("small", parent=body, fontSize=8, leading=10, textColor="#333333")
-    h1 = ParagraphStyle("h1", parent=body, fontName=fonts.bold, fontSize=17, leading=21)
-    h2 = ParagraphStyle("h2", parent=body, fontName=fonts.bold, fontSize=12, leading=15,
-                        spaceBefore=8, spaceAfter=4)  # fmt: skip
-    warn = ParagraphStyle("warn", parent=body, fontName=fonts.bold, textColor="#b30000")
+    clean = partial(_clean, fonts)
+    st = _styles(fonts)
+    body, small, h1, h2, warn = st.body, st.small, st.h1, st.h2, st.warn
 
     manifest = run.manifest
     profile = run_profile(manifest)
