@@ -77,14 +77,6 @@ def estimated_population_source(household_size: float) -> str:
     return f"estimated from address households x {household_size} inhabitants"
 
 
-@dataclass(frozen=True)
-class _Where:
-    """Where the gap areas' heavy parts run (see :func:`analyse_rural`)."""
-
-    executor: Executor | None = None
-    points: int | None = None
-
-
 def population_cells_1km(cells: pd.DataFrame) -> pd.DataFrame:
     """A 1 km cell table (cell_id, x_ll, y_ll, population) from 100 m or 1 km INSPIRE cells.
 
@@ -166,9 +158,11 @@ def analyse_rural(
     areas are still built.
     """
     cost_set = load_costs(options.costs or region)
-    where = _Where(executor, partition_points)
     if not inspire_grid:
-        return _without_grid(addresses, xy, crs, options, cost_set, fibre, gemeinden, where)
+        return _without_grid(
+            addresses, xy, crs, options, cost_set, fibre, gemeinden,
+            executor=executor, partition_points=partition_points,
+        )  # fmt: skip
     to_grid = Transformer.from_crs(crs, GRID_CRS, always_xy=True)
     gx, gy = (np.asarray(a) for a in to_grid.transform(*xy))
 
@@ -199,9 +193,10 @@ def analyse_rural(
     # the gap areas first, then the grid summaries in this thread: beside the gap areas (on a
     # thread of their own) they slowed the linkage by a third, which already keeps the cores
     # busy with its strips, and the step as a whole gained nothing (docs/performance.md)
-    areas, area_ids = _gap_areas(
-        addresses, xy, crs, addr_cell, options, cost_set, fibre, gemeinden, where
-    )
+    areas, area_ids = gap_areas(
+        addresses, xy, crs, addr_cell, options, cost_set, fibre, gemeinden,
+        executor=executor, partition_points=partition_points,
+    )  # fmt: skip
     cells, grids = {}, {}
     for size in (100, 1000):
         cells[size], grids[size] = grid(size)
@@ -298,6 +293,7 @@ def gap_areas(
     fibre: np.ndarray | None,
     gemeinden: gpd.GeoDataFrame | None = None,
     executor: Executor | None = None,
+    partition_points: int | None = None,
 ) -> tuple[gpd.GeoDataFrame, pd.Categorical]:
     """Gap areas (costed, remainders, clipped, non-members cut out) and each address's area.
 
@@ -308,30 +304,6 @@ def gap_areas(
     eligible row), each in its order among the rows: any subset of rows holding these, in
     the same order, gives the same areas (a cluster run passes such a subset).
     """
-    return _gap_areas(
-        addresses, xy, crs, addr_cell, options, cost_set, fibre, gemeinden, _Where(executor)
-    )
-
-
-def link_served(best_technology: pd.Series, cost_set: CostSet) -> np.ndarray:
-    """Addresses a gap area can link to: the link goes to a gigabit-capable wired network
-    (the cost set's link technologies), never to a merely non-eligible address."""
-    # on the categories, not on millions of strings
-    return np.asarray(best_technology.isin(cost_set.link_technologies), dtype=bool)
-
-
-def _gap_areas(
-    addresses: pd.DataFrame,
-    xy: tuple[np.ndarray, np.ndarray],
-    crs: str,
-    addr_cell: np.ndarray,
-    options: RuralOptions,
-    cost_set: CostSet,
-    fibre: np.ndarray | None,
-    gemeinden: gpd.GeoDataFrame | None = None,
-    where: _Where | None = None,
-) -> tuple[gpd.GeoDataFrame, pd.Categorical]:
-    where = where or _Where()
     eligible = addresses["eligible"].to_numpy(dtype=bool)
     white = addresses["networks_now"].to_numpy() == 0
     served = link_served(addresses["best_technology"], cost_set)
@@ -340,19 +312,26 @@ def _gap_areas(
         addresses["households"].to_numpy(), addresses["site_type"],
         addresses["ags"], addr_cell,
         white=white, fibre=fibre, params=options.gaps, crs=str(crs),
-        executor=where.executor, partition_points=where.points,
+        executor=executor, partition_points=partition_points,
     )  # fmt: skip
     areas, area_pos = finish_areas(areas, area_pos, cost_set)
     # clipped to the Gemeinden, non-members cut out, named after all their Gemeinden
     areas = refine_area_polygons(
         areas, area_pos, xy[0], xy[1], addresses["ags"], gemeinden,
-        executor=where.executor, partition_points=where.points,
+        executor=executor, partition_points=partition_points,
     )  # fmt: skip
     # area ids are unique: the area's row is the code of a categorical (-1: no area)
     names = pd.Index(areas["area_id"].to_numpy() if len(areas) else [], dtype="string")
     return areas, pd.Categorical.from_codes(
         area_pos if len(areas) else np.full(len(addresses), -1), names
     )
+
+
+def link_served(best_technology: pd.Series, cost_set: CostSet) -> np.ndarray:
+    """Addresses a gap area can link to: the link goes to a gigabit-capable wired network
+    (the cost set's link technologies), never to a merely non-eligible address."""
+    # on the categories, not on millions of strings
+    return np.asarray(best_technology.isin(cost_set.link_technologies), dtype=bool)
 
 
 _DEGURBA_GEMEINDE_COLUMNS = [
@@ -370,13 +349,15 @@ def _without_grid(
     cost_set: CostSet,
     fibre: np.ndarray | None,
     gemeinden: gpd.GeoDataFrame | None = None,
-    where: _Where | None = None,
+    executor: Executor | None = None,
+    partition_points: int | None = None,
 ) -> RuralResult:
     n = len(addresses)
     unknown = np.zeros(n, dtype=np.int8)
-    areas, area_ids = _gap_areas(
-        addresses, xy, crs, unknown, options, cost_set, fibre, gemeinden, where
-    )
+    areas, area_ids = gap_areas(
+        addresses, xy, crs, unknown, options, cost_set, fibre, gemeinden,
+        executor=executor, partition_points=partition_points,
+    )  # fmt: skip
     projects = _projects(addresses, areas, None, pd.DataFrame(), options, cost_set)
     columns = pd.DataFrame(
         {
