@@ -155,7 +155,7 @@ def render_overview_png(
 
     profile = run.profile
     # the stamp names the rule set's full title: wrap it within the figure's width
-    stamp = textwrap.fill(i18n.stamp_line(run.manifest, lang), 95)
+    stamp = textwrap.fill(i18n.stamp_line(run.manifest, lang), 95, break_on_hyphens=False)
     ax.set_title(f"{lab['overview_title']} – {run.area_name}\n{stamp}", fontsize=11)
     credits = (
         f"{lab['bkg']}"

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 import shutil
+import textwrap
 from pathlib import Path
 from typing import Any
 
@@ -87,7 +88,8 @@ def build_result(flow: MevWorkflow, mev_id: str, actor: str) -> dict[str, Any]:
          "filename": r.filename, "sha256": r.sha256, "current": r.superseded_at is None}
         for r in flow.mevs.replies(mev_id)
     ]  # fmt: skip
-    png = _result_png(base, table, changes, spec.name, is_synthetic(mev.inputs.get("baseline_run")))
+    png = _result_png(base, table, changes, spec.name, is_synthetic(mev.inputs.get("baseline_run")),
+                      result.manifest)  # fmt: skip
     if png is not None:
         (out / "ergebnis_karte.png").write_bytes(png)
     _evidence_pack(out, png)
@@ -121,12 +123,16 @@ def build_result(flow: MevWorkflow, mev_id: str, actor: str) -> dict[str, Any]:
 
 
 def _result_png(
-    base: Path, table: pd.DataFrame, changes: pd.DataFrame, name: str, synthetic: bool
-) -> bytes | None:
+    base: Path, table: pd.DataFrame, changes: pd.DataFrame, name: str, synthetic: bool,
+    manifest: dict[str, Any],
+) -> bytes | None:  # fmt: skip
     try:
+        from maps.i18n import stamp_line
         from maps.mev_map import render_result_png
     except ImportError:
         return None
+    # the rule set and the Stichtag under the title, as on every map of a run
+    name = f"{name}\n" + textwrap.fill(stamp_line(manifest, "de"), 110, break_on_hyphens=False)
     area = gpd.read_parquet(base / AREA_FILE)
     outline_path = base / "package" / "projektgebiet.gpkg"
     outline = gpd.read_file(outline_path, layer="projektgebiet", engine="pyogrio")
