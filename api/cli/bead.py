@@ -18,7 +18,7 @@ import typer
 from rich.table import Table
 
 from api.cli.app import _catalog, _user_errors, app, err, out
-from api.cli.mev import Actor, Workspace
+from api.cli.mev import Actor, Workspace, print_audit
 from api.cli.mev import _actor as _mev_actor
 
 if TYPE_CHECKING:
@@ -347,14 +347,5 @@ def files(
 @bead_app.command("audit")
 def audit(process_id: ProcessId, workspace: Workspace = None) -> None:
     """Who changed what when."""
-    import json
-
     with _flow(workspace) as flow:
-        rows = flow.beads.audit(process_id)
-    table = Table(title=f"audit log of {process_id}", title_justify="left")
-    for col in ("when (UTC)", "who", "what", "detail"):
-        table.add_column(col)
-    for r in rows:
-        table.add_row(f"{r.at:%Y-%m-%d %H:%M:%S}", r.actor, r.action,
-                      json.dumps(r.detail, ensure_ascii=False, default=str)[:160])  # fmt: skip
-    out.print(table)
+        print_audit(process_id, flow.beads.audit(process_id))

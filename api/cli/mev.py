@@ -8,11 +8,11 @@ keys``); the CLI and the HTTP service share it. Every change is audited with ``-
 from __future__ import annotations
 
 import getpass
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from datetime import date
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 from rich.table import Table
@@ -360,11 +360,15 @@ def result(
 @mev_app.command("audit")
 def audit(mev_id: MevId, workspace: Workspace = None) -> None:
     """Who changed what when."""
+    with _flow(workspace) as flow:
+        print_audit(mev_id, flow.mevs.audit(mev_id))
+
+
+def print_audit(subject: str, rows: Iterable[Any]) -> None:
+    """An audit log (rows with ``at``, ``actor``, ``action``, ``detail``) as a table."""
     import json
 
-    with _flow(workspace) as flow:
-        rows = flow.mevs.audit(mev_id)
-    table = Table(title=f"audit log of {mev_id}", title_justify="left")
+    table = Table(title=f"audit log of {subject}", title_justify="left")
     for col in ("when (UTC)", "who", "what", "detail"):
         table.add_column(col)
     for r in rows:
