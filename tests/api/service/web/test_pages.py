@@ -69,7 +69,10 @@ def test_sessions_expire_are_tamper_proof_and_end_with_a_revoked_key(
     value, _ = signer.issue("gm_some-key")
     assert signer.read(value) is not None
     payload, mac = value.split(".")
-    assert signer.read(payload + "." + mac[:-2] + "AA") is None
+    # one character inside the MAC changed (the last one carries padding bits that decoding
+    # ignores, so changing it may leave the bytes as they are)
+    forged = mac[:10] + ("B" if mac[10] == "A" else "A") + mac[11:]
+    assert signer.read(payload + "." + forged) is None
     assert Sessions(b"other", 60).read(value) is None
     expired = Sessions(b"secret", ttl_s=-1)
     assert expired.read(expired.issue("gm_some-key")[0]) is None
