@@ -7,7 +7,9 @@ error page with its message, and nothing is kept."""
 from __future__ import annotations
 
 import tempfile
+from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 import pandas as pd
 from fastapi import APIRouter, Request
@@ -36,6 +38,18 @@ def _back(process_id: str, anchor: str = "") -> RedirectResponse:
     return RedirectResponse(f"/ui/bead/{process_id}{anchor}", status_code=303)
 
 
+async def _done(
+    request: Request, who: Any, process_id: str, run: Callable[[], None], anchor: str
+) -> Response:
+    """Run a form's step off the event loop; back to the process page at ``anchor``, or the
+    page again with the workflow's refusal."""
+    try:
+        await run_in_threadpool(run)
+    except GapmapError as exc:
+        return await refused(request, who, exc, process_id)
+    return _back(process_id, anchor)
+
+
 def _tmp(request: Request) -> tempfile.TemporaryDirectory[str]:
     store = get_services(request).store
     store.tmp_dir.mkdir(parents=True, exist_ok=True)
@@ -59,11 +73,7 @@ async def bead_challengers(request: Request, process_id: ProcessIdPath) -> Respo
             source = Path(up.filename or "challengers.csv").name if up else "challengers.csv"
             bead_flow(request).add_challengers(process_id, frame, by, source=source)
 
-    try:
-        await run_in_threadpool(run)
-    except GapmapError as exc:
-        return await refused(request, who, exc, process_id)
-    return _back(process_id, "#challengers")
+    return await _done(request, who, process_id, run, "#challengers")
 
 
 @router.post("/{process_id}/challenges")
@@ -84,11 +94,7 @@ async def bead_import(request: Request, process_id: ProcessIdPath) -> Response:
             source = Path(up.filename or "challenges.csv").name if up else "challenges.csv"
             bead_flow(request).add_challenges(process_id, frame, kept, by, source=source)
 
-    try:
-        await run_in_threadpool(run)
-    except GapmapError as exc:
-        return await refused(request, who, exc, process_id)
-    return _back(process_id, "#challenges")
+    return await _done(request, who, process_id, run, "#challenges")
 
 
 @router.post("/{process_id}/challenge")
@@ -110,11 +116,7 @@ async def bead_add(request: Request, process_id: ProcessIdPath) -> Response:
             bead_flow(request).add_challenges(process_id, pd.DataFrame([row]), {u.name: u for u in kept},
                                               by, source="challenge")  # fmt: skip
 
-    try:
-        await run_in_threadpool(run)
-    except GapmapError as exc:
-        return await refused(request, who, exc, process_id)
-    return _back(process_id, "#challenges")
+    return await _done(request, who, process_id, run, "#challenges")
 
 
 @router.post("/{process_id}/challenge/{challenge}/rebut")
@@ -137,11 +139,7 @@ async def bead_rebut(
                 process_id, challenge, kind, by, response=kept, note=note, day=on
             )
 
-    try:
-        await run_in_threadpool(run)
-    except GapmapError as exc:
-        return await refused(request, who, exc, process_id)
-    return _back(process_id, f"#c-{challenge}")
+    return await _done(request, who, process_id, run, f"#c-{challenge}")
 
 
 @router.post("/{process_id}/challenge/{challenge}/decide")
@@ -163,8 +161,4 @@ async def bead_decide(
             raise InputDataError("disposition, reason: choose the decision and give its reason")
         bead_flow(request).decide(process_id, challenge, disposition, reason, by, on)
 
-    try:
-        await run_in_threadpool(run)
-    except GapmapError as exc:
-        return await refused(request, who, exc, process_id)
-    return _back(process_id, f"#c-{challenge}")
+    return await _done(request, who, process_id, run, f"#c-{challenge}")
