@@ -1,6 +1,6 @@
 """The rural step alone: sub-stage timings, in one process and in partitions on 1 and 2 workers.
 
-    python bench/rural.py [--scale 13.2] [--data /tmp/gapmap-e2e] [--keep /tmp/gapmap-rural]
+    python bench/rural.py [--dataset dense|demo] [--scale 13.2] [--data /tmp/gapmap-e2e] [--keep /tmp/gapmap-rural]
                           [--baseline /work/main] [--no-baseline]
 
 Inputs: the demo scaled up as in ``bench/e2e.py`` (``write_demo_inputs(scale)``: 13.2 gives
@@ -124,9 +124,10 @@ class _CapturedError(Exception):
     pass
 
 
-def capture(data: Path, scale: float, keep: Path) -> Path:
+def capture(data: Path, scale: float, keep: Path, dataset: str = "demo") -> Path:
     """Run the pipeline up to the rural step once; keep the arguments of ``analyse_rural``
-    in ``keep`` (a directory)."""
+    in ``keep`` (a directory). ``dataset`` "dense": against ``bench/dense_coverage.py``'s
+    coverage, as ``bench/e2e.py`` runs it."""
     keep.mkdir(parents=True, exist_ok=True)
     cache = keep / "rural_inputs.pkl"
     if cache.exists():
@@ -161,9 +162,16 @@ def capture(data: Path, scale: float, keep: Path) -> Path:
     pipeline.analyse_rural = stop
     try:
         options = RunOptions(as_of=_date(as_of)) if as_of else RunOptions()
+        coverage = data / "coverage.parquet"
+        if dataset == "dense":
+            sys.path.insert(0, str(ROOT / "bench"))
+            from e2e import dense_coverage
+
+            coverage, described = dense_coverage(data, data / "addresses.parquet")
+            print(described, flush=True)
         inputs = RunInputs(
             addresses=LayerSpec(addresses),
-            coverage=(LayerSpec(data / "coverage.parquet"),),
+            coverage=(LayerSpec(coverage),),
             boundaries=LayerSpec(data / "boundaries.geojson"),
         )
         pipeline.run(inputs, keep / "run", options)
@@ -231,6 +239,8 @@ def _same(a: Any, b: Any) -> list[str]:
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--dataset", choices=("dense", "demo"), default="dense",
+                        help="coverage: the dense set (as bench/e2e.py) or the demo's own")  # fmt: skip
     parser.add_argument("--scale", type=float, default=13.2)
     parser.add_argument("--data", type=Path, default=Path("/tmp/gapmap-e2e"))
     parser.add_argument("--keep", type=Path, default=Path("/tmp/gapmap-rural"),
@@ -241,7 +251,8 @@ def main(argv: list[str] | None = None) -> int:
     if args.scale != 13.2 and args.data == Path("/tmp/gapmap-e2e"):
         args.data = Path(f"/tmp/gapmap-rural-{args.scale:g}")
     sys.path.insert(0, str(ROOT))
-    cache = capture(args.data, args.scale, args.keep / f"scale-{args.scale:g}")
+    name = f"scale-{args.scale:g}" + ("-dense" if args.dataset == "dense" else "")
+    cache = capture(args.data, args.scale, args.keep / name, args.dataset)
     inputs = _load(cache)
     n = len(inputs["addresses"])
     eligible = int(inputs["addresses"]["eligible"].sum())
