@@ -11,7 +11,8 @@ what they say, so selecting addresses by polygon in a GIS gives exactly the area
 * **non-members cut out**: every address inside an area's polygon that is not a member of
   that area gets a small disc cut out around it, of radius ``cut_m`` (default 5 m) or less:
   never more than 0.45 x its distance to the nearest member of the area, so no member is
-  ever cut out. An address within 2 mm of a member (in practice: at the same coordinates,
+  ever cut out, and never more than 0.45 x its distance to the next non-member inside the
+  area (at least 1 mm), so neighbouring cuts stay apart (:mod:`coverage.rural.cut`). An address within 2 mm of a member (in practice: at the same coordinates,
   one building, two addresses, different classes) cannot be separated by any polygon; such addresses are
   counted per area in ``other_addresses_inside`` (0 almost everywhere) and stay inside.
 

@@ -1,19 +1,28 @@
 """Non-members cut out of gap-area polygons (see :mod:`coverage.rural.area_shape` for why).
 
-Every address inside an area's polygon that is not a member of that area gets a disc of
-radius ``cut_m`` or less cut out (never more than 0.45 x its distance to the nearest member,
-so no member is ever cut out; below 1 mm: not cut, counted).
+Every address inside an area's polygon that is not a member of that area gets a disc cut out
+(a regular 16-gon inside the circle of its radius). The radius is ``cut_m`` (5 m) or less:
+
+* never more than 0.45 x its distance to the nearest member of the area, so no member is
+  ever cut out (below 1 mm: not cut, counted as ``other_addresses_inside``);
+* never more than 0.45 x its distance to the nearest other non-member location inside the
+  same area (but at least 1 mm), so the cuts of two neighbours never meet: a row of
+  houses 6 m apart gets 2.7 m cuts around each house instead of one merged cut-out.
+  Addresses at the same coordinates share one cut.
+
+Why the second rule: with merged cut-outs a town of served houses inside a large area became
+one overlay of hundreds of thousands of discs; separate discs are interior rings of the
+polygon and need no overlay at all. Either way a GIS selection by polygon gives exactly the
+area's members.
 
 Method, per area, without an overlay of the whole polygon where none is needed:
 
-* discs whose circles (with 1 mm to spare) do not meet another disc's circle are on their
-  own; the others are united per group of meeting circles (connected components), so a
-  hole is one disc or the union of one group, and two holes never meet;
-* a hole lying in the interior of the polygon (``contains_properly``, on the prepared
+* a disc lying in the interior of the polygon (``contains_properly``, on the prepared
   polygon: off its boundary and off its existing holes) is added to the polygon part around
   it as one more interior ring, with no overlay;
-* only the holes meeting the polygon's boundary (and unions that are not one simple
-  polygon) are taken off by ``difference``.
+* only the discs meeting the polygon's boundary are taken off, by one ``difference`` with
+  their multipolygon (they are disjoint); discs whose circles still meet (non-members less
+  than 2.2 mm apart) are united per group of meeting circles first.
 
 The result covers the same points as ``difference(polygon, union_all(discs))``. It depends
 only on the area's polygon, its non-members (in address order) and their radii, so an area
@@ -104,10 +113,16 @@ def cut_batch(
     out, left = geoms.copy(), np.zeros(geoms.size, dtype=np.int64)
     if pt_i.size == 0:
         return out, left
-    radius = cut_radius(pt_i, ids[poly_i], area_of, x, y, cut_m)
+    # addresses at one spot of one area share their cut: the first in address order stands
+    # for them (pt_i is in address order)
+    first, inv = _first_per_spot(poly_i, x[pt_i], y[pt_i])
+    radius = cut_radius(pt_i[first], ids[poly_i[first]], area_of, x, y, cut_m)[inv]
     cuttable = radius >= MIN_CUT_M
     np.add.at(left, poly_i[~cuttable], 1)
-    pt_i, poly_i, radius = pt_i[cuttable], poly_i[cuttable], radius[cuttable]
+    keep = np.zeros(pt_i.size, dtype=bool)
+    keep[first] = True
+    keep &= cuttable
+    pt_i, poly_i, radius = pt_i[keep], poly_i[keep], radius[keep]
     order = np.argsort(poly_i, kind="stable")  # per area, in address order
     pt_i, poly_i, radius = pt_i[order], poly_i[order], radius[order]
     bounds = np.searchsorted(poly_i, np.arange(geoms.size + 1))
@@ -115,6 +130,23 @@ def cut_batch(
         rows = slice(bounds[a], bounds[a + 1])
         out[a] = cut_area(geoms[a], x[pt_i[rows]], y[pt_i[rows]], radius[rows])
     return out, left
+
+
+def _first_per_spot(
+    area: npt.NDArray[np.intp], px: npt.NDArray[np.float64], py: npt.NDArray[np.float64]
+) -> tuple[npt.NDArray[np.intp], npt.NDArray[np.intp]]:
+    """Rows that are the first of their (area, x, y), and each row's first row."""
+    order = np.lexsort((py, px, area))
+    a, xo, yo = area[order], px[order], py[order]
+    new = np.ones(order.size, dtype=bool)
+    new[1:] = (a[1:] != a[:-1]) | (xo[1:] != xo[:-1]) | (yo[1:] != yo[:-1])
+    group = np.cumsum(new) - 1
+    head = np.full(int(new.sum()), order.size, dtype=np.intp)
+    np.minimum.at(head, group, order)  # the smallest row (first in address order) per spot
+    rows = np.sort(head)
+    inv = np.empty(order.size, dtype=np.intp)
+    inv[order] = np.searchsorted(rows, head[group])
+    return rows, inv
 
 
 def cut_radius(
@@ -125,16 +157,31 @@ def cut_radius(
     y: npt.NDArray[np.float64],
     cut_m: float,
 ) -> npt.NDArray[np.float64]:
-    """Per (non-member, area) pair: cut radius below 0.45 x distance to the area's nearest
-    member (so the cut disc, a polygon inside its circle, never reaches a member), at most
-    ``cut_m``; 0 when a member has the same coordinates.
+    """Per (non-member, area) pair, each spot once: the cut radius, at most ``cut_m``.
+
+    Below 0.45 x the distance to the area's nearest member (so the cut disc, a polygon
+    inside its circle, never reaches a member; 0 when a member has the same coordinates)
+    and below 0.45 x the distance to the nearest other pair of the same area, but not
+    below ``MIN_CUT_M`` for that reason (so two cuts never meet, and neighbours are still
+    cut).
     """
     radius = np.full(pt_i.size, cut_m)
+    reach = cut_m / CUT_SHARE
+    px, py = x[pt_i], y[pt_i]
+    pairs = cKDTree(np.column_stack([px, py])).query_pairs(reach, output_type="ndarray")
+    i, j = pairs[:, 0], pairs[:, 1]
+    same = area[i] == area[j]
+    i, j = i[same], j[same]
+    gap = np.hypot(px[i] - px[j], py[i] - py[j])
+    apart = np.full(pt_i.size, np.inf)
+    np.minimum.at(apart, i, gap)
+    np.minimum.at(apart, j, gap)
+    radius = np.minimum(radius, np.maximum(CUT_SHARE * apart, MIN_CUT_M))
     members = np.flatnonzero((area_of >= 0) & np.isfinite(x) & np.isfinite(y))
     if not members.size:
         return radius
-    near = cKDTree(np.column_stack([x[pt_i], y[pt_i]])).sparse_distance_matrix(
-        cKDTree(np.column_stack([x[members], y[members]])), cut_m / CUT_SHARE, p=2.0,
+    near = cKDTree(np.column_stack([px, py])).sparse_distance_matrix(
+        cKDTree(np.column_stack([x[members], y[members]])), reach, p=2.0,
         output_type="ndarray",
     )  # fmt: skip
     k, m = near["i"].astype(np.intp), members[near["j"]]
@@ -153,13 +200,16 @@ def cut_area(
     radius: npt.NDArray[np.float64],
 ) -> shapely.Geometry:
     """``geom`` minus the discs of ``radius`` around ``(px, py)`` (see the module docstring)."""
-    discs = shapely.buffer(shapely.points(px, py), radius, quad_segs=QUAD_SEGS)
+    discs = discs_at(px, py, radius)
     holes, first = _holes(discs, px, py, radius)
     shapely.prepare(geom)
     inner = shapely.contains_properly(geom, holes)
-    inner &= (shapely.get_type_id(holes) == 3) & (shapely.get_num_interior_rings(holes) == 0)
+    simple = (shapely.get_type_id(holes) == 3) & (shapely.get_num_interior_rings(holes) == 0)
+    inner &= simple
     if not inner.all():
-        geom = polygonal(shapely.difference(geom, shapely.union_all(holes[~inner])))
+        outer = holes[~inner]  # disjoint: a multipolygon of them is valid, no union needed
+        cutter = shapely.multipolygons(outer) if simple[~inner].all() else shapely.union_all(outer)
+        geom = polygonal(shapely.difference(geom, cutter))
     if not inner.any():
         return geom
     rings = shapely.get_exterior_ring(holes[inner])
@@ -179,6 +229,23 @@ def cut_area(
             part = shapely.Polygon(part.exterior, [*part.interiors, *new])
         polys.append(part)
     return polys[0] if len(polys) == 1 else shapely.MultiPolygon(polys)
+
+
+#: the unit 16-gon as GEOS buffers a point with quad_segs 4: from angle 0, clockwise, closed
+_ANGLES = -np.arange(4 * QUAD_SEGS + 1) * (np.pi / (2 * QUAD_SEGS))
+_UNIT = np.round(np.column_stack([np.cos(_ANGLES), np.sin(_ANGLES)]), 15)
+_UNIT[-1] = _UNIT[0]
+
+
+def discs_at(
+    px: npt.NDArray[np.float64], py: npt.NDArray[np.float64], radius: npt.NDArray[np.float64]
+) -> npt.NDArray[np.object_]:
+    """The cut discs: regular 16-gons with their vertices on the circles of ``radius``
+    around ``(px, py)`` (what ``shapely.buffer(point, r, quad_segs=4)`` draws, built
+    directly: 5 to 10 times faster for hundreds of thousands of discs)."""
+    r = np.asarray(radius, dtype=float)[:, None]
+    ring = np.stack([px[:, None] + r * _UNIT[:, 0], py[:, None] + r * _UNIT[:, 1]], axis=-1)
+    return shapely.polygons(ring)
 
 
 def _holes(

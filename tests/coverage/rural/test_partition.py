@@ -132,24 +132,43 @@ def test_find_gap_areas_takes_the_executor_keyword() -> None:
 
 
 def test_cuts_equal_one_overlay_and_keep_members() -> None:
-    # a square area; non-members inside it: alone, two overlapping, one on the edge, and
-    # a ring of eight whose cuts meet around an island
+    # a square area; non-members inside it: alone, two 3 m apart, one on the edge, two at
+    # one spot, two 1 mm apart, and a ring of eight 6.1 m apart around an island
     square = shapely.box(0, 0, 100, 100)
     ring = [(50 + 8 * np.cos(t), 70 + 8 * np.sin(t)) for t in np.linspace(0, 2 * np.pi, 9)[:-1]]
-    pts = np.array([(20, 20), (40, 40), (43, 40), (98, 50), *ring, (80, 20)], dtype=float)
+    pts = np.array(
+        [(20, 20), (40, 40), (43, 40), (98, 50), (60, 20), (60, 20), (30, 80), (30.001, 80),
+         *ring, (80, 20)], dtype=float,
+    )  # fmt: skip
     x, y = pts[:, 0], pts[:, 1]
     area_of = np.full(x.size, -1)
     area_of[-1] = 0  # the member
     got, left = cut.cut_non_members(np.array([square], dtype=object), area_of, x, y, 5.0)
-    radius = np.full(x.size - 1, 5.0)
+    # the rule: 5 m, at most 0.45 x the distance to the nearest member and to the nearest
+    # other non-member spot (but not below 1 mm for the latter)
+    ring_gap = 16 * np.sin(np.pi / 8)
+    radius = np.array([5.0, 1.35, 1.35, 5.0, 5.0, 5.0, 1e-3, 1e-3, *[0.45 * ring_gap] * 8])
     discs = shapely.buffer(shapely.points(x[:-1], y[:-1]), radius, quad_segs=cut.QUAD_SEGS)
     expected = shapely.difference(square, shapely.union_all(discs))
     assert shapely.is_valid(got[0])
     assert left.tolist() == [0]
-    assert shapely.area(shapely.symmetric_difference(got[0], expected)) < 1e-6
+    assert shapely.area(shapely.symmetric_difference(got[0], expected)) < 1e-9
     assert shapely.intersects_xy(got[0], 80, 20)  # the member stays inside
     assert not shapely.intersects_xy(got[0], x[:-1], y[:-1]).any()
     assert shapely.intersects_xy(got[0], 50, 70)  # the island inside the ring of cuts stays
+    # the cuts inside are holes of their own (no overlay), one for the two at one spot
+    assert shapely.get_num_interior_rings(got[0]) == 3 + 1 + 1 + 8
+    assert shapely.intersects_xy(got[0], 41.5, 40)  # between two neighbours' cuts
+
+
+def test_cut_discs_are_the_buffers_of_their_points() -> None:
+    rng = np.random.default_rng(3)
+    px, py = rng.uniform(3e5, 5e5, 50), rng.uniform(5.6e6, 5.8e6, 50)
+    r = rng.uniform(1e-3, 5, 50)
+    ours = cut.discs_at(px, py, r)
+    geos = shapely.buffer(shapely.points(px, py), r, quad_segs=cut.QUAD_SEGS)
+    assert np.allclose(shapely.get_coordinates(ours), shapely.get_coordinates(geos), atol=1e-9)
+    assert shapely.is_valid(ours).all()
 
 
 @pytest.mark.parametrize("points", [1, 7, 10_000])
