@@ -181,7 +181,7 @@ def analyse_rural(
     eligible = addresses["eligible"].to_numpy(dtype=bool)
     gaps = rural_gap(eligible, addr_cell, addr_muni, options.rural_rule)
 
-    klass = addresses["class"].to_numpy()
+    klass = addresses["class"]  # a categorical: its codes are counted, not 5M strings
     households = addresses["households"].to_numpy()
 
     def grid(size: int) -> tuple[pd.Series, pd.DataFrame]:

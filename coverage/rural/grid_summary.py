@@ -70,6 +70,10 @@ def parse_inspire_cell_ids(cell_ids: Sequence[str] | pd.Series) -> pd.DataFrame:
 def _bool(values: npt.ArrayLike | None, n: int, name: str) -> npt.NDArray[np.bool_]:
     if values is None:
         return np.zeros(n, dtype=bool)
+    if isinstance(values, np.ndarray) and values.dtype == bool:  # as the rural step has them
+        if values.shape != (n,):
+            raise InputDataError(f"{name} has {values.size} values for {n} addresses")
+        return values
     arr = pd.array(values, dtype="boolean")
     if len(arr) != n:
         raise InputDataError(f"{name} has {len(arr)} values for {n} addresses")
@@ -116,11 +120,12 @@ def summarise_by(
     if not isinstance(key.dtype, pd.CategoricalDtype):
         key = key.astype("string")
     n = len(key)
-    hh = (
-        np.ones(n)
-        if households is None
-        else pd.to_numeric(pd.Series(households), errors="coerce").fillna(0).to_numpy(float)
-    )
+    if households is None:
+        hh = np.ones(n)
+    elif isinstance(households, np.ndarray) and households.dtype.kind in "iu":
+        hh = households  # integers already: no conversion of millions of values
+    else:
+        hh = pd.to_numeric(pd.Series(households), errors="coerce").fillna(0).to_numpy(float)
     if hh.shape[0] != n:
         raise InputDataError(f"households has {hh.shape[0]} values for {n} addresses")
     elig = _bool(eligible, n, "eligible")
@@ -136,24 +141,35 @@ def summarise_by(
     if each.shape[0] != n:
         raise InputDataError(f"count has {each.shape[0]} values for {n} rows")
 
-    def total(weights: npt.NDArray[np.int64] | None) -> npt.NDArray[np.int64]:
-        w = None if weights is None else weights[present]
-        return np.bincount(codes, weights=w, minlength=k).astype("int64")
+    everywhere = bool(present.all())
 
+    def total(
+        weights: npt.NDArray[np.int64] | None, where: npt.NDArray[np.bool_] | None = None
+    ) -> npt.NDArray[np.int64]:
+        """Sum of ``weights`` (None: 1 each) per key over the rows ``where`` (None: all)."""
+        if not everywhere:
+            weights = None if weights is None else weights[present]
+            where = None if where is None else where[present]
+        if where is None:
+            return np.bincount(codes, weights=weights, minlength=k).astype("int64")
+        w = None if weights is None else weights[where]
+        return np.bincount(codes[where], weights=w, minlength=k).astype("int64")
+
+    plain = None if count is None else each
     columns = {
-        "addresses": total(None if count is None else each),
+        "addresses": total(plain),
         "households": total(hh),
-        "eligible": total(each * elig),
-        "eligible_households": total(hh * elig),
-        "rural_gap": total(each * rural),
-        "rural_gap_households": total(hh * rural),
+        "eligible": total(plain, elig),
+        "eligible_households": total(hh, elig),
+        "rural_gap": total(plain, rural),
+        "rural_gap_households": total(hh, rural),
     }
     if address_class is not None:
         cls_codes, labels = pd.factorize(pd.Series(address_class), use_na_sentinel=True)
         if len(cls_codes) != n:
             raise InputDataError(f"address_class has {len(cls_codes)} values for {n} addresses")
         for code in np.argsort(np.asarray(labels.astype(str)), kind="stable"):
-            columns[f"addresses_{labels[code]}"] = total(each * (cls_codes == code))
+            columns[f"addresses_{labels[code]}"] = total(plain, cls_codes == code)
     names = np.asarray(uniques.astype(str), dtype=object)
     order = np.argsort(names, kind="stable")  # rows sorted by key, as groupby(sort=True)
     out = pd.DataFrame({key_name: pd.array(names[order], dtype="string")})
