@@ -143,6 +143,8 @@ def _distance_to_fibre(
 
 def _strings_at(values: npt.ArrayLike, rows: npt.NDArray[np.intp]) -> pd.Series:
     """``values[rows]`` as a pandas string Series (missing values as NA)."""
+    if isinstance(values, pd.Series) and isinstance(values.dtype, pd.StringDtype):
+        return values.iloc[rows].reset_index(drop=True).astype("string")  # no Python strings
     picked = pd.Series(values).iloc[rows] if not isinstance(values, np.ndarray) else values[rows]
     return pd.Series(pd.array(np.asarray(picked, dtype=object), dtype="string"))
 
