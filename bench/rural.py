@@ -14,7 +14,8 @@ Measured in this run, on the same inputs:
 * ``baseline``: ``analyse_rural`` of the checkout given by ``--baseline`` (the main branch,
   in its own virtual environment, in a child process);
 * ``single``: ``analyse_rural`` without an executor;
-* ``partitioned 1`` / ``partitioned 2``: with a process pool of 1 and 2 workers.
+* ``partitioned 1`` / ``partitioned 2``: with a process pool of 1 and 2 workers;
+* ``threads 2``: the same tasks on a pool of 2 threads in this process.
 
 Sub-stages are timed by wrapping the rural room's functions (linkage, disc unions, area
 shapes, ...); the table prints each run's seconds and the ratio baseline / run. The results
@@ -33,7 +34,7 @@ import sys
 import time
 from collections import defaultdict
 from collections.abc import Callable
-from concurrent.futures import ProcessPoolExecutor
+from concurrent.futures import ProcessPoolExecutor, ThreadPoolExecutor
 from multiprocessing import get_context
 from pathlib import Path
 from typing import Any
@@ -283,6 +284,14 @@ def main(argv: list[str] | None = None) -> int:
         if problems := _same(single, result):
             print("DIFFERENT from the single-process result:", ", ".join(problems))
             return 1
+    # the same tasks on 2 threads of this process (GEOS, numba and the kd-trees release the
+    # GIL): no copies of the strips to other processes
+    with ThreadPoolExecutor(2) as pool:
+        table["threads 2"], result = measure(inputs, pool)
+    print(f"threads 2: {table['threads 2']['rural step (total)']:.1f} s", flush=True)
+    if problems := _same(single, result):
+        print("DIFFERENT from the single-process result:", ", ".join(problems))
+        return 1
     print("partitioned results equal the single-process result (areas, flags, address ids)")
 
     labels = list(dict.fromkeys(label for runs in table.values() for label in runs))
