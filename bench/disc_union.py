@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import argparse
 import importlib.util
+import math
 import os
 import pickle
 import sys
@@ -103,6 +104,23 @@ def main() -> None:
     worst = max(_relative_difference(a, b) for a, b in zip(new, old, strict=True) if b is not None)
     valid = bool(shapely.is_valid(new[np.not_equal(new, None)]).all())
     print(f"against the baseline: largest relative symmetric difference {worst:.1e}; valid {valid}")
+    kept = np.zeros(2, dtype=np.int64)
+    inner = params.radius_m * math.cos(math.pi / (4 * params.quad_segs))
+    cell = params.radius_m / disc_union._CELLS_PER_RADIUS
+    offsets = disc_union._offsets(params)
+    order = np.argsort(area, kind="stable")
+    bounds = np.searchsorted(area[order], np.arange(n_areas + 1))
+    sieved = np.flatnonzero(counts >= disc_union._SIEVE_MIN_POINTS)
+    for a in sieved:
+        rows = order[bounds[a] : bounds[a + 1]]
+        pts = np.column_stack([x[rows], y[rows]])
+        raster = disc_union._boundary_discs(pts, params.radius_m, inner, cell)
+        keep = disc_union._sieve(pts, offsets, params.radius_m, inner, cell)
+        kept += [int(raster.sum()), int(keep.sum())]
+    print(
+        f"{sieved.size} sieved areas, {counts[sieved].sum():,} discs: the raster keeps "
+        f"{kept[0]:,}, the edge test {kept[1]:,} of those"
+    )
     for a in np.argsort(-counts)[1:4]:
         rows = np.flatnonzero(area == a)
         plain = shapely.union_all(disc_union._discs(x[rows], y[rows], params))

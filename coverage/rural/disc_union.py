@@ -171,7 +171,9 @@ def _offsets(params: DiscShape) -> npt.NDArray[np.float64]:
     """Vertex offsets of a disc: ``4 quad_segs`` vertices on the radius, clockwise from
     east, as GEOS buffers a point (the same coordinates, bit for bit)."""
     angle = -2.0 * np.pi * np.arange(4 * params.quad_segs) / (4 * params.quad_segs)
-    return np.column_stack([params.radius_m * np.cos(angle), params.radius_m * np.sin(angle)])
+    offsets = np.column_stack([params.radius_m * np.cos(angle), params.radius_m * np.sin(angle)])
+    offsets[np.abs(offsets) < 1e-9 * params.radius_m] = 0.0  # GEOS: exactly 0 on the axes
+    return offsets
 
 
 def _polygons(
