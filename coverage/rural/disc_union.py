@@ -22,9 +22,9 @@ the union ``U``; the union of the rest, ``U'``, is far cheaper, and ``U`` follow
   inside ones gives ``U`` (:func:`_fill_holes`), nested true holes and islands included.
 
 Discs are built from the offsets of their vertices (:func:`_offsets`: the coordinates
-``shapely.buffer`` gives a point, bit for bit). On 1.68 million eligible addresses in 452
-areas the raster keeps about one disc in fifteen of the sieved areas, the edge test about
-two thirds of those.
+``shapely.buffer`` gives a point, bit for bit). On 1.65 million locations in the sieved
+areas of a 5-million-address run the raster keeps one disc in sixteen (102,466), the edge
+test two thirds of those (66,652).
 """
 
 from __future__ import annotations
