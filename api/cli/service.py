@@ -20,13 +20,19 @@ def serve(
         typer.Option(help="Workspace directory (default: GAPMAP_WORKSPACE or ./gapmap-workspace)."),
     ] = None,
     log_level: Annotated[str, typer.Option(help="uvicorn log level.")] = "info",
+    workers: Annotated[
+        int,
+        typer.Option(
+            help="Server processes sharing the port (one per core: reads scale with them).",
+            min=1,
+            max=64,
+        ),
+    ] = 1,
 ) -> None:
     """Run the HTTP service (uvicorn); other settings come from GAPMAP_* variables."""
     import logging
 
-    import uvicorn
-
-    from api.service.app import create_app
+    from api.service import serve as service
     from api.service.settings import Settings
 
     settings = Settings(workspace=workspace) if workspace else Settings()
@@ -35,8 +41,9 @@ def serve(
     )
     err.print(
         f"gapmap service on http://{host}:{port} (docs at /docs), workspace {settings.workspace.resolve()}"
+        + (f", {workers} processes" if workers > 1 else "")
     )
-    uvicorn.run(create_app(settings), host=host, port=port, log_level=log_level)
+    service.run(settings, host, port, log_level, workers)
 
 
 @app.command()

@@ -17,6 +17,7 @@ from api.service import errors, openapi_doc, web
 from api.service.addresses import freeze_long_lived
 from api.service.deps import Services
 from api.service.gate import GateMiddleware
+from api.service.hot import HotReads
 from api.service.ingest import UploadLimitMiddleware
 from api.service.jobs import JobRunner
 from api.service.results import Results
@@ -157,6 +158,7 @@ def create_app(settings: Settings) -> FastAPI:
         openapi_url="/openapi.json",
     )
     _offline_docs(app)
+    app.add_middleware(HotReads)  # the innermost: every other middleware runs before it
     app.add_middleware(UploadLimitMiddleware, max_bytes=settings.max_upload_bytes)
     web.install(app)  # pages, tiles, static assets, browser security headers
     app.add_middleware(GateMiddleware)  # outside the upload limit: keys before any body

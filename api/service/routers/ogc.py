@@ -159,10 +159,24 @@ async def items(
         feats, matched = await run_in_threadpool(
             ogc.items, results, run, c, principal, box, limit, offset
         )
-    self_url = request.url.include_query_params(limit=limit, offset=offset)
-    links = [{"href": str(self_url), "rel": "self", "type": "application/geo+json"}]
+    return items_response(request, feats, matched, limit, offset)
+
+
+def items_response(
+    request: Request, feats: list[bytes], matched: int, limit: int, offset: int
+) -> Response:
+    """The items page: the features with numberMatched, numberReturned, timeStamp and the
+    self and next links (also sent by :mod:`api.service.hot` for the addresses)."""
+    url = request.url
+    links = [
+        {
+            "href": str(url.include_query_params(limit=limit, offset=offset)),
+            "rel": "self",
+            "type": "application/geo+json",
+        }
+    ]
     if offset + len(feats) < matched:
-        nxt = request.url.include_query_params(limit=limit, offset=offset + len(feats))
+        nxt = url.include_query_params(limit=limit, offset=offset + len(feats))
         links.append({"href": str(nxt), "rel": "next", "type": "application/geo+json"})
     head = {
         "numberMatched": matched,

@@ -21,8 +21,9 @@ from api.service.deps import (
     succeeded_run,
 )
 from api.service.errors import PROBLEM_SCHEMA
+from api.service.models import Run
 from api.service.responses import CSV, GeoJSONResponse, table_response
-from api.service.results import to_wgs84_features
+from api.service.results import Body, to_wgs84_features
 
 #: ``dialect`` of CSV answers (see api.service.responses.csv_response)
 Dialect = Annotated[
@@ -67,6 +68,12 @@ async def summary(
     body = results.cached_summary_body(run, level, public, fmt)
     if body is None:
         body = await run_in_threadpool(results.summary_body, run, level, public, fmt)
+    return summary_response(request, run, body, level, f)
+
+
+def summary_response(request: Request, run: Run, body: Body, level: str, f: str) -> Response:
+    """The summary's body with its ETag, or 304 when the client holds it (also sent by
+    :mod:`api.service.hot`)."""
     headers = {"ETag": body.etag, "Cache-Control": "private, no-cache", "Vary": _VARY}
     if f == "csv":
         headers["Content-Disposition"] = f'attachment; filename="{run.id}_summary_{level}.csv"'
