@@ -1,15 +1,16 @@
 """Benchmark the service's reads (OGC address items, summaries, /profiles) against a baseline.
 
     python bench/api_reads.py [--scale 1.0] [--workspace DIR] [--clients 50] [--duration 10]
-                              [--baseline /path/to/other/checkout]
+                              [--processes 2] [--baseline /path/to/other/checkout]
 
 Starts ``gapmap serve`` of this checkout on a loopback port (a fresh workspace with an
 SQLite catalog, or ``--workspace DIR`` to keep it and its run between bench runs), uploads
 the demo inputs generated at ``--scale`` (1.0: the synthetic Suedwestfalen, 378,386
-addresses), runs the analysis through the API, then starts the baseline's ``gapmap serve``
-(``--baseline``: another checkout with its own ``.venv``, e.g. the main branch; none: no
-baseline) on the same workspace and drives every scenario on both servers in turn with
-``wrk`` (``apt-get install wrk``; one thread, ``--clients`` keep-alive connections, a Lua
+addresses), runs the analysis through the API, then starts a second server of this checkout
+with ``--processes`` processes (``gapmap serve --processes``; 1: none) and the baseline's
+``gapmap serve`` (``--baseline``: another checkout with its own ``.venv``, e.g. the main
+branch, one process; none: no baseline) on the same workspace and drives every scenario on
+the servers in turn with ``wrk`` (``apt-get install wrk``; one thread, ``--clients`` keep-alive connections, a Lua
 script cycling through URLs generated here with a fixed seed):
 
 * OGC address items, ``limit=100`` at random offsets;
@@ -24,9 +25,11 @@ script cycling through URLs generated here with a fixed seed):
 A server that answers nothing within a scenario's duration is shown with p50 = p99 = the
 duration (a lower bound).
 
+Before each timed run every server gets the same untimed warm-up (a few requests, then
+two seconds of wrk: each process of a server opens its stores and builds its bodies).
 Prints p50/p99 (ms), requests per second, errors and the server's CPU time per request
-(from /proc: until it has answered the requests in flight when wrk stopped, divided by
-wrk's requests plus those) per scenario and server, the ratio of the p99s, and PASS/MISS
+(from /proc, summed over the server's processes: until it has answered the requests in
+flight when wrk stopped, divided by wrk's requests plus those) per scenario and server, the ratio of the p99s, and PASS/MISS
 against the targets (p99 under 100 ms for OGC items, under 50 ms for summaries and
 /profiles), with the machine's load average before each scenario. The latencies are those
 of a closed loop (each connection waits for its answer), so on a shared machine they carry
@@ -36,6 +39,7 @@ the load of everything else that runs; the CPU time per request carries much les
 from __future__ import annotations
 
 import argparse
+import contextlib
 import os
 import random
 import secrets
@@ -65,8 +69,19 @@ from bench.api import (  # noqa: E402
 TARGETS_MS = {"ogc": 100.0, "summary": 50.0, "profiles": 50.0}
 
 
+def _tree_cpu_s(pid: int) -> float:
+    """CPU seconds of a process and all its descendants (a server's worker processes)."""
+    total, todo = 0.0, [pid]
+    while todo:
+        p = todo.pop()
+        total += _cpu_s(p)
+        with contextlib.suppress(OSError):
+            todo += [int(c) for c in Path(f"/proc/{p}/task/{p}/children").read_text().split()]
+    return total
+
+
 def _serve(
-    checkout: Path, workspace: Path, key: str, log: Path
+    checkout: Path, workspace: Path, key: str, log: Path, processes: int = 1
 ) -> tuple[subprocess.Popen[bytes], str]:
     """``gapmap serve`` of ``checkout`` (its own .venv) on a free loopback port."""
     gapmap = checkout / ".venv" / "bin" / "gapmap"
@@ -75,6 +90,8 @@ def _serve(
     port = _free_port()
     env = {**os.environ, "PYTHONPATH": str(checkout), "GAPMAP_BOOTSTRAP_ADMIN_KEY": key}
     cmd = [str(gapmap), "serve", "--port", str(port), "--workspace", str(workspace)]
+    if processes > 1:
+        cmd += ["--processes", str(processes)]
     with log.open("wb") as fh:
         proc = subprocess.Popen(
             [*cmd, "--log-level", "warning"],
@@ -159,7 +176,9 @@ def _target(name: str) -> float | None:
     return TARGETS_MS["ogc" if name.startswith("ogc") else name.split()[0]]
 
 
-def _wrk(url: str, key: str, paths: list[str], args: argparse.Namespace, tmp: Path) -> Result:
+def _wrk(
+    url: str, key: str, paths: list[str], args: argparse.Namespace, tmp: Path, seconds: int = 0
+) -> Result:
     script, listing = tmp / "reads.lua", tmp / "reads.txt"
     script.write_text(WRK_LUA)
     listing.write_text("\n".join(paths) + "\n")
@@ -167,7 +186,7 @@ def _wrk(url: str, key: str, paths: list[str], args: argparse.Namespace, tmp: Pa
         "wrk",
         "-t1",
         f"-c{args.clients}",
-        f"-d{max(1, round(args.duration))}s",
+        f"-d{seconds or max(1, round(args.duration))}s",
         "--timeout",
         "10s",
         "--latency",
@@ -188,9 +207,9 @@ def _settle(pid: int, timeout_s: float = 120.0) -> None:
     by less than a tenth of the wall time over half a second."""
     deadline = time.monotonic() + timeout_s
     while time.monotonic() < deadline:
-        before = _cpu_s(pid)
+        before = _tree_cpu_s(pid)
         time.sleep(0.5)
-        if _cpu_s(pid) - before < 0.05:
+        if _tree_cpu_s(pid) - before < 0.05:
             return
 
 
@@ -214,6 +233,9 @@ def main() -> None:
     parser.add_argument(
         "--baseline", type=Path, help="another checkout to compare with (its .venv serves)"
     )
+    parser.add_argument(
+        "--processes", type=int, default=2, help="processes of the second server (1: none)"
+    )
     parser.add_argument("--only", help="run only scenarios whose name contains this")
     parser.add_argument("--seed", type=int, default=1)
     args = parser.parse_args()
@@ -235,6 +257,12 @@ def main() -> None:
             public = _public_key(url, key)
             servers = {"new": url}
             pids = {"new": proc.pid}
+            if args.processes > 1:
+                many = f"new x{args.processes}"
+                proc_m, url_m = _serve(ROOT, workspace, key, tmp / "many.log", args.processes)
+                procs.append(proc_m)
+                servers[many] = url_m
+                pids[many] = proc_m.pid
             if args.baseline:
                 proc_b, url_b = _serve(args.baseline.resolve(), workspace, key, tmp / "base.log")
                 procs.append(proc_b)
@@ -244,12 +272,14 @@ def main() -> None:
             how = "reused run" if run_s != run_s else f"analysed via the API in {run_s:.1f} s"
             print(f"gapmap service reads: {what}; run {run_id}: {n_addr:,} addresses, {how}")
             print(
-                f"loopback, one `gapmap serve` process per server; wrk -t1 -c{args.clients} "
+                "loopback; `gapmap serve`: one process per server"
+                + (f", {args.processes} for 'new x{args.processes}'" if args.processes > 1 else "")
+                + f"; wrk -t1 -c{args.clients} "
                 f"-d{max(1, round(args.duration))}s; {os.cpu_count()} CPUs"
                 + (f"; baseline: {args.baseline}" if args.baseline else "")
             )
             print()
-            cols = f"{'scenario':<28} {'server':<9} {'p50 ms':>8} {'p99 ms':>8} {'req/s':>7} {'errors':>6} {'cpu ms':>7} {'load1':>6}"
+            cols = f"{'scenario':<28} {'server':<10} {'p50 ms':>8} {'p99 ms':>8} {'req/s':>7} {'errors':>6} {'cpu ms':>7} {'load1':>6}"
             print(cols)
             verdicts = []
             for name, paths in scenarios.items():
@@ -259,34 +289,36 @@ def main() -> None:
                 p99 = {}
                 for server, base in servers.items():
                     _warm(base, k, paths)
+                    _wrk(base, k, paths, args, tmp, seconds=2)  # every process warm (untimed)
                     for pid in pids.values():
                         _settle(pid)
                     load = os.getloadavg()[0]
-                    cpu0 = _cpu_s(pids[server])
+                    cpu0 = _tree_cpu_s(pids[server])
                     res = _wrk(base, k, paths, args, tmp)
                     _settle(pids[server])  # what wrk left queued is part of the cost
                     served = res.requests + args.clients  # + the ones in flight at the end
-                    res.cpu_ms = (_cpu_s(pids[server]) - cpu0) * 1000 / served
+                    res.cpu_ms = (_tree_cpu_s(pids[server]) - cpu0) * 1000 / served
                     if res.requests == 0:  # nothing answered within the run: at least that
                         res.p50_ms = res.p99_ms = 1000 * max(1, round(args.duration))
                     p99[server] = res.p99_ms
                     print(
-                        f"{name:<28} {server:<9} {res.p50_ms:>8.1f} {res.p99_ms:>8.1f} "
+                        f"{name:<28} {server:<10} {res.p50_ms:>8.1f} {res.p99_ms:>8.1f} "
                         f"{res.rps:>7.0f} {res.errors:>6d} {res.cpu_ms:>7.2f} {load:>6.2f}",
                         flush=True,
                     )
                 target = _target(name)
                 if target is None:
                     continue
-                ratio = (
-                    f", baseline/new p99 {p99['baseline'] / p99['new']:.1f}x"
-                    if "baseline" in p99
-                    else ""
-                )
-                verdicts.append(
-                    f"{'PASS' if p99['new'] < target else 'MISS'}  {name}: p99 {p99['new']:.1f} ms"
-                    f" (target < {target:g} ms){ratio}"
-                )
+                for server in (s for s in servers if s != "baseline"):
+                    ratio = (
+                        f", baseline/{server} p99 {p99['baseline'] / p99[server]:.1f}x"
+                        if "baseline" in p99
+                        else ""
+                    )
+                    verdicts.append(
+                        f"{'PASS' if p99[server] < target else 'MISS'}  {name} ({server}): "
+                        f"p99 {p99[server]:.1f} ms (target < {target:g} ms){ratio}"
+                    )
             print()
             print("\n".join(verdicts))
         finally:

@@ -20,10 +20,11 @@ def serve(
         typer.Option(help="Workspace directory (default: GAPMAP_WORKSPACE or ./gapmap-workspace)."),
     ] = None,
     log_level: Annotated[str, typer.Option(help="uvicorn log level.")] = "info",
-    workers: Annotated[
+    processes: Annotated[
         int,
         typer.Option(
-            help="Server processes sharing the port (one per core: reads scale with them).",
+            help="Server processes sharing the port (reads scale with them, up to one per "
+            "core); each runs up to GAPMAP_WORKERS runs at a time.",
             min=1,
             max=64,
         ),
@@ -41,9 +42,9 @@ def serve(
     )
     err.print(
         f"gapmap service on http://{host}:{port} (docs at /docs), workspace {settings.workspace.resolve()}"
-        + (f", {workers} processes" if workers > 1 else "")
+        + (f", {processes} processes" if processes > 1 else "")
     )
-    service.run(settings, host, port, log_level, workers)
+    service.run(settings, host, port, log_level, processes)
 
 
 @app.command()

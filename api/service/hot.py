@@ -22,7 +22,7 @@ dependency solving (about half of a cached read's CPU time) where their outcome 
 from __future__ import annotations
 
 import re
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 
 from starlette.requests import Request
 from starlette.responses import Response
@@ -30,10 +30,11 @@ from starlette.types import ASGIApp, Receive, Scope, Send
 
 from api.service import ogc
 from api.service.addresses import parse_bbox
-from api.service.deps import RUN_ID, Services
+from api.service.deps import RUN_ID, Services, newest_succeeded_run
 from api.service.security import Principal, hash_key, key_cache, key_from_request
 
 ITEMS = "/ogc/collections/addresses/items"
+_ADDRESSES = ogc.COLLECTIONS["addresses"]
 _RUN_ID = re.compile(RUN_ID)
 _NATURAL = re.compile(r"^(?:0|[1-9][0-9]{0,9})$")
 
@@ -78,7 +79,7 @@ def _principal(request: Request, services: Services) -> Principal:
 _ITEM_PARAMS = frozenset({"bbox", "limit", "offset", "f"})
 
 
-def _items(request: Request, services: Services) -> Response:
+async def _items(request: Request, services: Services) -> Response:
     """As :func:`api.service.routers.ogc.items` for the addresses with the store open."""
     from api.service.routers.ogc import PAGE_SIZE, items_response
 
@@ -90,20 +91,22 @@ def _items(request: Request, services: Services) -> Response:
     if text is not None and not 0 < len(text) <= 200:
         raise DeclinedError
     principal = _principal(request, services)
-    run = services.store._newest.get("newest")
-    results = services.results
-    if run is None or results.cached_address_reads(run) is None:
+    if principal.role.rank < _ADDRESSES.role.rank:  # the route answers 403
+        raise DeclinedError
+    # the catalog is asked at most once a second, by one request for all (single flight)
+    run = await newest_succeeded_run(services.store)
+    reads = services.results.cached_address_reads(run)
+    if reads is None:
         raise DeclinedError
     box = parse_bbox(text) if text is not None else None
-    c = ogc.get(results, run, principal, "addresses")
-    feats, matched = ogc.items(results, run, c, principal, box, limit, offset)
+    feats, matched = reads.page(box, offset, limit)  # what ogc.items does for addresses
     return items_response(request, feats, matched, limit, offset)
 
 
 _SUMMARY_PARAMS = frozenset({"level", "f", "dialect"})
 
 
-def _summary(request: Request, services: Services) -> Response:
+async def _summary(request: Request, services: Services) -> Response:
     """As :func:`api.service.routers.reports.summary` for a cached run and body."""
     from api.service.routers.reports import summary_response
 
@@ -125,7 +128,7 @@ def _summary(request: Request, services: Services) -> Response:
     return summary_response(request, run, body, level, f)
 
 
-def _profiles(request: Request, services: Services) -> Response:
+async def _profiles(request: Request, services: Services) -> Response:
     """As :func:`api.service.routers.meta.profiles` once the document is built."""
     from api.service.routers.meta import _BODIES
 
@@ -136,7 +139,7 @@ def _profiles(request: Request, services: Services) -> Response:
     return Response(body, media_type="application/json")
 
 
-def _handler(path: str) -> Callable[[Request, Services], Response] | None:
+def _handler(path: str) -> Callable[[Request, Services], Awaitable[Response]] | None:
     if path == ITEMS:
         return _items
     if path.startswith("/runs/") and path.endswith("/summary"):
@@ -158,7 +161,7 @@ class HotReads:
             services = getattr(scope["app"].state, "services", None)
             if handler is not None and services is not None:
                 try:
-                    response = handler(Request(scope, receive), services)
+                    response = await handler(Request(scope, receive), services)
                 except Exception:  # declined, or an error the route reports itself
                     response = None
                 if response is not None:
