@@ -63,6 +63,7 @@ from bench.api import (  # noqa: E402
     _free_port,
     _inputs,
     _prepare,
+    _server_stack,
     parse_wrk,
 )
 
@@ -272,7 +273,7 @@ def main() -> None:
             how = "reused run" if run_s != run_s else f"analysed via the API in {run_s:.1f} s"
             print(f"gapmap service reads: {what}; run {run_id}: {n_addr:,} addresses, {how}")
             print(
-                "loopback; `gapmap serve`: one process per server"
+                f"loopback; `gapmap serve` ({_server_stack()}): one process per server"
                 + (f", {args.processes} for 'new x{args.processes}'" if args.processes > 1 else "")
                 + f"; wrk -t1 -c{args.clients} "
                 f"-d{max(1, round(args.duration))}s; {os.cpu_count()} CPUs"
