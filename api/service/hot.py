@@ -35,8 +35,8 @@ from api.service.security import Principal, hash_key, key_cache, key_from_reques
 
 ITEMS = "/ogc/collections/addresses/items"
 _ADDRESSES = ogc.COLLECTIONS["addresses"]
-_RUN_ID = re.compile(RUN_ID)
-_NATURAL = re.compile(r"^(?:0|[1-9][0-9]{0,9})$")
+_RUN_ID = re.compile(RUN_ID.removeprefix("^").removesuffix("$"))  # fullmatch: no "\n" at the end
+_NATURAL = re.compile(r"0|[1-9][0-9]{0,9}")
 
 
 class DeclinedError(Exception):
@@ -56,7 +56,7 @@ def _natural(params: dict[str, str], name: str, default: int, low: int, high: in
     text = params.get(name)
     if text is None:
         return default
-    if not _NATURAL.match(text) or not low <= int(text) <= high:
+    if not _NATURAL.fullmatch(text) or not low <= int(text) <= high:
         raise DeclinedError
     return int(text)
 
@@ -111,7 +111,7 @@ async def _summary(request: Request, services: Services) -> Response:
     from api.service.routers.reports import summary_response
 
     run_id = request.scope["path"][len("/runs/") : -len("/summary")]
-    if not _RUN_ID.match(run_id):
+    if not _RUN_ID.fullmatch(run_id):
         raise DeclinedError
     params = _params(request, _SUMMARY_PARAMS)
     level = _choice(params, "level", "kreis", ("kreis", "gemeinde"))

@@ -140,6 +140,7 @@ def test_what_the_layer_does_not_know_goes_to_the_routes(
         (f"{ITEMS}?limit=007", "analyst", 200),  # another form of 7: the route reads it
         (f"{ITEMS}?limit=10001", "analyst", 422),
         (f"{ITEMS}?limit=10&limit=20", "analyst", 200),  # twice: the route decides
+        (f"{ITEMS}?limit=10%0A", "analyst", 200),  # a line break after it: the route reads it
         (f"{ITEMS}?limit=10&sortby=id", "analyst", 200),  # a parameter the route ignores
         (f"{ITEMS}?bbox=1,2,3", "analyst", 400),
         (f"{ITEMS}?bbox=", "analyst", 200),
@@ -151,6 +152,7 @@ def test_what_the_layer_does_not_know_goes_to_the_routes(
         (f"{summary}?f=csv&dialect=excel", "analyst", 422),
         ("/runs/run_000000000000/summary", "analyst", 404),
         ("/runs/run_X/summary", "analyst", 422),
+        (f"{summary[: -len('/summary')]}%0A/summary", "analyst", 422),
     ]
     for url, role, status in cases:
         answered.clear()
