@@ -7,9 +7,8 @@ from __future__ import annotations
 import contextlib
 import time
 from collections.abc import Iterator
-from concurrent.futures import Executor, ProcessPoolExecutor
+from concurrent.futures import Executor, ThreadPoolExecutor
 from datetime import date
-from multiprocessing import get_context
 from typing import TYPE_CHECKING
 
 import numpy as np
@@ -18,6 +17,7 @@ import pandas as pd
 from coverage.classify import classify, concat_results
 from coverage.profiles import Profile
 from coverage.run_pairs import PairChunks, offer_list_pairs
+from coverage.rural.linkage import usable_cpus
 
 if TYPE_CHECKING:
     from coverage.pipeline import RunOptions
@@ -108,17 +108,21 @@ def classify_in_chunks(
 def rural_executor(options: RunOptions) -> Iterator[Executor | None]:
     """The executor of the rural step's tasks (``analyse_rural(executor=...)``).
 
-    ``--scheduler``: the cluster's, through ``client.get_executor()``; ``--workers N``
-    (N > 1): a pool of N local processes (started by a fork server, as the run holds
-    threads); otherwise none (the step runs in this process).
+    ``--scheduler``: the cluster's, through ``client.get_executor()``; otherwise a pool of
+    threads in this process, ``--workers N`` of them or one per usable CPU (the tasks'
+    work is GEOS, numba loops and kd-tree queries, which release the GIL: threads share
+    the strips without copying them, where a pool of processes was slower on 2 cores,
+    docs/performance.md); one CPU: none (the step runs in this thread).
     """
     if options.scheduler:
         from coverage.cluster.connect import connect
 
         with connect(options.scheduler, None) as client:
             yield client.get_executor()
-    elif options.workers and options.workers > 1:
-        with ProcessPoolExecutor(options.workers, mp_context=get_context("forkserver")) as pool:
+        return
+    threads = options.workers or usable_cpus()
+    if threads > 1:
+        with ThreadPoolExecutor(threads, thread_name_prefix="gapmap-rural") as pool:
             yield pool
     else:
         yield None
