@@ -35,7 +35,7 @@ from scipy import sparse
 from scipy.sparse.csgraph import minimum_spanning_tree
 from scipy.spatial import Delaunay, QhullError
 
-from coverage.rural import partition
+from coverage.rural import delaunay, partition
 
 #: Linkage forests of this many points run on strips in parallel, about this many a strip.
 _PARALLEL_POINTS = 50_000
@@ -123,27 +123,41 @@ def _strip_forest(
     """Minimum spanning forest of the Delaunay edges no longer than ``max_edge`` of
     distinct points sorted by (x, y).
 
-    GEOS builds the triangulation (``shapely.delaunay_triangles``: about 1.5 times less CPU
-    than Qhull here, releases the GIL, and chains collinear input itself); its edges carry
-    the input coordinates unchanged, so each end is found again by a binary search of the
-    (x, y)-sorted points viewed as complex numbers (numpy orders those by real, then
-    imaginary part). Should an end not be found, Qhull triangulates instead.
+    The compiled sweep-hull triangulation (:mod:`coverage.rural.delaunay`) gives the edges
+    by point number, and Kruskal's union-find takes the forest of the short ones. Where
+    that triangulation declines (collinear or degenerate input), GEOS triangulates
+    (:func:`_geos_edges`).
     """
     n = pts.shape[0]
     if n < 2:
         return np.empty(0, np.int64), np.empty(0, np.int64), np.empty(0, np.float64)
+    edges = delaunay.delaunay_short_edges(pts[:, 0], pts[:, 1], max_edge)
+    if edges is None:
+        i, j = _geos_edges(pts)
+        w = np.hypot(pts[i, 0] - pts[j, 0], pts[i, 1] - pts[j, 1])
+        short = w <= max_edge
+        edges = i[short], j[short], w[short]
+    return delaunay.kruskal(*edges, n)
+
+
+def _geos_edges(
+    pts: npt.NDArray[np.float64],
+) -> tuple[npt.NDArray[np.int64], npt.NDArray[np.int64]]:
+    """Delaunay edges of >= 2 distinct points sorted by (x, y), by GEOS.
+
+    ``shapely.delaunay_triangles`` chains collinear input itself; its edges carry the input
+    coordinates unchanged, so each end is found again by a binary search of the
+    (x, y)-sorted points viewed as complex numbers (numpy orders those by real, then
+    imaginary part). Should an end not be found, Qhull triangulates instead.
+    """
+    n = pts.shape[0]
     lines = shapely.delaunay_triangles(shapely.multipoints(pts), only_edges=True)
     ends = np.ascontiguousarray(shapely.get_coordinates(lines)).view(np.complex128).ravel()
     keys = np.ascontiguousarray(pts).view(np.complex128).ravel()
     pos = np.minimum(np.searchsorted(keys, ends), n - 1)
     if ends.size and np.array_equal(keys[pos], ends):
-        i, j = pos[0::2].astype(np.int64), pos[1::2].astype(np.int64)
-    else:  # not expected: GEOS returned coordinates it was not given
-        i, j = _qhull_edges(pts[:, 0], pts[:, 1])
-    w = np.hypot(pts[i, 0] - pts[j, 0], pts[i, 1] - pts[j, 1])
-    short = w <= max_edge
-    i, j, w = _mst(i[short], j[short], w[short], n)
-    return i.astype(np.int64), j.astype(np.int64), w
+        return pos[0::2].astype(np.int64), pos[1::2].astype(np.int64)
+    return _qhull_edges(pts[:, 0], pts[:, 1])  # not expected: GEOS returned new coordinates
 
 
 def strip_forest(
@@ -213,11 +227,12 @@ def linkage_forest(
     if len(forests) <= 1:
         i, j, w = forests[0] if forests else _strip_forest(pts, max_edge)
     else:  # the forest of the union of the strip forests (an edge may be in two strips)
-        lo, hi = _distinct_edges(
-            np.concatenate([f[0] for f in forests]), np.concatenate([f[1] for f in forests]), m
+        i, j, w = delaunay.kruskal(
+            np.concatenate([f[0] for f in forests]),
+            np.concatenate([f[1] for f in forests]),
+            np.concatenate([f[2] for f in forests]),
+            m,
         )
-        w = np.hypot(pts[lo, 0] - pts[hi, 0], pts[lo, 1] - pts[hi, 1])
-        i, j, w = _mst(lo, hi, w, m)
     # back to input rows; repeats join their first copy at length 0
     run = np.cumsum(new) - 1
     dup = np.flatnonzero(~new)
