@@ -53,21 +53,6 @@ def _in_circle(
 
 
 @njit
-def _circumradius(ax: float, ay: float, bx: float, by: float, cx: float, cy: float) -> float:
-    dx, dy = bx - ax, by - ay
-    ex, ey = cx - ax, cy - ay
-    bl = dx * dx + dy * dy
-    cl = ex * ex + ey * ey
-    den = dx * ey - dy * ex
-    if den == 0.0:
-        return np.inf
-    d = 0.5 / den
-    x = (ey * bl - dy * cl) * d
-    y = (dx * cl - ex * bl) * d
-    return x * x + y * y
-
-
-@njit
 def _hash_key(x: float, y: float, cx: float, cy: float, size: int) -> int:
     dx, dy = x - cx, y - cy
     s = abs(dx) + abs(dy)
@@ -150,34 +135,27 @@ def _legalize(a, x, y, tri, half, hull_tri, hull_prev, hull_start, stack):  # ty
     return ar, stack
 
 
-@njit
-def _seed(x, y):  # type: ignore[no-untyped-def]
-    """delaunator's seed triangle ``(i0, i1, i2)``, counter-clockwise in its sense, and its
-    circumcentre; ``i0 = -1`` where the points are (nearly) collinear."""
-    n = x.size
-    lox, hix, loy, hiy = x[0], x[0], y[0], y[0]
-    for i in range(n):
-        lox, hix = min(lox, x[i]), max(hix, x[i])
-        loy, hiy = min(loy, y[i]), max(hiy, y[i])
-    cx, cy = (lox + hix) / 2.0, (loy + hiy) / 2.0
-    i0, i1, i2 = 0, -1, -1
-    best = np.inf
-    for i in range(n):  # the point nearest the centre of the box
-        d = (x[i] - cx) ** 2 + (y[i] - cy) ** 2
-        if d < best:
-            i0, best = i, d
-    best = np.inf
-    for i in range(n):  # the point nearest to it
-        d = (x[i] - x[i0]) ** 2 + (y[i] - y[i0]) ** 2
-        if i != i0 and d < best:
-            i1, best = i, d
-    best = np.inf
-    for i in range(n):  # the third with the smallest circumcircle
-        if i != i0 and i != i1:
-            r = _circumradius(x[i0], y[i0], x[i1], y[i1], x[i], y[i])
-            if r < best:
-                i2, best = i, r
-    if i2 < 0 or not best < np.inf:
+def _seed(
+    x: npt.NDArray[np.float64], y: npt.NDArray[np.float64]
+) -> tuple[int, int, int, float, float]:
+    """delaunator's seed triangle ``(i0, i1, i2)``, positively oriented (:func:`_orient`),
+    and its circumcentre: the point nearest the middle of the box, the point nearest to it,
+    and the third point with the smallest circumcircle; ``i0 = -1`` where the points are
+    (nearly) collinear."""
+    i0 = int(np.argmin((x - (x.min() + x.max()) / 2) ** 2 + (y - (y.min() + y.max()) / 2) ** 2))
+    d = (x - x[i0]) ** 2 + (y - y[i0]) ** 2
+    d[i0] = np.inf
+    i1 = int(np.argmin(d))
+    dx, dy = x[i1] - x[i0], y[i1] - y[i0]
+    ex, ey = x - x[i0], y - y[i0]
+    bl, cl = dx * dx + dy * dy, ex * ex + ey * ey
+    with np.errstate(divide="ignore", invalid="ignore"):
+        half_inv = 0.5 / (dx * ey - dy * ex)
+        r = ((ey * bl - dy * cl) * half_inv) ** 2 + ((dx * cl - ex * bl) * half_inv) ** 2
+    r[[i0, i1]] = np.inf
+    r[np.isnan(r)] = np.inf
+    i2 = int(np.argmin(r))
+    if not np.isfinite(r[i2]):
         return -1, -1, -1, 0.0, 0.0
     o = _orient(x[i0], y[i0], x[i1], y[i1], x[i2], y[i2])
     if o == 0.0:
@@ -190,13 +168,9 @@ def _seed(x, y):  # type: ignore[no-untyped-def]
     den = dx * ey - dy * ex
     if den == 0.0:
         return -1, -1, -1, 0.0, 0.0
-    return (
-        i0,
-        i1,
-        i2,
-        x[i0] + (ey * bl - dy * cl) * 0.5 / den,
-        y[i0] + (dx * cl - ex * bl) * 0.5 / den,
-    )
+    ccx = x[i0] + (ey * bl - dy * cl) * 0.5 / den
+    ccy = y[i0] + (dx * cl - ex * bl) * 0.5 / den
+    return i0, i1, i2, float(ccx), float(ccy)
 
 
 @njit
@@ -205,7 +179,6 @@ def _sweep(x, y, ids, i0, i1, i2, ccx, ccy):  # type: ignore[no-untyped-def]
     (by distance from the seed's circumcentre ``ccx, ccy``):
     ``(triangles, halfedges, verdict)``."""
     n = x.size
-    none = np.empty(0, np.int64)
     hash_size = math.ceil(math.sqrt(n))
     hull_prev = np.zeros(n, np.int64)
     hull_next = np.zeros(n, np.int64)
@@ -297,14 +270,14 @@ def _sweep(x, y, ids, i0, i1, i2, ccx, ccy):  # type: ignore[no-untyped-def]
         hull_hash[_hash_key(px, py, ccx, ccy, hash_size)] = i
         hull_hash[_hash_key(x[e], y[e], ccx, ccy, hash_size)] = e
     if skipped or t_len != 3 * (2 * n - 2 - hull_size):
-        return none, none, FAILED
-    return tri[:t_len], half[:t_len], OK
+        return tri, half, 0, FAILED
+    return tri, half, t_len, OK
 
 
 @njit
 def _short_edges(x, y, tri, half, max_edge):  # type: ignore[no-untyped-def]
     """The edges that may be in a minimum spanning forest, no longer than ``max_edge``:
-    ``(i, j, length)``, each once.
+    ``(i, j, length, count)``, each once, in the first ``count`` places.
 
     An edge that is the strictly longest side of a triangle is in no minimum spanning
     forest (it closes a cycle of shorter edges), so it is left out; a pair of points is
@@ -340,7 +313,7 @@ def _short_edges(x, y, tri, half, max_edge):  # type: ignore[no-untyped-def]
             continue
         ei[k], ej[k], ew[k] = tri[e], tri[e - e % 3 + (e + 1) % 3], w[e]
         k += 1
-    return ei[:k], ej[:k], ew[:k]
+    return ei, ej, ew, k
 
 
 def triangulate(
@@ -359,10 +332,10 @@ def triangulate(
     rank = np.empty(ids.size, np.int64)
     rank[ids] = np.arange(ids.size)
     # in sweep order: the hull's arrays and the coordinates are then read near each other
-    tri, half, verdict = _sweep(
+    tri, half, size, verdict = _sweep(
         x[ids], y[ids], np.arange(ids.size), rank[i0], rank[i1], rank[i2], ccx, ccy
     )
-    return ids[tri], half, int(verdict)
+    return ids[tri[:size]], half[:size], int(verdict)
 
 
 def delaunay_short_edges(
@@ -374,7 +347,8 @@ def delaunay_short_edges(
     tri, half, verdict = triangulate(x, y)
     if verdict != OK:
         return None
-    return _short_edges(x, y, tri, half, float(max_edge))
+    i, j, w, k = _short_edges(x, y, tri, half, float(max_edge))
+    return i[:k], j[:k], w[:k]
 
 
 @njit
@@ -403,7 +377,7 @@ def _kruskal(i, j, order, n):  # type: ignore[no-untyped-def]
         size[a] += size[b]
         keep[k] = e
         k += 1
-    return keep[:k]
+    return keep, k
 
 
 def kruskal(
@@ -420,7 +394,8 @@ def kruskal(
     """
     if w.size == 0:
         return np.empty(0, np.int64), np.empty(0, np.int64), np.empty(0, np.float64)
-    keep = _kruskal(
+    keep, k = _kruskal(
         np.ascontiguousarray(i, np.int64), np.ascontiguousarray(j, np.int64), np.argsort(w), n
     )
+    keep = keep[:k]
     return i[keep].astype(np.int64), j[keep].astype(np.int64), w[keep].astype(np.float64)
