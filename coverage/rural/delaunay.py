@@ -40,19 +40,6 @@ OK, FAILED = 0, 1
 
 
 @njit
-def _in_circle(
-    ax: float, ay: float, bx: float, by: float, cx: float, cy: float, px: float, py: float
-) -> bool:
-    dx, dy = ax - px, ay - py
-    ex, ey = bx - px, by - py
-    fx, fy = cx - px, cy - py
-    ap = dx * dx + dy * dy
-    bp = ex * ex + ey * ey
-    cp = fx * fx + fy * fy
-    return dx * (ey * cp - bp * fy) - dy * (ex * cp - bp * fx) + ap * (ex * fy - ey * fx) < 0.0
-
-
-@njit
 def _hash_key(x: float, y: float, cx: float, cy: float, size: int) -> int:
     dx, dy = x - cx, y - cy
     s = abs(dx) + abs(dy)
@@ -62,18 +49,14 @@ def _hash_key(x: float, y: float, cx: float, cy: float, size: int) -> int:
 
 
 @njit
-def _link(half: npt.NDArray[np.int64], a: int, b: int) -> None:
-    half[a] = b
-    if b != -1:
-        half[b] = a
-
-
-@njit
 def _add_triangle(tri, half, t, i0, i1, i2, a, b, c) -> int:  # type: ignore[no-untyped-def]
+    """Triangle ``t`` (its first half-edge) of points ``i0, i1, i2`` whose half-edges are
+    the twins of ``a, b, c`` (-1: none); returns the next free half-edge."""
     tri[t], tri[t + 1], tri[t + 2] = i0, i1, i2
-    _link(half, t, a)
-    _link(half, t + 1, b)
-    _link(half, t + 2, c)
+    for k, twin in enumerate((a, b, c)):
+        half[t + k] = twin
+        if twin != -1:
+            half[twin] = t + k
     return t + 3
 
 
@@ -97,7 +80,14 @@ def _legalize(a, x, y, tri, half, hull_tri, hull_prev, hull_start, stack):  # ty
         al = a0 + (a + 1) % 3
         bl = b0 + (b + 2) % 3
         p0, pr, pl, p1 = tri[ar], tri[a], tri[al], tri[bl]
-        illegal = _in_circle(x[p0], y[p0], x[pr], y[pr], x[pl], y[pl], x[p1], y[p1])
+        # is p1 inside the circle through p0, pr, pl? (floating point, as in GEOS, Qhull)
+        dx, dy = x[p0] - x[p1], y[p0] - y[p1]
+        ex, ey = x[pr] - x[p1], y[pr] - y[p1]
+        fx, fy = x[pl] - x[p1], y[pl] - y[p1]
+        ap, bp, cp = dx * dx + dy * dy, ex * ex + ey * ey, fx * fx + fy * fy
+        illegal = (
+            dx * (ey * cp - bp * fy) - dy * (ex * cp - bp * fx) + ap * (ex * fy - ey * fx) < 0.0
+        )
         if illegal:  # flip only into (p1, pl, p0) and (p0, pr, p1), both positive
             illegal = (
                 _orient(x[p1], y[p1], x[pl], y[pl], x[p0], y[p0]) > 0.0
@@ -116,9 +106,12 @@ def _legalize(a, x, y, tri, half, hull_tri, hull_prev, hull_start, stack):  # ty
                     e = hull_prev[e]
                     if e == hull_start:
                         break
-            _link(half, a, hbl)
-            _link(half, b, half[ar])
-            _link(half, ar, bl)
+            har = half[ar]
+            half[a], half[b], half[ar], half[bl] = hbl, har, bl, ar  # the twins after the flip
+            if hbl != -1:
+                half[hbl] = a
+            if har != -1:
+                half[har] = b
             br = b0 + (b + 1) % 3
             if i == stack.size:
                 grown = np.empty(2 * stack.size, np.int64)
@@ -352,14 +345,6 @@ def delaunay_short_edges(
 
 
 @njit
-def _find(parent: npt.NDArray[np.int64], a: int) -> int:
-    while parent[a] != a:
-        parent[a] = parent[parent[a]]  # path halving
-        a = parent[a]
-    return a
-
-
-@njit
 def _kruskal(i, j, order, n):  # type: ignore[no-untyped-def]
     parent = np.arange(n)
     size = np.ones(n, np.int64)
@@ -368,7 +353,13 @@ def _kruskal(i, j, order, n):  # type: ignore[no-untyped-def]
     for e in order:
         if k == keep.size:
             break
-        a, b = _find(parent, i[e]), _find(parent, j[e])
+        a, b = i[e], j[e]
+        while parent[a] != a:  # the roots, halving the paths on the way
+            parent[a] = parent[parent[a]]
+            a = parent[a]
+        while parent[b] != b:
+            parent[b] = parent[parent[b]]
+            b = parent[b]
         if a == b:
             continue
         if size[a] < size[b]:

@@ -8,7 +8,6 @@ below it the determinant summed exactly as an expansion of error-free products a
 from __future__ import annotations
 
 import numpy as np
-import numpy.typing as npt
 
 from coverage.kernel.jit import njit
 
@@ -18,70 +17,52 @@ _CCW_BOUND = (3.0 + 16.0 * _EPS) * _EPS  # Shewchuk's ccwerrboundA
 
 
 @njit
-def _two_sum(a: float, b: float) -> tuple[float, float]:
-    x = a + b
-    bv = x - a
-    av = x - bv
-    return x, (a - av) + (b - bv)
-
-
-@njit
-def _two_product(a: float, b: float) -> tuple[float, float]:
-    x = a * b
-    c = _SPLITTER * a
-    ahi = c - (c - a)
-    alo = a - ahi
-    c = _SPLITTER * b
-    bhi = c - (c - b)
-    blo = b - bhi
-    err = x - ahi * bhi
-    err -= alo * bhi
-    err -= ahi * blo
-    return x, alo * blo - err
-
-
-@njit
 def orient_exact(ax: float, ay: float, bx: float, by: float, cx: float, cy: float) -> float:
     """Sign (-1, 0, 1) of ``(ay - cy) (bx - cx) - (ax - cx) (by - cy)``, exactly.
 
     Each difference is split into its rounded value and its error (Knuth's two-sum), the
-    eight products of the two-term factors into error-free pairs (Dekker), and the sixteen
-    terms grown into one nonoverlapping expansion (Shewchuk): its largest nonzero
-    component has the sign of the exact sum.
+    eight products of the two-term factors into error-free pairs (Dekker's split), and the
+    sixteen terms grown one by one into a nonoverlapping expansion (Shewchuk's
+    grow-expansion): its largest nonzero component has the sign of the exact sum. (One
+    function, written out: each compiled function costs time on first use.)
     """
-    acy, acy_t = _two_sum(ay, -cy)
-    bcx, bcx_t = _two_sum(bx, -cx)
-    acx, acx_t = _two_sum(ax, -cx)
-    bcy, bcy_t = _two_sum(by, -cy)
+    # factors: d[0:2] = ay - cy, d[2:4] = bx - cx, d[4:6] = -(ax - cx), d[6:8] = by - cy
+    left = (ay, bx, ax, by)
+    right = (cy, cx, cx, cy)
+    d = np.empty(8)
+    for q in range(4):
+        a, b = left[q], -right[q]
+        x = a + b
+        bv = x - a
+        av = x - bv
+        d[2 * q], d[2 * q + 1] = x, (a - av) + (b - bv)
+    d[4], d[5] = -d[4], -d[5]
     e = np.empty(16)
-    m = _grow_product(e, 0, acy, bcx)
-    m = _grow_product(e, m, acy_t, bcx)
-    m = _grow_product(e, m, acy, bcx_t)
-    m = _grow_product(e, m, acy_t, bcx_t)
-    m = _grow_product(e, m, -acx, bcy)
-    m = _grow_product(e, m, -acx_t, bcy)
-    m = _grow_product(e, m, -acx, bcy_t)
-    m = _grow_product(e, m, -acx_t, bcy_t)
+    m = 0
+    for k in range(16):
+        side, u, v, part = k // 8, (k // 4) % 2, (k // 2) % 2, k % 2
+        a, b = d[4 * side + u], d[4 * side + 2 + v]
+        x = a * b
+        if part == 0:  # the product's error (Dekker), added before the product itself
+            c = _SPLITTER * a
+            ahi = c - (c - a)
+            alo = a - ahi
+            c = _SPLITTER * b
+            bhi = c - (c - b)
+            blo = b - bhi
+            x = alo * blo - (((x - ahi * bhi) - alo * bhi) - ahi * blo)
+        for r in range(m):  # grow the expansion by x (two-sum with each component)
+            s = x + e[r]
+            bv = s - x
+            av = s - bv
+            e[r] = (x - av) + (e[r] - bv)
+            x = s
+        e[m] = x
+        m += 1
     for k in range(m - 1, -1, -1):
         if e[k] != 0.0:
             return 1.0 if e[k] > 0.0 else -1.0
     return 0.0
-
-
-@njit
-def _grow_product(e: npt.NDArray[np.float64], m: int, a: float, b: float) -> int:
-    """Adds ``a b`` (two error-free terms) to the expansion ``e[:m]``."""
-    hi, lo = _two_product(a, b)
-    return _grow(e, _grow(e, m, lo), hi)
-
-
-@njit
-def _grow(e: npt.NDArray[np.float64], m: int, t: float) -> int:
-    """Adds ``t`` to the nonoverlapping expansion ``e[:m]`` (Shewchuk's grow-expansion)."""
-    for k in range(m):
-        t, e[k] = _two_sum(t, e[k])
-    e[m] = t
-    return m + 1
 
 
 @njit
