@@ -7,19 +7,23 @@
 at most the link distance ``L`` matter. The distinct points, sorted by x, are cut into
 strips of equal counts, each widened to the right by ``L``, so both ends of every pair
 within ``L`` share the strip of the left one. Each strip is triangulated on its own (on
-threads; GEOS releases the GIL), its edges longer than ``L`` dropped, and the spanning
-forest of what is left taken; the forest of all those strip forests is the result. Why it is
-the cut EMST: for any two points ``p, q`` of one Delaunay triangulation ``T``, ``T`` joins
-them by a path of edges no longer than ``|pq|`` (take the shortest pair where this fails;
-``pq`` is not in ``T``, so the closed circle on diameter ``pq`` holds another point ``r``,
-with ``|pr|, |rq| < |pq|``, and those pairs do not fail). So every pair within ``L`` is
-joined in the strip graph by edges no longer than the pair, the graph is a subgraph of the
-complete one, and its minimum spanning forest has the same components and the same total
-length per component as the EMST cut at ``L`` (Kruskal merges the same sets at the same
-lengths). GEOS's in-circle test is floating point, as Qhull's is: a flip it gets wrong joins
-four nearly cocircular points, where the diagonal in question is, to rounding, the longest
-side of a triangle it closes, so no length changes beyond rounding. :func:`emst_edges`
-(Qhull) still gives the whole EMST.
+threads; the compiled triangulation of :mod:`coverage.rural.delaunay` releases the GIL,
+GEOS where it declines), its edges longer than ``L`` dropped, and so is every edge that is
+the strictly longest side of a triangle; Kruskal's union-find takes the spanning forest of
+what is left, and the forest of all those strip forests is the result. Why it is the cut
+EMST: for any two points ``p, q`` of one Delaunay triangulation ``T``, ``T`` joins them by
+a path of edges no longer than ``|pq|`` (take the shortest pair where this fails; ``pq`` is
+not in ``T``, so the closed circle on diameter ``pq`` holds another point ``r``, with
+``|pr|, |rq| < |pq|``, and those pairs do not fail). An edge dropped as the strictly longest
+side of a triangle is replaced by the two shorter sides (and those, if dropped, by shorter
+ones still), so the path stays. So every pair within ``L`` is joined in the strip graph by
+edges no longer than the pair, the graph is a subgraph of the complete one, and its minimum
+spanning forest has the same components and the same total length per component as the
+EMST cut at ``L`` (Kruskal merges the same sets at the same lengths). The triangulations'
+orientation tests are exact; their in-circle test is floating point, as GEOS's and Qhull's
+are: a flip it gets wrong joins four nearly cocircular points, where the diagonal in
+question is, to rounding, the longest side of a triangle it closes, so no length changes
+beyond rounding. :func:`emst_edges` (Qhull) still gives the whole EMST.
 """
 
 from __future__ import annotations
