@@ -167,20 +167,15 @@ def _seed(
 
 
 @njit
-def _sweep(x, y, ids, i0, i1, i2, ccx, ccy):  # type: ignore[no-untyped-def]
-    """delaunator's ``update`` from the seed triangle, the points in the order ``ids``
-    (by distance from the seed's circumcentre ``ccx, ccy``):
-    ``(triangles, halfedges, verdict)``."""
+def _sweep(x, y, i0, i1, i2, ccx, ccy, tri, half, hull, hull_hash, stack):  # type: ignore[no-untyped-def]
+    """delaunator's ``update`` from the seed triangle, the points in order of distance
+    from its circumcentre ``ccx, ccy``: fills ``tri`` and ``half`` (room for ``2n - 5``
+    triangles), returns ``(half-edges, verdict)``. ``hull`` (3 x n) and ``hull_hash``
+    (-1 throughout) are working arrays (allocated by the caller: each numpy function a
+    compiled loop uses is compiled on first use, too)."""
     n = x.size
-    hash_size = math.ceil(math.sqrt(n))
-    hull_prev = np.zeros(n, np.int64)
-    hull_next = np.zeros(n, np.int64)
-    hull_tri = np.zeros(n, np.int64)
-    hull_hash = np.full(hash_size, -1, np.int64)
-    max_tri = max(2 * n - 5, 1)
-    tri = np.empty(3 * max_tri, np.int64)
-    half = np.empty(3 * max_tri, np.int64)
-    stack = np.empty(1024, np.int64)
+    hash_size = hull_hash.size
+    hull_prev, hull_next, hull_tri = hull[0], hull[1], hull[2]
 
     hull_start = i0
     hull_size = 3
@@ -198,7 +193,7 @@ def _sweep(x, y, ids, i0, i1, i2, ccx, ccy):  # type: ignore[no-untyped-def]
     skipped = 0
     xp, yp = 0.0, 0.0
     for k in range(n):
-        i = ids[k]
+        i = k
         px, py = x[i], y[i]
         if k > 0 and abs(px - xp) <= _NEAR and abs(py - yp) <= _NEAR:
             skipped += 1
@@ -263,14 +258,15 @@ def _sweep(x, y, ids, i0, i1, i2, ccx, ccy):  # type: ignore[no-untyped-def]
         hull_hash[_hash_key(px, py, ccx, ccy, hash_size)] = i
         hull_hash[_hash_key(x[e], y[e], ccx, ccy, hash_size)] = e
     if skipped or t_len != 3 * (2 * n - 2 - hull_size):
-        return tri, half, 0, FAILED
-    return tri, half, t_len, OK
+        return 0, FAILED
+    return t_len, OK
 
 
 @njit
-def _short_edges(x, y, tri, half, max_edge):  # type: ignore[no-untyped-def]
+def _short_edges(x, y, tri, half, max_edge, w, longest, ei, ej):  # type: ignore[no-untyped-def]
     """The edges that may be in a minimum spanning forest, no longer than ``max_edge``:
-    ``(i, j, length, count)``, each once, in the first ``count`` places.
+    ``(ei, ej, w)`` in their first ``count`` places, each once; returns ``count``.
+    ``w`` and ``longest`` (False throughout) are working arrays, all of ``tri``'s size.
 
     An edge that is the strictly longest side of a triangle is in no minimum spanning
     forest (it closes a cycle of shorter edges), so it is left out; a pair of points is
@@ -278,7 +274,6 @@ def _short_edges(x, y, tri, half, max_edge):  # type: ignore[no-untyped-def]
     strictly shorter ones, and so on down).
     """
     m = tri.size
-    w = np.empty(m)
     for e in range(m):
         t = half[e]
         if -1 < t < e:
@@ -287,7 +282,6 @@ def _short_edges(x, y, tri, half, max_edge):  # type: ignore[no-untyped-def]
             a = tri[e]
             b = tri[e - e % 3 + (e + 1) % 3]
             w[e] = math.hypot(x[a] - x[b], y[a] - y[b])
-    longest = np.zeros(m, np.bool_)
     for t in range(0, m, 3):
         a, b, c = w[t], w[t + 1], w[t + 2]
         if a > b and a > c:
@@ -296,17 +290,14 @@ def _short_edges(x, y, tri, half, max_edge):  # type: ignore[no-untyped-def]
             longest[t + 1] = True
         elif c > a and c > b:
             longest[t + 2] = True
-    ei = np.empty(m, np.int64)
-    ej = np.empty(m, np.int64)
-    ew = np.empty(m)
     k = 0
     for e in range(m):
         t = half[e]
         if t > e or w[e] > max_edge or longest[e] or (t > -1 and longest[t]):
             continue
-        ei[k], ej[k], ew[k] = tri[e], tri[e - e % 3 + (e + 1) % 3], w[e]
+        ei[k], ej[k], w[k] = tri[e], tri[e - e % 3 + (e + 1) % 3], w[e]
         k += 1
-    return ei, ej, ew, k
+    return k
 
 
 def triangulate(
@@ -325,9 +316,14 @@ def triangulate(
     rank = np.empty(ids.size, np.int64)
     rank[ids] = np.arange(ids.size)
     # in sweep order: the hull's arrays and the coordinates are then read near each other
-    tri, half, size, verdict = _sweep(
-        x[ids], y[ids], np.arange(ids.size), rank[i0], rank[i1], rank[i2], ccx, ccy
-    )
+    n = x.size
+    tri = np.empty(3 * max(2 * n - 5, 1), np.int64)
+    half = np.empty_like(tri)
+    hull_hash = np.full(math.ceil(math.sqrt(n)), -1, np.int64)
+    size, verdict = _sweep(
+        x[ids], y[ids], rank[i0], rank[i1], rank[i2], ccx, ccy,
+        tri, half, np.zeros((3, n), np.int64), hull_hash, np.empty(1024, np.int64),
+    )  # fmt: skip
     return ids[tri[:size]], half[:size], int(verdict)
 
 
@@ -340,15 +336,17 @@ def delaunay_short_edges(
     tri, half, verdict = triangulate(x, y)
     if verdict != OK:
         return None
-    i, j, w, k = _short_edges(x, y, tri, half, float(max_edge))
+    m = tri.size
+    i, j, w = np.empty(m, np.int64), np.empty(m, np.int64), np.empty(m)
+    k = _short_edges(x, y, tri, half, float(max_edge), w, np.zeros(m, np.bool_), i, j)
     return i[:k], j[:k], w[:k]
 
 
 @njit
-def _kruskal(i, j, order, n):  # type: ignore[no-untyped-def]
-    parent = np.arange(n)
-    size = np.ones(n, np.int64)
-    keep = np.empty(min(order.size, max(n - 1, 0)), np.int64)
+def _kruskal(i, j, order, parent, size, keep):  # type: ignore[no-untyped-def]
+    """Kruskal's forest of the edges ``(i, j)`` taken in ``order``; ``parent`` (each node
+    its own), ``size`` (ones) and ``keep`` (room for the forest) are working arrays.
+    Returns the count of edges put in ``keep``."""
     k = 0
     for e in order:
         if k == keep.size:
@@ -368,7 +366,7 @@ def _kruskal(i, j, order, n):  # type: ignore[no-untyped-def]
         size[a] += size[b]
         keep[k] = e
         k += 1
-    return keep, k
+    return k
 
 
 def kruskal(
@@ -385,8 +383,10 @@ def kruskal(
     """
     if w.size == 0:
         return np.empty(0, np.int64), np.empty(0, np.int64), np.empty(0, np.float64)
-    keep, k = _kruskal(
-        np.ascontiguousarray(i, np.int64), np.ascontiguousarray(j, np.int64), np.argsort(w), n
-    )
+    keep = np.empty(min(w.size, max(n - 1, 0)), np.int64)
+    k = _kruskal(
+        np.ascontiguousarray(i, np.int64), np.ascontiguousarray(j, np.int64), np.argsort(w),
+        np.arange(n), np.ones(n, np.int64), keep,
+    )  # fmt: skip
     keep = keep[:k]
     return i[keep].astype(np.int64), j[keep].astype(np.int64), w[keep].astype(np.float64)
