@@ -43,6 +43,10 @@ from coverage.rural import delaunay, partition
 
 #: Linkage forests of this many points run on strips in parallel, about this many a strip.
 _PARALLEL_POINTS = 50_000
+#: Linkage forests of at least this many distinct points use the compiled triangulation and
+#: Kruskal (:mod:`coverage.rural.delaunay`): about 5 us of CPU less a point than GEOS and
+#: scipy, but the first call in a process compiles them for about 2 s of CPU.
+_COMPILED_POINTS = 400_000
 _STRIP_POINTS = 100_000
 
 
@@ -122,26 +126,29 @@ def emst_edges(
 
 
 def _strip_forest(
-    pts: npt.NDArray[np.float64], max_edge: float
+    pts: npt.NDArray[np.float64], max_edge: float, compiled: bool = True
 ) -> tuple[npt.NDArray[np.int64], npt.NDArray[np.int64], npt.NDArray[np.float64]]:
     """Minimum spanning forest of the Delaunay edges no longer than ``max_edge`` of
     distinct points sorted by (x, y).
 
-    The compiled sweep-hull triangulation (:mod:`coverage.rural.delaunay`) gives the edges
-    by point number, and Kruskal's union-find takes the forest of the short ones. Where
-    that triangulation declines (collinear or degenerate input), GEOS triangulates
-    (:func:`_geos_edges`).
+    ``compiled``: the sweep-hull triangulation of :mod:`coverage.rural.delaunay` gives the
+    edges by point number, and Kruskal's union-find takes the forest of the short ones;
+    where that triangulation declines (collinear or degenerate input), GEOS triangulates
+    (:func:`_geos_edges`). Otherwise GEOS and scipy's minimum spanning tree.
     """
     n = pts.shape[0]
     if n < 2:
         return np.empty(0, np.int64), np.empty(0, np.int64), np.empty(0, np.float64)
-    edges = delaunay.delaunay_short_edges(pts[:, 0], pts[:, 1], max_edge)
+    edges = delaunay.delaunay_short_edges(pts[:, 0], pts[:, 1], max_edge) if compiled else None
     if edges is None:
         i, j = _geos_edges(pts)
         w = np.hypot(pts[i, 0] - pts[j, 0], pts[i, 1] - pts[j, 1])
         short = w <= max_edge
         edges = i[short], j[short], w[short]
-    return delaunay.kruskal(*edges, n)
+    if compiled:
+        return delaunay.kruskal(*edges, n)
+    i, j, w = _mst(*edges, n)
+    return i.astype(np.int64), j.astype(np.int64), w
 
 
 def _geos_edges(
@@ -165,10 +172,10 @@ def _geos_edges(
 
 
 def strip_forest(
-    pts: npt.NDArray[np.float64], max_edge: float, offset: int = 0
+    pts: npt.NDArray[np.float64], max_edge: float, offset: int = 0, compiled: bool = True
 ) -> tuple[npt.NDArray[np.int64], npt.NDArray[np.int64], npt.NDArray[np.float64]]:
     """:func:`_strip_forest` of one strip, its point numbers shifted by ``offset`` (a task)."""
-    i, j, w = _strip_forest(pts, max_edge)
+    i, j, w = _strip_forest(pts, max_edge, compiled)
     return i + offset, j + offset, w
 
 
@@ -179,6 +186,7 @@ def linkage_forest(
     *,
     executor: Executor | None = None,
     strip_points: int | None = None,
+    compiled: bool | None = None,
 ) -> tuple[npt.NDArray[np.intp], npt.NDArray[np.intp], npt.NDArray[np.float64]]:
     """The Euclidean minimum spanning tree cut at ``max_edge``: edges ``(i, j, length_m)``.
 
@@ -191,6 +199,10 @@ def linkage_forest(
     With an ``executor`` every strip (of about ``strip_points`` points) is one task on it;
     without one, strips run on this process's threads. The forest has the same clusters
     and the same multiset of edge lengths per cluster either way.
+
+    ``compiled`` (default: from ``_COMPILED_POINTS`` distinct points on) picks the compiled
+    triangulation and Kruskal over GEOS and scipy (:func:`_strip_forest`); the clusters and
+    their lengths are the same either way, to rounding.
     """
     n = x.size
     dx, dy = np.diff(x), np.diff(y)
@@ -221,7 +233,9 @@ def linkage_forest(
     ]
     if strip_points is None and sum(b - a for a, b in spans) > 2 * m:
         spans = [(0, m)]  # links as long as the data are wide
-    jobs = [(pts[a:b], max_edge, a) for a, b in spans]
+    if compiled is None:
+        compiled = m >= _COMPILED_POINTS
+    jobs = [(pts[a:b], max_edge, a, compiled) for a, b in spans]
     workers = min(usable_cpus(), len(spans))
     if executor is None and workers > 1:
         with ThreadPoolExecutor(workers) as pool:
@@ -229,14 +243,14 @@ def linkage_forest(
     else:
         forests = partition.run(executor, strip_forest, jobs, [b - a for a, b in spans])
     if len(forests) <= 1:
-        i, j, w = forests[0] if forests else _strip_forest(pts, max_edge)
+        i, j, w = forests[0] if forests else _strip_forest(pts, max_edge, compiled)
     else:  # the forest of the union of the strip forests (an edge may be in two strips)
-        i, j, w = delaunay.kruskal(
-            np.concatenate([f[0] for f in forests]),
-            np.concatenate([f[1] for f in forests]),
-            np.concatenate([f[2] for f in forests]),
-            m,
-        )
+        i, j, w = (np.concatenate([f[k] for f in forests]) for k in range(3))
+        if compiled:
+            i, j, w = delaunay.kruskal(i, j, w, m)
+        else:
+            lo, hi = _distinct_edges(i, j, m)
+            i, j, w = _mst(lo, hi, np.hypot(pts[lo, 0] - pts[hi, 0], pts[lo, 1] - pts[hi, 1]), m)
     # back to input rows; repeats join their first copy at length 0
     run = np.cumsum(new) - 1
     dup = np.flatnonzero(~new)

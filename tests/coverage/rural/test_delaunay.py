@@ -86,7 +86,7 @@ def test_collinear_points_are_declined_and_the_linkage_still_chains_them() -> No
     x, y = X0 + 30.0 * t, Y0 + 7.0 * t
     assert delaunay.triangulate(x, y)[2] == delaunay.FAILED
     assert delaunay.delaunay_short_edges(x, y, L) is None
-    _, _, w = linkage_forest(x, y, L)
+    _, _, w = linkage_forest(x, y, L, compiled=True)
     assert len(w) == 49 and np.allclose(w, np.hypot(30.0, 7.0))
 
 
@@ -120,7 +120,7 @@ def _geos_forest(x: np.ndarray, y: np.ndarray) -> tuple[np.ndarray, ...]:
 def _same_linkage(x: np.ndarray, y: np.ndarray, strip_points: int | None = None) -> None:
     """linkage_forest against the GEOS path and against Qhull's EMST cut at L."""
     n = len(x)
-    got = _clusters(linkage_forest(x, y, L, strip_points=strip_points), n)
+    got = _clusters(linkage_forest(x, y, L, strip_points=strip_points, compiled=True), n)
     uniq, inv = np.unique(np.column_stack([x, y]), axis=0, return_inverse=True)
     inv = inv.ravel()
     if len(uniq) == n:  # distinct points: GEOS directly
@@ -163,9 +163,9 @@ def test_triangular_lattice_hexagons_and_rings() -> None:
 def test_the_geos_fallback_gives_the_same_forest(monkeypatch: pytest.MonkeyPatch) -> None:
     rng = np.random.default_rng(2)
     x, y = X0 + rng.uniform(0, 5000, 2000), Y0 + rng.uniform(0, 5000, 2000)
-    want = _clusters(linkage_forest(x, y, L), len(x))
+    want = _clusters(linkage_forest(x, y, L, compiled=True), len(x))
     monkeypatch.setattr(delaunay, "delaunay_short_edges", lambda *a: None)
-    got = _clusters(linkage_forest(x, y, L), len(x))
+    got = _clusters(linkage_forest(x, y, L, compiled=True), len(x))
     assert np.array_equal(got[0], want[0]) and np.allclose(got[1], want[1], rtol=1e-12)
 
 
@@ -219,3 +219,19 @@ def test_kruskal_takes_repeated_edges_and_keeps_the_shortest() -> None:
         frozenset((2, 3)),
         frozenset((3, 4)),
     }  # node 5 stays alone
+
+
+def test_the_compiled_path_is_taken_from_its_size_on(monkeypatch: pytest.MonkeyPatch) -> None:
+    rng = np.random.default_rng(4)
+    x, y = X0 + rng.uniform(0, 3000, 500), Y0 + rng.uniform(0, 3000, 500)
+    calls = []
+    real = delaunay.delaunay_short_edges
+    monkeypatch.setattr(
+        delaunay, "delaunay_short_edges", lambda *a: calls.append(len(a[0])) or real(*a)
+    )
+    small = _clusters(linkage_forest(x, y, L), len(x))  # below _COMPILED_POINTS: GEOS, scipy
+    assert calls == []
+    monkeypatch.setattr(linkage, "_COMPILED_POINTS", 500)
+    big = _clusters(linkage_forest(x, y, L), len(x))
+    assert calls == [500]
+    assert np.array_equal(small[0], big[0]) and np.allclose(small[1], big[1], rtol=1e-12)
