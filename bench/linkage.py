@@ -93,7 +93,7 @@ def main(argv: list[str] | None = None) -> int:
 
     w0, c0 = time.perf_counter(), time.process_time()
     tiny = np.array([0.0, 1.0, 0.0, 1.0])
-    linkage.linkage_forest(tiny, np.array([0.0, 0.0, 1.0, 1.5]), 2.0)
+    linkage.linkage_forest(tiny, np.array([0.0, 0.0, 1.0, 1.5]), 2.0, compiled=True)
     first = time.perf_counter() - w0, time.process_time() - c0
     print(f"first call on 4 points (compiles): {first[0]:.2f} s wall, {first[1]:.2f} s CPU")
 
