@@ -8,9 +8,10 @@ at most the link distance ``L`` matter. The distinct points, sorted by x, are cu
 strips of equal counts, each widened to the right by ``L``, so both ends of every pair
 within ``L`` share the strip of the left one. Each strip is triangulated on its own (on
 threads; the compiled triangulation of :mod:`coverage.rural.delaunay` releases the GIL,
-GEOS where it declines), its edges longer than ``L`` dropped, and so is every edge that is
-the strictly longest side of a triangle; Kruskal's union-find takes the spanning forest of
-what is left, and the forest of all those strip forests is the result. Why it is the cut
+as GEOS does, which triangulates smaller sets and where the compiled one declines), its
+edges longer than ``L`` dropped, and (compiled) so is every edge that is the strictly
+longest side of a triangle; the spanning forest of what is left is taken (Kruskal's
+union-find, or scipy), and the forest of all those strip forests is the result. Why it is the cut
 EMST: for any two points ``p, q`` of one Delaunay triangulation ``T``, ``T`` joins them by
 a path of edges no longer than ``|pq|`` (take the shortest pair where this fails; ``pq`` is
 not in ``T``, so the closed circle on diameter ``pq`` holds another point ``r``, with
