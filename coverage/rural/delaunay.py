@@ -1,7 +1,7 @@
 """Delaunay triangulation of distinct points and Kruskal's forest, compiled with numba.
 
 :func:`triangulate` is the sweep-hull algorithm of *delaunator* (mapbox/delaunator, ISC
-licence, by Vladimir Agafonkin), ported to numba: the points are added in order of their
+licence, notice below), ported to numba: the points are added in order of their
 distance from the circumcentre of a small seed triangle, each joined to the hull edges it
 sees, and every new edge is legalised by Lawson flips. Two changes make it safe to use
 without checking each result against another library:
@@ -32,6 +32,24 @@ import numpy.typing as npt
 
 from coverage.kernel.jit import njit
 from coverage.rural.predicates import orient as _orient
+
+# The sweep-hull code below is a port of delaunator (https://github.com/mapbox/delaunator):
+#
+# ISC License
+#
+# Copyright (c) 2026, Mapbox
+#
+# Permission to use, copy, modify, and/or distribute this software for any purpose
+# with or without fee is hereby granted, provided that the above copyright notice
+# and this permission notice appear in all copies.
+#
+# THE SOFTWARE IS PROVIDED "AS IS" AND THE AUTHOR DISCLAIMS ALL WARRANTIES WITH
+# REGARD TO THIS SOFTWARE INCLUDING ALL IMPLIED WARRANTIES OF MERCHANTABILITY AND
+# FITNESS. IN NO EVENT SHALL THE AUTHOR BE LIABLE FOR ANY SPECIAL, DIRECT,
+# INDIRECT, OR CONSEQUENTIAL DAMAGES OR ANY DAMAGES WHATSOEVER RESULTING FROM LOSS
+# OF USE, DATA OR PROFITS, WHETHER IN AN ACTION OF CONTRACT, NEGLIGENCE OR OTHER
+# TORTIOUS ACTION, ARISING OUT OF OR IN CONNECTION WITH THE USE OR PERFORMANCE OF
+# THIS SOFTWARE.
 
 _NEAR = 2.0**-52  # delaunator's near-duplicate distance (distinct doubles are apart)
 
