@@ -7,8 +7,8 @@ per-point slots (a counting sort by point: each point's slots start at the runni
 of the pair counts of the points before it), the pairs come out sorted by point and, as
 every (point, polygon) pair occurs once, by polygon within each point. That is two passes
 (count, write) instead of a sort of 64-bit keys (the sort was half the join on coverage
-with ~32 polygons per address). numba compiles the loops on first use in a process
-(about a second; no cache files: the kernel writes no files).
+with ~32 polygons per address). numba compiles the loops on their first use after an
+install (about a second) and keeps them in its cache (:mod:`coverage.kernel.jit`).
 """
 
 from __future__ import annotations

@@ -1,5 +1,11 @@
-"""numba for the kernel's compiled loops: ``njit`` (no Python objects, releases the GIL,
-compiled on first use in a process; no cache files, as the kernel writes no files).
+"""numba for gapmap's compiled loops: ``njit`` (no Python objects, releases the GIL).
+
+Each loop is compiled on its first use and kept in numba's cache (``__pycache__`` beside
+the module, or the user's cache directory where that is not writable; ``NUMBA_CACHE_DIR``
+moves it), as Python keeps its byte code: the first run after an install or an update
+compiles (a few seconds for all loops together), later runs load the machine code in
+milliseconds. numba checks each cached loop against its source file and compiles again
+when that changed.
 
 numba looks for the coverage.py measurement tool with ``import coverage`` when it is
 first imported, and this package is called ``coverage`` too: :func:`_import_numba` hides
@@ -37,5 +43,5 @@ numba = _import_numba()
 
 
 def njit(fn: Callable) -> Callable:
-    """``numba.njit(nogil=True, cache=False)``: the kernel's one way to compile a loop."""
-    return numba.njit(nogil=True, cache=False)(fn)
+    """``numba.njit(nogil=True, cache=True)``: gapmap's one way to compile a loop."""
+    return numba.njit(nogil=True, cache=True)(fn)
