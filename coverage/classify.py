@@ -20,7 +20,10 @@ import numpy as np
 import pandas as pd
 from pandas.api.types import union_categoricals
 
+from coverage.classify_groups import GROUP_SHARE, gathered, group_addresses
 from coverage.errors import InputDataError, ProfileError
+from coverage.kernel.groups import take_points
+from coverage.kernel.runs import reduce_runs
 from coverage.offer_columns import OFFER_COLUMNS, OfferColumns, _categories, _strings
 from coverage.profiles import Profile
 from coverage.rules import ENGINES
@@ -28,12 +31,10 @@ from coverage.rules.common import (
     AddressContext,
     OfferArrays,
     any_per_point,
-    best_per_point,
     compose,
-    count_distinct_per_point,
+    offer_of_score,
     offer_score,
     offer_text,
-    pair_bounds,
 )
 from coverage.rules.operators import operator_codes
 from coverage.schema import LOW_LATENCY_MS
@@ -270,16 +271,55 @@ def classify_offers(
     as_of: date | None = None,
     include_planned: bool = True,
 ) -> Classified:
-    """:func:`classify`, also returning the best and best planned offer row of each address."""
+    """:func:`classify`, also returning the best and best planned offer row of each address.
+
+    An address's result depends on its offers (and its site type) alone: addresses with
+    equal offer lists (:func:`coverage.kernel.groups.pair_groups`; on dense coverage about
+    one in four is the first of its list) are classified once per list and the results
+    gathered, which gives the same frame as classifying every address.
+    """
     n, m = len(addresses), len(offers)
     a, o = _pairs(addr_idx, offer_idx, n, m)
     if profile.method not in ENGINES:
         raise ProfileError(f"{profile.path.name}: no rule engine for method {profile.method!r}")
-    engine = ENGINES[profile.method]
     day = as_of if as_of is not None else date.today()
     if isinstance(day, datetime):
         day = day.date()
     offers = offers.reset_index(drop=True)
+    a, o, group, first, bounds = group_addresses(addresses, a, o, m, profile)
+    if len(first) > GROUP_SHARE * n:
+        return _classify_each(addresses, offers, a, o, profile, day, include_planned, bounds)
+    del a
+    sub_a, sub_o, sub_bounds = take_points(bounds, first, o)
+    del o, bounds
+    columns = [c for c in ADDRESS_COLUMNS if c in addresses]
+    found = _classify_each(
+        addresses[columns].iloc[first].reset_index(drop=True),
+        offers,
+        sub_a,
+        sub_o,
+        profile,
+        day,
+        include_planned,
+        sub_bounds,
+    )
+    return Classified(gathered(found.results, group), found.best[group], found.planned[group])
+
+
+def _classify_each(
+    addresses: pd.DataFrame,
+    offers: pd.DataFrame,
+    a: np.ndarray,
+    o: np.ndarray,
+    profile: Profile,
+    day: date,
+    include_planned: bool,
+    bounds: np.ndarray,
+) -> Classified:
+    """:func:`classify_offers` of every address on pairs sorted by address (``bounds``:
+    :func:`~coverage.rules.common.pair_bounds` of ``a``)."""
+    n = len(addresses)
+    engine = ENGINES[profile.method]
     arr = _offer_arrays(offers, profile, day, include_planned)
     rules = engine.offer_rules(arr, profile)
 
@@ -293,33 +333,33 @@ def classify_offers(
         [rank, arr.down, arr.up, -arr.latency], rules.counted & arr.existing_now
     )
     score_plan = offer_score([rank, arr.down, arr.up, -avail_days], rules.counted & arr.planned_ok)
-    bounds = pair_bounds(a, n)
-    if bounds is None:  # results do not depend on pair order: sort once by address
-        order = np.argsort(a, kind="stable")
-        a, o = a[order], o[order]
-        del order
-        bounds = pair_bounds(a, n)
-    best = best_per_point(a, o, score_now, n, bounds)
-    planned = best_per_point(a, o, score_plan, n, bounds)
-    safe_rank = np.append(rules.rank.astype(np.int64), -1)  # index -1 -> "none"
-    best_rank, planned_rank = safe_rank[best], safe_rank[planned]
-
     # one network per operator (coverage.rules.operators), whatever its technologies
     prov_codes = arr.provider_code
     net = np.where(rules.network_ok & (prov_codes >= 0), prov_codes.astype(np.int64), -1)
-    # dense codes 0..k-1 over the qualifying networks only, in the smallest integer type: the
-    # per-pair gathers below stay small and few networks allow per-address bitmasks
+    # dense codes 0..k-1 over the qualifying networks only (engines count their own subsets)
     qualifying = net >= 0
     _, dense = np.unique(net[qualifying], return_inverse=True)
     k = int(dense.max(initial=-1)) + 1
     net_dtype = np.int16 if k < 2**15 else np.int32 if k < 2**31 else np.int64
     net = np.full(len(net), -1, dtype=net_dtype)
     net[qualifying] = dense.reshape(-1)
-    nets_now = count_distinct_per_point(a, np.where(arr.existing_now, net, -1)[o], n, bounds)
-    nets_plan = count_distinct_per_point(a, np.where(arr.planned_ok, net, -1)[o], n, bounds)
-    nets_any = count_distinct_per_point(
-        a, np.where(arr.existing_now | arr.planned_ok, net, -1)[o], n, bounds
+    # every per-address reduction over the pairs in one compiled pass
+    per = reduce_runs(
+        bounds,
+        o,
+        scores=[score_now, score_plan],
+        codes=[
+            np.where(arr.existing_now, net, -1),
+            np.where(arr.planned_ok, net, -1),
+            np.where(arr.existing_now | arr.planned_ok, net, -1),
+        ],
+        flags=[arr.existing_now],
     )
+    best = offer_of_score(score_now, per.maxima[0])
+    planned = offer_of_score(score_plan, per.maxima[1])
+    nets_now, nets_plan, nets_any = per.counts
+    safe_rank = np.append(rules.rank.astype(np.int64), -1)  # index -1 -> "none"
+    best_rank, planned_rank = safe_rank[best], safe_rank[planned]
 
     out = OfferColumns(offers)(best, planned)
     out["networks_now"] = nets_now
@@ -336,7 +376,7 @@ def classify_offers(
         networks_now=nets_now,
         networks_planned=nets_plan,
         networks_any=nets_any,
-        any_existing=any_per_point(a, arr.existing_now[o], n),
+        any_existing=per.anys[0],
         best_text=offer_text(offers, best),
         planned_text=offer_text(offers, planned),
         planned_date=out["planned_available_from"]

@@ -211,10 +211,15 @@ def best_per_point(
         sel = sc >= 0
         best = np.full(n_points, -1, dtype=np.int64)
         np.maximum.at(best, point_idx[sel], sc[sel])
-    inverse = np.full(int(score.max(initial=-1)) + 2, -1, dtype=np.int64)  # last slot: score -1
+    return offer_of_score(score, best)
+
+
+def offer_of_score(score: np.ndarray, top: np.ndarray) -> np.ndarray:
+    """The offer rows of the scores ``top`` (-1: none) under ``score`` (one row per score)."""
+    inverse = np.full(int(score.max(initial=-1)) + 2, -1, dtype=np.int64)  # last: score -1
     cand = np.flatnonzero(score >= 0)
     inverse[score[cand]] = cand
-    return inverse[best]
+    return inverse[top]
 
 
 def any_per_point(point_idx: np.ndarray, flags: np.ndarray, n_points: int) -> np.ndarray:
