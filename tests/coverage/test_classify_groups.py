@@ -21,6 +21,11 @@ PROFILES = list_profiles()
 SITES = ["private", "business", "school", "public", "hospital", "library", "farm"]
 
 
+def some(rng: np.random.Generator, values: list[object], m: int) -> np.ndarray:
+    """``m`` values drawn from ``values`` (None allowed) as an object array."""
+    return rng.choice(np.array(values, dtype=object), m)
+
+
 @pytest.fixture(scope="module")
 def inputs() -> tuple[pd.DataFrame, pd.DataFrame, np.ndarray, np.ndarray]:
     """90 offers of 9 providers (legal-form variants of one operator, operator ids), 600
@@ -31,6 +36,10 @@ def inputs() -> tuple[pd.DataFrame, pd.DataFrame, np.ndarray, np.ndarray]:
              "Sat One", "Glasfaser West", "Stadtwerke Ost eG", None]  # fmt: skip
     techs = [t.value for t in Technology]
     speeds = [np.nan, 6, 16, 30, 50, 100, 101, 200, 250, 300, 500, 501, 1000, 2000]
+    dates = np.array(
+        ["NaT", "2023-05-01", "2025-06-01", "2026-09-01", "2031-01-01"], dtype="datetime64[ms]"
+    )
+    status = rng.choice(["existing", "planned"], m, p=[0.7, 0.3])
     offers = pd.DataFrame(
         {
             "provider": pd.Series(rng.choice(np.array(names, dtype=object), m), dtype="string"),
@@ -38,28 +47,12 @@ def inputs() -> tuple[pd.DataFrame, pd.DataFrame, np.ndarray, np.ndarray]:
             "down_mbps": rng.choice(speeds, m),
             "up_mbps": rng.choice(speeds, m),
             "latency_ms": rng.choice([np.nan, 20.0, 80.0, 600.0], m),
-            "status": pd.Series(
-                rng.choice(["existing", "planned"], m, p=[0.7, 0.3]), dtype="string"
-            ),
-            "available_from": pd.to_datetime(
-                rng.choice(
-                    np.array(
-                        ["NaT", "2023-05-01", "2025-06-01", "2026-09-01", "2031-01-01"],
-                        dtype="datetime64[ms]",
-                    ),
-                    m,
-                )  # fmt: skip
-            ),
+            "status": pd.Series(status, dtype="string"),
+            "available_from": pd.to_datetime(rng.choice(dates, m)),
             "source": pd.Series(rng.choice(["a", "b"], m), dtype="string"),
-            "operator_id": pd.Series(
-                rng.choice(np.array([None, None, "op-7"], dtype=object), m), dtype="string"
-            ),  # fmt: skip
-            "verified": pd.array(
-                rng.choice(np.array([True, False, None], dtype=object), m), dtype="boolean"
-            ),  # fmt: skip
-            "fcc_technology": pd.array(
-                rng.choice(np.array([None, None, 50, 70], dtype=object), m), dtype="Int64"
-            ),  # fmt: skip
+            "operator_id": pd.Series(some(rng, [None, None, "op-7"], m), dtype="string"),
+            "verified": pd.array(some(rng, [True, False, None], m), dtype="boolean"),
+            "fcc_technology": pd.array(some(rng, [None, None, 50, 70], m), dtype="Int64"),
         }
     )
     pool = [rng.choice(m, size=rng.integers(0, 9), replace=False) for _ in range(45)]
