@@ -344,19 +344,9 @@ def _classify_each(
     net = np.full(len(net), -1, dtype=net_dtype)
     net[qualifying] = dense.reshape(-1)
     # every per-address reduction over the pairs in one compiled pass
-    per = reduce_runs(
-        bounds,
-        o,
-        scores=[score_now, score_plan],
-        codes=[
-            np.where(arr.existing_now, net, -1),
-            np.where(arr.planned_ok, net, -1),
-            np.where(arr.existing_now | arr.planned_ok, net, -1),
-        ],
-        flags=[arr.existing_now],
-    )
-    best = offer_of_score(score_now, per.maxima[0])
-    planned = offer_of_score(score_plan, per.maxima[1])
+    per = reduce_runs(bounds, o, score_now, score_plan, net, arr.existing_now, arr.planned_ok)
+    best = offer_of_score(score_now, per.best_a)
+    planned = offer_of_score(score_plan, per.best_b)
     nets_now, nets_plan, nets_any = per.counts
     safe_rank = np.append(rules.rank.astype(np.int64), -1)  # index -1 -> "none"
     best_rank, planned_rank = safe_rank[best], safe_rank[planned]
@@ -376,14 +366,10 @@ def _classify_each(
         networks_now=nets_now,
         networks_planned=nets_plan,
         networks_any=nets_any,
-        any_existing=per.anys[0],
+        any_existing=per.any_a,
         best_text=offer_text(offers, best),
         planned_text=offer_text(offers, planned),
-        planned_date=out["planned_available_from"]
-        .dt.strftime("%Y-%m-%d")
-        .astype(object)
-        .fillna("")
-        .to_numpy(dtype=object),
+        planned_date=_date_text(out["planned_available_from"]),
         include_planned=include_planned,
         network_code=net,
         as_of=day,
@@ -437,6 +423,13 @@ def _classify_each(
     out["networks_now"] = out["networks_now"].astype("int32")
     out["networks_planned"] = out["networks_planned"].astype("int32")
     return Classified(out[list(RESULT_COLUMNS)], best, planned)
+
+
+def _date_text(when: pd.Series) -> np.ndarray:
+    """``"2026-05-01"`` per date, ``""`` where missing (formatted once per distinct date)."""
+    codes, uniques = pd.factorize(when)  # missing: -1, the appended ""
+    text = np.array([*pd.DatetimeIndex(uniques).strftime("%Y-%m-%d"), ""], dtype=object)
+    return text[codes]
 
 
 def concat_results(parts: list[pd.DataFrame]) -> pd.DataFrame:

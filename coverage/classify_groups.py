@@ -32,8 +32,10 @@ def gathered(frame: pd.DataFrame, rows: np.ndarray) -> pd.DataFrame:
         if isinstance(s.dtype, pd.CategoricalDtype):
             codes = np.take(s.cat.codes.to_numpy(), rows)
             columns[col] = pd.Categorical.from_codes(codes, dtype=s.dtype, validate=False)
+        elif isinstance(s.dtype, np.dtype):  # numbers, dates, flags: one numpy gather
+            columns[col] = np.take(s.to_numpy(), rows)
         else:
-            columns[col] = s.take(rows).reset_index(drop=True)
+            columns[col] = s.take(rows).reset_index(drop=True).array
     return pd.DataFrame(columns, index=pd.RangeIndex(len(rows)), copy=False)
 
 

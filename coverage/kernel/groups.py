@@ -9,7 +9,9 @@ computed once per group and gathered.
 Groups are exact: two points share a group only if their pair lists are equal element by
 element (and so is their ``extra`` code). A 64-bit hash per point (a sum of random words
 per polygon, one pass over the pairs) only finds candidates in a hash table; every point is
-compared with a group's first point before it joins the group.
+compared with a group's first point before it joins the group. The compiled function
+only loops; numpy allocates its arrays (numba compiles on first use in a process, and
+allocations inside compile several times slower).
 """
 
 from __future__ import annotations
@@ -23,50 +25,47 @@ _SEED = 20261206
 
 
 @njit
-def _bounds_and_hashes(
-    point_idx: np.ndarray, poly_idx: np.ndarray, n_points: int, words: np.ndarray, extra: np.ndarray
-) -> tuple[np.ndarray, np.ndarray, bool]:  # pragma: no cover (compiled)
-    """Run bounds of every point's pairs, a hash of each run and whether ``point_idx`` is
-    sorted (when not, the bounds and hashes mean nothing)."""
-    bounds = np.zeros(n_points + 1, dtype=np.int64)
-    hashes = np.empty(n_points, dtype=np.uint64)
+def _group_points(
+    point_idx: np.ndarray,
+    poly_idx: np.ndarray,
+    words: np.ndarray,
+    extra: np.ndarray,
+    bounds: np.ndarray,
+    hashes: np.ndarray,
+    table: np.ndarray,
+    group: np.ndarray,
+    first: np.ndarray,
+) -> int:  # pragma: no cover (compiled)
+    """Fills ``bounds`` (zeros, n + 1), ``hashes``, ``group`` and ``first`` (n each) and
+    returns the number of groups; -1 when ``point_idx`` is not sorted.
+
+    The pairs of each point are hashed (the sum of the words of its polygons and a multiple
+    of its extra code); points in index order look the hash up in an open-addressing
+    ``table`` (a power of two > n slots, -1: empty; linear probing) and join the group of
+    the first entry whose first point has the same hash, extra code and pair list
+    (compared element by element), else start a group.
+    """
+    n = len(hashes)
     prev = 0
     for k in range(len(point_idx)):
         p = point_idx[k]
         if p < prev:
-            return bounds, hashes, False
+            return -1
         prev = p
         bounds[p + 1] += 1
-    for p in range(n_points):
+    for p in range(n):
         bounds[p + 1] += bounds[p]
+    mask = np.uint64(len(table) - 1)
     mix = np.uint64(0x9E3779B97F4A7C15)
-    for p in range(n_points):
-        h = np.uint64(extra[p]) * mix
-        for k in range(bounds[p], bounds[p + 1]):
-            h += words[poly_idx[k]]
-        hashes[p] = h
-    return bounds, hashes, True
-
-
-@njit
-def _assign(
-    hashes: np.ndarray, bounds: np.ndarray, poly_idx: np.ndarray, extra: np.ndarray
-) -> tuple[np.ndarray, np.ndarray]:  # pragma: no cover (compiled)
-    """Group of every point and the first point of every group: points in index order look
-    up their hash in an open-addressing table (linear probing) and join the group of the
-    first entry whose first point has the same extra code and an equal pair list."""
-    n = len(hashes)
-    size = 1
-    while size < 2 * n + 2:
-        size *= 2
-    table = np.full(size, -1, dtype=np.int64)  # group, -1: empty slot
-    group = np.empty(n, dtype=np.int64)
-    first = np.empty(n, dtype=np.int64)
     g = 0
     for a in range(n):
-        h = hashes[a]
-        slot = np.int64(h & np.uint64(size - 1))
-        lo, hi = bounds[a], bounds[a + 1]
+        lo = bounds[a]
+        hi = bounds[a + 1]
+        h = np.uint64(extra[a]) * mix
+        for k in range(lo, hi):
+            h += words[poly_idx[k]]
+        hashes[a] = h
+        slot = h & mask
         while True:
             r = table[slot]
             if r < 0:
@@ -86,8 +85,8 @@ def _assign(
                 if same:
                     group[a] = r
                     break
-            slot = (slot + 1) & (size - 1)
-    return group, first[:g]
+            slot = (slot + np.uint64(1)) & mask
+    return g
 
 
 def pair_groups(
@@ -96,6 +95,7 @@ def pair_groups(
     n_points: int,
     n_polys: int,
     extra: np.ndarray | None = None,
+    words: np.ndarray | None = None,
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray] | None:
     """Points grouped by equal pair lists.
 
@@ -108,6 +108,9 @@ def pair_groups(
         Point indices lie in [0, n_points), polygon indices in [0, n_polys).
     extra : ndarray of int, optional
         A code per point that must also be equal within a group (e.g. a site type).
+    words : ndarray of uint64, optional
+        The hash word of every polygon (default: random words from a fixed seed; the
+        groups do not depend on them, only how often lists are compared).
 
     Returns
     -------
@@ -123,33 +126,20 @@ def pair_groups(
         if extra is None
         else np.ascontiguousarray(extra, dtype=np.int64)
     )
-    words = np.random.default_rng(_SEED).integers(
-        0, np.iinfo(np.uint64).max, size=max(n_polys, 1), dtype=np.uint64, endpoint=True
-    )
-    bounds, hashes, ok = _bounds_and_hashes(point_idx, poly_idx, n_points, words, extra)
-    if not ok:
+    if words is None:
+        words = np.random.default_rng(_SEED).integers(
+            0, np.iinfo(np.uint64).max, size=max(n_polys, 1), dtype=np.uint64, endpoint=True
+        )
+    bounds = np.zeros(n_points + 1, dtype=np.int64)
+    group = np.empty(n_points, dtype=np.int64)
+    first = np.empty(n_points, dtype=np.int64)
+    table = np.full(1 << int(2 * n_points + 1).bit_length(), -1, dtype=np.int64)
+    hashes = np.empty(n_points, dtype=np.uint64)
+    g = _group_points(point_idx, poly_idx, words, extra, bounds, hashes, table, group, first)
+    if g < 0:
         return None
-    group, first = _assign(hashes, bounds, poly_idx, extra)
+    first = first[:g]
     return group, first, bounds
-
-
-@njit
-def _gather_runs(
-    bounds: np.ndarray, rows: np.ndarray, poly_idx: np.ndarray
-) -> tuple[np.ndarray, np.ndarray, np.ndarray]:  # pragma: no cover (compiled)
-    out_bounds = np.zeros(len(rows) + 1, dtype=np.int64)
-    for i in range(len(rows)):
-        out_bounds[i + 1] = out_bounds[i] + bounds[rows[i] + 1] - bounds[rows[i]]
-    total = out_bounds[len(rows)]
-    out_point = np.empty(total, dtype=np.int32)
-    out_poly = np.empty(total, dtype=poly_idx.dtype)
-    k = 0
-    for i in range(len(rows)):
-        for s in range(bounds[rows[i]], bounds[rows[i] + 1]):
-            out_point[k] = i
-            out_poly[k] = poly_idx[s]
-            k += 1
-    return out_point, out_poly, out_bounds
 
 
 def take_points(
@@ -158,8 +148,13 @@ def take_points(
     """The pairs of points ``rows`` (in that order, renumbered 0 .. len(rows) - 1), with
     ``bounds`` from :func:`pair_groups`: point indices (int32), polygons (as given) and
     their bounds (int64, length ``len(rows) + 1``)."""
-    return _gather_runs(
-        np.ascontiguousarray(bounds, dtype=np.int64),
-        np.ascontiguousarray(rows, dtype=np.int64),
-        np.ascontiguousarray(poly_idx),
-    )
+    rows = np.asarray(rows, dtype=np.int64)
+    starts = bounds[rows]
+    lengths = bounds[rows + 1] - starts
+    out_bounds = np.zeros(len(rows) + 1, dtype=np.int64)
+    np.cumsum(lengths, out=out_bounds[1:])
+    # position of every taken pair: its run's start, plus its place in the run
+    at = np.repeat(starts - out_bounds[:-1], lengths)
+    at += np.arange(len(at), dtype=np.int64)
+    out_point = np.repeat(np.arange(len(rows), dtype=np.int32), lengths)
+    return out_point, np.take(poly_idx, at), out_bounds

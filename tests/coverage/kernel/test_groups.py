@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from coverage.kernel.groups import _assign, _bounds_and_hashes, pair_groups, take_points
+from coverage.kernel.groups import pair_groups, take_points
 from coverage.kernel.runs import reduce_runs
 from coverage.rules.common import (
     any_per_point,
@@ -56,12 +56,12 @@ def test_hash_collisions_never_merge_different_lists() -> None:
     n, m = 500, 12
     p, q = random_pairs(rng, n, m, lists=25)
     extra = np.zeros(n, dtype=np.int64)
-    bounds, _, ok = _bounds_and_hashes(p, q, n, np.ones(m, dtype=np.uint64), extra)
-    assert ok
-    same_hash = np.zeros(n, dtype=np.uint64)
-    group, first = _assign(same_hash, bounds, q, extra)
+    zero_words = np.zeros(m, dtype=np.uint64)  # every hash 0
+    grouped = pair_groups(p, q, n, m, extra, words=zero_words)
+    assert grouped is not None
+    group, first, _ = grouped
     assert group.tolist() == reference_groups(p, q, n, extra)
-    assert len(first) == len(set(group.tolist()))
+    assert len(first) == len(set(group.tolist())) > 20
 
 
 def test_unsorted_pairs_are_refused_and_runs_gathered() -> None:
@@ -84,14 +84,14 @@ def test_reduce_runs_equals_numpy_reductions(width: int) -> None:
     p, q = random_pairs(rng, n, m, lists=400)
     bounds = pair_bounds(p, n)
     keys = [rng.integers(0, 4, m).astype(float), rng.choice([np.nan, 10.0, 100.0], m)]
-    scores = [offer_score(keys, rng.random(m) < share) for share in (0.7, 0.1)]
-    codes = [np.where(rng.random(m) < share, rng.integers(0, width, m), -1) for share in (0.5, 1)]
-    flags = [rng.random(m) < 0.2]
-    got = reduce_runs(bounds, q, scores, codes, flags)
-    for j, score in enumerate(scores):
+    score_a, score_b = (offer_score(keys, rng.random(m) < share) for share in (0.7, 0.1))
+    code = np.where(rng.random(m) < 0.6, rng.integers(0, width, m), -1)
+    in_a, in_b = rng.random(m) < 0.5, rng.random(m) < 0.3
+    got = reduce_runs(bounds, q, score_a, score_b, code, in_a, in_b)
+    for score, top in ((score_a, got.best_a), (score_b, got.best_b)):
         best = best_per_point(p, q, score, n)
-        top = np.where(best >= 0, score[np.maximum(best, 0)], -1)
-        assert np.array_equal(got.maxima[j], top)
-    for j, code in enumerate(codes):
-        assert np.array_equal(got.counts[j], count_distinct_per_point(p, code[q], n))
-    assert np.array_equal(got.anys[0], any_per_point(p, flags[0][q], n))
+        assert np.array_equal(top, np.where(best >= 0, score[np.maximum(best, 0)], -1))
+    for mask, counts in zip((in_a, in_b, in_a | in_b), got.counts, strict=True):
+        assert np.array_equal(counts, count_distinct_per_point(p, np.where(mask, code, -1)[q], n))
+    assert np.array_equal(got.any_a, any_per_point(p, in_a[q], n))
+    assert got.counts.max() >= 2 and got.any_a.any() and not got.any_a.all()
