@@ -25,6 +25,22 @@ _SEED = 20261206
 
 
 @njit
+def _same(
+    a: int, b: int, bounds: np.ndarray, poly_idx: np.ndarray, extra: np.ndarray
+) -> bool:  # pragma: no cover (compiled)
+    """Whether points ``a`` and ``b`` have the same extra code and pair list."""
+    lo = bounds[a]
+    hi = bounds[a + 1]
+    if extra[a] != extra[b] or bounds[b + 1] - bounds[b] != hi - lo:
+        return False
+    off = bounds[b] - lo
+    for s in range(lo, hi):  # noqa: SIM110 (a compiled loop, not a generator)
+        if poly_idx[s] != poly_idx[s + off]:
+            return False
+    return True
+
+
+@njit
 def _group_points(
     point_idx: np.ndarray,
     poly_idx: np.ndarray,
@@ -36,8 +52,9 @@ def _group_points(
     group: np.ndarray,
     first: np.ndarray,
 ) -> int:  # pragma: no cover (compiled)
-    """Fills ``bounds`` (zeros, n + 1), ``hashes``, ``group`` and ``first`` (n each) and
-    returns the number of groups; -1 when ``point_idx`` is not sorted.
+    """Fills ``bounds`` (zeros, n + 1), ``hashes`` (holding each point's extra code times
+    an odd constant), ``group`` and ``first`` (n each) and returns the number of groups;
+    -1 when ``point_idx`` is not sorted.
 
     The pairs of each point are hashed (the sum of the words of its polygons and a multiple
     of its extra code); points in index order look the hash up in an open-addressing
@@ -47,24 +64,24 @@ def _group_points(
     """
     n = len(hashes)
     prev = 0
-    for k in range(len(point_idx)):
+    for k in range(len(point_idx)):  # one pass: run lengths and hashes
         p = point_idx[k]
         if p < prev:
             return -1
         prev = p
         bounds[p + 1] += 1
+        hashes[p] += words[poly_idx[k]]
     for p in range(n):
         bounds[p + 1] += bounds[p]
     mask = np.uint64(len(table) - 1)
-    mix = np.uint64(0x9E3779B97F4A7C15)
     g = 0
     for a in range(n):
-        lo = bounds[a]
-        hi = bounds[a + 1]
-        h = np.uint64(extra[a]) * mix
-        for k in range(lo, hi):
-            h += words[poly_idx[k]]
-        hashes[a] = h
+        h = hashes[a]
+        # neighbours (points sorted in space) often share a list: try the previous point's
+        # group before the table
+        if a > 0 and hashes[a - 1] == h and _same(a, first[group[a - 1]], bounds, poly_idx, extra):
+            group[a] = group[a - 1]
+            continue
         slot = h & mask
         while True:
             r = table[slot]
@@ -74,17 +91,9 @@ def _group_points(
                 group[a] = g
                 g += 1
                 break
-            b = first[r]
-            if hashes[b] == h and extra[b] == extra[a] and bounds[b + 1] - bounds[b] == hi - lo:
-                same = True
-                off = bounds[b] - lo
-                for s in range(lo, hi):
-                    if poly_idx[s] != poly_idx[s + off]:
-                        same = False
-                        break
-                if same:
-                    group[a] = r
-                    break
+            if hashes[first[r]] == h and _same(a, first[r], bounds, poly_idx, extra):
+                group[a] = r
+                break
             slot = (slot + np.uint64(1)) & mask
     return g
 
@@ -134,7 +143,7 @@ def pair_groups(
     group = np.empty(n_points, dtype=np.int64)
     first = np.empty(n_points, dtype=np.int64)
     table = np.full(1 << int(2 * n_points + 1).bit_length(), -1, dtype=np.int64)
-    hashes = np.empty(n_points, dtype=np.uint64)
+    hashes = extra.astype(np.uint64) * np.uint64(0x9E3779B97F4A7C15)  # wraps around
     g = _group_points(point_idx, poly_idx, words, extra, bounds, hashes, table, group, first)
     if g < 0:
         return None
