@@ -10,7 +10,7 @@ Groups are exact: two points share a group only if their pair lists are equal el
 element (and so is their ``extra`` code). A 64-bit hash per point (a sum of random words
 per polygon, one pass over the pairs) only finds candidates in a hash table; every point is
 compared with a group's first point before it joins the group. The compiled function
-only loops; numpy allocates its arrays (numba compiles on first use in a process, and
+only loops; numpy allocates its arrays (numba compiles it on first use after an install, and
 allocations inside compile several times slower).
 """
 

@@ -7,7 +7,7 @@ of two subsets and in both together, and whether any polygon is in the first sub
 per-pair values are never gathered into arrays of their own (8 bytes per pair and table
 each, at ~30 pairs per address). One compiled function with fixed arguments that only
 loops (the arrays are allocated by numpy outside): numba compiles every function on first
-use in a process, and allocations inside made that five times slower (~1 s instead of 0.2 s).
+use after an install, and allocations inside made that five times slower (~1 s instead of 0.2 s).
 """
 
 from __future__ import annotations
