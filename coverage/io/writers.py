@@ -192,6 +192,10 @@ def _write_geoframe(frame: gpd.GeoDataFrame, path: Path, rows_per_group: int) ->
     _write_geoparquet(plain, geometry, columns, frame.geometry.name, path, rows_per_group)
 
 
+#: columns of unique values (written without a dictionary; the file reads back the same)
+_DISTINCT = ("address_id",)
+
+
 def _write_geoparquet(
     plain: pd.DataFrame,
     geometry: _Geometries,
@@ -214,7 +218,13 @@ def _write_geoparquet(
         rows_per_group,
         metadata={b"geo": json.dumps(geo).encode()},
     )
-    with pq.ParquetWriter(path, schema) as writer:
+    # WKB (and an id column) holds a different value in every row: a dictionary would be
+    # built and dropped for each row group, and min/max of WKB bytes tell a reader nothing
+    dictionary = [c for c in columns if c not in geometry and c not in _DISTINCT]
+    stats = [c for c in columns if c not in geometry]
+    with pq.ParquetWriter(
+        path, schema, use_dictionary=dictionary, write_statistics=stats
+    ) as writer:
         for part in slices:
             writer.write_table(part)
 
