@@ -13,7 +13,7 @@ cell key secret (so the public tables can be compared): first the checkout given
 table prints the stages outside join, classify and rural from ``manifest["timings_s"]``
 (read = read addresses + read coverage + read boundaries), their sum, and the ratio
 baseline / this checkout. Then every file of the two run directories is compared: CSV and
-JSON byte for byte (``manifest.json`` without timings and creation time), Parquet as Arrow
+JSON byte for byte (``manifest.json`` without timings, creation time and the checkouts' paths), Parquet as Arrow
 tables (``Table.equals``, schema metadata included), GeoPackages layer by layer (every
 column and the geometry's WKB). Any difference is printed and the exit status is 1.
 """
@@ -77,14 +77,16 @@ def stages(timings: dict[str, float]) -> dict[str, float]:
     return out
 
 
-def _manifest(path: Path) -> dict[str, Any]:
-    manifest = json.loads(path.read_text())
+def _manifest(path: Path, checkout: Path) -> dict[str, Any]:
+    """The manifest without timings and creation time, its checkout's path made neutral
+    (the cost set's path names the checkout that ran)."""
+    manifest = json.loads(path.read_text().replace(str(checkout), "<checkout>"))
     for key in ("timings_s", "created"):
         manifest.pop(key, None)
     return manifest
 
 
-def compare(old: Path, new: Path) -> list[str]:
+def compare(old: Path, new: Path, checkouts: tuple[Path, Path]) -> list[str]:
     """Every difference between two run directories (empty: equal)."""
     import pyarrow.parquet as pq
     import pyogrio
@@ -98,7 +100,7 @@ def compare(old: Path, new: Path) -> list[str]:
         if not b.exists():
             continue
         if name == "manifest.json":
-            same = _manifest(a) == _manifest(b)
+            same = _manifest(a, checkouts[0]) == _manifest(b, checkouts[1])
         elif name.endswith(".parquet"):
             ta, tb = pq.read_table(a), pq.read_table(b)
             same = ta.equals(tb, check_metadata=True)
@@ -137,7 +139,7 @@ def main(argv: list[str] | None = None) -> int:
     for stage in base:
         ratio = base[stage] / mine[stage] if mine[stage] else float("inf")
         print(f"{stage:<26}{base[stage]:>12.2f}{mine[stage]:>10.2f}{ratio:>7.2f}x")
-    problems = compare(keep / "baseline", keep / "this_checkout")
+    problems = compare(keep / "baseline", keep / "this_checkout", (args.baseline, ROOT))
     print("outputs identical: " + ("yes, every file" if not problems else "NO"))
     for problem in problems:
         print("  " + problem)

@@ -44,6 +44,7 @@ from coverage.schema import (
     validate_offers,
 )
 from coverage.schema_addresses import validate_address_points
+from coverage.strhash import compile_ahead
 
 
 @dataclass(frozen=True)
@@ -182,6 +183,7 @@ def load_address_table(
     """:func:`load_addresses` as the attribute frame and the coordinates (working CRS): a
     GeoParquet file of plain points never becomes Point objects (``io.points``); the same
     checks, messages, frame, coordinates and record."""
+    compile_ahead()  # the id check's compiled hash, while the file is read
     with crs_option("--addresses-crs"):
         raw = read_points(spec.path, crs=spec.crs, columns=spec.columns, layer=spec.layer)
         if isinstance(raw, RawLayer):

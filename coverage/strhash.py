@@ -11,6 +11,8 @@ compare the two on ASCII, umlauts, emoji, empty and long strings.
 
 from __future__ import annotations
 
+import threading
+
 import numpy as np
 import numpy.typing as npt
 import pandas as pd
@@ -18,7 +20,7 @@ import pyarrow as pa
 
 from coverage.kernel.jit import njit
 
-__all__ = ["all_distinct", "hash_strings"]
+__all__ = ["all_distinct", "compile_ahead", "hash_strings"]
 
 
 @njit
@@ -122,3 +124,11 @@ def all_distinct(values: pd.Series) -> bool:
     if not (hashes[1:] == hashes[:-1]).any():
         return True
     return bool(values.is_unique)
+
+
+def compile_ahead() -> None:
+    """Compile the hash on a daemon thread now (about a second), while the caller reads a
+    file: the first :func:`hash_strings` then finds it compiled (or waits for the compile
+    under numba's lock)."""
+    one = pd.Series(["x"], dtype="string")
+    threading.Thread(target=hash_strings, args=(one, _DISTINCT_KEY), daemon=True).start()
