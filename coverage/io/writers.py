@@ -15,6 +15,7 @@ import re
 import shutil
 import tempfile
 from collections.abc import Callable, Iterator, Mapping
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
 
@@ -225,8 +226,22 @@ def _write_geoparquet(
     with pq.ParquetWriter(
         path, schema, use_dictionary=dictionary, write_statistics=stats
     ) as writer:
-        for part in slices:
+        for part in _one_ahead(slices):
             writer.write_table(part)
+
+
+_END = object()
+
+
+def _one_ahead(items: Iterator[pa.Table]) -> Iterator[pa.Table]:
+    """``items``, each made on a second thread while the caller uses the one before (Arrow
+    converts and casts the next row group while Parquet encodes this one, both mostly
+    without the GIL); an error making an item is raised here."""
+    with ThreadPoolExecutor(max_workers=1) as pool:
+        pending = pool.submit(next, items, _END)
+        while (item := pending.result()) is not _END:
+            pending = pool.submit(next, items, _END)
+            yield item
 
 
 def arrow_slices(
