@@ -40,13 +40,13 @@ from coverage.privacy.ptable import CkmParams
 from coverage.privacy.public import public_tables
 from coverage.profiles import Profile, load_profile, version_warning
 from coverage.run_classify import classify_in_chunks, classify_on_dask, rural_executor
+from coverage.run_evidence import evidence_columns
 from coverage.run_inputs import (
     LayerSpec,
     RunInputs,
-    assign_ags,
+    assign_ags_at,
     boundary_names,
-    evidence_columns,
-    load_addresses,
+    load_address_table,
     load_boundaries,
     load_coverage,
     load_fibre,
@@ -201,7 +201,9 @@ def run(
 
     t = time.perf_counter()
     tracker.stage("read addresses")
-    addresses, addr_record, addr_report = load_addresses(inputs.addresses, region)
+    # attributes and coordinates: no Point objects (216 bytes each: 1 GB per 5M addresses);
+    # the per-address frame gets its geometry only when a caller asks for it
+    addresses, xy, addr_record, addr_report = load_address_table(inputs.addresses, region)
     tracker.done("read addresses", t)
 
     t = time.perf_counter()
@@ -220,7 +222,7 @@ def run(
         )
     list_tables, list_pairs, list_records, list_reports, unmatched = load_offer_lists(
         inputs.offers,
-        pd.DataFrame(addresses.drop(columns="geometry")),
+        addresses,
         min_match=options.min_offer_match,
     )
     cov_records += list_records
@@ -238,17 +240,14 @@ def run(
         records.append(b_record)
         reports.append(b_report)
         gemeinden = boundaries[boundaries["level"] == BoundaryLevel.GEMEINDE.value]
-        addresses["ags"], assigned = assign_ags(addresses, gemeinden)
+        addresses["ags"], assigned = assign_ags_at(addresses["ags"], xy, gemeinden)
     summary_ags, outside, warnings = run_checks.inside_boundaries(
         addresses["ags"], boundaries, str(inputs.boundaries.path) if inputs.boundaries else ""
     )
     if note := version_warning(profile, as_of):
         warnings.insert(0, note)
     tracker.done("read boundaries", t)
-    # from here on coordinates, not Point objects (216 bytes each: 1 GB per 5M addresses);
-    # the per-address frame gets its geometry only when a caller asks for it
-    xy = (addresses.geometry.values.x, addresses.geometry.values.y)
-    attributes = pd.DataFrame(addresses.drop(columns="geometry"))
+    attributes = addresses
     del addresses
     release_free_memory()
 
@@ -330,8 +329,9 @@ def run(
     tracker.stage("aggregate")
     classes = [c.name for c in profile.classes]
     summaries = {}
-    # addresses outside the boundaries go to the row without a key, not to a Gemeinde row
-    counted = per_address.assign(ags=summary_ags.to_numpy())
+    # addresses outside the boundaries go to the row without a key, not to a Gemeinde row;
+    # as a categorical, every grouping by AGS prefix reads codes, not 5M strings
+    counted = per_address.assign(ags=pd.Categorical(summary_ags))
     for level, digits in (("gemeinde", 8), ("kreis", 5)):
         names = boundary_names(boundaries, level, region.code)
         table = summarise(counted, level=level, names=names, classes=classes)

@@ -25,18 +25,12 @@ from coverage.crs import (
     check_region_bounds,
     crs_label,
 )
-from coverage.discrepancy import (
-    DiscrepancyParams,
-    atlas_share_at_cells,
-    flag_discrepancies,
-    measured_at_points,
-)
 from coverage.errors import CRSError, InputDataError, NotFoundError, ProfileError
 from coverage.io.aliases import apply_value_mappings, canonical_address_columns
 from coverage.io.detect import RASTER_SUFFIXES, detect_format, read_any
 from coverage.io.fcc import empty_cells_note, level0_rows
-from coverage.io.hashing import sha256_file
 from coverage.io.offers import OfferList, read_offer_list
+from coverage.io.points import PointLayer, read_points
 from coverage.io.vector import RawLayer
 from coverage.kernel.join import points_in_polygons
 from coverage.matching import UNMATCHED_FIELDS, match_offers
@@ -49,6 +43,8 @@ from coverage.schema import (
     validate_boundaries,
     validate_offers,
 )
+from coverage.schema_addresses import validate_address_points
+from coverage.strhash import compile_ahead
 
 
 @dataclass(frozen=True)
@@ -116,7 +112,7 @@ def region_for(code: str) -> Region:
 
 
 def _input_record(
-    raw: RawLayer, kind: str, report: ValidationReport, reproj: Reprojection | None
+    raw: RawLayer | PointLayer, kind: str, report: ValidationReport, reproj: Reprojection | None
 ) -> dict[str, Any]:
     return {
         "kind": kind,
@@ -132,7 +128,7 @@ def _input_record(
 
 
 def _to_working(
-    frame: gpd.GeoDataFrame, raw: RawLayer, region: Region
+    frame: gpd.GeoDataFrame, raw: RawLayer | PointLayer, region: Region
 ) -> tuple[gpd.GeoDataFrame, Reprojection | None]:
     if frame.crs is not None and crs_label(frame.crs) == region.working_crs:
         return frame, None
@@ -161,6 +157,12 @@ def _load_addresses(
     spec: LayerSpec, region: Region
 ) -> tuple[gpd.GeoDataFrame, dict[str, Any], ValidationReport]:
     raw = read_any(spec.path, crs=spec.crs, columns=spec.columns, layer=spec.layer)
+    return _finish_addresses(raw, spec, region)
+
+
+def _finish_addresses(
+    raw: RawLayer, spec: LayerSpec, region: Region
+) -> tuple[gpd.GeoDataFrame, dict[str, Any], ValidationReport]:
     named, notes, _ = canonical_address_columns(raw.frame, values=spec.values, source=raw.source)
     frame, report = validate_addresses(named, source=raw.source)
     del named
@@ -173,6 +175,37 @@ def _load_addresses(
     del raw
     release_free_memory()  # the reader's and the validation's copies
     return frame, record, report
+
+
+def load_address_table(
+    spec: LayerSpec, region: Region
+) -> tuple[pd.DataFrame, tuple[np.ndarray, np.ndarray], dict[str, Any], ValidationReport]:
+    """:func:`load_addresses` as the attribute frame and the coordinates (working CRS): a
+    GeoParquet file of plain points never becomes Point objects (``io.points``); the same
+    checks, messages, frame, coordinates and record."""
+    compile_ahead()  # the id check's compiled hash, while the file is read
+    with crs_option("--addresses-crs"):
+        raw = read_points(spec.path, crs=spec.crs, columns=spec.columns, layer=spec.layer)
+        if isinstance(raw, RawLayer):
+            frame, record, report = _finish_addresses(raw, spec, region)
+            geom = frame.geometry.values
+            return pd.DataFrame(frame.drop(columns="geometry")), (geom.x, geom.y), record, report
+        named, notes, _ = canonical_address_columns(
+            raw.frame, values=spec.values, source=raw.source
+        )
+        table, report = validate_address_points(named, raw.x, raw.y, source=raw.source)
+        del named
+        x, y = raw.x, raw.y
+        check_coordinates(x, y, raw.crs, source=raw.source, region=region, what="addresses")
+        reproj = None
+        if crs_label(raw.crs) != region.working_crs:
+            points = gpd.GeoDataFrame(geometry=gpd.points_from_xy(x, y), crs=raw.crs)
+            moved, reproj = _to_working(points, raw, region)  # type: ignore[arg-type]
+            x, y = moved.geometry.values.x, moved.geometry.values.y
+    record = _input_record(raw, "addresses", report, reproj)
+    record["households_column"] = "households" in raw.frame.columns
+    record["notes"] = [*raw.notes, *notes]
+    return table, (x, y), record, report
 
 
 def load_coverage(
@@ -346,87 +379,6 @@ def load_population(spec: LayerSpec | None) -> tuple[pd.DataFrame | None, dict[s
     return frame, record
 
 
-def evidence_columns(
-    inputs: RunInputs,
-    xy: tuple[np.ndarray, np.ndarray],
-    cell_100m: pd.Series,
-    best_down: pd.Series,
-    region: Region,
-    params: DiscrepancyParams,
-) -> tuple[pd.DataFrame, list[dict[str, Any]]]:
-    """Measured speeds, atlas shares, sampled rasters and discrepancy flags per address.
-
-    ``xy`` are the address coordinates (working CRS); ``cell_100m`` their INSPIRE cells and
-    ``best_down`` their best existing download (Mbit/s), both indexed like the addresses.
-    """
-    from coverage.io.ookla import read_ookla_tiles
-    from coverage.io.raster import sample_raster
-
-    cols: list[pd.DataFrame] = []
-    records: list[dict[str, Any]] = []
-    measured = atlas = None
-    if inputs.measured is not None:
-        raw = read_ookla_tiles(inputs.measured.path)
-        tiles = raw.frame.to_crs(region.working_crs)
-        measured = measured_at_points(xy[0], xy[1], tiles, params)
-        cols.append(measured)
-        records.append(
-            {
-                "kind": "measured",
-                "path": raw.source,
-                "format": raw.format,
-                "sha256": raw.sha256,
-                "rows": raw.rows,
-                "crs": crs_label(raw.crs),
-                "crs_from": raw.crs_how,
-                "reprojected_to": region.working_crs,
-            }
-        )
-    if inputs.atlas is not None:
-        raw = read_any(inputs.atlas.path, kind="breitbandatlas")
-        atlas = atlas_share_at_cells(cell_100m, pd.DataFrame(raw.frame), params)
-        cols.append(pd.DataFrame({"atlas_share_pct": atlas}))
-        records.append(
-            {
-                "kind": "atlas",
-                "path": raw.source,
-                "format": raw.format,
-                "sha256": raw.sha256,
-                "rows": raw.rows,
-                "crs": None,
-                "crs_from": raw.crs_how,
-                "reprojected_to": None,
-            }
-        )
-    for name, spec in inputs.rasters:
-        sample = sample_raster(spec.path, xy[0], xy[1], region.working_crs)
-        cols.append(
-            pd.DataFrame(
-                {
-                    f"raster_{name}": sample.values,
-                    f"raster_{name}_flag": pd.array(sample.flags, dtype="string"),
-                }
-            )
-        )
-        records.append(
-            {
-                "kind": f"raster:{name}",
-                "path": str(spec.path),
-                "format": "raster",
-                "sha256": sha256_file(spec.path),
-                "rows": len(best_down),
-                "crs": sample.crs,
-                "crs_from": "declared in the file",
-                "reprojected_to": None,
-            }
-        )
-    if measured is not None or atlas is not None:
-        cols.append(flag_discrepancies(best_down, measured, atlas, params))
-    frame = pd.concat(cols, axis=1) if cols else pd.DataFrame(index=best_down.index)
-    frame.index = best_down.index
-    return frame, records
-
-
 def load_boundaries(
     spec: LayerSpec, region: Region
 ) -> tuple[gpd.GeoDataFrame, dict[str, Any], ValidationReport]:
@@ -446,15 +398,23 @@ def assign_ags(addresses: gpd.GeoDataFrame, gemeinden: gpd.GeoDataFrame) -> tupl
     Returns the completed ags column and how many addresses were assigned. An address on a
     shared border goes to the Gemeinde with the smallest AGS (deterministic).
     """
-    ags = addresses["ags"].copy()
+    geom = addresses.geometry.values
+    return assign_ags_at(addresses["ags"], (geom.x, geom.y), gemeinden)
+
+
+def assign_ags_at(
+    ags: pd.Series, xy: tuple[np.ndarray, np.ndarray], gemeinden: gpd.GeoDataFrame
+) -> tuple[pd.Series, int]:
+    """:func:`assign_ags` for addresses given as their ``ags`` column and coordinates."""
+    ags = ags.copy()
     missing = ags.isna().to_numpy()
     if not missing.any() or len(gemeinden) == 0:
         return ags, 0
     idx = np.flatnonzero(missing)
-    geom = addresses.geometry.values[idx]
+    x, y = np.asarray(xy[0])[idx], np.asarray(xy[1])[idx]
     order = np.argsort(gemeinden["ags"].to_numpy().astype(str), kind="stable")
     polys = gemeinden.geometry.values[order]
-    p_idx, g_idx = points_in_polygons(geom.x, geom.y, np.asarray(polys, dtype=object))
+    p_idx, g_idx = points_in_polygons(x, y, np.asarray(polys, dtype=object))
     first = np.unique(p_idx, return_index=True)[1]
     codes = gemeinden["ags"].to_numpy()[order][g_idx[first]]
     ags.iloc[idx[p_idx[first]]] = codes

@@ -6,8 +6,10 @@ in the run's working CRS (metres, projected) by the time a pure step sees it.
 
 from __future__ import annotations
 
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from enum import StrEnum
+from itertools import pairwise
 from typing import Any
 
 import geopandas as gpd
@@ -17,7 +19,6 @@ import shapely
 
 from coverage.errors import InputDataError
 from coverage.levels import ags_from_ars, describe_set_aside, keep_mask, levels_from_keys
-from coverage.sites import derive_site_types
 from coverage.technology import (
     TECHNOLOGY_SPELLINGS,
     classify_label,
@@ -168,6 +169,17 @@ def _as_string(series: pd.Series) -> pd.Series:
     return out.str.strip()
 
 
+def _is_valid(geoms: np.ndarray, parts: int = 2) -> np.ndarray:
+    """``shapely.is_valid`` in ``parts`` slices on threads (GEOS runs without the GIL):
+    validity of millions of vertices is the longest step of reading coverage."""
+    if len(geoms) < 1000:
+        return shapely.is_valid(geoms)
+    cuts = np.linspace(0, len(geoms), parts + 1).astype(int)
+    with ThreadPoolExecutor(parts) as pool:
+        found = pool.map(shapely.is_valid, [geoms[a:b] for a, b in pairwise(cuts)])
+        return np.concatenate(list(found))
+
+
 def _check_not_empty(frame: pd.DataFrame, *, source: str, kind: str) -> None:
     if len(frame) == 0:
         raise InputDataError(
@@ -187,92 +199,9 @@ def validate_addresses(
     Raises InputDataError for missing ids, duplicate ids, non-point or empty geometries,
     unknown site types and negative household counts.
     """
-    kind = "address"
-    _check_not_empty(frame, source=source, kind=kind)
-    _require(frame, ADDRESS_REQUIRED, source=source, kind=kind)
-    report = ValidationReport(source=source, kind=kind, rows_in=len(frame))
-    out = gpd.GeoDataFrame(
-        index=pd.RangeIndex(len(frame)), geometry=frame.geometry.values, crs=frame.crs
-    )
+    from coverage.schema_addresses import validate_address_frame
 
-    ids = _as_string(frame["address_id"].reset_index(drop=True))
-    blank = ids.isna() | (ids == "")
-    if blank.any():
-        raise InputDataError(
-            f"{source}: {int(blank.sum())} address(es) have no address_id (rows {_first_rows(blank.to_numpy())}); "
-            "every address needs a unique id"
-        )
-    if not ids.is_unique:
-        dup = ids.duplicated(keep=False)
-        examples = ", ".join(ids[dup].unique()[:5])
-        raise InputDataError(
-            f"{source}: address_id is not unique ({int(ids.duplicated().sum())} duplicate(s), e.g. {examples}); "
-            "make the ids unique before the run"
-        )
-    out["address_id"] = ids
-
-    for col in ("ags", "street", "house_number", "suffix", "postcode", "place"):
-        out[col] = (
-            _as_string(frame[col].reset_index(drop=True))
-            if col in frame
-            else pd.Series(pd.NA, index=out.index, dtype="string")
-        )
-    if "ags" in frame:
-        ags = out["ags"]
-        bad = ags.notna() & ~ags.str.fullmatch(r"\d{8}").fillna(False)
-        if bad.any():
-            raise InputDataError(
-                f"{source}: field ags must be an 8-digit string (rows {_first_rows(bad.to_numpy())}, "
-                f"e.g. {ags[bad].iloc[0]!r}); keep leading zeros (NRW keys start with '05')"
-            )
-
-    derived, how = derive_site_types(frame)  # coverage.sites: which column says what
-    report.warnings.append(how)
-    site = (
-        _as_string(frame["site_type"].reset_index(drop=True)).str.lower()
-        if derived is None
-        else derived
-    )
-    site = site.fillna("private")
-    known = {s.value for s in SiteType}
-    bad = ~site.isin(known)
-    if bad.any():
-        raise InputDataError(
-            f"{source}: unknown site_type {site[bad].iloc[0]!r} (rows {_first_rows(bad.to_numpy())}); "
-            f"use one of: {', '.join(sorted(known))}"
-        )
-    out["site_type"] = site
-
-    if "households" in frame:
-        hh = pd.to_numeric(frame["households"].reset_index(drop=True), errors="coerce")
-        bad = hh.isna() | (hh < 0)
-        if bad.any():
-            raise InputDataError(
-                f"{source}: field households must be a whole number >= 0 (rows {_first_rows(bad.to_numpy())})"
-            )
-        out["households"] = hh.astype("int32")
-    else:
-        out["households"] = np.int32(1)
-
-    geom = out.geometry.values
-    empty = shapely.is_missing(geom) | shapely.is_empty(geom)
-    if empty.any():
-        raise InputDataError(
-            f"{source}: {int(empty.sum())} address(es) have no coordinates (rows {_first_rows(empty)}); "
-            "drop them or fill the x/y columns"
-        )
-    not_point = shapely.get_type_id(geom) != shapely.GeometryType.POINT
-    if not_point.any():
-        raise InputDataError(
-            f"{source}: address geometries must be points (rows {_first_rows(not_point)} are "
-            f"{shapely.get_type_id(geom[not_point][0])!s}); use building centroids or entrance points"
-        )
-    extra = [c for c in ADDRESS_PASSTHROUGH if c in frame.columns]
-    for col in extra:
-        out[col] = frame[col].reset_index(drop=True).to_numpy()
-    out = out[[*ADDRESS_COLUMNS, *extra, "geometry"]]
-    report.rows_out = len(out)
-    return out, report
+    return validate_address_frame(frame, source=source)
 
 
 def validate_offers(
@@ -410,7 +339,7 @@ def validate_offers(
             f"{source}: {int(missing.sum())} coverage feature(s) have no geometry (features {_first_rows(missing)}); "
             "remove them or draw the area"
         )
-    invalid = ~shapely.is_valid(geoms)
+    invalid = ~_is_valid(geoms)
     if invalid.any():
         repaired = shapely.make_valid(geoms[invalid])
         # keep only the areal part of a repaired geometry (make_valid may return collections)

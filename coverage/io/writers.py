@@ -15,6 +15,7 @@ import re
 import shutil
 import tempfile
 from collections.abc import Callable, Iterator, Mapping
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
 
@@ -192,6 +193,10 @@ def _write_geoframe(frame: gpd.GeoDataFrame, path: Path, rows_per_group: int) ->
     _write_geoparquet(plain, geometry, columns, frame.geometry.name, path, rows_per_group)
 
 
+#: columns of unique values (written without a dictionary; the file reads back the same)
+_DISTINCT = ("address_id",)
+
+
 def _write_geoparquet(
     plain: pd.DataFrame,
     geometry: _Geometries,
@@ -214,9 +219,29 @@ def _write_geoparquet(
         rows_per_group,
         metadata={b"geo": json.dumps(geo).encode()},
     )
-    with pq.ParquetWriter(path, schema) as writer:
-        for part in slices:
+    # WKB (and an id column) holds a different value in every row: a dictionary would be
+    # built and dropped for each row group, and min/max of WKB bytes tell a reader nothing
+    dictionary = [c for c in columns if c not in geometry and c not in _DISTINCT]
+    stats = [c for c in columns if c not in geometry]
+    with pq.ParquetWriter(
+        path, schema, use_dictionary=dictionary, write_statistics=stats
+    ) as writer:
+        for part in _one_ahead(slices):
             writer.write_table(part)
+
+
+_END = object()
+
+
+def _one_ahead(items: Iterator[pa.Table]) -> Iterator[pa.Table]:
+    """``items``, each made on a second thread while the caller uses the one before (Arrow
+    converts and casts the next row group while Parquet encodes this one, both mostly
+    without the GIL); an error making an item is raised here."""
+    with ThreadPoolExecutor(max_workers=1) as pool:
+        pending = pool.submit(next, items, _END)
+        while (item := pending.result()) is not _END:
+            pending = pool.submit(next, items, _END)
+            yield item
 
 
 def arrow_slices(

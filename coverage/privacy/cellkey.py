@@ -24,6 +24,7 @@ import numpy.typing as npt
 import pandas as pd
 
 from coverage.errors import GapmapError
+from coverage.strhash import hash_strings
 
 __all__ = ["MODULUS", "CellKeyer", "cell_keys"]
 
@@ -47,15 +48,15 @@ class CellKeyer:
         self._household_key = _hash_key(secret, "gapmap record key: households")
 
     @staticmethod
-    def _ids(address_ids: pd.Series) -> npt.NDArray[np.object_]:
-        """The ids as Python strings (NA as ""), converted once for both keys."""
-        return pd.Series(address_ids, dtype="string").fillna("").to_numpy(dtype=object)
+    def _ids(address_ids: pd.Series) -> pd.Series:
+        """The ids as strings (NA as ""), converted once for both keys."""
+        return pd.Series(address_ids, dtype="string").fillna("")
 
     @staticmethod
-    def _hash(ids: npt.NDArray[np.object_], key: str) -> npt.NDArray[np.int64]:
-        # pandas' keyed SipHash of each string, as ``hash_pandas_object`` computes it for a
-        # string Series (which hashes the distinct values the same way and repeats them)
-        h = pd.util.hash_array(ids, hash_key=key, categorize=False)
+    def _hash(ids: pd.Series, key: str) -> npt.NDArray[np.int64]:
+        # pandas' keyed SipHash of each string (``pandas.util.hash_array``, as
+        # ``hash_pandas_object`` computes it for a string Series), compiled (coverage.strhash)
+        h = hash_strings(ids, key)
         return (h % np.uint64(MODULUS)).astype(np.int64)
 
     def address_keys(self, address_ids: pd.Series) -> npt.NDArray[np.int64]:
@@ -76,9 +77,7 @@ class CellKeyer:
         ids = self._ids(address_ids)
         return self._hash(ids, self._address_key), self._household_sums(ids, households)
 
-    def _household_sums(
-        self, ids: npt.NDArray[np.object_], households: npt.ArrayLike
-    ) -> npt.NDArray[np.int64]:
+    def _household_sums(self, ids: pd.Series, households: npt.ArrayLike) -> npt.NDArray[np.int64]:
         hh = pd.to_numeric(pd.Series(households), errors="coerce").fillna(0).to_numpy("int64")
         u = self._hash(ids, self._household_key)
         return (hh % MODULUS) * u % MODULUS  # < 2^56: exact in int64

@@ -184,22 +184,28 @@ def perturb_table(
 
 
 class _Groups:
-    """The records of one table summed per (row, combination of the flags in use): counts
-    and key sums as ``(rows, combinations)`` integer arrays, each made on first use."""
+    """The records of one table summed per (row, combination of the records' flags): counts
+    and key sums as ``(rows, combinations)`` integer arrays, each made on first use.
+
+    What does not depend on the table (each record's combination of flags, the weights
+    summed) is made once per :class:`Records` and shared by every table built from them
+    (:func:`_shared`)."""
 
     def __init__(
         self, rows: npt.NDArray[np.int64], n_rows: int, records: Records, flags: Sequence[str]
     ) -> None:
-        self.flags = list(dict.fromkeys(flags))
-        code = np.zeros(len(rows), dtype=np.int64)
-        for bit, flag in enumerate(self.flags):
-            code |= records.flags[flag].astype(np.int64) << bit
-        present = np.flatnonzero(np.bincount(code, minlength=1 << len(self.flags)))
-        compact = np.zeros(1 << len(self.flags), dtype=np.int64)
-        compact[present] = np.arange(len(present))
-        self.present, self.n_rows, self.records = present, n_rows, records
+        shared = _shared(records)
+        missing = [f for f in dict.fromkeys(flags) if f not in shared.flags]
+        if missing:
+            raise KeyError(missing[0])
+        self.flags, self.present, self.n_rows, self.shared = (
+            shared.flags,
+            shared.present,
+            n_rows,
+            shared,
+        )
         self.valid = None if (rows >= 0).all() else rows >= 0
-        group = rows * len(present) + compact[code]
+        group = rows * len(self.present) + shared.compact
         self.group = group if self.valid is None else group[self.valid]
         self._sums: dict[str, npt.NDArray[np.int64]] = {}
 
@@ -207,15 +213,7 @@ class _Groups:
         """Per group the sum of the records' ``name`` (n, households, or the high / low
         14 bits of the address or household keys, which keeps float sums exact)."""
         if name not in self._sums:
-            rec = self.records
-            values = {
-                "addresses": lambda: rec.n,
-                "households": lambda: rec.households,
-                "addresses_hi": lambda: (rec.rk % MODULUS) >> _HALF,
-                "addresses_lo": lambda: (rec.rk % MODULUS) & _LOW,
-                "households_hi": lambda: (rec.hk % MODULUS) >> _HALF,
-                "households_lo": lambda: (rec.hk % MODULUS) & _LOW,
-            }[name]()
+            values = self.shared.weights(name)
             if self.valid is not None:
                 values = values[self.valid]
             size = self.n_rows * len(self.present)
@@ -235,3 +233,44 @@ class _Groups:
         hi = (self._sum(f"{unit}_hi")[:, has] % MODULUS).sum(axis=1) % MODULUS
         lo = (self._sum(f"{unit}_lo")[:, has] % MODULUS).sum(axis=1) % MODULUS
         return count, ((hi << _HALF) % MODULUS + lo) % MODULUS
+
+
+class _Shared:
+    """Per record: the combination of all its flags (as a compact code among the
+    combinations present) and the weights the tables sum, each made once."""
+
+    def __init__(self, records: Records) -> None:
+        self.records = records
+        self.flags = list(records.flags)
+        code = np.zeros(len(records.n), dtype=np.int64)
+        for bit, flag in enumerate(self.flags):
+            code |= records.flags[flag].astype(np.int64) << bit
+        self.present = np.flatnonzero(np.bincount(code, minlength=1 << len(self.flags)))
+        compact = np.zeros(1 << len(self.flags), dtype=np.int64)
+        compact[self.present] = np.arange(len(self.present))
+        self.compact = compact[code]
+        self._weights: dict[str, npt.NDArray[np.float64]] = {}
+
+    def weights(self, name: str) -> npt.NDArray[np.float64]:
+        if name not in self._weights:
+            rec = self.records
+            values = {
+                "addresses": lambda: rec.n,
+                "households": lambda: rec.households,
+                "addresses_hi": lambda: (rec.rk % MODULUS) >> _HALF,
+                "addresses_lo": lambda: (rec.rk % MODULUS) & _LOW,
+                "households_hi": lambda: (rec.hk % MODULUS) >> _HALF,
+                "households_lo": lambda: (rec.hk % MODULUS) & _LOW,
+            }[name]()
+            self._weights[name] = values.astype(np.float64)
+        return self._weights[name]
+
+
+def _shared(records: Records) -> _Shared:
+    """The :class:`_Shared` of ``records`` (made on first use, kept with them; records are
+    not changed once tables are made from them)."""
+    shared = records.__dict__.get("_shared")
+    if shared is None or shared.records is not records:
+        shared = _Shared(records)
+        records.__dict__["_shared"] = shared
+    return shared

@@ -121,3 +121,13 @@ def test_a_large_run_leaves_the_addresses_out_and_gapmap_gpkg_writes_the_same_la
         run_gpkg.write_addresses_gpkg(parquet, kreis, ags="05;")
     with pytest.raises(InputDataError, match=r"no addresses\.parquet"):
         run_gpkg.write_addresses_gpkg(tmp_path / "nothing.parquet", kreis)
+
+
+def test_grid_squares_are_shapelys_wkb_byte_for_byte() -> None:
+    from coverage.io.run_gpkg import square_wkb
+
+    rng = np.random.default_rng(5)
+    x, y = np.round(rng.random(200) * 4e6) + 0.5, rng.random(200) * 3e6
+    expected = list(shapely.to_wkb(shapely.box(x, y, x + 100, y + 100)))
+    assert square_wkb(x, y, 100).to_pylist() == expected
+    assert len(square_wkb(x[:0], y[:0], 1000)) == 0

@@ -143,3 +143,19 @@ def test_spreadsheet_formulas_are_neutralised_and_numbers_stay_numbers(tmp_path)
     assert frame.loc[0, "street"].startswith("=")  # the caller's frame is untouched
     assert spreadsheet_cell(-3) == -3 and spreadsheet_cell("-") == "'-"
     assert spreadsheet_cell("\rx") == "'\rx"
+
+
+def test_points_parquet_reads_back_as_written_without_dictionaries_for_ids(tmp_path) -> None:
+    n = 3000
+    frame = pd.DataFrame({"address_id": [f"A{i}" for i in range(n)], "k": ["a", "b", "c"] * 1000})
+    x, y = np.arange(n, dtype=float), np.arange(n, dtype=float) * 2
+    path = write_points_parquet(frame, x, y, "EPSG:25832", tmp_path / "p.parquet")
+    back = gpd.read_parquet(path)
+    assert back["address_id"].tolist() == frame["address_id"].tolist()
+    assert back["k"].tolist() == frame["k"].tolist()
+    assert np.array_equal(back.geometry.x, x) and np.array_equal(back.geometry.y, y)
+    chunk = pq.ParquetFile(path).metadata.row_group(0)
+    encodings = {chunk.column(i).path_in_schema: chunk.column(i).encodings for i in range(3)}
+    assert "RLE_DICTIONARY" in encodings["k"]
+    assert "RLE_DICTIONARY" not in encodings["address_id"]
+    assert "RLE_DICTIONARY" not in encodings["geometry"]
