@@ -39,7 +39,13 @@ from coverage.memory import release_free_memory
 from coverage.privacy.ptable import CkmParams
 from coverage.privacy.public import public_tables
 from coverage.profiles import Profile, load_profile, version_warning
-from coverage.run_classify import classify_in_chunks, classify_on_dask, rural_executor
+from coverage.run_classify import (
+    classify_in_chunks,
+    classify_in_threads,
+    classify_on_dask,
+    local_threads,
+    rural_executor,
+)
 from coverage.run_evidence import evidence_columns
 from coverage.run_inputs import (
     LayerSpec,
@@ -102,7 +108,10 @@ class RunOptions:
     synthetic_note: str | None = None
     rural: RuralOptions = field(default_factory=RuralOptions)
     discrepancy: DiscrepancyParams = field(default_factory=DiscrepancyParams)
-    #: Dask: an existing scheduler ("tcp://host:8786") or a local cluster of N worker processes
+    #: Dask: an existing scheduler ("tcp://host:8786") for the join, classification and gap
+    #: areas; ``workers``: without a scheduler, N threads of this process for them (the
+    #: join and classification in chunks; the rural step's tasks use one thread per CPU
+    #: when not given)
     scheduler: str | None = None
     workers: int | None = None
     #: addresses classified at a time: bounds the per-pair temporaries of the rule engines
@@ -258,7 +267,7 @@ def run(
         [pd.DataFrame(offers.drop(columns="geometry")), *list_tables], ignore_index=True
     )
     polygons = np.asarray(offers.geometry.values, dtype=object)
-    if options.scheduler or options.workers:
+    if options.scheduler:
         results, n_pairs = classify_on_dask(
             xy,
             polygons,
@@ -271,6 +280,11 @@ def run(
             options,
             tracker,
         )
+    elif options.workers and options.workers > 1:
+        results, n_pairs = classify_in_threads(
+            xy, polygons, attributes, offer_table, list_tables, list_pairs,
+            profile, as_of, options, tracker, options.workers,
+        )  # fmt: skip
     else:
         chunks = pair_chunks(*xy, polygons, list_tables, list_pairs, options.classify_chunk)
         results, n_pairs = classify_in_chunks(
@@ -385,8 +399,9 @@ def run(
             "as_of": as_of.isoformat(),
             "include_planned": options.include_planned,
             "dask": {"scheduler": options.scheduler, "workers": options.workers}
-            if options.scheduler or options.workers
+            if options.scheduler
             else None,
+            "threads": None if options.scheduler else local_threads(options),
             "rural_rule": options.rural.rural_rule,
             "population": rural.population_source,
             "population_basis": population_basis_record,

@@ -9,7 +9,7 @@ from collections.abc import Iterator
 import numpy as np
 import pandas as pd
 
-from coverage.kernel.join import iter_points_in_polygons, merge_pairs
+from coverage.kernel.join import ChunkedJoin, iter_points_in_polygons, merge_pairs
 
 
 def offer_list_pairs(
@@ -58,10 +58,23 @@ class PairChunks:
                 start, stop, p, q = next(it)
             except StopIteration:
                 return
-            lo, hi = np.searchsorted(self.list_addr, [start, stop])
-            p, q = merge_pairs(p, q, self.list_addr[lo:hi] - start, self.list_offer[lo:hi])
+            p, q = with_list_pairs(start, stop, p, q, (self.list_addr, self.list_offer))
             self.join_s += time.perf_counter() - t
             yield start, stop, p, q
+
+
+def with_list_pairs(
+    start: int,
+    stop: int,
+    p: np.ndarray,
+    q: np.ndarray,
+    list_pairs: tuple[np.ndarray, np.ndarray],
+) -> tuple[np.ndarray, np.ndarray]:
+    """The kernel's pairs of the addresses ``start:stop`` (local indices) merged with the
+    offer lists' pairs of those addresses (:func:`offer_list_pairs`), sorted."""
+    list_addr, list_offer = list_pairs
+    lo, hi = np.searchsorted(list_addr, [start, stop])
+    return merge_pairs(p, q, list_addr[lo:hi] - start, list_offer[lo:hi])
 
 
 def pair_chunks(
@@ -75,3 +88,10 @@ def pair_chunks(
     """The pairs of the coverage polygons (this machine's kernel) plus the offer lists'."""
     source = iter_points_in_polygons(x, y, polygons, chunk_size=chunk_size)
     return PairChunks(source, offer_list_pairs(polygons, list_tables, list_pairs))
+
+
+def chunked_join(
+    x: np.ndarray, y: np.ndarray, polygons: np.ndarray, chunk_size: int
+) -> ChunkedJoin:
+    """The coverage polygons' join prepared for chunks computed on several threads."""
+    return ChunkedJoin(x, y, polygons, chunk_size=chunk_size)

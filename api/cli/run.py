@@ -165,7 +165,11 @@ def run_cmd(
     ] = None,
     workers: Annotated[
         int | None,
-        typer.Option(help="Join, classify and gap areas on N local processes.", min=1),
+        typer.Option(
+            help="Join, classify and gap areas on N threads of this process (default: the "
+            "gap areas on one thread per CPU, join and classify on one).",
+            min=1,
+        ),
     ] = None,
     raster: Annotated[
         list[str] | None,

@@ -172,52 +172,82 @@ def iter_points_in_polygons(
     addresses) never holds all pairs at once: memory stays bounded by the chunk.
     Parameters, semantics and dtypes as :func:`points_in_polygons`.
     """
-    x = np.ascontiguousarray(x, dtype=np.float64).reshape(-1)
-    y = np.ascontiguousarray(y, dtype=np.float64).reshape(-1)
-    if x.shape != y.shape:
-        raise ValueError(f"x and y must have the same length, got {len(x)} and {len(y)}")
-    if chunk_size < 1:
-        raise ValueError(f"chunk_size must be >= 1, got {chunk_size}")
-    geoms = _as_geometry_array(polygons)
-    n, m = len(x), len(geoms)
-    finite = np.isfinite(x) & np.isfinite(y)
-    present = ~(shapely.is_missing(geoms) | shapely.is_empty(geoms)) if m else np.zeros(0, bool)
-    # 4-byte indices while they fit: half the memory (and page faults) of int64
-    index_dtype = np.int32 if max(n, m) < 2**31 else _INT
-    if n == 0 or not finite.any() or not present.any():
-        for start in range(0, n, chunk_size):
-            empty = np.empty(0, index_dtype)
-            yield start, min(start + chunk_size, n), empty, empty.copy()
-        return
+    join = ChunkedJoin(x, y, polygons, chunk_size=chunk_size, cell_size=cell_size)
+    for start, stop in join.chunks:
+        yield start, stop, *join.pairs(start, stop)
 
-    types = shapely.get_type_id(geoms)
-    polygonal = (types == shapely.GeometryType.POLYGON) | (
-        types == shapely.GeometryType.MULTIPOLYGON
-    )
-    fast = present & polygonal
-    slow = present & ~polygonal
 
-    all_finite = bool(finite.all())
-    xf, yf = (x, y) if all_finite else (np.compress(finite, x), np.compress(finite, y))
-    if cell_size is None:
-        # Every chunk looks up the pieces of the strips its points occupy, so the density
-        # that matters is that of one chunk's points (a fifth of all of them in every
-        # strip for 5 chunks of unsorted addresses; all of a region's for sorted ones).
-        first = finite[:chunk_size]
-        cell_size = choose_cell_size(
-            x[:chunk_size] if all_finite else np.compress(first, x[:chunk_size]),
-            y[:chunk_size] if all_finite else np.compress(first, y[:chunk_size]),
-            shapely.bounds(geoms[present]),
+class ChunkedJoin:
+    """The join of :func:`iter_points_in_polygons`, prepared once (strips and the polygons'
+    decomposition), its chunks computed on demand: ``pairs(start, stop)`` for each of
+    ``chunks``. ``pairs`` only reads the prepared tables, so several threads may compute
+    different chunks at once (the compiled loops and numpy's large operations release
+    the GIL).
+    """
+
+    def __init__(
+        self,
+        x: np.ndarray,
+        y: np.ndarray,
+        polygons: np.ndarray | Sequence[shapely.Geometry],
+        *,
+        chunk_size: int = 1_000_000,
+        cell_size: float | None = None,
+    ) -> None:
+        x = np.ascontiguousarray(x, dtype=np.float64).reshape(-1)
+        y = np.ascontiguousarray(y, dtype=np.float64).reshape(-1)
+        if x.shape != y.shape:
+            raise ValueError(f"x and y must have the same length, got {len(x)} and {len(y)}")
+        if chunk_size < 1:
+            raise ValueError(f"chunk_size must be >= 1, got {chunk_size}")
+        geoms = _as_geometry_array(polygons)
+        n, m = len(x), len(geoms)
+        self.x, self.y, self.geoms = x, y, geoms
+        self.chunks = [(a, min(a + chunk_size, n)) for a in range(0, n, chunk_size)]
+        self.finite = finite = np.isfinite(x) & np.isfinite(y)
+        present = ~(shapely.is_missing(geoms) | shapely.is_empty(geoms)) if m else np.zeros(0, bool)
+        # 4-byte indices while they fit: half the memory (and page faults) of int64
+        self.index_dtype = np.int32 if max(n, m) < 2**31 else _INT
+        self.dec: Decomposition | None = None
+        if n == 0 or not finite.any() or not present.any():
+            return  # every chunk is empty
+
+        types = shapely.get_type_id(geoms)
+        polygonal = (types == shapely.GeometryType.POLYGON) | (
+            types == shapely.GeometryType.MULTIPOLYGON
         )
-    st = Strips(xf, yf, cell_size, m)
-    del xf, yf
-    dec = Decomposition(st, geoms, fast, slow)
-    for start in range(0, n, chunk_size):
-        stop = min(start + chunk_size, n)
-        p, q = _join_chunk(
-            x[start:stop], y[start:stop], finite[start:stop], dec, geoms, index_dtype
+        fast = present & polygonal
+        slow = present & ~polygonal
+
+        all_finite = bool(finite.all())
+        xf, yf = (x, y) if all_finite else (np.compress(finite, x), np.compress(finite, y))
+        if cell_size is None:
+            # Every chunk looks up the pieces of the strips its points occupy, so the density
+            # that matters is that of one chunk's points (a fifth of all of them in every
+            # strip for 5 chunks of unsorted addresses; all of a region's for sorted ones).
+            first = finite[:chunk_size]
+            cell_size = choose_cell_size(
+                x[:chunk_size] if all_finite else np.compress(first, x[:chunk_size]),
+                y[:chunk_size] if all_finite else np.compress(first, y[:chunk_size]),
+                shapely.bounds(geoms[present]),
+            )
+        st = Strips(xf, yf, cell_size, m)
+        del xf, yf
+        self.dec = Decomposition(st, geoms, fast, slow)
+
+    def pairs(self, start: int, stop: int) -> tuple[np.ndarray, np.ndarray]:
+        """The pairs of the points ``start:stop`` (point indices local to them), sorted."""
+        if self.dec is None:
+            empty = np.empty(0, self.index_dtype)
+            return empty, empty.copy()
+        return _join_chunk(
+            self.x[start:stop],
+            self.y[start:stop],
+            self.finite[start:stop],
+            self.dec,
+            self.geoms,
+            self.index_dtype,
         )
-        yield start, stop, p, q
 
 
 def _join_chunk(

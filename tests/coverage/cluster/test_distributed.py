@@ -5,6 +5,7 @@ from __future__ import annotations
 import sys
 import time
 
+import geopandas as gpd
 import numpy as np
 import pandas as pd
 import pytest
@@ -403,9 +404,12 @@ def test_engine_imports_without_dask() -> None:
     assert out.stdout.strip() == "ok"
 
 
-def test_pipeline_on_two_local_workers_equals_the_local_run(demo_inputs, tmp_path) -> None:
-    """The demo run with the join on a 2-worker LocalCluster equals the local run row for row."""
-    pytest.importorskip("distributed", reason="dask.distributed is not installed")
+def test_pipeline_on_a_dask_cluster_and_on_threads_equals_the_local_run(
+    demo_inputs, tmp_path, scheduler: str
+) -> None:
+    """The demo run with the join, classification and gap areas on a 2-worker Dask cluster
+    (``--scheduler``), and on 2 threads of the run's process (``--workers 2``), equals the
+    local run row for row."""
     from coverage.pipeline import LayerSpec, RunInputs, RunOptions, run
 
     inputs = RunInputs(
@@ -413,24 +417,33 @@ def test_pipeline_on_two_local_workers_equals_the_local_run(demo_inputs, tmp_pat
         (LayerSpec(demo_inputs.coverage),),
         LayerSpec(demo_inputs.boundaries),
     )
-    local = run(inputs, tmp_path / "local", RunOptions(as_of=demo_inputs.as_of))
-    dask_run = run(inputs, tmp_path / "dask", RunOptions(as_of=demo_inputs.as_of, workers=2))
-    assert dask_run.manifest["parameters"]["dask"] == {"scheduler": None, "workers": 2}
-    pd.testing.assert_frame_equal(
-        pd.DataFrame(local.addresses.drop(columns="geometry")),
-        pd.DataFrame(dask_run.addresses.drop(columns="geometry")),
-    )
-    assert (tmp_path / "local" / "summary_gemeinde.csv").read_bytes() == (
-        tmp_path / "dask" / "summary_gemeinde.csv"
-    ).read_bytes()
-    # the gap areas, built in strips on 2 local processes: the same rows and shapes
-    import geopandas as gpd
-
-    areas = [gpd.read_parquet(tmp_path / d / "gap_areas.parquet") for d in ("local", "dask")]
-    assert len(areas[0]) > 0
-    pd.testing.assert_frame_equal(*(pd.DataFrame(a.drop(columns="geometry")) for a in areas))
-    assert areas[0].geometry.to_wkb().tolist() == areas[1].geometry.to_wkb().tolist()
-    # the Dask call (cluster start included, the join inside) is booked as the classification
-    timings = dask_run.manifest["timings_s"]
-    assert timings["classify"] > 0 and timings["join"] == 0
-    assert sum(v for k, v in timings.items() if k != "total") <= timings["total"] + 0.01
+    local = run(inputs, tmp_path / "local", RunOptions(as_of=demo_inputs.as_of, workers=1))
+    assert local.manifest["parameters"]["dask"] is None
+    assert local.manifest["parameters"]["threads"] == 1
+    for name, options in (
+        ("dask", RunOptions(as_of=demo_inputs.as_of, scheduler=scheduler)),
+        ("threads", RunOptions(as_of=demo_inputs.as_of, workers=2)),
+    ):
+        other = run(inputs, tmp_path / name, options)
+        if name == "dask":
+            assert other.manifest["parameters"]["dask"] == {"scheduler": scheduler, "workers": None}
+        else:
+            assert other.manifest["parameters"]["threads"] == 2
+        pd.testing.assert_frame_equal(
+            pd.DataFrame(local.addresses.drop(columns="geometry")),
+            pd.DataFrame(other.addresses.drop(columns="geometry")),
+        )
+        for table in ("summary_gemeinde.csv", "summary_kreis.csv", "grid_1km.csv"):
+            if (tmp_path / "local" / table).exists():
+                assert (tmp_path / "local" / table).read_bytes() == (
+                    tmp_path / name / table
+                ).read_bytes(), (name, table)
+        # the gap areas, built in strips on the cluster or the threads: same rows and shapes
+        areas = [gpd.read_parquet(tmp_path / d / "gap_areas.parquet") for d in ("local", name)]
+        assert len(areas[0]) > 0
+        pd.testing.assert_frame_equal(*(pd.DataFrame(a.drop(columns="geometry")) for a in areas))
+        assert areas[0].geometry.to_wkb().tolist() == areas[1].geometry.to_wkb().tolist()
+        # the parallel join runs inside the classification tasks and is booked there
+        timings = other.manifest["timings_s"]
+        assert timings["classify"] > 0 and timings["join"] == 0
+        assert sum(v for k, v in timings.items() if k != "total") <= timings["total"] + 0.01
