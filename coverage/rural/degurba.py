@@ -387,8 +387,30 @@ def household_cells(
     hh = pd.to_numeric(pd.Series(households), errors="coerce").fillna(0).to_numpy(float)
     if hh.shape != x_ll.shape:
         raise InputDataError(f"households has {hh.size} values for {x_ll.size} addresses")
-    frame = pd.DataFrame({"x_ll": x_ll[valid], "y_ll": y_ll[valid], "households": hh[valid]})
-    return frame.groupby(["x_ll", "y_ll"], sort=True).sum().reset_index()
+    xs, ys, hh = x_ll[valid], y_ll[valid], hh[valid]
+    if not xs.size:
+        frame = pd.DataFrame({"x_ll": xs, "y_ll": ys, "households": hh})
+        return frame.groupby(["x_ll", "y_ll"], sort=True).sum().reset_index()
+    # one packed key per corner (sorted by x, then y, as the groupby sorted), summed by
+    # bincount: no grouping of millions of rows
+    col, row = (xs - xs.min()) // cell_size_m, (ys - ys.min()) // cell_size_m
+    rows = int(row.max()) + 1
+    packed = col * rows + row
+    span = (int(col.max()) + 1) * rows
+    if span <= max(4_000_000, 2 * packed.size):  # a count over the key range, no sort
+        count = np.bincount(packed, minlength=span)
+        cells = np.flatnonzero(count)
+        total = np.bincount(packed, weights=hh, minlength=span)[cells]
+    else:
+        cells, key = np.unique(packed, return_inverse=True)
+        total = np.bincount(key.reshape(-1), weights=hh, minlength=cells.size)
+    return pd.DataFrame(
+        {
+            "x_ll": cells // rows * cell_size_m + xs.min(),
+            "y_ll": cells % rows * cell_size_m + ys.min(),
+            "households": total,
+        }
+    )
 
 
 def population_from_household_cells(
