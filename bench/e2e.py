@@ -17,10 +17,10 @@ Hilbert order (order 16 over their extent) to ``addresses_hilbert.parquet``, the
 producer of a national address file should write (``--unsorted``: generator order).
 
 Each run is timed whole in this process: wall time, ``manifest["timings_s"]`` per stage,
-and peak memory (RSS of this process and its children, the Dask workers, sampled every
-20 ms by a thread; per stage through the run's progress callback). First one process, then
-``--workers N`` (default 2; a local Dask cluster started inside the run, so its start-up
-counts). ``--cluster-run`` then times ``gapmap cluster-run`` on the same inputs (1 and 2
+and peak memory (RSS of this process and its children, cluster-run's Dask workers, sampled
+every 20 ms by a thread; per stage through the run's progress callback). First one process,
+then ``--workers N`` (default 2: the join and classification on N threads of the run's
+process). ``--cluster-run`` then times ``gapmap cluster-run`` on the same inputs (1 and 2
 local workers) and checks its tables against the run's. The end prints each target with
 PASS or MISS and the figure.
 """
@@ -200,8 +200,8 @@ def main(argv: list[str] | None = None) -> int:
         "--workers",
         type=int,
         default=2,
-        help="after the one-process run, join and classify on a local Dask cluster of N "
-        "workers (peak RSS includes them; default 2)",
+        help="after the one-process run, the same with --workers N: join and classify on N "
+        "threads (default 2)",
     )
     parser.add_argument("--no-workers", action="store_true", help="the one-process run only")
     parser.add_argument(
