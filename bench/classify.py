@@ -22,11 +22,12 @@ import argparse
 import json
 import os
 import pickle
-import subprocess
 import sys
 import time
 from pathlib import Path
 from typing import Any
+
+from checkout import result_in
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -151,26 +152,12 @@ def measure(cache: Path, profile_id: str, out: Path, repeat: int = 2) -> dict[st
 
 def baseline(checkout: Path, cache: Path, profile_id: str, out: Path) -> dict[str, float] | None:
     """:func:`measure` with another checkout's code (its own venv), in a child process."""
-    python = checkout / ".venv" / "bin" / "python"
-    if not python.exists():
-        print(f"no baseline: {python} not found")
-        return None
-    code = (
-        "import json, sys; sys.path.insert(0, sys.argv[1]); sys.path.insert(0, sys.argv[2]); "
+    return result_in(
+        checkout,
         "import classify as bench; from pathlib import Path; "
-        "s = bench.measure(Path(sys.argv[3]), sys.argv[4], Path(sys.argv[5])); "
-        "print('RESULT ' + json.dumps(s))"
-    )
-    run = subprocess.run(
-        [str(python), "-c", code, str(checkout), str(ROOT / "bench"), str(cache), profile_id,
-         str(out)],
-        cwd=checkout, capture_output=True, text=True, check=False,
+        "s = bench.measure(Path(sys.argv[3]), sys.argv[4], Path(sys.argv[5]))",
+        str(cache), profile_id, str(out),
     )  # fmt: skip
-    for line in run.stdout.splitlines():
-        if line.startswith("RESULT "):
-            return json.loads(line[7:])
-    print("baseline failed:", run.stderr[-2000:])
-    return None
 
 
 def differences(a: Any, b: Any) -> list[str]:

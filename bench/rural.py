@@ -29,7 +29,6 @@ import argparse
 import json
 import os
 import pickle
-import subprocess
 import sys
 import time
 from collections import defaultdict
@@ -38,6 +37,8 @@ from concurrent.futures import ProcessPoolExecutor, ThreadPoolExecutor
 from multiprocessing import get_context
 from pathlib import Path
 from typing import Any
+
+from checkout import result_in
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -198,24 +199,10 @@ def _load(path: Path) -> dict[str, Any]:
 
 def baseline(checkout: Path, cache: Path) -> dict[str, float] | None:
     """The sub-stage timings of another checkout (its own venv), in a child process."""
-    python = checkout / ".venv" / "bin" / "python"
-    if not python.exists():
-        print(f"no baseline: {python} not found")
-        return None
-    code = (
-        "import json, sys; sys.path.insert(0, sys.argv[1]); sys.path.insert(0, sys.argv[2]); "
-        "import rural; s, _ = rural.measure(rural._load(rural.Path(sys.argv[3]))); "
-        "print('RESULT ' + json.dumps(s))"
-    )
-    out = subprocess.run(
-        [str(python), "-c", code, str(checkout), str(ROOT / "bench"), str(cache)],
-        cwd=checkout, capture_output=True, text=True, check=False,
+    return result_in(
+        checkout, "import rural; s, _ = rural.measure(rural._load(rural.Path(sys.argv[3])))",
+        str(cache),
     )  # fmt: skip
-    for line in out.stdout.splitlines():
-        if line.startswith("RESULT "):
-            return json.loads(line[7:])
-    print("baseline failed:", out.stderr[-2000:])
-    return None
 
 
 def _same(a: Any, b: Any) -> list[str]:
