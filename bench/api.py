@@ -110,13 +110,19 @@ def _start(workspace: Path, key: str, log: Path) -> tuple[subprocess.Popen[bytes
     ]
     with log.open("wb") as fh:
         proc = subprocess.Popen(cmd, cwd=ROOT, env=env, stdout=fh, stderr=subprocess.STDOUT)
+    return proc, wait_until_up(proc, port, log)
+
+
+def wait_until_up(proc: subprocess.Popen[bytes], port: int, log: Path) -> str:
+    """The server's URL once ``/health`` answers 200 (up to a minute; exits with its log
+    when it stops or never answers)."""
     url = f"http://127.0.0.1:{port}"
     for _ in range(600):
         if proc.poll() is not None:
             raise SystemExit(f"server exited:\n{log.read_text()}")
         try:
             if httpx.get(f"{url}/health", timeout=1).status_code == 200:
-                return proc, url
+                return url
         except httpx.HTTPError:
             pass
         time.sleep(0.1)

@@ -65,6 +65,7 @@ from bench.api import (  # noqa: E402
     _prepare,
     _server_stack,
     parse_wrk,
+    wait_until_up,
 )
 
 TARGETS_MS = {"ogc": 100.0, "summary": 50.0, "profiles": 50.0}
@@ -101,18 +102,7 @@ def _serve(
             stdout=fh,
             stderr=subprocess.STDOUT,
         )
-    url = f"http://127.0.0.1:{port}"
-    for _ in range(600):
-        if proc.poll() is not None:
-            raise SystemExit(f"server exited:\n{log.read_text()}")
-        try:
-            if httpx.get(f"{url}/health", timeout=1).status_code == 200:
-                return proc, url
-        except httpx.HTTPError:
-            pass
-        time.sleep(0.1)
-    proc.kill()
-    raise SystemExit("server did not start")
+    return proc, wait_until_up(proc, port, log)
 
 
 def _succeeded(url: str, key: str) -> bool:
