@@ -30,8 +30,6 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
-from scipy import sparse
-from scipy.sparse.csgraph import connected_components
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -65,14 +63,11 @@ def _timed(fn: Callable[[], Any], repeat: int) -> tuple[float, float, Any]:
 
 def _clusters(forest: tuple[Any, Any, Any], n: int) -> tuple[np.ndarray, np.ndarray]:
     """Per point the smallest point of its cluster; per cluster (in that order) its trench."""
-    i, j, w = forest
-    _, comp = connected_components(
-        sparse.coo_matrix((np.ones(len(i)), (i, j)), shape=(n, n)), directed=False
-    )
-    first = np.full(comp.max() + 1, n)
+    from coverage.rural.linkage import forest_clusters
+
+    comp, trench = forest_clusters(*forest, n)
+    first = np.full(trench.size, n)
     np.minimum.at(first, comp, np.arange(n))
-    by_length = np.lexsort((w, comp[i]))
-    trench = np.bincount(comp[i][by_length], weights=w[by_length], minlength=first.size)
     return first[comp], trench[np.argsort(first)]
 
 

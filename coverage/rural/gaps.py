@@ -32,13 +32,11 @@ import numpy as np
 import numpy.typing as npt
 import pandas as pd
 import shapely
-from scipy import sparse
-from scipy.sparse.csgraph import connected_components
 from scipy.spatial import cKDTree
 
 from coverage.errors import InputDataError
 from coverage.rural.disc_union import area_polygons
-from coverage.rural.linkage import linkage_forest
+from coverage.rural.linkage import forest_clusters, linkage_forest
 
 WORKING_CRS = "EPSG:25832"
 _FOCAL = ("school", "hospital", "business")
@@ -283,15 +281,7 @@ def find_gap_areas(
         executor=executor, strip_points=partition_points,
     )  # fmt: skip
     nu = uniq.shape[0]
-    _, comp_u = connected_components(
-        sparse.coo_matrix((np.ones(ei.size), (ei, ej)), shape=(nu, nu)), directed=False
-    )
-    # summed shortest first: the forest's lengths per cluster are the same however it was
-    # cut into strips, and so is their sum in this order
-    by_length = np.lexsort((ew, comp_u[ei]))
-    trench_u = np.bincount(
-        comp_u[ei][by_length], weights=ew[by_length], minlength=int(comp_u.max(initial=-1)) + 1
-    )
+    comp_u, trench_u = forest_clusters(ei, ej, ew, nu)
     comp = comp_u[inv]  # per eligible address
 
     sizes = np.bincount(comp) if comp.size else np.zeros(0, np.intp)

@@ -37,7 +37,7 @@ import numpy as np
 import numpy.typing as npt
 import shapely
 from scipy import sparse
-from scipy.sparse.csgraph import minimum_spanning_tree
+from scipy.sparse.csgraph import connected_components, minimum_spanning_tree
 from scipy.spatial import Delaunay, QhullError
 
 from coverage.rural import delaunay, partition
@@ -258,3 +258,22 @@ def linkage_forest(
     i = np.concatenate([order[first[i]], order[first[run[dup]]]])
     j = np.concatenate([order[first[j]], order[dup]])
     return i.astype(np.intp), j.astype(np.intp), np.concatenate([w, np.zeros(dup.size)])
+
+
+def forest_clusters(
+    i: npt.NDArray[np.integer],
+    j: npt.NDArray[np.integer],
+    w: npt.NDArray[np.float64],
+    n: int,
+) -> tuple[npt.NDArray[np.int32], npt.NDArray[np.float64]]:
+    """Per point its cluster (the connected components of the forest ``(i, j, w)`` on ``n``
+    points), and per cluster its trench: the lengths of its edges summed shortest first,
+    so the sum is the same however the forest was cut into strips."""
+    _, comp = connected_components(
+        sparse.coo_matrix((np.ones(i.size), (i, j)), shape=(n, n)), directed=False
+    )
+    by_length = np.lexsort((w, comp[i]))
+    trench = np.bincount(
+        comp[i][by_length], weights=w[by_length], minlength=int(comp.max(initial=-1)) + 1
+    )
+    return comp, trench

@@ -10,11 +10,11 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from scipy import sparse
-from scipy.sparse.csgraph import connected_components, minimum_spanning_tree
+from scipy.sparse.csgraph import minimum_spanning_tree
 from scipy.spatial import Delaunay
 
 from coverage.rural import delaunay, linkage, predicates
-from coverage.rural.linkage import emst_edges, linkage_forest
+from coverage.rural.linkage import emst_edges, forest_clusters, linkage_forest
 
 X0, Y0 = 420_000.0, 5_680_000.0  # Suedwestfalen, EPSG:25832
 L = 250.000001
@@ -93,14 +93,9 @@ def test_collinear_points_are_declined_and_the_linkage_still_chains_them() -> No
 def _clusters(forest, n: int) -> tuple[np.ndarray, np.ndarray]:
     """Per point the smallest point of its cluster; per cluster its trench (lengths summed
     shortest first, as the gap areas sum them)."""
-    i, j, w = forest
-    _, comp = connected_components(
-        sparse.coo_matrix((np.ones(len(i)), (i, j)), shape=(n, n)), directed=False
-    )
-    first = np.full(comp.max() + 1, n)
+    comp, trench = forest_clusters(*forest, n)
+    first = np.full(trench.size, n)
     np.minimum.at(first, comp, np.arange(n))
-    by_length = np.lexsort((w, comp[i]))
-    trench = np.bincount(comp[i][by_length], weights=w[by_length], minlength=first.size)
     return first[comp], trench[np.argsort(first)]
 
 
