@@ -20,6 +20,11 @@ from tests.api.service.conftest import ADMIN_KEY
 
 MAX_EXAMPLES = 25
 
+# hypothesis imports its regex strategies on first use; done here, at a shallow stack, not
+# deep inside schemathesis's strategy building, where compiling that module can hit CPython
+# 3.11's AST recursion-depth bug (python/cpython#106905) and fail the run at random
+st.from_regex(r"\A[a-z]\Z").validate()
+
 
 @pytest.fixture(scope="module")
 def api_schema(tmp_path_factory: pytest.TempPathFactory, demo_inputs: Any) -> Iterator[Any]:
